@@ -1,0 +1,102 @@
+"""The ``hairtrack`` command line: each command parses, calls one core function and renders."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Annotated
+
+import typer
+
+from hairtrack import __version__
+from hairtrack.cli import records
+from hairtrack.cli._common import DataDirOpt, DbOpt, HairtrackGroup, JsonOpt, emit_json, err, open_store, out, settings_from
+from hairtrack.errors import ConflictError
+from hairtrack.tracking import read_measurements_csv, read_treatments_csv
+from hairtrack.tracking.db import head_revision
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    cls=HairtrackGroup,
+    name="hairtrack",
+    help="Measure scalp hair density from photos and track whether a treatment is working. "
+    "Your data stays on this machine unless you export it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # never print health data in a traceback
+)
+app.add_typer(records.profile_app, name="profile")
+app.add_typer(records.treatment_app, name="treatment")
+app.add_typer(records.session_app, name="session")
+app.add_typer(records.import_app, name="import")
+app.add_typer(records.device_app, name="device")
+app.command("export")(records.export)
+
+SAMPLE_PROFILE = "sample"
+SAMPLE_NOTE = "hairtrack's bundled sample history (made up; safe to delete)"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"hairtrack {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """hairtrack: local-first hair density tracking."""
+
+
+@app.command()
+def demo(db: DbOpt = None, data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
+    """Load the bundled sample history as profile 'sample' (replacing an earlier copy) and show it.
+
+    The sample is a made-up year: a finasteride stack, an EV course, monthly scans of four zones.
+    """
+    sample = resources.files("hairtrack.tracking") / "sample"
+    measurements = read_measurements_csv((sample / "measurements.csv").read_bytes(), profile=SAMPLE_PROFILE)
+    treatments = read_treatments_csv((sample / "treatments.csv").read_bytes(), profile=SAMPLE_PROFILE)
+    with open_store(db, data_dir) as store:
+        existing = {p.name: p for p in store.list_profiles()}
+        if SAMPLE_PROFILE in existing:
+            if existing[SAMPLE_PROFILE].note != SAMPLE_NOTE:
+                raise ConflictError(
+                    f"a profile named {SAMPLE_PROFILE!r} exists and is not the sample; rename it or use --db"
+                )
+            store.delete_profile(SAMPLE_PROFILE)
+        store.add_profile(SAMPLE_PROFILE, note=SAMPLE_NOTE)
+        store.import_measurements(measurements)
+        store.import_treatments(treatments)
+        if not json:
+            err.print(f"loaded the sample history into {store.display_url}", markup=False)
+        records.render_profile(store, SAMPLE_PROFILE, json=json)
+
+
+@app.command("db-info")
+def db_info(db: DbOpt = None, data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
+    """Show where the data is kept and the schema version (migrating an older database first)."""
+    settings = settings_from(db, data_dir)
+    with open_store(db, data_dir) as store:
+        info = {
+            "database": store.display_url,
+            "dialect": store.dialect,
+            "schema_revision": store.revision,
+            "schema_head": head_revision(),
+            "data_dir": str(settings.data_dir),
+            "image_dir": str(settings.image_dir),
+            "profiles": len(store.list_profiles()),
+        }
+    if json:
+        emit_json(info)
+    else:
+        for key, value in info.items():
+            out.print(f"{key}: {value}", markup=False)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="hairtrack")

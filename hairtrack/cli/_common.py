@@ -1,0 +1,144 @@
+"""What every command shares: the --db/--data-dir/--json options, opening the store, printing, failing."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from hairtrack.config import Settings
+from hairtrack.errors import CsvError, HairtrackError
+from hairtrack.tracking import Store
+
+__all__ = [
+    "DbOpt",
+    "DataDirOpt",
+    "JsonOpt",
+    "ProfileOpt",
+    "HairtrackGroup",
+    "open_store",
+    "settings_from",
+    "emit_json",
+    "out",
+    "err",
+    "fail",
+    "read_input_file",
+]
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database: a SQLite file path or a postgresql:// URL. Default: $HAIRTRACK_DB, else "
+        "hairtrack.sqlite3 in the data folder.",
+        show_default=False,
+        rich_help_panel="Storage",
+    ),
+]
+DataDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Folder for the default database and the image store. Default: $HAIRTRACK_DATA_DIR, else "
+        "the user's data folder.",
+        show_default=False,
+        rich_help_panel="Storage",
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+ProfileOpt = Annotated[str, typer.Option("--profile", "-p", help="Profile (person) name.", show_default=False)]
+
+# A CSV larger than this is refused before reading: a clinic's whole history is a few MB.
+MAX_INPUT_BYTES = 200 * 1024 * 1024
+
+
+class HairtrackGroup(TyperGroup):
+    """Turns :class:`HairtrackError` from any command into one clear stderr message and exit status 1."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except HairtrackError as exc:
+            fail(exc)
+
+
+def fail(exc: HairtrackError | str, *, context: str | None = None) -> NoReturn:
+    """Print an error for a person (no traceback) and exit 1."""
+    if isinstance(exc, CsvError):
+        if context:
+            err.print(f"hairtrack: {context}: rejected, nothing was imported", markup=False)
+        for line, reason in exc.problems:
+            err.print(f"line {line}: {reason}", markup=False)
+    else:
+        prefix = f"{context}: " if context else ""
+        err.print(f"hairtrack: error: {prefix}{exc}", markup=False)
+    raise typer.Exit(1)
+
+
+def settings_from(db: str | None, data_dir: Path | None) -> Settings:
+    """Settings from the environment, overridden by the command's options."""
+    overrides: dict[str, Any] = {}
+    if db is not None:
+        overrides["db"] = db
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    return Settings(**overrides)
+
+
+def open_store(db: str | None, data_dir: Path | None) -> Store:
+    """Open (and migrate if needed) the store the options and environment name."""
+    return Store.from_settings(settings_from(db, data_dir))
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.time | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def emit_json(value: Any) -> None:
+    """Write one JSON document (one line) to stdout."""
+    sys.stdout.write(json.dumps(value, default=_default, ensure_ascii=False, allow_nan=False) + "\n")
+    sys.stdout.flush()
+
+
+def read_input_file(path: Path) -> bytes:
+    """Read a file the user named (``-`` is standard input), with clear errors for the usual mistakes."""
+    if str(path) == "-":
+        data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+    else:
+        if not path.exists():
+            raise HairtrackError(f"{path}: no such file")
+        if path.is_dir():
+            raise HairtrackError(f"{path}: is a folder, not a file")
+        if path.stat().st_size > MAX_INPUT_BYTES:
+            raise HairtrackError(f"{path}: larger than {MAX_INPUT_BYTES // 2**20} MB; split it")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise HairtrackError(f"{path}: cannot read it ({exc.strerror})") from exc
+    if len(data) > MAX_INPUT_BYTES:
+        raise HairtrackError(f"input larger than {MAX_INPUT_BYTES // 2**20} MB; split it")
+    return data

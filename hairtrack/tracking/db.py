@@ -1,0 +1,173 @@
+"""Engines and migrations: SQLite (WAL, foreign keys, write transactions that queue) or PostgreSQL.
+
+SQLite allows one writer at a time. A plain ``BEGIN`` takes the write lock only at the first write, and
+two such transactions can deadlock (each holds a read snapshot the other must wait out), which SQLite
+answers with an immediate "database is locked" that the busy timeout does not cover. Writers here
+therefore start with ``BEGIN IMMEDIATE``: they queue on the lock for up to ``busy_timeout_s`` and then
+fail with :class:`~hairtrack.errors.DatabaseBusyError`. Readers use plain ``BEGIN`` and, under WAL, never
+wait for a writer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from hairtrack.errors import DatabaseBusyError, DatabaseVersionError, HairtrackError
+
+__all__ = ["Engines", "create_engines", "migrate", "downgrade", "head_revision", "current_revision", "translate_db_errors"]
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# Any constant works; it only has to be the same for every hairtrack process on one PostgreSQL.
+_PG_MIGRATION_LOCK = 0x4A17_7AC4
+
+
+class Engines:
+    """A reading and a writing engine on one database (the same engine on PostgreSQL)."""
+
+    def __init__(self, read: sa.Engine, write: sa.Engine):
+        self.read = read
+        self.write = write
+
+    @property
+    def dialect(self) -> str:
+        return self.read.dialect.name
+
+    def dispose(self) -> None:
+        self.read.dispose()
+        if self.write is not self.read:
+            self.write.dispose()
+
+
+def _sqlite_engine(url: sa.URL, *, busy_timeout_s: float, begin: str) -> sa.Engine:
+    engine = sa.create_engine(url, connect_args={"timeout": busy_timeout_s})
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+        # Take transaction control from pysqlite so that BEGIN is ours (SQLAlchemy's documented recipe).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        cur.execute("PRAGMA foreign_keys = ON")
+        mode = cur.execute("PRAGMA journal_mode = WAL").fetchone()
+        if mode and str(mode[0]).lower() != "wal" and url.database not in (None, "", ":memory:"):
+            raise HairtrackError(f"could not switch {url.database} to WAL journal mode (got {mode[0]})")
+        cur.execute("PRAGMA synchronous = NORMAL")  # safe under WAL; a crash loses at most the last commit
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
+def create_engines(url: str, *, busy_timeout_s: float = 10.0) -> Engines:
+    """Create the engines for ``url``; for a SQLite file, create its folder first."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        return Engines(
+            read=_sqlite_engine(parsed, busy_timeout_s=busy_timeout_s, begin="BEGIN"),
+            write=_sqlite_engine(parsed, busy_timeout_s=busy_timeout_s, begin="BEGIN IMMEDIATE"),
+        )
+    if parsed.get_backend_name() == "postgresql":
+        engine = sa.create_engine(parsed, pool_pre_ping=True)
+        return Engines(read=engine, write=engine)
+    raise HairtrackError(
+        f"unsupported database {parsed.get_backend_name()!r}: use a SQLite path or a postgresql:// URL"
+    )
+
+
+def _alembic_config(connection: sa.Connection | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest migration this version of hairtrack knows."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None  # the package always ships at least one migration
+    return head
+
+
+def current_revision(connection: sa.Connection) -> str | None:
+    """The migration the database is at, or None for an empty database."""
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def migrate(engines: Engines, *, target: str = "head") -> str:
+    """Bring the database to ``target`` (an empty one included), safely against concurrent starts.
+
+    Returns the revision the database is at afterwards.
+
+    Raises
+    ------
+    DatabaseVersionError
+        The database holds tables that are not hairtrack's, or a revision newer than this program.
+    """
+    script = ScriptDirectory.from_config(_alembic_config())
+    with translate_db_errors(), engines.write.begin() as conn:
+        if engines.dialect == "postgresql":
+            # Serialises concurrent migrations; SQLite's BEGIN IMMEDIATE already did that.
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+        current = current_revision(conn)
+        if current is None:
+            foreign = [t for t in sa.inspect(conn).get_table_names() if t != "alembic_version"]
+            if foreign:
+                raise DatabaseVersionError(
+                    "this database already has tables that are not hairtrack's "
+                    f"({', '.join(sorted(foreign)[:5])}); point --db at a new or hairtrack database"
+                )
+        else:
+            try:
+                script.get_revision(current)
+            except Exception as exc:  # alembic raises several types for an unknown revision
+                raise DatabaseVersionError(
+                    f"the database is at schema revision {current!r}, which this hairtrack does not know: "
+                    "it was written by a newer version; upgrade hairtrack"
+                ) from exc
+        if current != script.get_current_head() or target != "head":
+            command.upgrade(_alembic_config(conn), target)
+        return current_revision(conn) or "base"
+
+
+def downgrade(engines: Engines, target: str) -> None:
+    """Take the schema back to ``target`` (for tests and for developers; the app never does this)."""
+    with engines.write.begin() as conn:
+        command.downgrade(_alembic_config(conn), target)
+
+
+def _is_busy(exc: sa.exc.OperationalError) -> bool:
+    message = str(exc.orig).lower()
+    return "database is locked" in message or "database is busy" in message
+
+
+@contextlib.contextmanager
+def translate_db_errors() -> Iterator[None]:
+    """Turn driver errors a person can act on into :class:`HairtrackError` subclasses."""
+    try:
+        yield
+    except sa.exc.OperationalError as exc:
+        if _is_busy(exc):
+            raise DatabaseBusyError(
+                "database busy: another hairtrack process kept it locked past the busy timeout "
+                "(HAIRTRACK_BUSY_TIMEOUT_S); nothing was changed, try again"
+            ) from exc
+        raise HairtrackError(f"database error: {exc.orig}") from exc
+    except sa.exc.DatabaseError as exc:
+        if isinstance(exc.orig, sqlite3.DatabaseError) and "not a database" in str(exc.orig):
+            raise HairtrackError("the --db file is not a SQLite database") from exc
+        raise

@@ -1,0 +1,553 @@
+"""The record store: the only code that reads or writes the database and the image store.
+
+Every public method is one transaction: it either happens whole or not at all. Callers get the
+plain records of :mod:`hairtrack.domain` and the small result dataclasses below, never ORM objects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import selectinload
+
+from hairtrack.config import Settings
+from hairtrack.domain import Measurement, Money, Sex, Treatment, TreatmentKind, Zone
+from hairtrack.errors import ConflictError, CsvError, InputError, NotFoundError
+from hairtrack.tracking import db
+from hairtrack.tracking.images import ImageStore
+from hairtrack.tracking.io import ParsedCsv, validate_profile_name
+from hairtrack.tracking.models import (
+    Device,
+    MeasurementRow,
+    Profile,
+    Provider,
+    Scan,
+    Session,
+    TreatmentCourse,
+)
+
+__all__ = ["Store", "ProfileSummary", "ImportReport", "DeletionReport", "DeviceInfo"]
+
+_MEASURE_FIELDS = ("hairs_per_cm2", "fu_per_cm2", "hairs_per_fu", "mean_width_um", "terminal_fraction", "coverage_pct")
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileSummary:
+    """A profile and how much record it has."""
+
+    name: str
+    sex: Sex | None
+    note: str | None
+    created_at: dt.datetime
+    scans: int
+    visits: int
+    first_scan: dt.date | None
+    last_scan: dt.date | None
+    zones: tuple[Zone, ...]
+    treatments: int
+    sessions: int
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """What an import added."""
+
+    rows: int
+    profiles_created: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DeletionReport:
+    """What deleting a profile removed: rows per table and image files."""
+
+    profile: str
+    scans: int
+    measurements: int
+    treatments: int
+    sessions: int
+    image_files: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInfo:
+    """A saved capture device and its scale."""
+
+    name: str
+    px_per_mm: float
+    px_per_mm_uncertainty: float | None
+    calibration_method: str
+    calibrated_on: dt.date | None
+    note: str | None
+
+
+class Store:
+    """The record of every profile, on SQLite or PostgreSQL, plus the image files.
+
+    Parameters
+    ----------
+    url : str
+        SQLAlchemy URL (see :func:`hairtrack.config.database_url`).
+    image_dir : Path
+        Root of the content-addressed image store.
+    busy_timeout_s : float
+        How long a write waits for another writer (SQLite) before :class:`DatabaseBusyError`.
+    migrate : bool
+        Bring the schema up to date on opening (the default; an empty database gets every table).
+    """
+
+    def __init__(self, url: str, *, image_dir: Path, busy_timeout_s: float = 10.0, migrate: bool = True):
+        self.url = url
+        self.images = ImageStore(image_dir)
+        self._engines = db.create_engines(url, busy_timeout_s=busy_timeout_s)
+        try:
+            if migrate:
+                self.revision = db.migrate(self._engines)
+        except BaseException:
+            self._engines.dispose()
+            raise
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Store:
+        """Open the store the settings name (creating and migrating it if needed)."""
+        return cls(settings.database_url, image_dir=settings.image_dir, busy_timeout_s=settings.busy_timeout_s)
+
+    def close(self) -> None:
+        self._engines.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def display_url(self) -> str:
+        """The database URL with any password masked, for printing."""
+        return sa.make_url(self.url).render_as_string(hide_password=True)
+
+    @property
+    def dialect(self) -> str:
+        return self._engines.dialect
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[OrmSession]:
+        with db.translate_db_errors(), OrmSession(self._engines.read) as s, s.begin():
+            yield s
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[OrmSession]:
+        try:
+            with db.translate_db_errors(), OrmSession(self._engines.write, expire_on_commit=False) as s, s.begin():
+                yield s
+        except sa.exc.IntegrityError as exc:
+            # Reached only when a concurrent writer (PostgreSQL) inserted the same key first: the
+            # checks below catch everything a single writer can get wrong.
+            raise ConflictError(
+                f"another process changed the same records at the same time; nothing was saved, try again ({exc.orig})"
+            ) from exc
+
+    # -- profiles ---------------------------------------------------------------------------------------
+
+    def add_profile(self, name: str, *, sex: Sex | None = None, note: str | None = None) -> ProfileSummary:
+        """Create a profile; :class:`ConflictError` if the name is taken."""
+        validate_profile_name(name)
+        with self._write() as s:
+            if _find_profile(s, name) is not None:
+                raise ConflictError(f"profile {name!r} already exists")
+            s.add(Profile(name=name, sex=sex.value if sex else None, note=note))
+        return self.profile(name)
+
+    def profile(self, name: str) -> ProfileSummary:
+        """One profile's summary; :class:`NotFoundError` if there is none by that name."""
+        with self._read() as s:
+            summaries = _summaries(s, name)
+        if not summaries:
+            raise NotFoundError(f"no profile named {name!r}")
+        return summaries[0]
+
+    def list_profiles(self) -> list[ProfileSummary]:
+        """Every profile, by name."""
+        with self._read() as s:
+            return _summaries(s, None)
+
+    def delete_profile(self, name: str) -> DeletionReport:
+        """Remove a profile with every scan, measurement, treatment, session and image file of it.
+
+        Image files shared with another profile's scans (identical bytes) stay until that one goes too.
+        """
+        with self._write() as s:
+            profile = _require_profile(s, name)
+            scan_ids = sa.select(Scan.id).where(Scan.profile_id == profile.id)
+            course_ids = sa.select(TreatmentCourse.id).where(TreatmentCourse.profile_id == profile.id)
+            counts = {
+                "scans": s.scalar(sa.select(sa.func.count()).select_from(scan_ids.subquery())) or 0,
+                "measurements": s.scalar(
+                    sa.select(sa.func.count()).where(MeasurementRow.scan_id.in_(scan_ids))
+                ) or 0,
+                "treatments": s.scalar(sa.select(sa.func.count()).select_from(course_ids.subquery())) or 0,
+                "sessions": s.scalar(sa.select(sa.func.count()).where(Session.treatment_id.in_(course_ids))) or 0,
+            }
+            digests = set(
+                s.scalars(sa.select(Scan.image_sha256).where(Scan.profile_id == profile.id, Scan.image_sha256.is_not(None)))
+            )
+            # The database cascades to scans, measurements, treatments and sessions (ON DELETE CASCADE).
+            s.execute(sa.delete(Profile).where(Profile.id == profile.id))
+            still_used = set(
+                s.scalars(sa.select(Scan.image_sha256).where(Scan.image_sha256.in_(digests)))
+            ) if digests else set()
+        # Files go only after the rows are gone for good: a failed commit must not lose images.
+        removed = sum(self.images.delete(d) for d in sorted(digests - still_used))
+        return DeletionReport(profile=name, image_files=removed, **counts)
+
+    # -- measurements and scans ----------------------------------------------------------------------
+
+    def import_measurements(
+        self, parsed: ParsedCsv[Measurement] | Sequence[Measurement], *, create_profiles: bool = True
+    ) -> ImportReport:
+        """Add measurements (one scan each) in one transaction: all of them, or none.
+
+        Raises
+        ------
+        CsvError
+            A row that is already stored (same profile, date, zone and replicate), or names a missing
+            profile when ``create_profiles`` is false; with the line numbers of ``parsed``.
+        """
+        rows, lines = _rows_and_lines(parsed)
+        with self._write() as s:
+            profiles, created = _profiles_for(s, {m.profile for m in rows}, rows, lines, create_profiles)
+            existing = set(
+                s.execute(
+                    sa.select(Profile.name, Scan.date, Scan.zone, Scan.replicate)
+                    .join(Scan.profile)
+                    .where(Profile.name.in_(list(profiles)))
+                ).tuples()
+            )
+            problems = [
+                (line, f"{m.profile} {m.date} {m.zone.value} replicate {m.replicate} is already stored")
+                for m, line in zip(rows, lines, strict=True)
+                if (m.profile, m.date, m.zone, m.replicate) in existing
+            ]
+            if problems:
+                raise CsvError(problems[:50])
+            for m in rows:
+                s.add(_scan_from(m, profiles[m.profile], source="import"))
+        return ImportReport(rows=len(rows), profiles_created=tuple(created))
+
+    def add_scan(
+        self,
+        measurement: Measurement,
+        *,
+        image_bytes: bytes | None = None,
+        analysis: dict[str, Any] | None = None,
+    ) -> Measurement:
+        """Save one analysed scan with its image (stored by content hash) and its full analysis.
+
+        A ``replicate`` that is taken for that profile, date and zone moves to the next free number.
+        """
+        with self._write() as s:
+            profile = _require_profile(s, measurement.profile)
+            taken = set(
+                s.scalars(
+                    sa.select(Scan.replicate).where(
+                        Scan.profile_id == profile.id, Scan.date == measurement.date, Scan.zone == measurement.zone
+                    )
+                )
+            )
+            replicate = measurement.replicate
+            while replicate in taken:
+                replicate += 1
+            digest = self.images.put(image_bytes) if image_bytes is not None else None
+            scan = _scan_from(measurement, profile, source="analysis")
+            scan.replicate, scan.image_sha256, scan.analysis = replicate, digest, analysis
+            s.add(scan)
+        return _measurement_of(scan, measurement.profile)
+
+    def measurements(self, profile: str | None = None) -> list[Measurement]:
+        """Stored measurements, ordered by profile, date, zone and replicate."""
+        with self._read() as s:
+            query = (
+                sa.select(Scan, Profile.name)
+                .join(Scan.profile)
+                .options(selectinload(Scan.measurement))
+                .order_by(Profile.name, Scan.date, Scan.zone, Scan.replicate)
+            )
+            if profile is not None:
+                _require_profile(s, profile)
+                query = query.where(Profile.name == profile)
+            return [_measurement_of(scan, name) for scan, name in s.execute(query).tuples()]
+
+    def scan_images(self, profile: str) -> list[tuple[Measurement, str]]:
+        """The (measurement, image SHA-256) of every scan of ``profile`` that has a stored image."""
+        with self._read() as s:
+            _require_profile(s, profile)
+            rows = s.execute(
+                sa.select(Scan, Profile.name)
+                .join(Scan.profile)
+                .options(selectinload(Scan.measurement))
+                .where(Profile.name == profile, Scan.image_sha256.is_not(None))
+                .order_by(Scan.date, Scan.zone, Scan.replicate)
+            ).tuples()
+            return [(_measurement_of(scan, name), scan.image_sha256 or "") for scan, name in rows]
+
+    # -- treatments -------------------------------------------------------------------------------------
+
+    def add_treatment(self, treatment: Treatment, *, create_profile: bool = False) -> Treatment:
+        """Record a continuous treatment, or one session of a session treatment (PRP, EV, ...)."""
+        self.import_treatments([treatment], create_profiles=create_profile)
+        return treatment
+
+    def import_treatments(
+        self, parsed: ParsedCsv[Treatment] | Sequence[Treatment], *, create_profiles: bool = True
+    ) -> ImportReport:
+        """Add treatments and sessions in one transaction: all of them, or none.
+
+        Raises
+        ------
+        CsvError
+            A continuous treatment with the same start, or a session on the same date, is already stored.
+        """
+        rows, lines = _rows_and_lines(parsed)
+        with self._write() as s:
+            profiles, created = _profiles_for(s, {t.profile for t in rows}, rows, lines, create_profiles)
+            providers: dict[str, Provider] = {}
+            problems: list[tuple[int, str]] = []
+            for t, line in zip(rows, lines, strict=True):
+                profile = profiles[t.profile]
+                provider = _provider(s, t.provider, providers) if t.provider else None
+                cost = (t.cost.amount, t.cost.currency) if t.cost else (None, None)
+                if t.treatment.is_session:
+                    course = s.scalar(
+                        sa.select(TreatmentCourse).where(
+                            TreatmentCourse.profile_id == profile.id, TreatmentCourse.kind == t.treatment
+                        )
+                    )
+                    if course is None:
+                        course = TreatmentCourse(profile=profile, kind=t.treatment, start_date=t.date)
+                        s.add(course)
+                    elif any(x.date == t.date for x in course.sessions):
+                        problems.append((line, f"{t.profile} {t.treatment.value} session on {t.date} is already stored"))
+                        continue
+                    course.start_date = min(course.start_date, t.date)
+                    course.sessions.append(
+                        Session(date=t.date, dose=t.dose, cost_amount=cost[0], cost_currency=cost[1], provider=provider, note=t.note)
+                    )
+                    s.flush()
+                else:
+                    clash = s.scalar(
+                        sa.select(TreatmentCourse.id).where(
+                            TreatmentCourse.profile_id == profile.id,
+                            TreatmentCourse.kind == t.treatment,
+                            TreatmentCourse.start_date == t.date,
+                        )
+                    )
+                    if clash is not None:
+                        problems.append((line, f"{t.profile} {t.treatment.value} started on {t.date} is already stored"))
+                        continue
+                    s.add(
+                        TreatmentCourse(
+                            profile=profile, kind=t.treatment, start_date=t.date, end_date=t.end_date, dose=t.dose,
+                            cost_amount=cost[0], cost_currency=cost[1], provider=provider, note=t.note,
+                        )
+                    )
+                    s.flush()
+            if problems:
+                raise CsvError(problems[:50])
+        return ImportReport(rows=len(rows), profiles_created=tuple(created))
+
+    def treatments(self, profile: str | None = None) -> list[Treatment]:
+        """Continuous treatments and sessions as rows, ordered by profile, date and treatment."""
+        with self._read() as s:
+            query = (
+                sa.select(TreatmentCourse, Profile.name)
+                .join(TreatmentCourse.profile)
+                .options(
+                    selectinload(TreatmentCourse.sessions).selectinload(Session.provider),
+                    selectinload(TreatmentCourse.provider),
+                )
+            )
+            if profile is not None:
+                _require_profile(s, profile)
+                query = query.where(Profile.name == profile)
+            out: list[Treatment] = []
+            for course, name in s.execute(query).tuples():
+                if course.kind.is_session:
+                    out.extend(
+                        Treatment(
+                            profile=name, treatment=course.kind, date=x.date, dose=x.dose,
+                            cost=_money(x.cost_amount, x.cost_currency),
+                            provider=x.provider.name if x.provider else None, note=x.note,
+                        )
+                        for x in course.sessions
+                    )
+                else:
+                    out.append(
+                        Treatment(
+                            profile=name, treatment=course.kind, date=course.start_date, end_date=course.end_date,
+                            dose=course.dose, cost=_money(course.cost_amount, course.cost_currency),
+                            provider=course.provider.name if course.provider else None, note=course.note,
+                        )
+                    )
+        return sorted(out, key=lambda t: (t.profile, t.date, t.treatment.value))
+
+    # -- devices ----------------------------------------------------------------------------------------
+
+    def add_device(
+        self,
+        name: str,
+        px_per_mm: float,
+        *,
+        px_per_mm_uncertainty: float | None = None,
+        calibration_method: str = "manual",
+        calibrated_on: dt.date | None = None,
+        note: str | None = None,
+        replace: bool = False,
+    ) -> DeviceInfo:
+        """Save a capture device's scale; with ``replace`` an existing device of that name is updated."""
+        if not name.strip() or len(name) > 100:
+            raise InputError(f"device name must be 1-100 characters, got {name!r}")
+        if not (isinstance(px_per_mm, int | float) and px_per_mm > 0 and px_per_mm < 1e5):
+            raise InputError(f"px_per_mm must be a finite number > 0, got {px_per_mm}")
+        with self._write() as s:
+            device = s.scalar(sa.select(Device).where(Device.name == name))
+            if device is not None and not replace:
+                raise ConflictError(f"device {name!r} already exists (use --replace to recalibrate it)")
+            if device is None:
+                device = Device(name=name)
+                s.add(device)
+            device.px_per_mm = float(px_per_mm)
+            device.px_per_mm_uncertainty = px_per_mm_uncertainty
+            device.calibration_method = calibration_method
+            device.calibrated_on = calibrated_on or dt.date.today()
+            device.note = note
+        return self.device(name)
+
+    def device(self, name: str) -> DeviceInfo:
+        """A saved device; :class:`NotFoundError` if none has that name."""
+        with self._read() as s:
+            device = s.scalar(sa.select(Device).where(Device.name == name))
+            if device is None:
+                known = ", ".join(s.scalars(sa.select(Device.name).order_by(Device.name))) or "none yet"
+                raise NotFoundError(f"no device named {name!r} (saved devices: {known})")
+            return _device_info(device)
+
+    def devices(self) -> list[DeviceInfo]:
+        with self._read() as s:
+            return [_device_info(d) for d in s.scalars(sa.select(Device).order_by(Device.name))]
+
+
+# -- helpers (run inside a session) -------------------------------------------------------------------
+
+
+def _rows_and_lines(parsed: ParsedCsv[Any] | Sequence[Any]) -> tuple[tuple[Any, ...], tuple[int, ...]]:
+    if isinstance(parsed, ParsedCsv):
+        return parsed.rows, parsed.lines
+    rows = tuple(parsed)
+    return rows, tuple(range(1, len(rows) + 1))
+
+
+def _find_profile(s: OrmSession, name: str) -> Profile | None:
+    return s.scalar(sa.select(Profile).where(Profile.name == name))
+
+
+def _require_profile(s: OrmSession, name: str) -> Profile:
+    profile = _find_profile(s, name)
+    if profile is None:
+        raise NotFoundError(f"no profile named {name!r} (see 'hairtrack profile list')")
+    return profile
+
+
+def _profiles_for(
+    s: OrmSession, names: set[str], rows: Sequence[Any], lines: Sequence[int], create: bool
+) -> tuple[dict[str, Profile], list[str]]:
+    found = {p.name: p for p in s.scalars(sa.select(Profile).where(Profile.name.in_(sorted(names))))}
+    missing = sorted(names - set(found))
+    if missing and not create:
+        problems = [(line, f"no profile named {r.profile!r}") for r, line in zip(rows, lines, strict=True) if r.profile in missing]
+        raise CsvError(problems[:50])
+    for name in missing:
+        found[name] = Profile(name=validate_profile_name(name))
+        s.add(found[name])
+    s.flush()
+    return found, missing
+
+
+def _provider(s: OrmSession, name: str, cache: dict[str, Provider]) -> Provider:
+    if name not in cache:
+        provider = s.scalar(sa.select(Provider).where(Provider.name == name))
+        if provider is None:
+            provider = Provider(name=name)
+            s.add(provider)
+        cache[name] = provider
+    return cache[name]
+
+
+def _money(amount: Any, currency: str | None) -> Money | None:
+    return Money(amount, currency) if amount is not None and currency else None
+
+
+def _scan_from(m: Measurement, profile: Profile, *, source: str) -> Scan:
+    return Scan(
+        profile=profile, zone=m.zone, date=m.date, replicate=m.replicate, capture_time=m.capture_time,
+        hair_length_mm=m.hair_length_mm, device=m.device, lighting=m.lighting, image_name=m.image, note=m.note,
+        measurement=MeasurementRow(source=source, **{f: getattr(m, f) for f in _MEASURE_FIELDS}),
+    )
+
+
+def _measurement_of(scan: Scan, profile: str) -> Measurement:
+    row = scan.measurement
+    return Measurement(
+        profile=profile, date=scan.date, zone=Zone(scan.zone), replicate=scan.replicate,
+        **{f: (getattr(row, f) if row else None) for f in _MEASURE_FIELDS},
+        capture_time=scan.capture_time, hair_length_mm=scan.hair_length_mm, device=scan.device,
+        lighting=scan.lighting, image=scan.image_name, note=scan.note,
+    )
+
+
+def _device_info(d: Device) -> DeviceInfo:
+    return DeviceInfo(
+        name=d.name, px_per_mm=d.px_per_mm, px_per_mm_uncertainty=d.px_per_mm_uncertainty,
+        calibration_method=d.calibration_method, calibrated_on=d.calibrated_on, note=d.note,
+    )
+
+
+def _summaries(s: OrmSession, name: str | None) -> list[ProfileSummary]:
+    scan_stats = (
+        sa.select(
+            Scan.profile_id,
+            sa.func.count(Scan.id).label("scans"),
+            sa.func.count(sa.distinct(Scan.date)).label("visits"),
+            sa.func.min(Scan.date).label("first"),
+            sa.func.max(Scan.date).label("last"),
+        )
+        .group_by(Scan.profile_id)
+        .subquery()
+    )
+    query = (
+        sa.select(Profile, scan_stats.c.scans, scan_stats.c.visits, scan_stats.c.first, scan_stats.c.last)
+        .outerjoin(scan_stats, scan_stats.c.profile_id == Profile.id)
+        .options(selectinload(Profile.treatments).selectinload(TreatmentCourse.sessions))
+        .order_by(Profile.name)
+    )
+    if name is not None:
+        query = query.where(Profile.name == name)
+    out = []
+    for profile, scans, visits, first, last in s.execute(query).tuples():
+        zones = set(s.scalars(sa.select(Scan.zone).distinct().where(Scan.profile_id == profile.id)))
+        out.append(
+            ProfileSummary(
+                name=profile.name, sex=Sex(profile.sex) if profile.sex else None, note=profile.note,
+                created_at=profile.created_at, scans=scans or 0, visits=visits or 0, first_scan=first, last_scan=last,
+                zones=tuple(z for z in Zone if z in zones),
+                treatments=len(profile.treatments),
+                sessions=sum(len(c.sessions) for c in profile.treatments),
+            )
+        )
+    return out
+
