@@ -173,7 +173,8 @@ def profile_delete(
     else:
         out.print(
             f"deleted profile {report.profile}: {report.scans} scans, {report.measurements} measurements, "
-            f"{report.treatments} treatments, {report.sessions} sessions, {report.image_files} image files",
+            f"{report.treatments} treatments, {report.sessions} sessions, {report.providers} providers, "
+            f"{report.image_files} image files",
             markup=False,
         )
 

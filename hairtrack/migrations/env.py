@@ -27,6 +27,7 @@ connection = config.attributes.get("connection")
 if connection is not None:
     _run(connection)
 else:
-    engine = sa.create_engine(config.get_main_option("sqlalchemy.url"))
+    url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
+    engine = sa.create_engine(url)
     with engine.connect() as conn:
         _run(conn)

@@ -119,6 +119,13 @@ def migrate(engines: Engines, *, target: str = "head") -> str:
         The database holds tables that are not hairtrack's, or a revision newer than this program.
     """
     script = ScriptDirectory.from_config(_alembic_config())
+    if target == "head":
+        # The common case, an up-to-date database, needs no write lock: a reader can open the store
+        # while another process writes.
+        with translate_db_errors(), engines.read.connect() as conn:
+            current = current_revision(conn)
+        if current is not None and current == script.get_current_head():
+            return current
     with translate_db_errors(), engines.write.begin() as conn:
         if engines.dialect == "postgresql":
             # Serialises concurrent migrations; SQLite's BEGIN IMMEDIATE already did that.

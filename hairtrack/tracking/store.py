@@ -72,6 +72,7 @@ class DeletionReport:
     measurements: int
     treatments: int
     sessions: int
+    providers: int
     image_files: int
 
 
@@ -202,6 +203,7 @@ class Store:
             still_used = set(
                 s.scalars(sa.select(Scan.image_sha256).where(Scan.image_sha256.in_(digests)))
             ) if digests else set()
+            counts["providers"] = _delete_orphan_providers(s)
         # Files go only after the rows are gone for good: a failed commit must not lose images.
         removed = sum(self.images.delete(d) for d in sorted(digests - still_used))
         return DeletionReport(profile=name, image_files=removed, **counts)
@@ -227,7 +229,7 @@ class Store:
                     sa.select(Profile.name, Scan.date, Scan.zone, Scan.replicate)
                     .join(Scan.profile)
                     .where(Profile.name.in_(list(profiles)))
-                ).tuples()
+                )
             )
             problems = [
                 (line, f"{m.profile} {m.date} {m.zone.value} replicate {m.replicate} is already stored")
@@ -281,7 +283,7 @@ class Store:
             if profile is not None:
                 _require_profile(s, profile)
                 query = query.where(Profile.name == profile)
-            return [_measurement_of(scan, name) for scan, name in s.execute(query).tuples()]
+            return [_measurement_of(scan, name) for scan, name in s.execute(query)]
 
     def scan_images(self, profile: str) -> list[tuple[Measurement, str]]:
         """The (measurement, image SHA-256) of every scan of ``profile`` that has a stored image."""
@@ -293,7 +295,7 @@ class Store:
                 .options(selectinload(Scan.measurement))
                 .where(Profile.name == profile, Scan.image_sha256.is_not(None))
                 .order_by(Scan.date, Scan.zone, Scan.replicate)
-            ).tuples()
+            )
             return [(_measurement_of(scan, name), scan.image_sha256 or "") for scan, name in rows]
 
     # -- treatments -------------------------------------------------------------------------------------
@@ -376,7 +378,7 @@ class Store:
                 _require_profile(s, profile)
                 query = query.where(Profile.name == profile)
             out: list[Treatment] = []
-            for course, name in s.execute(query).tuples():
+            for course, name in s.execute(query):
                 if course.kind.is_session:
                     out.extend(
                         Treatment(
@@ -488,6 +490,28 @@ def _provider(s: OrmSession, name: str, cache: dict[str, Provider]) -> Provider:
     return cache[name]
 
 
+def _delete_orphan_providers(s: OrmSession) -> int:
+    """Remove providers that only existed as a name on deleted treatments (where a person was treated
+    is their data too); providers saved with their own details stay."""
+    used = sa.union(
+        sa.select(TreatmentCourse.provider_id).where(TreatmentCourse.provider_id.is_not(None)),
+        sa.select(Session.provider_id).where(Session.provider_id.is_not(None)),
+    ).subquery()
+    details = [
+        Provider.ev_source, Provider.particles_per_dose, Provider.protein_ug_per_dose, Provider.size_mode_nm,
+        Provider.size_d10_nm, Provider.size_d90_nm, Provider.characterization_methods, Provider.guarantees_results,
+        Provider.encourages_tracking, Provider.price_amount, Provider.note,
+    ]
+    orphans = list(
+        s.scalars(
+            sa.select(Provider.id).where(Provider.id.not_in(sa.select(used.c[0])), *[c.is_(None) for c in details])
+        )
+    )
+    if orphans:
+        s.execute(sa.delete(Provider).where(Provider.id.in_(orphans)))
+    return len(orphans)
+
+
 def _money(amount: Any, currency: str | None) -> Money | None:
     return Money(amount, currency) if amount is not None and currency else None
 
@@ -538,7 +562,7 @@ def _summaries(s: OrmSession, name: str | None) -> list[ProfileSummary]:
     if name is not None:
         query = query.where(Profile.name == name)
     out = []
-    for profile, scans, visits, first, last in s.execute(query).tuples():
+    for profile, scans, visits, first, last in s.execute(query):
         zones = set(s.scalars(sa.select(Scan.zone).distinct().where(Scan.profile_id == profile.id)))
         out.append(
             ProfileSummary(
