@@ -388,6 +388,35 @@ def device_add(
         out.print(f"saved device {info.name}: {format_float(info.px_per_mm)} px/mm", markup=False)
 
 
+@device_app.command("calibrate")
+def device_calibrate(
+    name: Annotated[str, typer.Argument(help="Device to save (or recalibrate with --replace).")],
+    image: Annotated[Path, typer.Argument(help="Photo of millimetre graph paper or a ruler, taken with this device at its scan distance.", show_default=False)],
+    grid_mm: Annotated[float, typer.Option("--grid-mm", help="Spacing of the grid lines in mm.")] = 1.0,
+    replace: Annotated[bool, typer.Option("--replace", help="Overwrite an existing device's scale.")] = False,
+    db: DbOpt = None,
+    data_dir: DataDirOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Measure a device's px/mm from a photo of a grid, and save it."""
+    from hairtrack.imaging import load_image, measure_grid
+
+    measured = measure_grid(load_image(image).rgb, grid_mm=grid_mm)
+    with open_store(db, data_dir) as store:
+        info = store.add_device(
+            name, measured.px_per_mm, px_per_mm_uncertainty=measured.uncertainty_px_per_mm,
+            calibration_method="grid", note=f"measured from {image.name}", replace=replace,
+        )
+    if json:
+        emit_json({"device": info, "grid": measured})
+    else:
+        out.print(
+            f"saved device {info.name}: {measured.px_per_mm:.2f} ± {measured.uncertainty_px_per_mm:.2f} px/mm "
+            f"(grid period {measured.period_px:.2f} px, {'graph paper' if measured.axes == 2 else 'one set of lines'})",
+            markup=False,
+        )
+
+
 @device_app.command("list")
 def device_list(db: DbOpt = None, data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
     """List saved devices."""

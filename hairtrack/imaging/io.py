@@ -1,0 +1,323 @@
+"""Decoding photos safely: JPEG, PNG, TIFF, WebP and HEIC/HEIF, EXIF orientation applied, a pixel-count
+limit against decompression bombs, 16-bit and grey images normalised to 8-bit RGB, and copies for
+storage with location and camera metadata removed.
+
+Everything here works on bytes and arrays; reading the file is the caller's one line.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import struct
+import warnings
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+
+from hairtrack.errors import InputError
+
+try:  # HEIC/HEIF is what iPhones save; the opener registers itself with Pillow.
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    HEIF_SUPPORTED = True
+except ImportError:  # pragma: no cover - pillow-heif is a declared dependency
+    HEIF_SUPPORTED = False
+
+__all__ = [
+    "ImageError",
+    "LoadedImage",
+    "load_image",
+    "sanitized_copy",
+    "DEFAULT_MAX_PIXELS",
+    "MIN_SIDE_PX",
+    "HEIF_SUPPORTED",
+]
+
+# 64 MP admits every phone's default output (12-50 MP) and refuses bombs (a 30,000 x 30,000 PNG is 900 MP).
+DEFAULT_MAX_PIXELS = 64_000_000
+MIN_SIDE_PX = 16
+_EXIF_WANTED = {"Make", "Model", "DateTimeOriginal", "DateTime", "FocalLength", "ExposureTime", "ISOSpeedRatings", "LensModel"}
+
+
+class ImageError(InputError):
+    """A file that cannot be used as a photo; the message says why in plain words."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedImage:
+    """A decoded photo.
+
+    Attributes
+    ----------
+    rgb : ndarray
+        H x W x 3 uint8, RGB, upright (EXIF orientation applied).
+    format : str
+        The container Pillow recognised (``JPEG``, ``PNG``, ``TIFF``, ``HEIF``, ...).
+    original_mode : str
+        Pillow's mode before conversion (``L`` for grey, ``I;16`` for 16-bit, ...).
+    exif : dict
+        A few capture facts (camera make and model, time taken, exposure), never location.
+    had_gps : bool
+        The file carried GPS coordinates (they are never kept).
+    warnings : tuple of str
+        Things done to the image that a person may want to know (a multi-page file, a 16-bit scale).
+    """
+
+    rgb: np.ndarray
+    format: str
+    original_mode: str
+    exif: dict[str, Any] = field(default_factory=dict)
+    had_gps: bool = False
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def shape_px(self) -> tuple[int, int]:
+        """(rows, columns)."""
+        return int(self.rgb.shape[0]), int(self.rgb.shape[1])
+
+
+def _describe_non_image(data: bytes) -> str:
+    head = data[:512]
+    if head.lstrip().startswith((b"{", b"[")):
+        return "it looks like JSON text"
+    if head.lstrip().lower().startswith((b"<!doctype html", b"<html")):
+        return "it looks like a web page"
+    if head.startswith(b"%PDF"):
+        return "it is a PDF"
+    try:
+        head.decode("utf-8")
+        return "it looks like a text file"
+    except UnicodeDecodeError:
+        return "its contents are not a known image format"
+
+
+def _too_large(name: str, pillow_message: str, max_pixels: int) -> str:
+    match = re.search(r"\((\d+) pixels\)", pillow_message)
+    size = f"{int(match[1]) / 1e6:.0f} MP " if match else ""
+    return (
+        f"{name}: {size}is above the {max_pixels / 1e6:.0f} MP limit; refused without decoding "
+        "(a decompression bomb or an unusually large photo)"
+    )
+
+
+def _to_rgb8(image: Image.Image, notes: list[str]) -> np.ndarray:
+    mode = image.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        # Scale by the image's own range: 16-bit dermoscope exports rarely fill 0-65535.
+        values = np.asarray(image, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            high = float(np.nanmax(values)) if values.size else 0.0
+        scale = 255.0 / high if high > 0 else 0.0
+        grey = np.clip(np.nan_to_num(values) * scale, 0, 255).round().astype(np.uint8)
+        notes.append(f"{mode} image scaled to 8 bits by its maximum ({high:g})")
+        return np.repeat(grey[:, :, None], 3, axis=2)
+    if mode == "RGB":
+        return np.asarray(image, dtype=np.uint8).copy()
+    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in image.info):
+        # Transparent pixels carry no scalp; flatten onto white so they read as background, not hair.
+        rgba = image.convert("RGBA")
+        canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return np.asarray(Image.alpha_composite(canvas, rgba).convert("RGB"), dtype=np.uint8).copy()
+    if mode in ("RGB;16", "RGB;16B", "RGB;16L") or (np.asarray(image).dtype == np.uint16):  # pragma: no cover
+        values = np.asarray(image).astype(np.float64)
+        return np.clip(values / 257.0, 0, 255).round().astype(np.uint8)
+    return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
+
+
+def _exif_facts(image: Image.Image) -> tuple[dict[str, Any], bool]:
+    try:
+        exif = image.getexif()
+    except Exception:  # a damaged EXIF block must not make the photo unusable
+        return {}, False
+    facts: dict[str, Any] = {}
+    merged = dict(exif.items())
+    try:
+        merged.update(exif.get_ifd(ExifTags.IFD.Exif).items())
+    except Exception:
+        pass
+    for tag, value in merged.items():
+        name = ExifTags.TAGS.get(tag)
+        if name in _EXIF_WANTED:
+            facts[name] = value if isinstance(value, str | int) else str(value)
+    try:
+        had_gps = bool(exif.get_ifd(ExifTags.IFD.GPSInfo))
+    except Exception:
+        had_gps = ExifTags.Base.GPSInfo in exif
+    return facts, had_gps
+
+
+def load_image(source: str | Path | bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedImage:
+    """Decode a photo into an upright 8-bit RGB array.
+
+    Parameters
+    ----------
+    source : str, Path or bytes
+        A file path, or the file's bytes.
+    max_pixels : int
+        Refuse images with more pixels than this before decoding them (decompression bombs).
+
+    Returns
+    -------
+    LoadedImage
+
+    Raises
+    ------
+    ImageError
+        Empty, unreadable, truncated, too large, too small, or not an image; the message says which.
+
+    Examples
+    --------
+    >>> from PIL import Image
+    >>> buffer = io.BytesIO()
+    >>> Image.new("L", (40, 30), 128).save(buffer, "PNG")
+    >>> img = load_image(buffer.getvalue())
+    >>> img.rgb.shape, img.rgb.dtype.name, img.original_mode
+    ((30, 40, 3), 'uint8', 'L')
+    """
+    if max_pixels <= 0:
+        raise InputError(f"max_pixels must be > 0, got {max_pixels}")
+    name = "image"
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+    else:
+        path = Path(source)
+        name = path.name
+        if not path.exists():
+            raise ImageError(f"{path}: no such file")
+        if path.is_dir():
+            raise ImageError(f"{path}: is a folder, not an image")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ImageError(f"{path}: cannot read it ({exc.strerror})") from exc
+    if not data:
+        raise ImageError(f"{name}: the file is empty (0 bytes)")
+    notes: list[str] = []
+    with warnings.catch_warnings():
+        # We apply our own, lower, limit below; Pillow's bomb warning would only repeat it.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data))
+        except Image.DecompressionBombError as exc:
+            raise ImageError(_too_large(name, str(exc), max_pixels)) from None
+        except UnidentifiedImageError:
+            raise ImageError(f"{name}: not an image hairtrack can read ({_describe_non_image(data)})") from None
+        except (OSError, ValueError, SyntaxError, struct.error, EOFError) as exc:
+            raise ImageError(f"{name}: truncated or damaged image ({exc})") from None
+        width, height = image.size
+        if width * height > max_pixels:
+            raise ImageError(
+                f"{name}: {width} x {height} px ({width * height / 1e6:.0f} MP) is above the "
+                f"{max_pixels / 1e6:.0f} MP limit; refused without decoding (a decompression bomb or an unusually large photo)"
+            )
+        if min(width, height) < MIN_SIDE_PX:
+            raise ImageError(f"{name}: {width} x {height} px is too small to show any hair (at least {MIN_SIDE_PX} px a side)")
+        if getattr(image, "n_frames", 1) > 1:
+            notes.append(f"the file holds {image.n_frames} images; the first was used")
+        try:
+            image.load()
+            exif, had_gps = _exif_facts(image)
+            upright = ImageOps.exif_transpose(image)
+            rgb = _to_rgb8(upright, notes)
+        except Image.DecompressionBombError as exc:
+            raise ImageError(_too_large(name, str(exc), max_pixels)) from None
+        except (OSError, ValueError, SyntaxError, struct.error, zlib.error, EOFError) as exc:
+            raise ImageError(f"{name}: truncated or damaged image ({exc})") from None
+    return LoadedImage(
+        rgb=rgb,
+        format=image.format or "unknown",
+        original_mode=image.mode,
+        exif=exif,
+        had_gps=had_gps,
+        warnings=tuple(notes),
+    )
+
+
+# -- copies for storage -------------------------------------------------------------------------------------
+
+# JPEG segments kept in a stored copy: JFIF (APP0), ICC colour profile (APP2) and Adobe (APP14, which says
+# how to read the colours). EXIF and XMP (APP1: GPS, camera serial, time), IPTC (APP13), comments and
+# maker notes go.
+_JPEG_KEEP_APP = {0xE0, 0xE2, 0xEE}
+_PNG_DROP = {b"eXIf", b"tEXt", b"zTXt", b"iTXt", b"tIME"}
+
+
+def _strip_jpeg(data: bytes, orientation: int) -> bytes:
+    out = bytearray(data[:2])
+    pos = 2
+    if orientation != 1:
+        # Keep only the orientation, so that the copy still shows upright without its other metadata.
+        exif = Image.Exif()
+        exif[ExifTags.Base.Orientation] = orientation
+        payload = exif.tobytes()  # b"Exif\0\0" + a TIFF block holding one tag
+        out += b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            raise ImageError("damaged JPEG: segment marker expected")
+        marker = data[pos + 1]
+        if marker == 0xDA:  # start of scan: the rest is image data
+            out += data[pos:]
+            return bytes(out)
+        if marker in (0x01,) or 0xD0 <= marker <= 0xD7:
+            out += data[pos : pos + 2]
+            pos += 2
+            continue
+        length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
+        segment = data[pos : pos + 2 + length]
+        is_app = 0xE0 <= marker <= 0xEF
+        if (is_app and marker in _JPEG_KEEP_APP) or (not is_app and marker != 0xFE):
+            out += segment
+        pos += 2 + length
+    raise ImageError("damaged JPEG: no image data")
+
+
+def _strip_png(data: bytes) -> bytes:
+    out = bytearray(data[:8])
+    pos = 8
+    while pos + 8 <= len(data):
+        length = struct.unpack(">I", data[pos : pos + 4])[0]
+        kind = data[pos + 4 : pos + 8]
+        chunk = data[pos : pos + 12 + length]
+        if kind not in _PNG_DROP:
+            out += chunk
+        pos += 12 + length
+        if kind == b"IEND":
+            break
+    return bytes(out)
+
+
+def sanitized_copy(data: bytes) -> tuple[bytes, str]:
+    """The bytes to store for a photo, with location, camera and time metadata removed.
+
+    JPEG and PNG keep their pixels bit for bit (only metadata segments are dropped; a JPEG keeps its
+    orientation tag). Other formats (HEIC, TIFF, WebP, ...) are stored as lossless PNG of the upright
+    pixels. Returns ``(bytes, extension)``.
+
+    Examples
+    --------
+    >>> from PIL import Image
+    >>> buffer = io.BytesIO()
+    >>> Image.new("RGB", (32, 32), (200, 150, 120)).save(buffer, "JPEG", comment=b"secret")
+    >>> clean, ext = sanitized_copy(buffer.getvalue())
+    >>> ext, b"secret" in clean, load_image(clean).rgb.shape
+    ('jpg', False, (32, 32, 3))
+    """
+    loaded = load_image(data)  # validates: a copy is only made of a usable photo
+    with Image.open(io.BytesIO(data)) as image:
+        try:
+            orientation = int(image.getexif().get(ExifTags.Base.Orientation, 1) or 1)
+        except Exception:
+            orientation = 1
+    if loaded.format == "JPEG":
+        return _strip_jpeg(data, orientation), "jpg"
+    if loaded.format == "PNG" and orientation == 1 and loaded.original_mode in ("RGB", "RGBA", "L", "LA", "P"):
+        return _strip_png(data), "png"
+    buffer = io.BytesIO()
+    Image.fromarray(loaded.rgb).save(buffer, "PNG", optimize=False)
+    return buffer.getvalue(), "png"

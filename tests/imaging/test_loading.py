@@ -1,0 +1,119 @@
+"""Loading photos: formats, orientation, bit depth, metadata stripping and every kind of bad file."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import ExifTags, Image
+
+from hairtrack.imaging.io import ImageError, load_image, sanitized_copy
+
+
+def encode(array: np.ndarray, fmt: str, **kwargs: object) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, fmt, **kwargs)
+    return buffer.getvalue()
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG that declares ``width`` x ``height`` (a decompression bomb's header) without the pixels."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+def marked(rows: int = 40, cols: int = 60) -> np.ndarray:
+    """An image whose top band is red, so that orientation is visible."""
+    rgb = np.full((rows, cols, 3), 90, np.uint8)
+    rgb[:8, :, 0] = 250
+    return rgb
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "TIFF", "WEBP", "HEIF"])
+def test_common_formats_decode_to_upright_rgb8(fmt: str) -> None:
+    loaded = load_image(encode(marked(), fmt))
+    assert loaded.rgb.shape == (40, 60, 3) and loaded.rgb.dtype == np.uint8
+    assert loaded.rgb[:8, :, 0].mean() > 200 > loaded.rgb[20:, :, 0].mean()
+
+
+def test_exif_orientation_is_applied() -> None:
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6  # the camera was turned: display rotated 90 degrees clockwise
+    loaded = load_image(encode(marked(), "JPEG", exif=exif.tobytes(), quality=95))
+    assert loaded.rgb.shape == (60, 40, 3)
+    assert loaded.rgb[:, -8:, 0].mean() > 200  # the red band is now on the right
+
+
+def test_grey_and_16_bit_images_become_rgb8() -> None:
+    grey = load_image(encode(np.full((32, 32), 77, np.uint8), "PNG"))
+    assert grey.original_mode == "L" and (grey.rgb == 77).all()
+    ramp = (np.arange(64 * 64).reshape(64, 64) * 9).astype(np.uint16)
+    deep = load_image(encode(ramp, "PNG"))
+    assert deep.rgb.max() == 255 and deep.rgb.min() == 0 and "scaled to 8 bits" in deep.warnings[0]
+    np.testing.assert_array_equal(deep.rgb[..., 0], deep.rgb[..., 2])
+
+
+def test_gps_and_camera_metadata_never_reach_a_stored_copy() -> None:
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "SecretCam"
+    exif[ExifTags.Base.Orientation] = 3
+    exif[ExifTags.Base.GPSInfo] = {1: "N", 2: (52.0, 31.0, 12.0)}
+    original = encode(marked(), "JPEG", exif=exif.tobytes(), quality=95, comment=b"patient 17")
+    loaded = load_image(original)
+    assert loaded.had_gps and loaded.exif["Make"] == "SecretCam"
+    clean, ext = sanitized_copy(original)
+    assert ext == "jpg" and b"SecretCam" not in clean and b"patient 17" not in clean
+    again = load_image(clean)
+    assert not again.had_gps and again.exif == {}
+    np.testing.assert_array_equal(again.rgb, loaded.rgb)  # same pixels, still upright
+
+
+def test_png_copy_keeps_pixels_and_drops_text_chunks() -> None:
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Location", "52.52N 13.40E")
+    original = encode(marked(), "PNG", pnginfo=info)
+    clean, ext = sanitized_copy(original)
+    assert ext == "png" and b"52.52N" in original and b"52.52N" not in clean
+    np.testing.assert_array_equal(load_image(clean).rgb, load_image(original).rgb)
+
+
+def test_heic_copy_is_stored_as_lossless_png() -> None:
+    original = encode(marked(), "HEIF")
+    clean, ext = sanitized_copy(original)
+    assert ext == "png"
+    np.testing.assert_array_equal(load_image(clean).rgb, load_image(original).rgb)
+
+
+def test_each_bad_file_gets_its_own_message(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    jpeg = encode(marked(400, 400), "JPEG")
+    cases = {
+        b"": "the file is empty",
+        b"date,zone\n2025-01-01,crown\n": "not an image hairtrack can read (it looks like a text file)",
+        b"%PDF-1.7 ...": "not an image hairtrack can read (it is a PDF)",
+        jpeg[: len(jpeg) // 2]: "truncated or damaged image",
+        encode(np.zeros((1, 1, 3), np.uint8), "PNG"): "1 x 1 px is too small",
+        png_header_only(30_000, 30_000): "900 MP is above the 64 MP limit; refused without decoding",
+    }
+    for data, message in cases.items():
+        with pytest.raises(ImageError, match=message.replace("(", r"\(").replace(")", r"\)")):
+            load_image(data)
+    with pytest.raises(ImageError, match="no such file"):
+        load_image(tmp_path / "missing.jpg")
+    with pytest.raises(ImageError, match="is a folder"):
+        load_image(tmp_path)
+
+
+def test_pixel_limit_is_configurable() -> None:
+    data = encode(marked(100, 100), "PNG")
+    assert load_image(data, max_pixels=10_000).rgb.shape == (100, 100, 3)
+    with pytest.raises(ImageError, match="100 x 100 px"):
+        load_image(data, max_pixels=9_999)

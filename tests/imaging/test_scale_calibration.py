@@ -1,0 +1,87 @@
+"""px/mm from a value, a device, or a photo of a millimetre grid (rendered here with a known period)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from hairtrack.errors import InputError
+from hairtrack.imaging.calibration import Calibration, NoGridError, calibration_from_value, measure_grid
+
+
+def graph_paper(period_px: float, theta: float, *, shape=(700, 900), both=True, blur=1.0, noise=6.0, seed=0) -> np.ndarray:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(seed)
+    rows, cols = np.indices(shape, dtype=float)
+    u = cols * math.cos(theta) + rows * math.sin(theta)
+    v = -cols * math.sin(theta) + rows * math.cos(theta)
+    width = max(1.5, 0.08 * period_px)
+    lines = (np.mod(u, period_px) < width).astype(float)
+    if both:
+        lines = np.maximum(lines, (np.mod(v, period_px) < width).astype(float))
+    lines = np.maximum(lines, (np.mod(u, 10 * period_px) < 2 * width).astype(float))  # every 10 mm a bold line
+    grey = ndimage.gaussian_filter(235 - 150 * lines, blur) + rng.normal(0, noise, shape)
+    grey *= 1 - 0.3 * ((rows / shape[0] - 0.5) ** 2 + (cols / shape[1] - 0.5) ** 2)  # vignetting
+    return np.stack([grey, grey * 0.95, grey * 0.85], axis=-1).clip(0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize(
+    ("period", "theta", "both"),
+    [(12.5, 0.2, True), (31.7, 0.05, True), (55.3, -0.4, False), (8.3, 1.0, True), (20.0, 0.0, True)],
+)
+def test_grid_period_is_recovered_within_its_stated_uncertainty(period: float, theta: float, both: bool) -> None:
+    m = measure_grid(graph_paper(period, theta, both=both), grid_mm=1.0)
+    assert abs(m.px_per_mm - period) / period < 0.005
+    assert abs(m.px_per_mm - period) < 4 * m.uncertainty_px_per_mm
+    assert m.axes == (2 if both else 1)
+
+
+def test_grid_spacing_other_than_one_mm() -> None:
+    m = measure_grid(graph_paper(25.0, 0.1), grid_mm=2.0)
+    assert m.px_per_mm == pytest.approx(12.5, rel=0.005)
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        np.full((400, 400), 200, np.uint8),
+        np.random.default_rng(1).normal(128, 30, (400, 400)),
+        ndimage.gaussian_filter(np.random.default_rng(2).normal(128, 60, (400, 400)), 6),
+    ],
+    ids=["blank", "noise", "skin-like blobs"],
+)
+def test_a_photo_without_a_grid_is_refused(image: np.ndarray) -> None:
+    with pytest.raises(NoGridError, match="no clear grid"):
+        measure_grid(image)
+
+
+def test_bad_values_are_refused_by_name() -> None:
+    for bad in (0, -3.2, float("nan"), float("inf")):
+        with pytest.raises(InputError, match="px_per_mm must be a finite number > 0"):
+            Calibration(bad)
+    with pytest.raises(InputError, match="grid_mm must be a finite number > 0, got 0"):
+        measure_grid(graph_paper(12.5, 0.1), grid_mm=0)
+    assert calibration_from_value(100, device="derm").source == "device"
+
+
+def test_device_calibrate_from_the_command_line(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from PIL import Image
+    from typer.testing import CliRunner
+
+    from hairtrack.cli import app
+
+    monkeypatch.setenv("HAIRTRACK_DB", str(tmp_path / "h.sqlite3"))
+    Image.fromarray(graph_paper(31.7, 0.05)).save(tmp_path / "grid.png")
+    runner = CliRunner()
+    result = runner.invoke(app, ["device", "calibrate", "derm", str(tmp_path / "grid.png"), "--json"])
+    assert result.exit_code == 0, result.output
+    saved = json.loads(result.stdout)["device"]
+    assert saved["px_per_mm"] == pytest.approx(31.7, rel=0.005) and saved["calibration_method"] == "grid"
+    Image.fromarray(np.full((300, 300, 3), 180, np.uint8)).save(tmp_path / "blank.png")
+    refused = runner.invoke(app, ["device", "calibrate", "other", str(tmp_path / "blank.png")])
+    assert refused.exit_code == 1 and "no clear grid" in refused.stderr
+    assert [d["name"] for d in json.loads(runner.invoke(app, ["device", "list", "--json"]).stdout)] == ["derm"]
