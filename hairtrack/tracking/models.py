@@ -21,6 +21,7 @@ from hairtrack.domain import TreatmentKind, Zone
 __all__ = [
     "Base",
     "Amount",
+    "User",
     "Profile",
     "Device",
     "Provider",
@@ -87,13 +88,25 @@ class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class User(Base):
+    """A web account (multi-user mode). Profiles without an owner belong to the local user."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_utcnow)
+
+
 class Profile(Base):
-    """A person whose hair is tracked."""
+    """A person whose hair is tracked; names are unique per owner."""
 
     __tablename__ = "profiles"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(100))
     sex: Mapped[str | None] = mapped_column(sa.String(10))
     note: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_utcnow)
@@ -105,7 +118,15 @@ class Profile(Base):
         back_populates="profile", cascade="all, delete-orphan", passive_deletes=True
     )
 
-    __table_args__ = (sa.CheckConstraint("sex IN ('male', 'female')", name="sex"),)
+    __table_args__ = (
+        sa.CheckConstraint("sex IN ('male', 'female')", name="sex"),
+        sa.Index("uq_profiles_owner_name", "owner_id", "name", unique=True),
+        # NULLs never collide in a unique index: the local (owner-less) names need one of their own.
+        sa.Index(
+            "uq_profiles_local_name", "name", unique=True,
+            sqlite_where=sa.text("owner_id IS NULL"), postgresql_where=sa.text("owner_id IS NULL"),
+        ),
+    )
 
 
 class Device(Base):

@@ -7,6 +7,8 @@ plain records of :mod:`hairtrack.domain` and the small result dataclasses below,
 from __future__ import annotations
 
 import contextlib
+import copy
+import re
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -31,9 +33,10 @@ from hairtrack.tracking.models import (
     Scan,
     Session,
     TreatmentCourse,
+    User,
 )
 
-__all__ = ["Store", "ProfileSummary", "ImportReport", "DeletionReport", "DeviceInfo"]
+__all__ = ["Store", "ProfileSummary", "ImportReport", "DeletionReport", "DeviceInfo", "UserInfo"]
 
 _MEASURE_FIELDS = ("hairs_per_cm2", "fu_per_cm2", "hairs_per_fu", "mean_width_um", "terminal_fraction", "coverage_pct")
 
@@ -77,6 +80,15 @@ class DeletionReport:
 
 
 @dataclass(frozen=True, slots=True)
+class UserInfo:
+    """A web account."""
+
+    id: int
+    email: str
+    password_hash: str
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceInfo:
     """A saved capture device and its scale."""
 
@@ -106,6 +118,7 @@ class Store:
     def __init__(self, url: str, *, image_dir: Path, busy_timeout_s: float = 10.0, migrate: bool = True):
         self.url = url
         self.images = ImageStore(image_dir)
+        self._owner: int | None = None
         self._engines = db.create_engines(url, busy_timeout_s=busy_timeout_s)
         try:
             if migrate:
@@ -118,6 +131,20 @@ class Store:
     def from_settings(cls, settings: Settings) -> Store:
         """Open the store the settings name (creating and migrating it if needed)."""
         return cls(settings.database_url, image_dir=settings.image_dir, busy_timeout_s=settings.busy_timeout_s)
+
+    def as_owner(self, user_id: int | None) -> Store:
+        """The same store seen by one web user: only that user's profiles exist for it.
+
+        ``None`` is the local owner (the command line and the single-user web app). The copy shares the
+        engines; close the original, not the copy.
+        """
+        view = copy.copy(self)
+        view._owner = user_id
+        return view
+
+    @property
+    def owner(self) -> int | None:
+        return self._owner
 
     def close(self) -> None:
         self._engines.dispose()
@@ -160,15 +187,15 @@ class Store:
         """Create a profile; :class:`ConflictError` if the name is taken."""
         validate_profile_name(name)
         with self._write() as s:
-            if _find_profile(s, name) is not None:
+            if _find_profile(s, name, self._owner) is not None:
                 raise ConflictError(f"profile {name!r} already exists")
-            s.add(Profile(name=name, sex=sex.value if sex else None, note=note))
+            s.add(Profile(name=name, sex=sex.value if sex else None, note=note, owner_id=self._owner))
         return self.profile(name)
 
     def profile(self, name: str) -> ProfileSummary:
         """One profile's summary; :class:`NotFoundError` if there is none by that name."""
         with self._read() as s:
-            summaries = _summaries(s, name)
+            summaries = _summaries(s, name, self._owner)
         if not summaries:
             raise NotFoundError(f"no profile named {name!r}")
         return summaries[0]
@@ -176,7 +203,7 @@ class Store:
     def list_profiles(self) -> list[ProfileSummary]:
         """Every profile, by name."""
         with self._read() as s:
-            return _summaries(s, None)
+            return _summaries(s, None, self._owner)
 
     def delete_profile(self, name: str) -> DeletionReport:
         """Remove a profile with every scan, measurement, treatment, session and image file of it.
@@ -184,7 +211,7 @@ class Store:
         Image files shared with another profile's scans (identical bytes) stay until that one goes too.
         """
         with self._write() as s:
-            profile = _require_profile(s, name)
+            profile = _require_profile(s, name, self._owner)
             scan_ids = sa.select(Scan.id).where(Scan.profile_id == profile.id)
             course_ids = sa.select(TreatmentCourse.id).where(TreatmentCourse.profile_id == profile.id)
             counts = {
@@ -223,12 +250,12 @@ class Store:
         """
         rows, lines = _rows_and_lines(parsed)
         with self._write() as s:
-            profiles, created = _profiles_for(s, {m.profile for m in rows}, rows, lines, create_profiles)
+            profiles, created = _profiles_for(s, {m.profile for m in rows}, rows, lines, create_profiles, self._owner)
             existing = set(
                 s.execute(
                     sa.select(Profile.name, Scan.date, Scan.zone, Scan.replicate)
                     .join(Scan.profile)
-                    .where(Profile.name.in_(list(profiles)))
+                    .where(Profile.name.in_(list(profiles)), _mine(self._owner))
                 )
             )
             problems = [
@@ -254,7 +281,7 @@ class Store:
         A ``replicate`` that is taken for that profile, date and zone moves to the next free number.
         """
         with self._write() as s:
-            profile = _require_profile(s, measurement.profile)
+            profile = _require_profile(s, measurement.profile, self._owner)
             taken = set(
                 s.scalars(
                     sa.select(Scan.replicate).where(
@@ -281,19 +308,20 @@ class Store:
                 .order_by(Profile.name, Scan.date, Scan.zone, Scan.replicate)
             )
             if profile is not None:
-                _require_profile(s, profile)
+                _require_profile(s, profile, self._owner)
                 query = query.where(Profile.name == profile)
+            query = query.where(_mine(self._owner))
             return [_measurement_of(scan, name) for scan, name in s.execute(query)]
 
     def scan_images(self, profile: str) -> list[tuple[Measurement, str]]:
         """The (measurement, image SHA-256) of every scan of ``profile`` that has a stored image."""
         with self._read() as s:
-            _require_profile(s, profile)
+            _require_profile(s, profile, self._owner)
             rows = s.execute(
                 sa.select(Scan, Profile.name)
                 .join(Scan.profile)
                 .options(selectinload(Scan.measurement))
-                .where(Profile.name == profile, Scan.image_sha256.is_not(None))
+                .where(Profile.name == profile, _mine(self._owner), Scan.image_sha256.is_not(None))
                 .order_by(Scan.date, Scan.zone, Scan.replicate)
             )
             return [(_measurement_of(scan, name), scan.image_sha256 or "") for scan, name in rows]
@@ -317,7 +345,7 @@ class Store:
         """
         rows, lines = _rows_and_lines(parsed)
         with self._write() as s:
-            profiles, created = _profiles_for(s, {t.profile for t in rows}, rows, lines, create_profiles)
+            profiles, created = _profiles_for(s, {t.profile for t in rows}, rows, lines, create_profiles, self._owner)
             providers: dict[str, Provider] = {}
             problems: list[tuple[int, str]] = []
             for t, line in zip(rows, lines, strict=True):
@@ -375,8 +403,9 @@ class Store:
                 )
             )
             if profile is not None:
-                _require_profile(s, profile)
+                _require_profile(s, profile, self._owner)
                 query = query.where(Profile.name == profile)
+            query = query.where(_mine(self._owner))
             out: list[Treatment] = []
             for course, name in s.execute(query):
                 if course.kind.is_session:
@@ -397,6 +426,47 @@ class Store:
                         )
                     )
         return sorted(out, key=lambda t: (t.profile, t.date, t.treatment.value))
+
+    # -- web accounts -----------------------------------------------------------------------------------
+
+    def create_user(self, email: str, password_hash: str) -> UserInfo:
+        """Create a web account; :class:`ConflictError` if the e-mail address has one."""
+        email = _normalise_email(email)
+        with self._write() as s:
+            if s.scalar(sa.select(User.id).where(User.email == email)) is not None:
+                raise ConflictError(f"an account for {email} already exists")
+            user = User(email=email, password_hash=password_hash)
+            s.add(user)
+            s.flush()
+            return UserInfo(id=user.id, email=user.email, password_hash=user.password_hash)
+
+    def user_by_email(self, email: str) -> UserInfo | None:
+        with self._read() as s:
+            user = s.scalar(sa.select(User).where(User.email == _normalise_email(email, strict=False)))
+            return UserInfo(id=user.id, email=user.email, password_hash=user.password_hash) if user else None
+
+    def user(self, user_id: int) -> UserInfo | None:
+        with self._read() as s:
+            user = s.get(User, user_id)
+            return UserInfo(id=user.id, email=user.email, password_hash=user.password_hash) if user else None
+
+    def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        """Replace a stored hash (after a successful sign-in whose hash needed new parameters)."""
+        with self._write() as s:
+            s.execute(sa.update(User).where(User.id == user_id).values(password_hash=password_hash))
+
+    def image_of(self, profile: str, sha256: str) -> bytes:
+        """A stored image, only if a scan of this owner's ``profile`` uses it (else :class:`NotFoundError`)."""
+        with self._read() as s:
+            found = s.scalar(
+                sa.select(Scan.id)
+                .join(Scan.profile)
+                .where(Profile.name == profile, _mine(self._owner), Scan.image_sha256 == sha256)
+                .limit(1)
+            )
+        if found is None or not self.images.exists(sha256):
+            raise NotFoundError("no such image")
+        return self.images.read(sha256)
 
     # -- devices ----------------------------------------------------------------------------------------
 
@@ -454,27 +524,42 @@ def _rows_and_lines(parsed: ParsedCsv[Any] | Sequence[Any]) -> tuple[tuple[Any, 
     return rows, tuple(range(1, len(rows) + 1))
 
 
-def _find_profile(s: OrmSession, name: str) -> Profile | None:
-    return s.scalar(sa.select(Profile).where(Profile.name == name))
+_EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
 
-def _require_profile(s: OrmSession, name: str) -> Profile:
-    profile = _find_profile(s, name)
+def _normalise_email(email: str, *, strict: bool = True) -> str:
+    email = email.strip().lower()
+    if strict and (len(email) > 254 or not _EMAIL_RE.match(email)):
+        raise InputError(f"{email!r} is not an e-mail address")
+    return email
+
+
+def _mine(owner: int | None) -> sa.ColumnElement[bool]:
+    """The profiles an owner may see: a web user's own, or (owner None) the local, command-line ones."""
+    return Profile.owner_id.is_(None) if owner is None else Profile.owner_id == owner
+
+
+def _find_profile(s: OrmSession, name: str, owner: int | None) -> Profile | None:
+    return s.scalar(sa.select(Profile).where(Profile.name == name, _mine(owner)))
+
+
+def _require_profile(s: OrmSession, name: str, owner: int | None) -> Profile:
+    profile = _find_profile(s, name, owner)
     if profile is None:
         raise NotFoundError(f"no profile named {name!r} (see 'hairtrack profile list')")
     return profile
 
 
 def _profiles_for(
-    s: OrmSession, names: set[str], rows: Sequence[Any], lines: Sequence[int], create: bool
+    s: OrmSession, names: set[str], rows: Sequence[Any], lines: Sequence[int], create: bool, owner: int | None
 ) -> tuple[dict[str, Profile], list[str]]:
-    found = {p.name: p for p in s.scalars(sa.select(Profile).where(Profile.name.in_(sorted(names))))}
+    found = {p.name: p for p in s.scalars(sa.select(Profile).where(Profile.name.in_(sorted(names)), _mine(owner)))}
     missing = sorted(names - set(found))
     if missing and not create:
         problems = [(line, f"no profile named {r.profile!r}") for r, line in zip(rows, lines, strict=True) if r.profile in missing]
         raise CsvError(problems[:50])
     for name in missing:
-        found[name] = Profile(name=validate_profile_name(name))
+        found[name] = Profile(name=validate_profile_name(name), owner_id=owner)
         s.add(found[name])
     s.flush()
     return found, missing
@@ -541,7 +626,7 @@ def _device_info(d: Device) -> DeviceInfo:
     )
 
 
-def _summaries(s: OrmSession, name: str | None) -> list[ProfileSummary]:
+def _summaries(s: OrmSession, name: str | None, owner: int | None) -> list[ProfileSummary]:
     scan_stats = (
         sa.select(
             Scan.profile_id,
@@ -557,6 +642,7 @@ def _summaries(s: OrmSession, name: str | None) -> list[ProfileSummary]:
         sa.select(Profile, scan_stats.c.scans, scan_stats.c.visits, scan_stats.c.first, scan_stats.c.last)
         .outerjoin(scan_stats, scan_stats.c.profile_id == Profile.id)
         .options(selectinload(Profile.treatments).selectinload(TreatmentCourse.sessions))
+        .where(_mine(owner))
         .order_by(Profile.name)
     )
     if name is not None:

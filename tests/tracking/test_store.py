@@ -49,16 +49,17 @@ def test_downgrade_to_base_and_up_again(db_url: str, image_dir: Path) -> None:
     store.close()
 
 
-def test_an_older_database_is_migrated_on_start(db_url: str, image_dir: Path) -> None:
+def test_an_older_database_with_data_is_migrated_on_start(db_url: str, image_dir: Path) -> None:
     engines = dbmod.create_engines(db_url)
-    dbmod.migrate(engines, target="base")  # a database that has seen hairtrack but holds no schema yet
-    with engines.read.connect() as conn:
-        assert dbmod.current_revision(conn) is None
+    assert dbmod.migrate(engines, target="0001") == "0001"  # the first release's schema
+    with engines.write.begin() as conn:
+        conn.execute(sa.text("INSERT INTO profiles (name, created_at) VALUES ('old', CURRENT_TIMESTAMP)"))
     engines.dispose()
     with Store(db_url, image_dir=image_dir) as store:
-        assert store.revision == dbmod.head_revision()
-        store.import_measurements([m()])
-        assert len(store.measurements()) == 1
+        assert store.revision == dbmod.head_revision() != "0001"
+        assert [p.name for p in store.list_profiles()] == ["old"]  # kept, and owned by the local user
+        store.import_measurements([m("old")])
+        assert len(store.measurements("old")) == 1
 
 
 def test_opening_twice_does_not_migrate_again_or_lose_data(db_url: str, image_dir: Path) -> None:
@@ -247,3 +248,31 @@ def test_busy_sqlite_writer_gets_a_clear_error_and_changes_nothing(tmp_path: Pat
         blocker.execute("ROLLBACK")
         blocker.close()
     assert snapshot(url) == before
+
+
+def test_each_owner_sees_only_their_own_profiles(store: Store, db_url: str) -> None:
+    alice = store.create_user("Alice@Example.org", "hash-a")
+    bob = store.create_user("bob@example.org", "hash-b")
+    assert alice.email == "alice@example.org"
+    with pytest.raises(ConflictError, match="already exists"):
+        store.create_user("ALICE@example.org", "x")
+    with pytest.raises(InputError, match="not an e-mail address"):
+        store.create_user("not-an-address", "x")
+    as_alice, as_bob = store.as_owner(alice.id), store.as_owner(bob.id)
+    as_alice.add_profile("me")
+    as_bob.add_profile("me")  # the same name in another account is no conflict, and reveals nothing
+    store.add_profile("me")  # the local (command-line) user
+    as_alice.add_scan(m("me"), image_bytes=b"alice-image")
+    as_bob.import_measurements([m("me", hairs=99.0)])
+    assert [x.hairs_per_cm2 for x in as_alice.measurements()] == [150.0]
+    assert [x.hairs_per_cm2 for x in as_bob.measurements("me")] == [99.0]
+    assert store.measurements() == []
+    (_, digest), = as_alice.scan_images("me")
+    assert as_alice.image_of("me", digest) == b"alice-image"
+    with pytest.raises(NotFoundError):
+        as_bob.image_of("me", digest)
+    with pytest.raises(NotFoundError):
+        as_bob.delete_profile("nobody")
+    as_bob.delete_profile("me")
+    assert [p.name for p in as_alice.list_profiles()] == ["me"] and len(as_alice.measurements()) == 1
+    assert store.user_by_email(" ALICE@example.org ") == alice and store.user(bob.id) == bob
