@@ -1,0 +1,118 @@
+"""How often the `overall` verdict is right, on simulated people with known truth, next to a naive rule.
+
+For each simulated person (hairtrack.synth.simulate_cohort: effects 0, +10, +20, +35% assigned in turn)
+the verdict is computed as the record stood at months 3, 6, 9 and 12 of treatment (as_of = start +
+m months + 10 days, so the month-m scan is in). Printed per effect size: the share judged `responding`
+at each look and at any look (a person counted once).
+
+Naive rule: the mean of all images of the treated zones at the latest scan day vs the last baseline
+scan day; `responding` when it rose by more than --naive-threshold percent.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/verdict.py --people 2000 --seed 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import platform
+import sys
+import time
+
+import numpy as np
+
+from hairtrack.analysis import RuleSettings, judge
+from hairtrack.domain import Zone
+from hairtrack.synth import ClinicNoise, simulate_cohort
+
+LOOKS = (3, 6, 9, 12)
+EFFECTS = (0.0, 10.0, 20.0, 35.0)
+
+
+def naive_responding(p, as_of: dt.date, threshold_pct: float) -> bool:
+    start = p.truth.start
+    rows = [m for m in p.measurements if m.zone is not Zone.DONOR and m.date <= as_of]
+    before = [m.date for m in rows if m.date <= start]
+    after = [m.date for m in rows if m.date > start]
+    if not before or not after:
+        return False
+    b = np.mean([m.hairs_per_cm2 for m in rows if m.date == max(before)])
+    a = np.mean([m.hairs_per_cm2 for m in rows if m.date == max(after)])
+    return bool(100 * (a / b - 1) > threshold_pct)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--people", type=int, default=2000, help="simulated people (split evenly over the effects)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--naive-threshold", type=float, default=10.0, help="naive rule: rise in %% to call it")
+    ap.add_argument("--look-alpha", type=float, default=RuleSettings().look_alpha)
+    args = ap.parse_args(argv)
+    rules = RuleSettings(look_alpha=args.look_alpha)
+    noise = ClinicNoise()
+    t0 = time.perf_counter()
+    people = simulate_cohort(args.people, seed=args.seed, effects_pct=EFFECTS, months=12, noise=noise)
+    t_sim = time.perf_counter() - t0
+    hits = {e: np.zeros((0, len(LOOKS)), bool) for e in EFFECTS}
+    naive = {e: np.zeros((0, len(LOOKS)), bool) for e in EFFECTS}
+    other = {e: {} for e in EFFECTS}
+    by_kind: dict[tuple[float, str], list[bool]] = {}
+    timings = []
+    for p in people:
+        row, nrow = [], []
+        for m in LOOKS:
+            as_of = p.truth.start + dt.timedelta(days=round(m * 30.4375) + 10)
+            t = time.perf_counter()
+            v = judge(p.measurements, p.treatments, as_of=as_of, rules=rules, today=dt.date(2030, 1, 1))
+            timings.append(time.perf_counter() - t)
+            row.append(v.overall.verdict.value == "responding")
+            nrow.append(naive_responding(p, as_of, args.naive_threshold))
+            key = (m, v.overall.verdict.value)
+            other[p.truth.effect_pct][key] = other[p.truth.effect_pct].get(key, 0) + 1
+        key = (p.truth.effect_pct, f"{p.truth.treatment.value}/{v.overall.control}")
+        by_kind.setdefault(key, []).append(any(row))
+        hits[p.truth.effect_pct] = np.vstack([hits[p.truth.effect_pct], row])
+        naive[p.truth.effect_pct] = np.vstack([naive[p.truth.effect_pct], nrow])
+    total = time.perf_counter() - t0
+
+    print("hairtrack verdict benchmark (benchmarks/verdict.py)")
+    print(f"seed={args.seed} people={args.people} looks at months {LOOKS} (as_of = start + m months + 10 days)")
+    print(f"rules: look_alpha={rules.look_alpha:.5f} (one-sided, per look)  naive rule: latest scan day vs last "
+          f"baseline scan day, responding if > +{args.naive_threshold:g}%")
+    print(f"noise: {noise}")
+    print(f"python {platform.python_version()}, numpy {np.__version__}")
+    print()
+    print("share judged `responding` (overall verdict)")
+    hdr = "effect    n    " + "  ".join(f"m{m:<2d} hairtrack/naive" for m in LOOKS) + "   any-look hairtrack/naive"
+    print(hdr)
+    for e in EFFECTS:
+        h, nv = hits[e], naive[e]
+        cells = "  ".join(f"   {100 * h[:, j].mean():5.1f}% / {100 * nv[:, j].mean():5.1f}%" for j in range(len(LOOKS)))
+        print(f"+{e:4.0f}%  {len(h):5d} {cells}      {100 * h.any(1).mean():5.1f}% / {100 * nv.any(1).mean():5.1f}%")
+    print()
+    fp, fpn = hits[0.0].any(1).mean(), naive[0.0].any(1).mean()
+    pw6, pwa = hits[20.0][:, 1].mean(), hits[20.0].any(1).mean()
+    print(f"false `responding`, no-effect people, any of 4 looks: hairtrack {100 * fp:.1f}% (target <= 5%), "
+          f"naive {100 * fpn:.1f}%")
+    print(f"`responding` among +20% people: at month 6 {100 * pw6:.1f}%, any look {100 * pwa:.1f}% "
+          f"(target >= 80%); naive {100 * naive[20.0][:, 1].mean():.1f}% / {100 * naive[20.0].any(1).mean():.1f}%")
+    print()
+    print("all overall verdicts, count by look (effect: month -> verdict counts)")
+    for e in EFFECTS:
+        for m in LOOKS:
+            counts = {k[1]: c for k, c in other[e].items() if k[0] == m}
+            print(f"  +{e:.0f}% m{m}: " + ", ".join(f"{k}={counts[k]}" for k in sorted(counts)))
+    print()
+    print("any-look `responding` by evaluated treatment / control (n)")
+    for e in (0.0, 20.0):
+        cells = [f"{k[1]} {100 * np.mean(v):.1f}% ({len(v)})" for k, v in sorted(by_kind.items()) if k[0] == e]
+        print(f"  +{e:.0f}%: " + "; ".join(cells))
+    ms = 1000 * np.array(timings)
+    print()
+    print(f"time: simulate {t_sim:.1f}s, total {total:.1f}s; judge per call median {np.median(ms):.1f} ms, "
+          f"p99 {np.percentile(ms, 99):.1f} ms, max {ms.max():.1f} ms (1 process)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,304 @@
+"""Synthetic trichoscopy images of clipped scalp with exact ground truth.
+
+Made to resemble 70x handheld dermoscope photos (1280 x 1024, about 220 px/mm): pale skin with a
+low-frequency mottle, furrows, glints and pores; clipped shafts of known width, colour, angle and length
+leaving the skin in follicular units of 1-4 that share an exit point (with the blue-grey of the shaft
+under the skin behind it); crossings; blur, uneven light and vignetting, sensor noise and JPEG
+artefacts; optionally a burned-in banner at the top and a red measurement circle with its label box.
+Units whose exit point lies outside the frame give border hairs, flagged ``at_border`` (the real dev
+labels often miss those).
+
+Everything is drawn with a seeded ``numpy.random.Generator``: the same arguments give the same pixels.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+__all__ = ["SynthHair", "SynthUnit", "SynthScalp", "render_scalp", "DIFFICULTIES"]
+
+DIFFICULTIES = ("easy", "medium", "hard")
+
+_PRESETS = {
+    #          blur_px  noise  vignette  width_um     splay_deg  jpeg  light_hair_p  unit_p (1, 2, 3, 4)
+    "easy": dict(blur=0.5, noise=2.0, vignette=0.0, width=(55, 100), splay=(16, 30), jpeg=95, light=0.0,
+                 unit_p=(0.45, 0.45, 0.10, 0.0)),
+    "medium": dict(blur=0.9, noise=4.0, vignette=0.2, width=(30, 100), splay=(10, 24), jpeg=88, light=0.1,
+                   unit_p=(0.35, 0.40, 0.20, 0.05)),
+    "hard": dict(blur=1.4, noise=6.0, vignette=0.35, width=(18, 110), splay=(6, 18), jpeg=75, light=0.2,
+                 unit_p=(0.30, 0.40, 0.22, 0.08)),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SynthHair:
+    """A drawn hair, in image pixels (row, col). The midpoint and length are those of the visible shaft."""
+
+    row_px: float
+    col_px: float
+    width_px: float
+    width_um: float
+    length_px: float
+    angle_deg: float
+    unit: int
+    exit_row_px: float
+    exit_col_px: float
+    at_border: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SynthUnit:
+    """A follicular unit: its exit point and how many visible hairs leave it."""
+
+    row_px: float
+    col_px: float
+    hairs: int
+
+
+@dataclass(frozen=True, slots=True)
+class SynthScalp:
+    """A rendered image (H x W x 3 uint8 RGB) with its scale and exact hairs and units."""
+
+    image: np.ndarray
+    px_per_mm: float
+    hairs: tuple[SynthHair, ...]
+    units: tuple[SynthUnit, ...]
+    difficulty: str
+    seed: int
+
+
+def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], sigma: float) -> np.ndarray:
+    h, w = shape
+    q = max(int(sigma // 3), 1)
+    small = rng.standard_normal((max(h // q, 2), max(w // q, 2))).astype(np.float32)
+    small = cv2.GaussianBlur(small, (0, 0), max(sigma / q, 0.5))
+    big = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+    return big / max(float(big.std()), 1e-6)
+
+
+def _segment_coverage(shape, p0, p1, width: float, canvas: np.ndarray, value: float, *, pad: float = 2.0) -> None:
+    """Blend an anti-aliased capsule of ``width`` px from p0 to p1 (row, col) into ``canvas`` (max)."""
+    h, w = shape
+    r0 = int(max(math.floor(min(p0[0], p1[0]) - width - pad), 0))
+    r1 = int(min(math.ceil(max(p0[0], p1[0]) + width + pad), h - 1))
+    c0 = int(max(math.floor(min(p0[1], p1[1]) - width - pad), 0))
+    c1 = int(min(math.ceil(max(p0[1], p1[1]) + width + pad), w - 1))
+    if r1 < r0 or c1 < c0:
+        return
+    rr, cc = np.mgrid[r0:r1 + 1, c0:c1 + 1].astype(np.float32)
+    d = np.array(p1, np.float32) - np.array(p0, np.float32)
+    dd = float(d @ d) or 1.0
+    t = np.clip(((rr - p0[0]) * d[0] + (cc - p0[1]) * d[1]) / dd, 0.0, 1.0)
+    dist = np.hypot(rr - (p0[0] + t * d[0]), cc - (p0[1] + t * d[1]))
+    cov = np.clip(width / 2.0 - dist + 0.5, 0.0, 1.0) * value
+    view = canvas[r0:r1 + 1, c0:c1 + 1]
+    np.maximum(view, cov, out=view)
+
+
+def _clip_segment(p0, p1, h: int, w: int):
+    """Visible part of a segment inside [0, h) x [0, w) (Liang-Barsky); None when outside."""
+    t0, t1 = 0.0, 1.0
+    d = (p1[0] - p0[0], p1[1] - p0[1])
+    for p, q in ((-d[0], p0[0]), (d[0], h - 1 - p0[0]), (-d[1], p0[1]), (d[1], w - 1 - p0[1])):
+        if p == 0:
+            if q < 0:
+                return None
+            continue
+        r = q / p
+        if p < 0:
+            t0 = max(t0, r)
+        else:
+            t1 = min(t1, r)
+    if t0 > t1:
+        return None
+    a = (p0[0] + t0 * d[0], p0[1] + t0 * d[1])
+    b = (p0[0] + t1 * d[0], p0[1] + t1 * d[1])
+    return a, b, t0 > 0 or t1 < 1
+
+
+def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per_mm: float | None = None,
+                 n_units: int | None = None, difficulty: str = "medium", banner: bool = False,
+                 red_circle: bool = False, jpeg: bool = True, min_visible_um: float = 250.0) -> SynthScalp:
+    """Render a trichoscopy-like image and return it with its exact hairs.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the random generator.
+    shape : (int, int)
+        Rows and columns.
+    px_per_mm : float, optional
+        Scale; by default that of a 70x dermoscope, 220 px/mm at 1280 px wide, in proportion otherwise.
+    n_units : int, optional
+        Follicular units whose exit point is in the frame; by default Poisson with 0.25 per mm^2 (about
+        12 hairs in a dermoscope field, as in the real dev set). A few more enter from outside the frame.
+    difficulty : {"easy", "medium", "hard"}
+        Blur, noise, light, thin and light hairs, unit sizes and splay, JPEG quality.
+    banner, red_circle : bool
+        Draw a burned-in text banner at the top; a red measurement circle with its label box.
+    jpeg : bool
+        Pass the image through JPEG at the preset's quality.
+    min_visible_um : float
+        Border hairs showing less than this are drawn but left out of the truth.
+
+    Returns
+    -------
+    SynthScalp
+
+    Examples
+    --------
+    >>> scene = render_scalp(seed=7, shape=(256, 320), n_units=4, difficulty="easy")
+    >>> scene.image.shape, scene.image.dtype.name
+    ((256, 320, 3), 'uint8')
+    >>> sum(u.hairs for u in scene.units) == sum(not h.at_border for h in scene.hairs)
+    True
+    """
+    if difficulty not in _PRESETS:
+        raise ValueError(f"difficulty must be one of {DIFFICULTIES}, got {difficulty!r}")
+    h, w = int(shape[0]), int(shape[1])
+    if h < 16 or w < 16:
+        raise ValueError(f"shape must be at least 16 x 16, got {shape}")
+    cfg = _PRESETS[difficulty]
+    rng = np.random.default_rng(seed)
+    ppm = float(px_per_mm) if px_per_mm is not None else 220.0 * max(h, w) / 1280.0
+    area_mm2 = h * w / ppm ** 2
+    if n_units is None:
+        n_units = int(rng.poisson(0.25 * area_mm2))
+    # --- skin -------------------------------------------------------------------------------------
+    base = np.array([rng.uniform(185, 225), rng.uniform(170, 205), rng.uniform(150, 195)], np.float32)
+    if rng.random() < 0.4:  # a cool, bluish cast as under some dermoscope LEDs
+        base[2] = min(base[2] + rng.uniform(10, 30), 240)
+    mottle = _smooth_noise(rng, (h, w), 0.08 * max(h, w)) * rng.uniform(4, 9)
+    fine = _smooth_noise(rng, (h, w), 1.5) * rng.uniform(2, 5)
+    shade = np.zeros((h, w), np.float32)  # darkening 0..1 (furrows, pores, under-skin shafts)
+    for _ in range(rng.integers(3, 9)):  # furrows: long faint lines
+        p0 = (rng.uniform(0, h), rng.uniform(0, w))
+        ang = rng.uniform(0, math.pi)
+        ln = rng.uniform(0.3, 0.9) * max(h, w)
+        p1 = (p0[0] + ln * math.sin(ang), p0[1] + ln * math.cos(ang))
+        _segment_coverage((h, w), p0, p1, rng.uniform(1.0, 3.0), shade, rng.uniform(0.03, 0.07))
+    for _ in range(int(rng.poisson(0.4 * area_mm2))):  # pores and specks
+        c = (rng.uniform(0, h), rng.uniform(0, w))
+        _segment_coverage((h, w), c, c, rng.uniform(0.01, 0.03) * ppm, shade, rng.uniform(0.05, 0.25))
+    glint = np.zeros((h, w), np.float32)
+    for _ in range(int(rng.poisson(1.5 * area_mm2))):
+        c = (rng.uniform(0, h), rng.uniform(0, w))
+        _segment_coverage((h, w), c, c, rng.uniform(0.005, 0.02) * ppm, glint, rng.uniform(0.2, 0.6))
+    glint = cv2.GaussianBlur(glint, (0, 0), 1.0)
+    # --- hairs --------------------------------------------------------------------------------------
+    flow = rng.uniform(0, 2 * math.pi)
+    hair_cov = np.zeros((h, w), np.float32)
+    hair_rgb = np.zeros((h, w, 3), np.float32)
+    under = np.zeros((h, w), np.float32)
+    hairs: list[SynthHair] = []
+    units: list[SynthUnit] = []
+    roots: list[tuple[float, float]] = []
+    n_border = int(rng.poisson(0.1 * area_mm2))
+    min_gap = 0.35 * ppm
+    for k in range(n_units + n_border):
+        inside = k < n_units
+        for _ in range(30):
+            if inside:
+                root = (rng.uniform(0.03, 0.97) * h, rng.uniform(0.03, 0.97) * w)
+            else:  # exit point just outside the frame
+                side = rng.integers(4)
+                off = rng.uniform(0.05, 0.5) * ppm
+                root = [(-off, rng.uniform(0, w)), (h + off, rng.uniform(0, w)),
+                        (rng.uniform(0, h), -off), (rng.uniform(0, h), w + off)][side]
+            if all(math.hypot(root[0] - r[0], root[1] - r[1]) > min_gap for r in roots):
+                break
+        roots.append(root)
+        size = int(rng.choice([1, 2, 3, 4], p=cfg["unit_p"]))
+        direction = flow + rng.normal(0, 0.35)
+        if not inside:  # point the border unit into the frame
+            direction = math.atan2(h / 2 - root[0], w / 2 - root[1]) + rng.normal(0, 0.4)
+        splay = math.radians(rng.uniform(*cfg["splay"]))
+        offsets = (np.arange(size) - (size - 1) / 2.0) * splay + rng.normal(0, math.radians(2), size)
+        unit_index = len(units)
+        drawn = 0
+        for off in offsets:
+            ang = direction + off
+            width_um = float(rng.uniform(*cfg["width"]))
+            if rng.random() < 0.12:  # a thin (vellus-like) hair now and then
+                width_um = float(rng.uniform(max(cfg["width"][0] * 0.6, 12), 35))
+            wpx = width_um / 1000.0 * ppm
+            length = rng.uniform(0.6, 1.6) * ppm
+            u = (math.sin(ang), math.cos(ang))
+            start = (root[0] + u[0] * 0.03 * ppm, root[1] + u[1] * 0.03 * ppm)
+            tip = (root[0] + u[0] * length, root[1] + u[1] * length)
+            light = rng.random() < cfg["light"] or width_um < 30
+            tone = rng.uniform(90, 150) if light else rng.uniform(15, 55)
+            colour = np.array([tone * 1.15, tone, tone * 0.85], np.float32)
+            before = hair_cov.copy() if drawn == 0 and False else None
+            del before
+            layer = np.zeros((h, w), np.float32)
+            _segment_coverage((h, w), start, tip, wpx, layer, 1.0)
+            upd = layer > hair_cov
+            hair_rgb[upd] = colour
+            np.maximum(hair_cov, layer, out=hair_cov)
+            back = (root[0] - u[0] * 0.4 * ppm, root[1] - u[1] * 0.4 * ppm)
+            _segment_coverage((h, w), root, back, wpx * 1.8, under, rng.uniform(0.15, 0.3))
+            vis = _clip_segment(start, tip, h, w)
+            if vis is None:
+                continue
+            a, b, clipped = vis
+            vis_len = math.hypot(b[0] - a[0], b[1] - a[1])
+            if vis_len < min_visible_um / 1000.0 * ppm:
+                continue
+            hairs.append(SynthHair(row_px=(a[0] + b[0]) / 2, col_px=(a[1] + b[1]) / 2, width_px=wpx,
+                                   width_um=width_um, length_px=vis_len,
+                                   angle_deg=math.degrees(math.atan2(-u[0], u[1])) % 180.0, unit=unit_index,
+                                   exit_row_px=root[0], exit_col_px=root[1], at_border=clipped or not inside))
+            drawn += 1
+        if inside:
+            units.append(SynthUnit(row_px=root[0], col_px=root[1], hairs=sum(
+                1 for hr in hairs if hr.unit == unit_index and not hr.at_border)))
+        else:
+            units.append(SynthUnit(row_px=root[0], col_px=root[1], hairs=0))
+    under = cv2.GaussianBlur(under, (0, 0), max(0.04 * ppm, 1.0))
+    # --- compose --------------------------------------------------------------------------------------
+    skin = base[None, None, :] + (mottle + fine)[..., None]
+    skin = skin * (1 - shade[..., None]) + glint[..., None] * (255 - skin)
+    blue = np.array([70, 90, 130], np.float32)
+    skin = skin * (1 - under[..., None]) + blue * under[..., None]
+    img = skin * (1 - hair_cov[..., None]) + hair_rgb * hair_cov[..., None]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    light_field = 1.0 + rng.uniform(-0.08, 0.08) * (xx / w - 0.5) + rng.uniform(-0.08, 0.08) * (yy / h - 0.5)
+    if cfg["vignette"]:
+        rad = np.hypot((yy - h / 2) / (h / 2), (xx - w / 2) / (w / 2)) / math.sqrt(2)
+        light_field *= 1.0 - cfg["vignette"] * rad ** 2.5
+    img *= light_field[..., None]
+    if cfg["blur"] > 0:
+        img = cv2.GaussianBlur(img, (0, 0), cfg["blur"])
+    img += rng.normal(0, cfg["noise"], img.shape).astype(np.float32)
+    out = np.clip(img, 0, 255).astype(np.uint8)
+    if red_circle:
+        centre = (int(rng.uniform(0.2, 0.6) * w), int(rng.uniform(0.2, 0.6) * h))
+        rad = int(rng.uniform(0.3, 0.5) * min(h, w))
+        cv2.circle(out, centre, rad, (230, 20, 20), max(1, w // 640), cv2.LINE_AA)
+        cv2.line(out, centre, (centre[0] + rad, centre[1] - rad // 4), (230, 20, 20), max(1, w // 640))
+        bx, by = min(centre[0] + rad + 5, w - 2), max(centre[1] - rad // 2, 0)
+        bw_, bh_ = int(0.25 * w), int(0.12 * h)
+        box = out[by:by + bh_, bx:bx + bw_].astype(np.float32)
+        out[by:by + bh_, bx:bx + bw_] = (0.5 * box + 0.5 * 215).astype(np.uint8)
+        for i, txt in enumerate(("RC0", "r=2.519 mm")):
+            cv2.putText(out, txt, (bx + 4, by + int((i + 1) * bh_ / 2.6)), cv2.FONT_HERSHEY_SIMPLEX,
+                        max(h / 1024, 0.3), (20, 20, 230), 1, cv2.LINE_AA)
+    if banner:
+        bh = max(int(0.035 * h), 8)
+        top = max(int(0.008 * h), 1)
+        out[top:top + bh] = (60, 60, 60)
+        x = 4
+        for txt in ("A207", "1280x1024", "2022/01/06 09:36", "70x"):
+            cv2.putText(out, txt, (x, top + bh - 2), cv2.FONT_HERSHEY_SIMPLEX, bh / 30.0, (235, 235, 235), 1,
+                        cv2.LINE_AA)
+            x += int(len(txt) * bh * 0.6) + 8
+    if jpeg:
+        ok, buf = cv2.imencode(".jpg", out[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(cfg["jpeg"])])
+        out = np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])
+    return SynthScalp(image=out, px_per_mm=ppm, hairs=tuple(hairs), units=tuple(units), difficulty=difficulty,
+                      seed=seed)
