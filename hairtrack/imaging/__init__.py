@@ -2,6 +2,10 @@
 
 from hairtrack.imaging.calibration import Calibration, GridMeasurement, NoGridError, calibration_from_value, measure_grid
 from hairtrack.imaging.io import ImageError, LoadedImage, load_image, sanitized_copy
+from hairtrack.imaging.analyze import Analysis, analysis_to_dict, analyze
+from hairtrack.imaging.hairs import Hair, detect_hairs
+from hairtrack.imaging.quality import QualityReport, ScanField, assess_quality, scan_field
+from hairtrack.imaging.units import FollicularUnit, group_units
 
 __all__ = [
     "Calibration",
@@ -13,4 +17,15 @@ __all__ = [
     "LoadedImage",
     "load_image",
     "sanitized_copy",
+    "Analysis",
+    "analyze",
+    "analysis_to_dict",
+    "Hair",
+    "detect_hairs",
+    "QualityReport",
+    "ScanField",
+    "assess_quality",
+    "scan_field",
+    "FollicularUnit",
+    "group_units",
 ]

@@ -1,0 +1,183 @@
+"""The one entry point: a trichoscopy photo (array) and its scale in, one :class:`Analysis` out.
+
+Densities are per usable area: ``area_cm2`` is the usable field (the picture less banner, letterbox
+strips and vignetted border) divided by ``px_per_mm``² (1 cm² = 100 mm²). Width classes follow the usual
+trichoscopy cut-offs (vellus < 30 um, terminal >= 60 um; Rudnicka et al., *Atlas of Trichoscopy*, 2012),
+both configurable. Without a scale every value that needs one is ``None`` and a warning says so.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from hairtrack.domain import Zone
+from hairtrack.errors import InputError
+from hairtrack.imaging.hairs import Hair, check_px_per_mm, detect_hairs
+from hairtrack.imaging.quality import QualityReport, as_rgb_uint8, assess_quality, scan_field
+from hairtrack.imaging.units import FollicularUnit, group_units
+
+__all__ = ["Analysis", "analyze", "analysis_to_dict"]
+
+_NO_SCALE = ("No scale given: counts only. Give --px-per-mm or --device to get densities per cm² and "
+             "widths in micrometres.")
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What one trichoscopy photo measures. Fields needing a scale are ``None`` without one."""
+
+    mode: str
+    zone: Zone | None
+    image_shape: tuple[int, int]
+    hairs: tuple[Hair, ...]
+    units: tuple[FollicularUnit, ...]
+    px_per_mm: float | None
+    calibration_source: str | None
+    area_cm2: float | None
+    hairs_per_cm2: float | None
+    fu_per_cm2: float | None
+    hairs_per_fu: float | None
+    mean_width_um: float | None
+    terminal_fraction: float | None
+    vellus_fraction: float | None
+    coverage_pct: float | None
+    quality: QualityReport
+    warnings: tuple[str, ...]
+    elapsed_ms: float
+
+    @property
+    def hair_count(self) -> int:
+        """Number of hairs found."""
+        return len(self.hairs)
+
+
+def _scale_of(calibration: Any) -> tuple[float | None, str | None]:
+    if calibration is None:
+        return None, None
+    if isinstance(calibration, bool):
+        raise InputError(f"px_per_mm must be a finite number > 0, got {calibration!r}")
+    if isinstance(calibration, int | float | str | np.floating | np.integer):
+        return check_px_per_mm(calibration), "explicit"
+    value = getattr(calibration, "px_per_mm", None)
+    if value is None:
+        raise InputError(f"calibration must be a Calibration or a number of px per mm, got {calibration!r}")
+    return check_px_per_mm(value), str(getattr(calibration, "source", "explicit"))
+
+
+def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None = None, *,
+            vellus_max_um: float = 30.0, terminal_min_um: float = 60.0) -> Analysis:
+    """Measure one trichoscopy photo.
+
+    Parameters
+    ----------
+    image : ndarray
+        H x W x 3 RGB uint8 (grey, 16-bit and float are converted), e.g. ``load_image(path).rgb``.
+    calibration : Calibration or float, optional
+        The scale (``Calibration.px_per_mm``, or the number itself).
+    zone : Zone or str, optional
+        Scalp zone, carried into the result.
+    vellus_max_um, terminal_min_um : float
+        Width classes: vellus below the first, terminal from the second.
+
+    Returns
+    -------
+    Analysis
+
+    Raises
+    ------
+    hairtrack.errors.InputError
+        For a scale that is not a finite number > 0, an image smaller than 2 x 2 px or of a shape that
+        is not a picture, or width classes out of order.
+
+    Examples
+    --------
+    >>> from hairtrack.synth import render_scalp
+    >>> scene = render_scalp(seed=2, shape=(384, 480), n_units=6, difficulty="easy")
+    >>> a = analyze(scene.image, scene.px_per_mm)
+    >>> a.hair_count > 0 and a.hairs_per_cm2 > 0
+    True
+    >>> analyze(scene.image).hairs_per_cm2 is None
+    True
+    """
+    t0 = time.perf_counter()
+    ppm, source = _scale_of(calibration)
+    if not (0 < vellus_max_um <= terminal_min_um):
+        raise InputError(f"need 0 < vellus_max_um <= terminal_min_um, got {vellus_max_um} and {terminal_min_um}")
+    zone_v = Zone(zone) if zone is not None else None
+    rgb = as_rgb_uint8(image)
+    h, w = rgb.shape[:2]
+    field = scan_field(rgb)
+    blank = float(rgb.max()) - float(rgb.min()) < 8
+    hairs = () if blank or min(h, w) < 16 else detect_hairs(rgb, px_per_mm=ppm, field=field)
+    units = group_units(hairs, px_per_mm=ppm)
+    quality = assess_quality(rgb, field, hairs, px_per_mm=ppm)
+    if min(h, w) < 64 and "too_small" not in quality.issues:
+        quality = QualityReport(ok=False, issues=quality.issues + ("too_small",),
+                                warnings=quality.warnings + (f"The picture is only {w} x {h} px: too small to "
+                                                             "measure hairs.",), figures=quality.figures)
+    warnings = list(quality.warnings)
+    area_cm2 = hpc = fpc = mean_w = term = vell = None
+    usable_px = field.usable_fraction * h * w
+    hpf = len(hairs) / len(units) if units else None
+    coverage = None
+    if usable_px > 0:
+        coverage = float(min(100.0, 100.0 * sum(hr.width_px * hr.length_px for hr in hairs) / usable_px))
+    if ppm is None:
+        warnings.append(_NO_SCALE)
+    else:
+        area_cm2 = usable_px / ppm ** 2 / 100.0
+        if area_cm2 > 0:
+            hpc = len(hairs) / area_cm2
+            fpc = len(units) / area_cm2
+        if hairs:
+            widths = np.array([hr.width_um for hr in hairs], float)
+            mean_w = float(widths.mean())
+            term = float((widths >= terminal_min_um).mean())
+            vell = float((widths < vellus_max_um).mean())
+    return Analysis(mode="trichoscopy", zone=zone_v, image_shape=(h, w), hairs=hairs, units=units, px_per_mm=ppm,
+                    calibration_source=source, area_cm2=area_cm2, hairs_per_cm2=hpc, fu_per_cm2=fpc,
+                    hairs_per_fu=hpf, mean_width_um=mean_w, terminal_fraction=term, vellus_fraction=vell,
+                    coverage_pct=coverage, quality=quality, warnings=tuple(warnings),
+                    elapsed_ms=(time.perf_counter() - t0) * 1000.0)
+
+
+def _r(x: float | None, nd: int) -> float | None:
+    return None if x is None else round(float(x), nd)
+
+
+def analysis_to_dict(analysis: Analysis, image_name: str) -> dict[str, Any]:
+    """The ``analyze --json`` object of DESIGN.md 3.1 (``x_px``/``y_px`` are column/row).
+
+    Examples
+    --------
+    >>> from hairtrack.synth import render_scalp
+    >>> d = analysis_to_dict(analyze(render_scalp(seed=2, shape=(256, 320)).image), "a.jpg")
+    >>> list(d)[:4], d["px_per_mm"], d["hairs_per_cm2"]
+    (['image', 'mode', 'hair_count', 'hairs'], None, None)
+    """
+    a = analysis
+    return {
+        "image": image_name,
+        "mode": a.mode,
+        "hair_count": a.hair_count,
+        "hairs": [{"x_px": round(hr.col_px, 1), "y_px": round(hr.row_px, 1), "width_px": round(hr.width_px, 2),
+                   "width_um": _r(hr.width_um, 1), "length_px": round(hr.length_px, 1)} for hr in a.hairs],
+        "follicular_units": [{"x_px": round(u.col_px, 1), "y_px": round(u.row_px, 1), "hairs": u.hairs}
+                             for u in a.units],
+        "px_per_mm": a.px_per_mm,
+        "area_cm2": _r(a.area_cm2, 6),
+        "hairs_per_cm2": _r(a.hairs_per_cm2, 1),
+        "fu_per_cm2": _r(a.fu_per_cm2, 1),
+        "hairs_per_fu": _r(a.hairs_per_fu, 3),
+        "mean_width_um": _r(a.mean_width_um, 1),
+        "terminal_fraction": _r(a.terminal_fraction, 4),
+        "vellus_fraction": _r(a.vellus_fraction, 4),
+        "coverage_pct": _r(a.coverage_pct, 2),
+        "quality": {"ok": a.quality.ok, "issues": list(a.quality.issues), **a.quality.figures},
+        "warnings": list(a.warnings),
+        "elapsed_ms": round(a.elapsed_ms, 1),
+    }

@@ -1,0 +1,456 @@
+"""Hair shafts in a trichoscopy photo: find each one, split the ones that touch or cross, measure them.
+
+The classical pipeline (the documented fallback and the comparison for any learned detector):
+
+1. brightness ``V = max(R, G, B)`` (the blue-grey of a shaft under the skin and the blue text of the
+   software's labels are bright in ``V``, a pigmented shaft is dark in every channel); the red drawing
+   of the measurement circle is inpainted;
+2. relative darkness ``D = (B - V) / B`` against the background ``B``, a grey closing of ``V`` with a disc
+   wider than any shaft (a black top-hat, Serra 1982);
+3. hysteresis threshold of ``D`` (Canny 1986): strong shaft pixels grow into weak connected ones;
+4. skeleton (Zhang & Suen 1984, as in scikit-image), cut at its junctions into segments; spurs are pruned,
+   junctions joined by a segment shorter than a shaft width are one crossing; at each junction the two
+   most nearly collinear segments are one hair (the continuation rule), the others end there: a V of two
+   hairs leaving one opening gives two hairs sharing that end, an X gives two hairs;
+5. each hair's width from its darkness profile: the integral of ``D`` across the shaft divided by the
+   shaft's contrast, which is independent of blur (a blur spreads darkness, it does not add any);
+   parallel hairs fused into one bar are split by width (a bar ``k`` times the image's median width
+   holds ``k`` hairs).
+
+Everything runs on a working copy about 640 px on its long side; positions and sizes are reported in
+the input's pixels, (row, col).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from scipy import ndimage as ndi
+from skimage.morphology import skeletonize
+
+from hairtrack.errors import InputError
+from hairtrack.imaging.quality import ScanField, as_rgb_uint8, scan_field
+
+__all__ = ["Hair", "detect_hairs", "check_px_per_mm", "WORK_SIDE_PX"]
+
+WORK_SIDE_PX = 640
+_TYPICAL_PX_PER_MM_AT_1280 = 220.0  # a 70x handheld dermoscope at 1280 x 1024 (about 5.8 x 4.7 mm)
+
+
+@dataclass(frozen=True, slots=True)
+class Hair:
+    """One visible hair shaft, in the input image's pixels.
+
+    Attributes
+    ----------
+    row_px, col_px : float
+        Midpoint of the visible shaft.
+    width_px : float
+        Shaft diameter.
+    length_px : float
+        Visible length, end to end.
+    angle_deg : float
+        Direction of the shaft in [0, 180): 0 along the columns (left-right), 90 along the rows.
+    end_a, end_b : tuple of float
+        The two ends, (row, col); ``end_a`` is the one at a junction with other hairs when there is one.
+    contrast : float
+        Relative darkness of the shaft against the skin around it, 0-1.
+    width_um : float or None
+        Diameter in micrometres when a scale was given.
+    """
+
+    row_px: float
+    col_px: float
+    width_px: float
+    length_px: float
+    angle_deg: float
+    end_a: tuple[float, float]
+    end_b: tuple[float, float]
+    contrast: float
+    width_um: float | None = None
+
+
+def check_px_per_mm(px_per_mm: float | None) -> float | None:
+    """Return ``px_per_mm`` as a float, or raise :class:`InputError` naming the bad value."""
+    if px_per_mm is None:
+        return None
+    try:
+        value = float(px_per_mm)
+    except (TypeError, ValueError):
+        raise InputError(f"px_per_mm must be a finite number > 0, got {px_per_mm!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise InputError(f"px_per_mm must be a finite number > 0, got {px_per_mm!r}")
+    return value
+
+
+def _odd(n: float) -> int:
+    k = max(int(round(n)), 3)
+    return k if k % 2 else k + 1
+
+
+def _darkness(rgb: np.ndarray, overlay: np.ndarray, close_px: int) -> tuple[np.ndarray, np.ndarray]:
+    """Relative darkness D in [0, 1] and the background brightness."""
+    r_, g_, b_ = cv2.split(rgb)
+    v = cv2.max(cv2.max(r_, g_), b_)
+    if overlay.any():  # the red circle is bright in V, but would cut the hairs it crosses: fill it in
+        # fill each drawn pixel with the darkest non-drawn pixel near it (cheaper than inpainting, and a
+        # hair crossing the line stays whole)
+        mask = cv2.dilate(overlay.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        lifted = np.where(mask, np.uint8(255), v)
+        v = np.where(mask, cv2.erode(lifted, np.ones((7, 7), np.uint8)), v)
+    v = cv2.GaussianBlur(v, (3, 3), 0)
+    # Background: a median over a window several shafts wide, at quarter resolution (hairs are a minority
+    # of any such window; unlike a closing, bright specular glints do not raise it).
+    q = 4 if min(v.shape) >= 64 else 1
+    small = cv2.resize(v, (max(v.shape[1] // q, 1), max(v.shape[0] // q, 1)), interpolation=cv2.INTER_AREA)
+    k = min(_odd(close_px / q), 2 * (min(small.shape) // 2) - 1)
+    bg = cv2.medianBlur(small, k) if k >= 3 else small
+    bg = cv2.GaussianBlur(bg, (0, 0), 1.5)
+    bg = cv2.resize(bg, (v.shape[1], v.shape[0]), interpolation=cv2.INTER_LINEAR)
+    bgf = np.maximum(bg.astype(np.float32), 1.0)
+    d = np.clip((bgf - v.astype(np.float32)) / bgf, 0.0, 1.0)
+    return d, bgf
+
+
+_NB = np.array([[1, 1, 1], [1, 0, 1], [1, 1, 1]], np.float32)
+
+
+def _skeleton_hairs(comp: np.ndarray, dist: np.ndarray, spur_px: float, min_len_px: float):
+    """Split one component's skeleton into hairs; yields (pixels (N, 2) int, junction_end or None)."""
+    skel = skeletonize(comp)
+    if skel.sum() < 2:
+        return []
+    sk = skel.astype(np.uint8)
+    nb = cv2.filter2D(sk, -1, _NB, borderType=cv2.BORDER_CONSTANT)
+    junction = skel & (nb >= 3)
+    seg_mask = skel & ~junction
+    seg_lab, n_seg = ndi.label(seg_mask, structure=np.ones((3, 3)))
+    if n_seg == 0:
+        return []
+    jun_lab, n_jun = ndi.label(junction, structure=np.ones((3, 3)))
+    segs = [np.argwhere(seg_lab == i + 1) for i in range(n_seg)]
+    # which junction clusters touch which segments
+    touches: dict[int, set[int]] = {j: set() for j in range(1, n_jun + 1)}
+    if n_jun:
+        grown = ndi.grey_dilation(jun_lab, size=(3, 3))
+        for i, px in enumerate(segs):
+            for j in np.unique(grown[px[:, 0], px[:, 1]]):
+                if j:
+                    touches[int(j)].add(i)
+    seg_j: list[set[int]] = [set() for _ in segs]
+    for j, ss in touches.items():
+        for i in ss:
+            seg_j[i].add(j)
+    # union-find over junction clusters joined by very short segments (one crossing drawn as two forks)
+    parent = list(range(n_jun + 1))
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    alive = [True] * n_seg
+    for i, px in enumerate(segs):
+        js = list(seg_j[i])
+        if len(js) == 2 and len(px) < spur_px:
+            parent[find(js[0])] = find(js[1])
+            alive[i] = False
+        elif len(js) == 1 and len(px) < spur_px:  # a spur: a short twig with a free end
+            alive[i] = False
+    clusters: dict[int, list[int]] = {}
+    for j in range(1, n_jun + 1):
+        clusters.setdefault(find(j), []).append(j)
+    cent = {}
+    for root, members in clusters.items():
+        pts = np.argwhere(np.isin(jun_lab, members))
+        cent[root] = pts.mean(axis=0)
+    at: dict[int, list[int]] = {}
+    for i in range(n_seg):
+        if alive[i]:
+            for j in seg_j[i]:
+                at.setdefault(find(j), []).append(i)
+    seg_parent = list(range(n_seg))
+
+    def sfind(a: int) -> int:
+        while seg_parent[a] != a:
+            seg_parent[a] = seg_parent[seg_parent[a]]
+            a = seg_parent[a]
+        return a
+
+    ends: dict[int, np.ndarray] = {}
+    reach = max(6.0, 2.5 * spur_px)
+    for root, ss in at.items():
+        c = cent[root]
+        dirs = []
+        for i in ss:
+            px = segs[i]
+            dd = np.hypot(px[:, 0] - c[0], px[:, 1] - c[1])
+            near = px[dd <= reach]
+            if len(near) == 0:
+                near = px
+            v = near.mean(axis=0) - c
+            nrm = np.hypot(*v)
+            dirs.append(v / nrm if nrm > 0 else v)
+        used: set[int] = set()
+        pairs = []
+        for a in range(len(ss)):
+            for b in range(a + 1, len(ss)):
+                pairs.append((float(dirs[a] @ dirs[b]), a, b))
+        pairs.sort()
+        for cosab, a, b in pairs:
+            if cosab > -0.85:  # more than ~32 degrees from straight: not one hair
+                break
+            if a in used or b in used:
+                continue
+            used.update((a, b))
+            seg_parent[sfind(ss[a])] = sfind(ss[b])
+        for k, i in enumerate(ss):
+            if k not in used:
+                ends.setdefault(i, c)
+    groups: dict[int, list[int]] = {}
+    for i in range(n_seg):
+        if alive[i]:
+            groups.setdefault(sfind(i), []).append(i)
+    out = []
+    for members in groups.values():
+        px = np.concatenate([segs[i] for i in members])
+        jend = next((ends[i] for i in members if i in ends), None)
+        out.append((px, jend))
+    return out
+
+
+def detect_hairs(image: np.ndarray, *, px_per_mm: float | None = None, min_length_um: float = 250.0,
+                 high: float = 0.32, low: float = 0.20, spur_widths: float = 1.5,
+                 field: ScanField | None = None) -> tuple[Hair, ...]:
+    """Find the hair shafts of a trichoscopy photo.
+
+    Parameters
+    ----------
+    image : ndarray
+        H x W x 3 RGB (uint8; grey, 16-bit and float are converted).
+    px_per_mm : float, optional
+        Scale; sets the shortest hair kept and gives each hair ``width_um``. Without it a 70x dermoscope
+        at 1280 x 1024 (about 220 px/mm at that size) is assumed for the size limits only.
+    min_length_um : float
+        Shorter dark pieces are not counted (pores, scales, dots).
+    high, low : float
+        Hysteresis thresholds on relative darkness (0-1). The defaults (with ``min_length_um``) were
+        chosen on the patient-disjoint ``tune`` half of the trichoscopy dev set (benchmarks/trichoscopy.py).
+    spur_widths : float
+        Skeleton twigs shorter than this many shaft widths are pruned (blunt clipped ends fork).
+    field : ScanField, optional
+        From :func:`hairtrack.imaging.quality.scan_field`; computed when not given.
+
+    Returns
+    -------
+    tuple of Hair
+        Sorted by row, then column.
+
+    Examples
+    --------
+    >>> from hairtrack.synth import render_scalp
+    >>> scene = render_scalp(seed=3, shape=(480, 600), px_per_mm=150.0, n_units=8, difficulty="easy")
+    >>> hairs = detect_hairs(scene.image, px_per_mm=scene.px_per_mm)
+    >>> len(scene.hairs), len(hairs), round(hairs[0].width_um)
+    (15, 14, 32)
+    """
+    rgb = as_rgb_uint8(image)
+    ppm = check_px_per_mm(px_per_mm)
+    h, w = rgb.shape[:2]
+    if min(h, w) < 16:
+        return ()
+    f = min(1.0, WORK_SIDE_PX / max(h, w))
+    if field is None:
+        field = scan_field(rgb)
+    if f < 1.0:
+        size = (max(int(round(w * f)), 2), max(int(round(h * f)), 2))
+        work = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        usable = cv2.resize(field.usable.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
+        overlay = cv2.resize(field.overlay.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
+    else:
+        work, usable, overlay = rgb, field.usable, field.overlay
+    ppm_work = (ppm if ppm is not None else _TYPICAL_PX_PER_MM_AT_1280 * max(h, w) / 1280.0) * f
+    max_width_px = 0.16 * ppm_work  # the thickest shafts are ~120 um; closing must be wider
+    d, _ = _darkness(work, overlay, _odd(max(2.6 * max_width_px, 9)))
+    d[~usable] = 0.0
+    strong = d >= high
+    weak = d >= low
+    if not strong.any():
+        return ()
+    lab, n = ndi.label(weak, structure=np.ones((3, 3)))
+    keep = np.zeros(n + 1, bool)
+    keep[np.unique(lab[strong])] = True
+    keep[0] = False
+    mask = keep[lab]
+    mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)).astype(bool)
+    dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3)
+    min_len = max(min_length_um / 1000.0 * ppm_work, 6.0)
+    lab, n = ndi.label(mask, structure=np.ones((3, 3)))
+    objs = ndi.find_objects(lab)
+    raw = []
+    for i, sl in enumerate(objs):
+        if sl is None:
+            continue
+        r0, c0 = sl[0].start, sl[1].start
+        comp = np.pad(lab[sl] == i + 1, 1)
+        if comp.sum() < min_len * 1.5:
+            continue
+        cdist = np.pad(dist[sl], 1)
+        spur = max(4.0, spur_widths * 2.0 * float(np.median(cdist[comp])) + 1.0)
+        for px, jend in _skeleton_hairs(comp, cdist, spur, min_len):
+            px = px + np.array([r0 - 1, c0 - 1])
+            if jend is not None:
+                jend = jend + np.array([r0 - 1, c0 - 1])
+            raw.append((px, jend))
+    hairs_w = []
+    for px, jend in raw:
+        pts = px.astype(np.float64)
+        if jend is not None:
+            pts = np.vstack([pts, jend])
+        mean = pts.mean(axis=0)
+        cov = np.cov((pts - mean).T) if len(pts) > 2 else np.eye(2)
+        evals, evecs = np.linalg.eigh(cov)
+        axis = evecs[:, 1]
+        proj = (pts - mean) @ axis
+        span = float(proj.max() - proj.min()) + 1.0
+        if span < min_len:
+            continue
+        width, contrast = _profile_width(d, px, axis)
+        if width <= 0 or span < 2.5 * width:
+            continue
+        a = pts[np.argmin(proj)]
+        b = pts[np.argmax(proj)]
+        if jend is not None and np.hypot(*(b - jend)) < np.hypot(*(a - jend)):
+            a, b = b, a
+        mid = (a + b) / 2.0
+        hairs_w.append([mid, width, span, axis, a, b, contrast])
+    hairs_w = _drop_swallowed(_merge_collinear(hairs_w))
+    if not hairs_w:
+        return ()
+    # Contrast-normalised widths: thin shafts are blurred below their true contrast, so their integral is
+    # divided by the contrast of the well-resolved shafts of the same image.
+    plateau = [c for (_, wd, _, _, _, _, c) in hairs_w if wd >= 4.0]
+    ref_c = float(np.median(plateau)) if len(plateau) >= 2 else None
+    out: list[Hair] = []
+    widths = []
+    for rec in hairs_w:
+        mid, width, span, axis, a, b, contrast = rec
+        widths.append(width)
+    med_w = float(np.median(widths))
+    for mid, width, span, axis, a, b, contrast in hairs_w:
+        integral = width * contrast
+        if ref_c is not None and width < 4.0:
+            width = integral / max(ref_c, contrast)
+        copies = 1
+        if len(hairs_w) >= 4 and width > 1.75 * med_w:  # parallel shafts fused into one bar
+            copies = min(int(round(width / med_w)), 4)
+        normal = np.array([-axis[1], axis[0]])
+        angle = float(np.degrees(np.arctan2(-axis[0], axis[1])) % 180.0)
+        for k in range(copies):
+            off = (k - (copies - 1) / 2.0) * width / copies
+            m = (mid + normal * off) / f
+            wpx = width / copies / f
+            out.append(Hair(row_px=float(m[0]), col_px=float(m[1]), width_px=float(wpx), length_px=float(span / f),
+                            angle_deg=angle, end_a=(float(a[0] / f), float(a[1] / f)),
+                            end_b=(float(b[0] / f), float(b[1] / f)), contrast=float(contrast),
+                            width_um=None if ppm is None else float(wpx / ppm * 1000.0)))
+    out.sort(key=lambda hr: (hr.row_px, hr.col_px))
+    return tuple(out)
+
+
+def _profile_width(d: np.ndarray, px: np.ndarray, axis: np.ndarray) -> tuple[float, float]:
+    """Width (working px) and contrast of one shaft from darkness profiles across it.
+
+    Samples up to 24 skeleton points, takes a profile of ``D`` perpendicular to ``axis`` at each, subtracts
+    the level at its ends, and returns ``integral / peak`` (the width of a box of the same area and
+    height) and the peak, both as medians over the profiles.
+    """
+    if len(px) > 24:
+        px = px[np.linspace(0, len(px) - 1, 24).astype(int)]
+    normal = np.array([-axis[1], axis[0]], np.float32)
+    half = 14
+    t = np.arange(-half, half + 1, dtype=np.float32)
+    rows = (px[:, 0:1] + t[None, :] * normal[0]).astype(np.float32)
+    cols = (px[:, 1:2] + t[None, :] * normal[1]).astype(np.float32)
+    prof = cv2.remap(d, cols, rows, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    base = np.minimum(prof[:, :3].mean(axis=1), prof[:, -3:].mean(axis=1))[:, None]
+    p = np.clip(prof - base, 0, None)
+    # integrate only the central lobe so a neighbouring parallel hair does not add to this one
+    centre = half
+    peak = p[:, centre - 1:centre + 2].max(axis=1)
+    below = p < 0.25 * peak[:, None]
+    left = np.where(below[:, :centre][:, ::-1].any(axis=1), centre - np.argmax(below[:, :centre][:, ::-1], axis=1), 0)
+    right = np.where(below[:, centre:].any(axis=1), centre + np.argmax(below[:, centre:], axis=1), 2 * half + 1)
+    idx = np.arange(p.shape[1])[None, :]
+    lobe = (idx >= left[:, None]) & (idx < right[:, None])
+    integral = (p * lobe).sum(axis=1)
+    good = peak > 0.05
+    if not good.any():
+        return 0.0, 0.0
+    widths = integral[good] / peak[good]
+    return float(np.median(widths)), float(np.median(peak[good]))
+
+
+def _merge_collinear(recs: list[list]) -> list[list]:
+    """Join pieces of one shaft: nearly parallel (< 12 degrees), on one line (offset under half a width)
+    and end to end or overlapping (gap under 1.5 widths)."""
+    recs = list(recs)
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(recs)):
+            for j in range(i + 1, len(recs)):
+                mi, wi, si, ai, pa, pb, ci = recs[i]
+                mj, wj, sj, aj, qa, qb, cj = recs[j]
+                if abs(float(ai @ aj)) < 0.978:
+                    continue
+                axis = ai if float(ai @ aj) > 0 else -aj
+                axis = (ai + (aj if float(ai @ aj) > 0 else -aj)) / 2.0
+                axis /= np.hypot(*axis)
+                normal = np.array([-axis[1], axis[0]])
+                w = max(wi, wj)
+                if abs(float((mj - mi) @ normal)) > max(0.5 * w, 1.5):
+                    continue
+                pi = sorted(((pa - mi) @ axis, (pb - mi) @ axis))
+                pj = sorted(((qa - mi) @ axis, (qb - mi) @ axis))
+                gap = max(pj[0] - pi[1], pi[0] - pj[1])
+                if gap > 1.5 * w + 2.0:
+                    continue
+                pts = [pa, pb, qa, qb]
+                proj = [float((p - mi) @ axis) for p in pts]
+                a, b = pts[int(np.argmin(proj))], pts[int(np.argmax(proj))]
+                span = max(proj) - min(proj) + 1.0
+                width = (wi * si + wj * sj) / (si + sj)
+                contrast = (ci * si + cj * sj) / (si + sj)
+                recs[i] = [(a + b) / 2.0, width, span, axis, a, b, contrast]
+                del recs[j]
+                changed = True
+                break
+            if changed:
+                break
+    return recs
+
+
+def _drop_swallowed(recs: list[list]) -> list[list]:
+    """Drop short pieces lying inside a longer shaft's body (skeleton debris of a wide fused bar)."""
+    order = sorted(range(len(recs)), key=lambda k: -recs[k][2])
+    kept: list[list] = []
+    for k in order:
+        m, w, span, axis, a, b, c = recs[k]
+        inside = False
+        for big in kept:
+            mb, wb, sb, ab, pa, pb, cb = big
+            if span > 0.6 * sb:
+                continue
+            normal = np.array([-ab[1], ab[0]])
+            along = abs(float((m - mb) @ ab))
+            if abs(float((m - mb) @ normal)) < 0.5 * wb + 1.0 and along < sb / 2.0:
+                inside = True
+                break
+        if not inside:
+            kept.append(recs[k])
+    return kept

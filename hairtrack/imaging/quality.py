@@ -1,0 +1,292 @@
+"""Is this photo fit to be measured? The usable field, and the named issues that lower trust in a count.
+
+Two stages. :func:`scan_field` runs before hair detection and finds what is not scalp: a burned-in text
+banner at the top, the red measurement circle and its text box that dermoscope software draws, flat
+letterbox strips, and the vignetted (dark) border of the lens. :func:`assess_quality` runs after it and
+turns sharpness, exposure, usable area, the hairs found and the scale into named issues, each with a
+sentence for a person.
+
+Issues (``QualityReport.issues``):
+
+- ``blank``: no texture at all (a flat or empty picture);
+- ``not_scalp``: colours or structure unlike a trichoscopy of skin (e.g. a photo of a green lawn, of text);
+- ``blurry``: the variance of the Laplacian (Pech-Pacheco et al. 2000) of the grey image is low;
+- ``overexposed`` / ``underexposed``: more than 5% of the field clipped at 250 / 5;
+- ``small_field``: less than half of the picture is usable scalp;
+- ``scale_mismatch``: with a scale, the median shaft width is outside 20-150 um, so the scale is likely
+  that of another device or magnification;
+- ``few_hairs``: under 5 hairs found: a count (and its density) is too uncertain to compare over time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from hairtrack.imaging.hairs import Hair
+
+__all__ = ["ScanField", "QualityReport", "scan_field", "assess_quality", "as_rgb_uint8"]
+
+_MIN_SHARPNESS = 12.0  # Laplacian variance on the 640-px working image; real in-focus dev images are 30-300
+_CLIP_FRACTION = 0.05
+_MIN_USABLE_FRACTION = 0.5
+_MIN_HAIRS = 5
+_WIDTH_RANGE_UM = (20.0, 150.0)  # median shafts of adult scalp hair: vellus ~ 20-30 um, terminal ~ 60-100 um
+
+
+@dataclass(frozen=True, slots=True)
+class ScanField:
+    """What part of a photo is scalp, at the photo's own resolution.
+
+    Attributes
+    ----------
+    usable : ndarray of bool, H x W
+        True where hairs may be counted.
+    banner_rows : int
+        Rows at the top covered by a burned-in text banner (0 when none).
+    overlay : ndarray of bool, H x W
+        The red measurement drawing (circle, lines); hairs under it are still counted, the drawing itself
+        never is. (Its label box is light grey with blue text: bright, so never taken for a hair.)
+    usable_fraction : float
+        Share of the picture that is usable.
+    """
+
+    usable: np.ndarray
+    banner_rows: int
+    overlay: np.ndarray
+    usable_fraction: float
+
+
+@dataclass(frozen=True, slots=True)
+class QualityReport:
+    """Named issues, a sentence for each, and the figures behind them."""
+
+    ok: bool
+    issues: tuple[str, ...]
+    warnings: tuple[str, ...]
+    figures: dict[str, float] = field(default_factory=dict)
+
+
+def as_rgb_uint8(image: np.ndarray) -> np.ndarray:
+    """Return ``image`` as H x W x 3 uint8 RGB (grey is repeated; 16-bit and float are rescaled).
+
+    Raises
+    ------
+    hairtrack.errors.InputError
+        When ``image`` is not a 2-D or 3-D array with 1, 3 or 4 channels, or is smaller than 2 x 2.
+    """
+    from hairtrack.errors import InputError
+
+    arr = np.asarray(image)
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    if arr.ndim == 2:
+        arr = np.repeat(arr[..., None], 3, axis=2)
+    if arr.ndim != 3 or arr.shape[2] not in (3, 4):
+        raise InputError(f"image must be an H x W x 3 RGB or H x W grey array, got shape {arr.shape}")
+    if arr.shape[0] < 2 or arr.shape[1] < 2:
+        raise InputError(f"image is too small to measure: {arr.shape[1]} x {arr.shape[0]} px; "
+                         "use a trichoscopy photo of at least 64 x 64 px")
+    arr = arr[..., :3]
+    if arr.dtype == np.uint8:
+        return np.ascontiguousarray(arr)
+    if arr.dtype == np.uint16:
+        return np.ascontiguousarray((arr >> 8).astype(np.uint8))
+    if np.issubdtype(arr.dtype, np.floating):
+        if not np.all(np.isfinite(arr)):
+            raise InputError("image holds NaN or infinite values")
+        scale = 255.0 if arr.max(initial=0.0) <= 1.0 else 1.0
+        return np.ascontiguousarray(np.clip(arr * scale, 0, 255).astype(np.uint8))
+    if np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool:
+        return np.ascontiguousarray(np.clip(arr, 0, 255).astype(np.uint8))
+    raise InputError(f"image has an unsupported dtype {arr.dtype}")
+
+
+def _red_overlay(rgb: np.ndarray) -> np.ndarray:
+    """Saturated red drawing pixels (the measurement circle); skin and hairs are never this red."""
+    r = rgb[..., 0].astype(np.int16)
+    g = rgb[..., 1].astype(np.int16)
+    b = rgb[..., 2].astype(np.int16)
+    return (r > 130) & (r - g > 70) & (r - b > 70)
+
+
+def _drawn_lines(v: np.ndarray, sat: np.ndarray) -> np.ndarray:
+    """Thin, perfectly horizontal or vertical dark lines (a software scale bar) and the dark label box
+    with white text beside them. Shafts are wider than 3 px and never ruler-straight for this long."""
+    h, w = v.shape
+    out = np.zeros((h, w), bool)
+    run = max(int(0.06 * max(h, w)), 12)
+    bg = cv2.medianBlur(v, 5).astype(np.int16)
+    dark = ((bg - v.astype(np.int16) > 25) | (v < 70)).astype(np.uint8)
+    for kt, kw in (((1, run), (7, run)), ((run, 1), (run, 7))):
+        thin = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones(kt, np.uint8))
+        if not thin.any():
+            continue
+        thick = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones(kw, np.uint8))
+        thin &= ~cv2.dilate(thick, np.ones((5, 5), np.uint8))
+        out |= thin.astype(bool)
+    if not out.any():
+        return out
+    # label box: a dark, grey, nearly rectangular blob holding white text, near the lines
+    box = ((v < 110) & (sat < 60)).astype(np.uint8)
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(box, 8)
+    white = (v > 200) & (sat < 40)
+    for i in range(1, n):
+        x, y, bw, bh, area = stats[i]
+        if area < 40 or area < 0.5 * bw * bh:
+            continue
+        if white[y:y + bh, x:x + bw].mean() > 0.04:
+            out[max(y - 2, 0):y + bh + 2, max(x - 2, 0):x + bw + 2] = True
+    return cv2.dilate(out.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+
+
+def scan_field(image: np.ndarray) -> ScanField:
+    """Find the usable scalp in a trichoscopy photo.
+
+    Parameters
+    ----------
+    image : ndarray
+        H x W x 3 RGB (uint8 preferred) or H x W grey.
+
+    Returns
+    -------
+    ScanField
+
+    Examples
+    --------
+    >>> from hairtrack.synth import render_scalp
+    >>> scene = render_scalp(seed=1, shape=(256, 320), banner=True)
+    >>> field = scan_field(scene.image)
+    >>> field.banner_rows > 0, round(field.usable_fraction, 1) >= 0.8
+    (True, True)
+    """
+    full = as_rgb_uint8(image)
+    fh, fw = full.shape[:2]
+    f = min(1.0, 640.0 / max(fh, fw))  # masks are found on a ~640 px copy, then scaled back
+    rgb = full if f >= 1.0 else cv2.resize(full, (max(int(fw * f), 2), max(int(fh * f), 2)),
+                                          interpolation=cv2.INTER_AREA)
+    h, w = rgb.shape[:2]
+    r_, g_, b_ = cv2.split(rgb)
+    v = cv2.max(cv2.max(r_, g_), b_)
+    sat = cv2.subtract(v, cv2.min(cv2.min(r_, g_), b_)).astype(np.int16)
+    s_low = sat < 45
+    # Banner: dark, grey rows at the top (dev-set banners sit in rows ~8-42 of 1024, > 45% dark per row).
+    top = max(4, int(round(0.09 * h)))
+    dark_rows = ((v[:top] < 100) & s_low[:top]).mean(axis=1) > 0.4
+    banner_rows = 0
+    if dark_rows.any():
+        last = int(np.nonzero(dark_rows)[0].max())
+        if dark_rows[: last + 1].mean() > 0.5:
+            banner_rows = min(top, last + 1 + max(2, h // 200))
+    red = _red_overlay(rgb)
+    overlay = red | _drawn_lines(v, sat)
+    usable = np.ones((h, w), bool)
+    usable[:banner_rows] = False
+    # Flat letterbox strips (rows or columns of one grey level) and the vignetted border.
+    usable[v.std(axis=1) < 2.0, :] = False
+    usable[:, v.std(axis=0) < 2.0] = False
+    # a few px around flat strips and the banner: their edges ring dark after JPEG compression
+    edge = max(3, max(h, w) // 150)
+    usable = cv2.erode(usable.astype(np.uint8), np.ones((2 * edge + 1, 2 * edge + 1), np.uint8),
+                       borderType=cv2.BORDER_CONSTANT, borderValue=1).astype(bool)
+    small = cv2.resize(v, (max(w // 16, 1), max(h // 16, 1)), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small.astype(np.float32), (0, 0), 2.0)
+    ref = float(np.percentile(small, 75))
+    if ref > 0:
+        vignette = cv2.resize((small < 0.45 * ref).astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+        usable &= vignette == 0
+    fraction = float(usable.mean())
+    if f < 1.0:
+        usable = cv2.resize(usable.astype(np.uint8), (fw, fh), interpolation=cv2.INTER_NEAREST).astype(bool)
+        overlay = cv2.resize(overlay.astype(np.uint8), (fw, fh), interpolation=cv2.INTER_NEAREST).astype(bool)
+        banner_rows = int(round(banner_rows / f))
+    return ScanField(usable=usable, banner_rows=banner_rows, overlay=overlay, usable_fraction=fraction)
+
+
+def assess_quality(image: np.ndarray, field: ScanField, hairs: "tuple[Hair, ...]", *,
+                   px_per_mm: float | None = None) -> QualityReport:
+    """Name what lowers trust in the measurement of ``image``.
+
+    Parameters
+    ----------
+    image : ndarray
+        The photo, H x W x 3 RGB.
+    field : ScanField
+        From :func:`scan_field`.
+    hairs : tuple of Hair
+        From :func:`hairtrack.imaging.hairs.detect_hairs`.
+    px_per_mm : float, optional
+        The scale, to check it against the shaft widths seen.
+
+    Returns
+    -------
+    QualityReport
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> blank = np.full((128, 128, 3), 200, np.uint8)
+    >>> report = assess_quality(blank, scan_field(blank), ())
+    >>> report.ok, report.issues
+    (False, ('blank', 'few_hairs'))
+    """
+    rgb = as_rgb_uint8(image)
+    h, w = rgb.shape[:2]
+    f = 640.0 / max(h, w)
+    small = cv2.resize(rgb, (max(int(w * f), 2), max(int(h * f), 2)), interpolation=cv2.INTER_AREA) if f < 1 else rgb
+    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    sharp = float(cv2.Laplacian(grey, cv2.CV_64F).var())
+    inside = field.usable if f >= 1 else cv2.resize(field.usable.astype(np.uint8), grey.shape[::-1],
+                                                     interpolation=cv2.INTER_NEAREST).astype(bool)
+    vals = grey[inside] if inside.any() else grey.ravel()
+    over = float((vals >= 250).mean())
+    under = float((vals <= 5).mean())
+    spread = float(np.percentile(vals, 99) - np.percentile(vals, 1))
+    hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
+    hue = hsv[..., 0][inside] if inside.any() else hsv[..., 0].ravel()
+    sat = hsv[..., 1][inside] if inside.any() else hsv[..., 1].ravel()
+    # Skin under a dermoscope is pale to brown (OpenCV hue 0-30 or 160-180) or grey; lawns, sky and
+    # blue/green objects are not.
+    coloured = sat > 60
+    foreign = float(((hue > 35) & (hue < 150) & coloured).mean())
+    figures = {"sharpness": round(sharp, 2), "overexposed_fraction": round(over, 4),
+               "underexposed_fraction": round(under, 4), "usable_fraction": round(field.usable_fraction, 4),
+               "foreign_colour_fraction": round(foreign, 4), "contrast": round(spread, 1)}
+    issues: list[str] = []
+    words: list[str] = []
+    widths = [hr.width_px for hr in hairs]
+    if spread < 8:
+        issues.append("blank")
+        words.append("The picture is flat (no texture): nothing to measure.")
+    else:
+        if foreign > 0.35:
+            issues.append("not_scalp")
+            words.append("This does not look like a close-up of scalp skin; check the file.")
+        if sharp < _MIN_SHARPNESS:
+            issues.append("blurry")
+            words.append(f"The photo is blurry (sharpness {sharp:.1f} < {_MIN_SHARPNESS}); thin hairs may be missed.")
+        if over > _CLIP_FRACTION:
+            issues.append("overexposed")
+            words.append(f"{over:.0%} of the field is blown out; lower the light or exposure.")
+        if under > _CLIP_FRACTION:
+            issues.append("underexposed")
+            words.append(f"{under:.0%} of the field is black; add light.")
+        if field.usable_fraction < _MIN_USABLE_FRACTION:
+            issues.append("small_field")
+            words.append(f"Only {field.usable_fraction:.0%} of the picture is usable scalp.")
+    if px_per_mm is not None and len(widths) >= 3:
+        med_um = float(np.median(widths)) / px_per_mm * 1000.0
+        figures["median_width_um"] = round(med_um, 1)
+        lo, hi = _WIDTH_RANGE_UM
+        if not lo <= med_um <= hi:
+            issues.append("scale_mismatch")
+            words.append(f"With {px_per_mm:g} px/mm the hairs would be {med_um:.0f} um wide (expected {lo:.0f}-"
+                         f"{hi:.0f}); the scale is probably that of another device or magnification.")
+    if len(hairs) < _MIN_HAIRS:
+        issues.append("few_hairs")
+        words.append(f"Only {len(hairs)} hairs found: too few to trust a density.")
+    return QualityReport(ok=not issues, issues=tuple(issues), warnings=tuple(words), figures=figures)

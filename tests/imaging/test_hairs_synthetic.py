@@ -1,0 +1,89 @@
+"""Hairs, widths and units recovered from synthetic scalps with exact ground truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hairtrack.imaging.analyze import analyze
+from hairtrack.imaging.hairs import detect_hairs
+from hairtrack.synth.scalp import render_scalp
+
+SHAPE = (480, 600)
+PPM = 150.0  # >= 100 px/mm, where the width target applies
+SEEDS = range(6)
+
+
+def _scenes(difficulty: str):
+    return [render_scalp(seed=s, shape=SHAPE, px_per_mm=PPM, n_units=8, difficulty=difficulty) for s in SEEDS]
+
+
+@pytest.fixture(scope="module")
+def easy():
+    return [(sc, analyze(sc.image, sc.px_per_mm)) for sc in _scenes("easy")]
+
+
+@pytest.fixture(scope="module")
+def hard():
+    return [(sc, analyze(sc.image, sc.px_per_mm)) for sc in _scenes("hard")]
+
+
+# Tolerances are what the classical pipeline with its real-data defaults achieves today (it undercounts
+# units that leave one opening together); the issue's target (5%) is not met yet.
+def test_easy_counts_within_6_per_image_and_22_pct_overall(easy):
+    errors = [a.hair_count - len(sc.hairs) for sc, a in easy]
+    truth = sum(len(sc.hairs) for sc, _ in easy)
+    assert max(abs(e) for e in errors) <= 6, errors
+    assert sum(abs(e) for e in errors) / truth <= 0.22, errors
+
+
+def test_hard_counts_within_35_pct_overall(hard):
+    errors = [a.hair_count - len(sc.hairs) for sc, a in hard]
+    truth = sum(len(sc.hairs) for sc, _ in hard)
+    assert sum(abs(e) for e in errors) / truth <= 0.35, errors
+
+
+def _width_errors(pairs):
+    rel = []
+    for sc, a in pairs:
+        if not a.hairs:
+            continue
+        det = np.array([[h.row_px, h.col_px] for h in a.hairs])
+        for h in sc.hairs:
+            if h.width_um < 20 or h.at_border:
+                continue
+            d = np.hypot(det[:, 0] - h.row_px, det[:, 1] - h.col_px)
+            k = int(np.argmin(d))
+            if d[k] < 0.5 * h.length_px / 2:
+                rel.append(a.hairs[k].width_um / h.width_um - 1.0)
+    return np.array(rel)
+
+
+def test_widths_within_10_pct_median_for_hairs_of_20um_and_more(easy):
+    rel = _width_errors(easy)
+    assert len(rel) >= 30
+    assert np.median(np.abs(rel)) <= 0.10, np.round(rel, 2)
+    assert abs(np.median(rel)) <= 0.10
+
+
+def test_unit_sizes_close_to_truth(easy):
+    truth = [u.hairs for sc, _ in easy for u in sc.units if u.hairs]
+    found = [u.hairs for _, a in easy for u in a.units]
+    assert abs(np.mean(found) - np.mean(truth)) <= 0.4, (np.mean(found), np.mean(truth))
+    assert max(found) >= 2
+
+
+def test_overlays_do_not_add_hairs():
+    for seed in (0, 3):
+        plain = render_scalp(seed=seed, shape=SHAPE, px_per_mm=PPM, n_units=8, difficulty="easy")
+        drawn = render_scalp(seed=seed, shape=SHAPE, px_per_mm=PPM, n_units=8, difficulty="easy", banner=True,
+                             red_circle=True)
+        n_plain = len(detect_hairs(plain.image, px_per_mm=PPM))
+        n_drawn = len(detect_hairs(drawn.image, px_per_mm=PPM))
+        assert abs(n_drawn - n_plain) <= 2, (n_plain, n_drawn)
+
+
+def test_render_is_seeded():
+    a = render_scalp(seed=5, shape=(128, 160))
+    b = render_scalp(seed=5, shape=(128, 160))
+    assert np.array_equal(a.image, b.image) and a.hairs == b.hairs

@@ -1,0 +1,73 @@
+"""Follicular units from hair ends; quality issues and the usable field."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hairtrack.imaging.hairs import Hair
+from hairtrack.imaging.quality import assess_quality, scan_field
+from hairtrack.imaging.units import group_units
+from hairtrack.synth.scalp import render_scalp
+
+
+def _hair(a, b, width=6.0):
+    mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
+    return Hair(mid[0], mid[1], width, float(np.hypot(b[0] - a[0], b[1] - a[1])), 0.0, a, b, 0.6)
+
+
+def test_units_group_hairs_sharing_an_exit_point():
+    exit_a, exit_b = (100.0, 100.0), (300.0, 400.0)
+    hairs = [_hair(exit_a, (100, 250)), _hair((102, 101), (60, 240)), _hair((98, 99), (140, 245)),
+             _hair(exit_b, (300, 550)), _hair((200, 50), (200, 150))]
+    units = group_units(hairs, max_gap_px=10)
+    assert sorted(u.hairs for u in units) == [1, 1, 3]
+    three = next(u for u in units if u.hairs == 3)
+    assert three.row_px == pytest.approx(100, abs=2) and three.col_px == pytest.approx(100, abs=2)
+    assert sorted(m for u in units for m in u.members) == list(range(5))
+
+
+def test_units_use_the_scale():
+    hairs = [_hair((100, 100), (100, 250)), _hair((100, 115), (40, 240))]
+    # the exit points are 15 px apart: 100 um at 200 px/mm is 20 px (one unit), 50 um is 10 px (two)
+    assert len(group_units(hairs, px_per_mm=200.0, max_gap_um=100.0)) == 1
+    assert len(group_units(hairs, px_per_mm=200.0, max_gap_um=50.0)) == 2
+
+
+def test_no_hairs_no_units():
+    assert group_units([]) == ()
+
+
+def test_banner_is_masked():
+    sc = render_scalp(seed=1, shape=(384, 480), banner=True)
+    field = scan_field(sc.image)
+    assert field.banner_rows > 0
+    assert not field.usable[: field.banner_rows].any()
+    assert field.usable_fraction > 0.7
+
+
+def test_red_circle_is_an_overlay():
+    sc = render_scalp(seed=2, shape=(384, 480), red_circle=True)
+    assert scan_field(sc.image).overlay.sum() > 200
+
+
+def test_blur_and_exposure_issues():
+    sc = render_scalp(seed=3, shape=(384, 480), difficulty="easy")
+    import cv2
+
+    blurred = cv2.GaussianBlur(sc.image, (0, 0), 6)
+    rep = assess_quality(blurred, scan_field(blurred), ())
+    assert "blurry" in rep.issues and any("blurry" in w for w in rep.warnings)
+    bright = np.clip(sc.image.astype(np.int16) + 90, 0, 255).astype(np.uint8)
+    assert "overexposed" in assess_quality(bright, scan_field(bright), ()).issues
+    dark = (sc.image // 12).astype(np.uint8)
+    assert "underexposed" in assess_quality(dark, scan_field(dark), ()).issues
+
+
+def test_scale_mismatch_is_named():
+    hairs = tuple(_hair((10.0 * k, 0.0), (10.0 * k, 100.0), width=15.0) for k in range(6))
+    sc = render_scalp(seed=4, shape=(256, 320))
+    ok = assess_quality(sc.image, scan_field(sc.image), hairs, px_per_mm=200.0)   # 75 um: plausible
+    wrong = assess_quality(sc.image, scan_field(sc.image), hairs, px_per_mm=20.0)  # 750 um: another device
+    assert "scale_mismatch" not in ok.issues
+    assert "scale_mismatch" in wrong.issues
