@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from hairtrack import __version__
-from hairtrack.cli import records
+from hairtrack.cli import judging, records, serving
 from hairtrack.cli._common import DataDirOpt, DbOpt, HairtrackGroup, JsonOpt, emit_json, err, open_store, out, settings_from
 from hairtrack.errors import ConflictError
 from hairtrack.tracking import read_measurements_csv, read_treatments_csv
@@ -31,6 +31,9 @@ app.add_typer(records.session_app, name="session")
 app.add_typer(records.import_app, name="import")
 app.add_typer(records.device_app, name="device")
 app.command("export")(records.export)
+app.command("verdict")(judging.verdict)
+app.command("report")(judging.report)
+app.command("serve")(serving.serve)
 
 SAMPLE_PROFILE = "sample"
 SAMPLE_NOTE = "hairtrack's bundled sample history (made up; safe to delete)"

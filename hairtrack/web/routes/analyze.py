@@ -1,0 +1,98 @@
+"""The analyze page (no account), the analyze API and the health check."""
+
+from __future__ import annotations
+
+import base64
+import math
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from hairtrack.domain import Zone
+from hairtrack.errors import InputError
+from hairtrack.web.deps import CsrfChecked, OptionalOwner, StoreDep, render
+from hairtrack.web.measure import clean_filename, measure_upload
+
+router = APIRouter(tags=["analyze"])
+
+
+def _number(text: str | None, name: str) -> float | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        value = float(text.strip().replace(",", "."))
+    except ValueError:
+        raise InputError(f"{name} must be a number, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise InputError(f"{name} must be a finite number > 0, got {text}")
+    return value
+
+
+def _zone(text: str | None) -> Zone | None:
+    if not text:
+        return None
+    try:
+        return Zone(text)
+    except ValueError:
+        raise InputError(f"unknown zone {text!r}; expected one of {', '.join(z.value for z in Zone)}") from None
+
+
+@router.get("/", response_class=HTMLResponse, summary="The analyze page")
+def analyze_page(request: Request, owner: OptionalOwner) -> HTMLResponse:
+    return render(request, "analyze.html", {"zones": [z.value for z in Zone], "norwood_available": _norwood_available()})
+
+
+def _norwood_available() -> bool:
+    try:
+        import hairtrack.assessment.norwood  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@router.post("/analyze", response_class=HTMLResponse, summary="Analyze a photo from the form", dependencies=[CsrfChecked])
+async def analyze_form(
+    request: Request,
+    image: Annotated[UploadFile, File(description="the photo")],
+    zone: Annotated[str, Form()] = "",
+    px_per_mm: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    data = await image.read()
+    measured = await _measure(data, clean_filename(image.filename), _zone(zone), _number(px_per_mm, "px_per_mm"))
+    from hairtrack.imaging.overlay import encode_png
+    from hairtrack.report.charts import figure_svg, width_histogram
+
+    widths = [h["width_um"] for h in measured.result["hairs"] if h.get("width_um") is not None]
+    histogram = base64.b64encode(figure_svg(width_histogram(widths))).decode() if widths else None
+    return render(request, "analyze.html", {
+        "zones": [z.value for z in Zone],
+        "norwood_available": _norwood_available(),
+        "form": {"zone": zone, "px_per_mm": px_per_mm},
+        "result": measured.result,
+        "overlay_b64": base64.b64encode(encode_png(measured.overlay)).decode(),
+        "histogram_b64": histogram,
+    })
+
+
+async def _measure(data: bytes, name: str, zone: Zone | None, px_per_mm: float | None) -> Any:
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(measure_upload, data, name, zone=zone, px_per_mm=px_per_mm)
+
+
+@router.post("/api/analyze", summary="Measure one photo (no account needed; nothing is stored)")
+async def analyze_api(
+    image: Annotated[UploadFile, File(description="JPEG, PNG, TIFF, WebP or HEIC photo of one zone")],
+    zone: Annotated[str | None, Form()] = None,
+    px_per_mm: Annotated[str | None, Form()] = None,
+) -> JSONResponse:
+    data = await image.read()
+    measured = await _measure(data, clean_filename(image.filename), _zone(zone), _number(px_per_mm, "px_per_mm"))
+    return JSONResponse(measured.result)
+
+
+@router.get("/healthz", summary="Liveness and database check")
+def healthz(store: StoreDep) -> dict[str, Any]:
+    store.list_profiles()  # touches the database
+    return {"status": "ok", "database": store.dialect, "schema": store.revision}

@@ -1,0 +1,215 @@
+"""Profile pages: the list, the dashboard, adding scans, treatments and sessions, export, delete, report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from hairtrack import __version__
+from hairtrack.domain import Measurement, Sex, Treatment, Zone
+from hairtrack.errors import CsvError, InputError
+from hairtrack.imaging.io import sanitized_copy
+from hairtrack.tracking import write_measurements_csv, write_treatments_csv
+from hairtrack.tracking.io import export_document, parse_date, parse_money, parse_treatment_kind, parse_zone
+from hairtrack.web.deps import CsrfChecked, OwnerStore, flash, render, use_form_token
+from hairtrack.web.measure import clean_filename, measure_upload
+from hairtrack.web.views import profile_record, zone_figure
+
+router = APIRouter(prefix="/profiles", tags=["profiles"], include_in_schema=False)
+FormToken = Depends(use_form_token)
+
+
+def _opt(text: str | None) -> str | None:
+    return text.strip() or None if text else None
+
+
+def _float(text: str | None, name: str, *, low: float = 0.0, high: float = 1e6) -> float | None:
+    text = _opt(text)
+    if text is None:
+        return None
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        raise InputError(f"{name} must be a number, got {text!r}") from None
+    if not low <= value <= high:
+        raise InputError(f"{name} must be between {low:g} and {high:g}, got {text}")
+    return value
+
+
+def _time(text: str | None) -> dt.time | None:
+    text = _opt(text)
+    if text is None:
+        return None
+    try:
+        return dt.time.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"time must be HH:MM, got {text!r}") from None
+
+
+@router.get("", response_class=HTMLResponse)
+def list_profiles(request: Request, store: OwnerStore) -> HTMLResponse:
+    return render(request, "profiles.html", {"profiles": store.list_profiles()})
+
+
+@router.post("", dependencies=[CsrfChecked, FormToken])
+def create_profile(
+    request: Request, store: OwnerStore, name: Annotated[str, Form()], sex: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    profile = store.add_profile(name.strip(), sex=Sex(sex) if sex else None)
+    flash(request, f"Profile {profile.name} created. Add baseline scans before the treatment starts.", "ok")
+    return RedirectResponse(f"/profiles/{profile.name}", status_code=303)
+
+
+@router.get("/{name}", response_class=HTMLResponse)
+def dashboard(request: Request, store: OwnerStore, name: str, as_of: str | None = None) -> HTMLResponse:
+    record = profile_record(store, name, as_of=parse_date(as_of, column="as_of") if as_of else None)
+    return render(request, "dashboard.html", {
+        "record": record, "zones": [z.value for z in Zone], "today": dt.date.today().isoformat(),
+        "scans_with_images": {(m.date, m.zone, m.replicate): sha for m, sha in store.scan_images(name)},
+    })
+
+
+@router.get("/{name}/charts/{zone}.svg")
+def chart(store: OwnerStore, name: str, zone: str) -> Response:
+    from hairtrack.report.charts import figure_svg
+
+    record = profile_record(store, name)
+    return Response(figure_svg(zone_figure(record, parse_zone(zone))), media_type="image/svg+xml",
+                    headers={"Cache-Control": "no-store"})
+
+
+@router.post("/{name}/scans", dependencies=[CsrfChecked, FormToken])
+async def add_scans(
+    request: Request,
+    store: OwnerStore,
+    name: str,
+    images: Annotated[list[UploadFile], File()],
+    zone: Annotated[str, Form()],
+    date: Annotated[str, Form()],
+    capture_time: Annotated[str, Form()] = "",
+    hair_length_mm: Annotated[str, Form()] = "",
+    device: Annotated[str, Form()] = "",
+    lighting: Annotated[str, Form()] = "",
+    px_per_mm: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    """Analyse and save one or more images of one zone at one visit (replicates)."""
+    store.profile(name)  # 404 before any work for a profile that is not this owner's
+    the_zone = parse_zone(zone)
+    day = parse_date(date, today=dt.date.today())
+    scale = _float(px_per_mm, "px_per_mm", low=1e-6)
+    if scale is None and _opt(device):
+        try:
+            scale = store.device(device.strip()).px_per_mm
+        except Exception:
+            scale = None
+    uploads = [(clean_filename(u.filename), await u.read()) for u in images if u.filename]
+    if not uploads:
+        raise InputError("choose at least one photo")
+    # Measure every image first: one bad file saves none of them.
+    measured = [await run_in_threadpool(measure_upload, data, fname, zone=the_zone, px_per_mm=scale) for fname, data in uploads]
+    saved = 0
+    for (fname, data), m in zip(uploads, measured, strict=True):
+        clean, _ = sanitized_copy(data)
+        r = m.result
+        if r["hairs_per_cm2"] is None and r.get("coverage_pct") is None:
+            raise InputError(f"{fname}: no scale, so no density: give px/mm or choose a calibrated device")
+        store.add_scan(
+            Measurement(
+                profile=name, date=day, zone=the_zone, replicate=1,
+                hairs_per_cm2=r["hairs_per_cm2"], fu_per_cm2=r.get("fu_per_cm2"), hairs_per_fu=r.get("hairs_per_fu"),
+                mean_width_um=r.get("mean_width_um"), terminal_fraction=r.get("terminal_fraction"),
+                coverage_pct=r.get("coverage_pct"), capture_time=_time(capture_time),
+                hair_length_mm=_float(hair_length_mm, "hair length (mm)", high=2000), device=_opt(device),
+                lighting=_opt(lighting), image=fname,
+            ),
+            image_bytes=clean, analysis=r,
+        )
+        saved += 1
+    flash(request, f"Saved {saved} scan{'s' if saved != 1 else ''} of the {the_zone.value.replace('_', ' ')} on {day}.", "ok")
+    return RedirectResponse(f"/profiles/{name}", status_code=303)
+
+
+@router.post("/{name}/treatments", dependencies=[CsrfChecked, FormToken])
+def add_treatment(
+    request: Request, store: OwnerStore, name: str,
+    treatment: Annotated[str, Form()], date: Annotated[str, Form()],
+    end_date: Annotated[str, Form()] = "", dose: Annotated[str, Form()] = "",
+    cost: Annotated[str, Form()] = "", currency: Annotated[str, Form()] = "",
+    provider: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    store.profile(name)
+    kind = parse_treatment_kind(treatment)
+    if bool(_opt(cost)) != bool(_opt(currency)):
+        raise InputError("give the cost and its currency together (e.g. 1500 and USD)")
+    end = parse_date(end_date.strip(), column="end date") if _opt(end_date) else None
+    if end is not None and kind.is_session:
+        raise InputError(f"{kind.value} is recorded per session: leave the end date empty")
+    row = Treatment(
+        profile=name, treatment=kind, date=parse_date(date.strip()), end_date=end, dose=_opt(dose),
+        cost=parse_money(cost, currency) if _opt(cost) else None, provider=_opt(provider), note=_opt(note),
+    )
+    try:
+        store.add_treatment(row)
+    except CsvError as exc:
+        raise InputError(exc.problems[0][1]) from None
+    what = "session" if kind.is_session else "treatment"
+    flash(request, f"Recorded the {kind.value} {what} of {row.date}.", "ok")
+    return RedirectResponse(f"/profiles/{name}", status_code=303)
+
+
+@router.get("/{name}/export.csv")
+def export_csv(store: OwnerStore, name: str, table: str = "measurements") -> Response:
+    if table not in ("measurements", "treatments"):
+        raise HTTPException(404, "no such table")
+    text = write_measurements_csv(store.measurements(name)) if table == "measurements" else write_treatments_csv(store.treatments(name))
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="hairtrack-{name}-{table}.csv"'})
+
+
+@router.get("/{name}/export.json")
+def export_json(store: OwnerStore, name: str) -> Response:
+    summary = store.profile(name)
+    doc = export_document(
+        [{"name": summary.name, "sex": summary.sex.value if summary.sex else None, "note": summary.note}],
+        store.measurements(name), store.treatments(name), exported_at=dt.datetime.now(dt.UTC), version=__version__,
+    )
+    return Response(json.dumps(doc, ensure_ascii=False, indent=2), media_type="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="hairtrack-{name}.json"'})
+
+
+@router.post("/{name}/delete", dependencies=[CsrfChecked])
+def delete_profile(request: Request, store: OwnerStore, name: str, confirm: Annotated[str, Form()] = "") -> Response:
+    store.profile(name)
+    if confirm.strip() != name:
+        raise InputError(f"to delete everything of {name}, type the profile name {name!r} in the box")
+    report = store.delete_profile(name)
+    flash(request, f"Deleted {name}: {report.scans} scans, {report.treatments} treatments, {report.sessions} sessions "
+                   f"and {report.image_files} image files.", "ok")
+    return RedirectResponse("/profiles", status_code=303)
+
+
+@router.get("/{name}/images/{sha256}")
+def image(store: OwnerStore, name: str, sha256: str) -> Response:
+    from hairtrack.imaging.io import load_image
+
+    data = store.image_of(name, sha256)
+    kind = "image/jpeg" if load_image(data).format == "JPEG" else "image/png"
+    return Response(data, media_type=kind, headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.get("/{name}/report.{ext}")
+def report(store: OwnerStore, name: str, ext: str) -> Response:
+    from hairtrack.report import report_html, report_pdf
+
+    record = profile_record(store, name)
+    if ext == "pdf":
+        return Response(report_pdf(record), media_type="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="hairtrack-report-{name}.pdf"'})
+    if ext == "html":
+        return HTMLResponse(report_html(record))
+    raise HTTPException(404, "reports come as .pdf or .html")
