@@ -93,3 +93,15 @@ def cli(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
         return runner.invoke(app, list(args), input=input, catch_exceptions=False)
 
     return run
+
+
+@pytest.fixture
+def local_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    """Like ``cli`` but on SQLite only: for commands whose storage is not what the test is about."""
+    monkeypatch.setenv("HAIRTRACK_DB", f"sqlite:///{tmp_path / 'local.sqlite3'}")
+    runner = CliRunner()
+
+    def run(*args: str, input: str | bytes | None = None) -> Result:
+        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
+
+    return run

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from hairtrack import __version__
-from hairtrack.cli import judging, records, serving
+from hairtrack.cli import judging, measuring, records, serving
 from hairtrack.cli._common import DataDirOpt, DbOpt, HairtrackGroup, JsonOpt, emit_json, err, open_store, out, settings_from
 from hairtrack.errors import ConflictError
 from hairtrack.tracking import read_measurements_csv, read_treatments_csv
@@ -30,6 +30,8 @@ app.add_typer(records.treatment_app, name="treatment")
 app.add_typer(records.session_app, name="session")
 app.add_typer(records.import_app, name="import")
 app.add_typer(records.device_app, name="device")
+app.add_typer(measuring.scan_app, name="scan")
+app.command("analyze")(measuring.analyze)
 app.command("export")(records.export)
 app.command("verdict")(judging.verdict)
 app.command("report")(judging.report)

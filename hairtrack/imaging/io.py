@@ -152,7 +152,7 @@ def _exif_facts(image: Image.Image) -> tuple[dict[str, Any], bool]:
     return facts, had_gps
 
 
-def load_image(source: str | Path | bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedImage:
+def load_image(source: str | Path | bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, name: str | None = None) -> LoadedImage:
     """Decode a photo into an upright 8-bit RGB array.
 
     Parameters
@@ -161,6 +161,8 @@ def load_image(source: str | Path | bytes, *, max_pixels: int = DEFAULT_MAX_PIXE
         A file path, or the file's bytes.
     max_pixels : int
         Refuse images with more pixels than this before decoding them (decompression bombs).
+    name : str, optional
+        How messages name the image (default: the file name, or "image" for bytes).
 
     Returns
     -------
@@ -182,12 +184,13 @@ def load_image(source: str | Path | bytes, *, max_pixels: int = DEFAULT_MAX_PIXE
     """
     if max_pixels <= 0:
         raise InputError(f"max_pixels must be > 0, got {max_pixels}")
-    name = "image"
+    label = name
+    name = name or "image"
     if isinstance(source, bytes | bytearray | memoryview):
         data = bytes(source)
     else:
         path = Path(source)
-        name = path.name
+        name = label or path.name
         if not path.exists():
             raise ImageError(f"{path}: no such file")
         if path.is_dir():

@@ -37,6 +37,7 @@ __all__ = [
     "parse_zone",
     "parse_treatment_kind",
     "parse_date",
+    "parse_time",
     "parse_money",
     "format_float",
     "format_amount",
@@ -152,6 +153,14 @@ def _parse_time(text: str, column: str) -> dt.time:
     if hour > 23 or minute > 59 or second > 59:
         raise _RowError(f"{column} {text!r} is not a real time of day")
     return dt.time(hour, minute, second)
+
+
+def parse_time(text: str, *, column: str = "time") -> dt.time:
+    """Parse HH:MM (or HH:MM:SS) into a time of day, refusing 25:00 and the like."""
+    try:
+        return _parse_time(text, column)
+    except _RowError as exc:
+        raise InputError(str(exc)) from None
 
 
 def _parse_float(text: str, column: str) -> float:

@@ -27,9 +27,9 @@ def _people(tmp_path: Path) -> tuple[Path, Path]:
     return m, t
 
 
-def test_verdict_from_csv_gives_one_json_line_per_profile(cli: Cli, tmp_path: Path) -> None:
+def test_verdict_from_csv_gives_one_json_line_per_profile(local_cli: Cli, tmp_path: Path) -> None:
     m, t = _people(tmp_path)
-    result = cli("verdict", "--measurements", str(m), "--treatments", str(t), "--json")
+    result = local_cli("verdict", "--measurements", str(m), "--treatments", str(t), "--json")
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [v["profile"] for v in lines] == ["none", "strong"]
@@ -40,10 +40,10 @@ def test_verdict_from_csv_gives_one_json_line_per_profile(cli: Cli, tmp_path: Pa
     assert set(by_name["strong"]) >= {"profile", "as_of", "evaluated_treatment", "months_on_treatment", "phase", "zones", "overall", "cost", "flags", "messages"}
 
 
-def test_verdict_as_of_judges_the_record_as_it_stood(cli: Cli, tmp_path: Path) -> None:
+def test_verdict_as_of_judges_the_record_as_it_stood(local_cli: Cli, tmp_path: Path) -> None:
     m, t = _people(tmp_path)
     early = START + dt.timedelta(days=40)
-    result = cli("verdict", "--measurements", str(m), "--treatments", str(t), "--as-of", early.isoformat(), "--json")
+    result = local_cli("verdict", "--measurements", str(m), "--treatments", str(t), "--as-of", early.isoformat(), "--json")
     for v in map(json.loads, result.stdout.splitlines()):
         assert v["as_of"] == early.isoformat() and v["phase"] == "months_1_2"
         assert v["overall"]["verdict"] in ("too_early", "insufficient_data")
@@ -64,16 +64,16 @@ def test_verdict_of_a_stored_profile_and_the_report(cli: Cli, tmp_path: Path) ->
     assert "Hair density report: strong" in html.read_text() and "data:image/svg+xml;base64," in html.read_text()
 
 
-def test_verdict_refuses_unclear_requests(cli: Cli, tmp_path: Path) -> None:
+def test_verdict_refuses_unclear_requests(local_cli: Cli, tmp_path: Path) -> None:
     m, t = _people(tmp_path)
-    neither = cli("verdict")
+    neither = local_cli("verdict")
     assert neither.exit_code == 1 and "give either --profile or --measurements" in neither.stderr
-    lonely = cli("verdict", "--profile", "x", "--treatments", str(t))
+    lonely = local_cli("verdict", "--profile", "x", "--treatments", str(t))
     assert lonely.exit_code == 1
-    bad = cli("verdict", "--measurements", str(m), "--treatment", "minoxidil")
+    bad = local_cli("verdict", "--measurements", str(m), "--treatment", "minoxidil")
     assert bad.exit_code == 1 and "did you mean minoxidil_topical or minoxidil_oral" in bad.stderr
     (tmp_path / "bad.csv").write_text("profile,date,zone,hairs_per_cm2\np,2025-02-30,crown,1\n")
-    broken = cli("verdict", "--measurements", str(tmp_path / "bad.csv"))
+    broken = local_cli("verdict", "--measurements", str(tmp_path / "bad.csv"))
     assert broken.exit_code == 1 and "line 2: date '2025-02-30' is not a real date" in broken.stderr
-    wrong = cli("report", "--profile", "strong", "--out", str(tmp_path / "r.docx"))
+    wrong = local_cli("report", "--profile", "strong", "--out", str(tmp_path / "r.docx"))
     assert wrong.exit_code == 1 and "must end in .pdf or .html" in wrong.stderr

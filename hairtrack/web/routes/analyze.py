@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from hairtrack.domain import Zone
 from hairtrack.errors import InputError
 from hairtrack.web.deps import CsrfChecked, OptionalOwner, StoreDep, render
-from hairtrack.web.measure import clean_filename, measure_upload
+from hairtrack.imaging.measure import clean_filename, measure_upload
 
 router = APIRouter(tags=["analyze"])
 

@@ -17,7 +17,7 @@ from hairtrack.imaging.io import sanitized_copy
 from hairtrack.tracking import write_measurements_csv, write_treatments_csv
 from hairtrack.tracking.io import export_document, parse_date, parse_money, parse_treatment_kind, parse_zone
 from hairtrack.web.deps import CsrfChecked, OwnerStore, flash, render, use_form_token
-from hairtrack.web.measure import clean_filename, measure_upload
+from hairtrack.imaging.measure import clean_filename, measure_upload
 from hairtrack.web.views import profile_record, zone_figure
 
 router = APIRouter(prefix="/profiles", tags=["profiles"], include_in_schema=False)

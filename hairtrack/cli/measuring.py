@@ -1,0 +1,188 @@
+"""Commands that measure photos: ``analyze`` (nothing stored) and ``scan add`` (analysed and saved)."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from hairtrack.cli._common import DataDirOpt, DbOpt, HairtrackGroup, JsonOpt, emit_json, err, fail, open_store, out
+from hairtrack.domain import Measurement, Zone
+from hairtrack.errors import HairtrackError
+from hairtrack.tracking.io import format_float, parse_date, parse_time, parse_zone
+
+__all__ = ["analyze", "scan_app"]
+
+scan_app = typer.Typer(cls=HairtrackGroup, help="Analyse close-up photos and save them to a profile.", no_args_is_help=True)
+
+ImagesArg = Annotated[list[Path], typer.Argument(help="Photos (JPEG, PNG, TIFF, WebP, HEIC).", show_default=False)]
+ZoneOpt = Annotated[str | None, typer.Option("--zone", help="hairline, temples, mid_scalp, crown or donor.", show_default=False)]
+ScaleOpt = Annotated[float | None, typer.Option("--px-per-mm", help="Image pixels per millimetre of scalp.", show_default=False)]
+DeviceOpt = Annotated[str | None, typer.Option("--device", help="A saved device (its px/mm is used).", show_default=False)]
+
+
+def _measure_path(path: str, zone: str | None, px_per_mm: float | None) -> dict[str, Any]:
+    """One image to its analyze object, or ``{"image", "error"}`` (runs in worker processes)."""
+    from hairtrack.imaging.measure import UNUSABLE_ISSUES, measure_upload
+
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        return {"image": path, "error": "no such file"}
+    except IsADirectoryError:
+        return {"image": path, "error": "is a folder, not an image"}
+    except OSError as exc:
+        return {"image": path, "error": f"cannot read it ({exc.strerror})"}
+    try:
+        result = measure_upload(data, path, zone=Zone(zone) if zone else None, px_per_mm=px_per_mm, overlay=False).result
+    except HairtrackError as exc:
+        return {"image": path, "error": str(exc).removeprefix(f"{path}: ")}
+    unusable = [UNUSABLE_ISSUES[i] for i in result["quality"]["issues"] if i in UNUSABLE_ISSUES]
+    if unusable:
+        return {"image": path, "error": "; ".join(unusable)}
+    return result
+
+
+def _scale(px_per_mm: float | None, device: str | None, db: str | None, data_dir: Path | None) -> float | None:
+    if px_per_mm is not None and device is not None:
+        fail("give --px-per-mm or --device, not both")
+    if px_per_mm is not None and (not math.isfinite(px_per_mm) or px_per_mm <= 0):
+        fail(f"--px-per-mm must be a finite number > 0, got {format_float(px_per_mm)}")
+    if device is not None:
+        with open_store(db, data_dir) as store:
+            return store.device(device).px_per_mm
+    return px_per_mm
+
+
+def _run(paths: list[Path], zone: str | None, scale: float | None, jobs: int) -> Iterator[dict[str, Any]]:
+    """Results in input order, with a progress bar on stderr for batches."""
+    args = [(str(p), zone, scale) for p in paths]
+    progress = Progress(TextColumn("measuring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                        console=err, transient=True, disable=len(paths) < 2)
+    with progress:
+        task = progress.add_task("measure", total=len(paths))
+        if jobs == 1:
+            for a in args:
+                yield _measure_path(*a)
+                progress.advance(task)
+        else:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                for result in pool.map(_measure_path, *zip(*args, strict=True)):
+                    yield result
+                    progress.advance(task)
+
+
+def analyze(
+    images: ImagesArg,
+    zone: ZoneOpt = None,
+    px_per_mm: ScaleOpt = None,
+    device: DeviceOpt = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0 = one per core).", min=0)] = 1,
+    db: DbOpt = None,
+    data_dir: DataDirOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Measure close-up photos: hairs, density, follicular units, widths, quality. Nothing is stored.
+
+    With --json: JSON Lines, one object per image in input order; an image that cannot be measured gives
+    {"image", "error"} in its place, the others go on, and the exit status is 1.
+    """
+    the_zone = parse_zone(zone).value if zone else None
+    scale = _scale(px_per_mm, device, db, data_dir)
+    workers = jobs or os.cpu_count() or 1
+    failed = 0
+    table = Table("image", "hairs", "hairs/cm²", "units/cm²", "hairs/unit", "width µm", "terminal", "quality")
+    for result in _run(images, the_zone, scale, min(workers, max(1, len(images)))):
+        failed += "error" in result
+        if json:
+            emit_json(result)
+        elif "error" in result:
+            err.print(f"hairtrack: {result['image']}: {result['error']}", markup=False)
+        else:
+            terminal = result["terminal_fraction"]
+            table.add_row(
+                Path(result["image"]).name, str(result["hair_count"]), _fmt(result["hairs_per_cm2"], 0),
+                _fmt(result["fu_per_cm2"], 0), _fmt(result["hairs_per_fu"], 2), _fmt(result["mean_width_um"], 0),
+                "–" if terminal is None else f"{100 * terminal:.0f}%", ", ".join(result["quality"]["issues"]) or "ok",
+            )
+    if not json and table.row_count:
+        out.print(table)
+        if scale is None:
+            err.print("hairtrack: no scale given (--px-per-mm or --device): counts only, no per-area values", markup=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _fmt(value: float | None, digits: int) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+@scan_app.command("add")
+def scan_add(
+    images: ImagesArg,
+    profile: Annotated[str, typer.Option("--profile", "-p", help="Profile (person) name.", show_default=False)],
+    zone: Annotated[str, typer.Option("--zone", help="hairline, temples, mid_scalp, crown or donor.", show_default=False)],
+    date: Annotated[str, typer.Option("--date", help="Visit date, YYYY-MM-DD.", show_default=False)],
+    time: Annotated[str | None, typer.Option("--time", help="Time of day, HH:MM.", show_default=False)] = None,
+    hair_length_mm: Annotated[float | None, typer.Option("--hair-length-mm", help="Hair length at the scan.", show_default=False)] = None,
+    device: DeviceOpt = None,
+    px_per_mm: ScaleOpt = None,
+    lighting: Annotated[str | None, typer.Option("--lighting", help="e.g. 'bathroom LED'.", show_default=False)] = None,
+    db: DbOpt = None,
+    data_dir: DataDirOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Analyse photos of one zone at one visit and save them (several images are replicates).
+
+    All or nothing: if any image cannot be measured, none is saved. The stored copy of each photo has its
+    location and camera metadata removed.
+    """
+    import datetime as dt
+
+    from hairtrack.imaging.io import sanitized_copy
+
+    the_zone = parse_zone(zone)
+    day = parse_date(date, today=dt.date.today())
+    at = parse_time(time, column="--time") if time else None
+    if px_per_mm is not None and device is not None:
+        fail("give --px-per-mm or --device, not both")
+    if px_per_mm is not None and (not math.isfinite(px_per_mm) or px_per_mm <= 0):
+        fail(f"--px-per-mm must be a finite number > 0, got {format_float(px_per_mm)}")
+    if hair_length_mm is not None and not (0 <= hair_length_mm <= 2000):
+        fail(f"--hair-length-mm must be between 0 and 2000, got {format_float(hair_length_mm)}")
+    with open_store(db, data_dir) as store:
+        store.profile(profile)
+        scale = px_per_mm if device is None else store.device(device).px_per_mm
+        if scale is None:
+            fail("a saved scan needs a scale: give --device (see 'hairtrack device add') or --px-per-mm")
+        results = list(_run(images, the_zone.value, scale, 1))
+        bad = [r for r in results if "error" in r]
+        if bad:
+            for r in bad:
+                err.print(f"hairtrack: {r['image']}: {r['error']}", markup=False)
+            fail(f"{len(bad)} of {len(results)} images could not be measured; nothing was saved")
+        saved = []
+        for path, r in zip(images, results, strict=True):
+            clean, _ = sanitized_copy(path.read_bytes())
+            saved.append(store.add_scan(
+                Measurement(
+                    profile=profile, date=day, zone=the_zone, replicate=1, hairs_per_cm2=r["hairs_per_cm2"],
+                    fu_per_cm2=r["fu_per_cm2"], hairs_per_fu=r["hairs_per_fu"], mean_width_um=r["mean_width_um"],
+                    terminal_fraction=r["terminal_fraction"], coverage_pct=r["coverage_pct"], capture_time=at,
+                    hair_length_mm=hair_length_mm, device=device, lighting=lighting, image=path.name,
+                ),
+                image_bytes=clean, analysis={**r, "image": path.name},
+            ))
+    if json:
+        for m, r in zip(saved, results, strict=True):
+            emit_json({"replicate": m.replicate, **r, "image": m.image})
+    else:
+        for m in saved:
+            out.print(f"saved {profile} {m.date} {m.zone.value} replicate {m.replicate}: {format_float(round(m.hairs_per_cm2 or 0, 1))} hairs/cm² ({m.image})", markup=False)

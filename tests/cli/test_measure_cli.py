@@ -1,0 +1,137 @@
+"""`hairtrack analyze` and `hairtrack scan add` on synthetic scalps with known hairs, and on bad files."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import Result
+
+from hairtrack.synth import render_scalp
+from tests.conftest import snapshot
+
+Cli = Callable[..., Result]
+KEYS = ["image", "mode", "hair_count", "hairs", "follicular_units", "px_per_mm", "area_cm2", "hairs_per_cm2", "fu_per_cm2",
+        "hairs_per_fu", "mean_width_um", "terminal_fraction", "vellus_fraction", "coverage_pct", "quality", "warnings", "elapsed_ms"]
+
+
+@pytest.fixture(scope="module")
+def scalps(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, int]]:
+    folder = tmp_path_factory.mktemp("scalps")
+    out = []
+    for seed in (1, 2):
+        scene = render_scalp(seed=seed, shape=(512, 640), px_per_mm=220.0, difficulty="easy")
+        path = folder / f"scalp{seed}.jpg"
+        Image.fromarray(scene.image).save(path, quality=92)
+        out.append((path, len(scene.hairs)))
+    return out
+
+
+def _png_header(width: int, height: int) -> bytes:
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) + chunk(b"IEND", b"")
+
+
+def test_json_lines_in_input_order_with_every_contract_key(local_cli: Cli, scalps: list[tuple[Path, int]]) -> None:
+    result = local_cli("analyze", *(str(p) for p, _ in scalps), "--px-per-mm", "220", "--json")
+    assert result.exit_code == 0, result.output
+    objects = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["image"] for o in objects] == [str(p) for p, _ in scalps]
+    for obj, (_, truth) in zip(objects, scalps, strict=True):
+        assert list(obj) == KEYS
+        assert abs(obj["hair_count"] - truth) <= max(3, 0.3 * truth)  # the classical detector's stated tolerance
+        assert obj["hairs_per_cm2"] == pytest.approx(obj["hair_count"] / obj["area_cm2"], rel=2e-3)  # both rounded for output
+    assert "\x1b[" not in result.stdout
+
+
+def test_without_a_scale_per_area_values_are_null_with_a_warning(local_cli: Cli, scalps: list[tuple[Path, int]]) -> None:
+    obj = json.loads(local_cli("analyze", str(scalps[0][0]), "--json").stdout)
+    assert obj["px_per_mm"] is None and obj["hairs_per_cm2"] is None and obj["mean_width_um"] is None
+    assert obj["hair_count"] > 0 and any("scale" in w for w in obj["warnings"])
+
+
+def test_parallel_jobs_give_the_same_answers(local_cli: Cli, scalps: list[tuple[Path, int]]) -> None:
+    paths = [str(p) for p, _ in scalps] * 2
+    one = [json.loads(x) for x in local_cli("analyze", *paths, "--px-per-mm", "220", "--json").stdout.splitlines()]
+    two = [json.loads(x) for x in local_cli("analyze", *paths, "--px-per-mm", "220", "--json", "--jobs", "2").stdout.splitlines()]
+    for a, b in zip(one, two, strict=True):
+        a.pop("elapsed_ms"), b.pop("elapsed_ms")
+        assert a == b
+
+
+def test_each_bad_file_gets_its_own_message_and_the_batch_goes_on(local_cli: Cli, scalps: list[tuple[Path, int]], tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    Image.fromarray(render_scalp(seed=5, shape=(256, 256)).image).save(buffer, "JPEG")
+    jpeg = buffer.getvalue()
+    files = {
+        "empty.jpg": b"",
+        "truncated.jpg": jpeg[: len(jpeg) // 3],
+        "notes.jpg": b"this is a text file, not a photo\n",
+        "dot.png": (lambda b: (Image.new("RGB", (1, 1)).save(b, "PNG"), b.getvalue())[1])(io.BytesIO()),
+        "bomb.png": _png_header(30_000, 30_000),
+        "lawn.png": (lambda b: (Image.fromarray(np.full((300, 300, 3), (40, 160, 40), np.uint8)).save(b, "PNG"), b.getvalue())[1])(io.BytesIO()),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    good = str(scalps[0][0])
+    args = [good] + [str(tmp_path / n) for n in files] + [str(tmp_path / "missing.jpg"), good]
+    result = local_cli("analyze", *args, "--px-per-mm", "220", "--json")
+    assert result.exit_code == 1
+    objects = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["image"] for o in objects] == args
+    errors = {Path(o["image"]).name: o.get("error") for o in objects}
+    assert errors["empty.jpg"] == "the file is empty (0 bytes)"
+    assert errors["truncated.jpg"].startswith("truncated or damaged image")
+    assert errors["notes.jpg"] == "not an image hairtrack can read (it looks like a text file)"
+    assert "1 x 1 px is too small" in errors["dot.png"]
+    assert "900 MP is above the 64 MP limit" in errors["bomb.png"]
+    assert errors["lawn.png"] in ("the image is blank (no texture at all)", "this does not look like a close-up of scalp")
+    assert errors["missing.jpg"] == "no such file"
+    assert objects[0]["hair_count"] > 0 and objects[-1]["hair_count"] == objects[0]["hair_count"]
+
+
+@pytest.mark.parametrize("value", ["0", "-3.2", "nan", "inf"])
+def test_a_bad_scale_is_refused_before_any_work(local_cli: Cli, scalps: list[tuple[Path, int]], value: str) -> None:
+    result = local_cli("analyze", str(scalps[0][0]), "--px-per-mm", value)
+    assert result.exit_code == 1 and "--px-per-mm must be a finite number > 0" in result.stderr
+
+
+def test_scan_add_saves_replicates_with_clean_images(cli: Cli, scalps: list[tuple[Path, int]], db_url: str) -> None:
+    cli("profile", "add", "p1")
+    assert cli("device", "add", "derm", "--px-per-mm", "220").exit_code == 0
+    images = [str(p) for p, _ in scalps]
+    result = cli("scan", "add", *images, "-p", "p1", "--zone", "crown", "--date", "2025-03-01", "--time", "08:30",
+                 "--device", "derm", "--hair-length-mm", "1", "--json")
+    assert result.exit_code == 0, result.output
+    saved = [json.loads(x) for x in result.stdout.splitlines()]
+    assert [s["replicate"] for s in saved] == [1, 2]
+    exported = cli("export", "-p", "p1").stdout.splitlines()
+    assert len(exported) == 3 and exported[1].startswith("p1,2025-03-01,crown,1,") and ",08:30,1,derm,,scalp1.jpg," in exported[1]
+    shown = json.loads(cli("profile", "show", "p1", "--json").stdout)
+    assert shown["scans"] == 2
+    rows = snapshot(db_url)["scans"]
+    assert all("'scalp" in repr(r) for r in rows)
+
+
+def test_scan_add_is_all_or_nothing(cli: Cli, scalps: list[tuple[Path, int]], tmp_path: Path, db_url: str) -> None:
+    cli("profile", "add", "p1")
+    before = snapshot(db_url)
+    (tmp_path / "bad.jpg").write_bytes(b"")
+    result = cli("scan", "add", str(scalps[0][0]), str(tmp_path / "bad.jpg"), "-p", "p1", "--zone", "crown",
+                 "--date", "2025-03-01", "--px-per-mm", "220")
+    assert result.exit_code == 1
+    assert "bad.jpg: the file is empty" in result.stderr and "nothing was saved" in result.stderr
+    assert snapshot(db_url) == before
+    noscale = cli("scan", "add", str(scalps[0][0]), "-p", "p1", "--zone", "crown", "--date", "2025-03-01")
+    assert noscale.exit_code == 1 and "needs a scale" in noscale.stderr
+    future = cli("scan", "add", str(scalps[0][0]), "-p", "p1", "--zone", "crown", "--date", "2999-01-01", "--px-per-mm", "220")
+    assert future.exit_code == 1 and "is in the future" in future.stderr
