@@ -1,4 +1,4 @@
-# make run   set up .venv, then load the sample history into the default store and show it
+# make run   set up .venv, put the demo profile in the default store (once), serve http://127.0.0.1:8000
 # make test  set up .venv with the test extras, then run every test
 PYTHON ?= python3
 VENV   := .venv
@@ -20,7 +20,8 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $(VENV)/.installed $@
 
 run: $(VENV)/.installed
-	$(BIN)/hairtrack demo
+	$(BIN)/hairtrack demo --images --keep
+	$(BIN)/hairtrack serve
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -133,6 +133,7 @@ class VisitMean:
     hairs_per_cm2: float
     n_images: int
     n_effective: float
+    capture_weight: float = 1.0  # below 1 when the visit broke a capture rule: its variance is divided by it
 
 
 @dataclass(frozen=True, slots=True)
@@ -531,7 +532,9 @@ def build_series(by_zone: dict[Zone, dict[dt.date, VisitMean]], zones: Sequence[
         present = [z for z in zones if d in by_zone[z]]
         k = len(present)
         v = float(np.mean([by_zone[z][d].log_mean - centres[z] for z in present]))
-        unit = s2 * sum(1.0 / by_zone[z][d].n_effective for z in present) / k**2 + prior.refind_sd_log**2 / k
+        inflate = [1.0 / by_zone[z][d].capture_weight for z in present]
+        unit = (s2 * sum(f / by_zone[z][d].n_effective for z, f in zip(present, inflate, strict=True)) / k**2
+                + prior.refind_sd_log**2 * sum(inflate) / k**2)
         if d in donor:
             v -= b * (donor[d].log_mean - d_centre)
             unit += (1 - b) ** 2 * u2 + b**2 * (prior.refind_sd_log**2 + s2 / donor[d].n_effective)

@@ -34,8 +34,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -264,6 +264,7 @@ def judge(
     today: dt.date | None = None,
     prior: NoisePrior = NoisePrior(),
     rules: RuleSettings = RuleSettings(),
+    scan_weights: Mapping[tuple[dt.date, Zone, int], float] | None = None,
 ) -> Verdict:
     """Judge whether the evaluated treatment is changing this profile's hair density.
 
@@ -283,6 +284,10 @@ def judge(
         For women the donor zone is not used as a control (diffuse loss can reach it).
     today : date, optional
         For the future-date check; default ``date.today()``.
+    scan_weights : mapping, optional
+        Capture-protocol weights by ``(date, zone, replicate)`` (``analysis.protocol.check_protocol``):
+        0 leaves a scan out (another patch of scalp); below 1 inflates the variance of its visit by
+        ``1 / weight`` (a broken capture rule adds error that its replicates share). Missing keys weigh 1.
 
     Returns
     -------
@@ -317,6 +322,12 @@ def judge(
     if as_of is None:
         as_of = max((m.date for m in rows), default=min(today, max((t.date for t in treatments), default=today)))
     rows = [m for m in rows if m.date <= as_of]
+    weights = {(d, Zone(z), r): float(w) for (d, z, r), w in (scan_weights or {}).items()}
+    excluded = [m for m in rows if weights.get((m.date, Zone(m.zone), m.replicate), 1.0) <= 0.0]
+    if excluded:
+        flags.append(Flag("capture_excluded", f"{len(excluded)} scans were left out because they show another patch "
+                          "of scalp than the earlier scans of their zone (see the capture conditions)"))
+        rows = [m for m in rows if weights.get((m.date, Zone(m.zone), m.replicate), 1.0) > 0.0]
     for t in treatments:
         if t.end_date is not None and t.end_date < t.date:
             flags.append(Flag("treatment_ends_before_start", f"{_name(TreatmentKind(t.treatment))} on "
@@ -344,8 +355,17 @@ def judge(
                           "measured; density verdicts need trichoscopy scans with a scale (hairs/cm²)"))
     fit = fit_replicates(rows, prior=prior)
     by_zone: dict[Zone, dict[dt.date, VisitMean]] = defaultdict(dict)
+    down = 0
     for v in fit.visits:
+        w = min((weights.get((m.date, Zone(m.zone), m.replicate), 1.0) for m in rows
+                 if m.date == v.date and Zone(m.zone) is v.zone), default=1.0)
+        if w < 1.0:
+            down += 1
+            v = replace(v, capture_weight=w)
         by_zone[v.zone][v.date] = v
+    if down:
+        flags.append(Flag("capture_down_weighted", f"{down} zone visits broke a capture rule (time of day, hair "
+                          "length, device, lighting or position) and count for less in the estimate"))
     for o in fit.outliers:
         if o.resolved:
             flags.append(Flag("outlier_replicate", f"{_zname(o.zone)} on {o.date.isoformat()}: image "

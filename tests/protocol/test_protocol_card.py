@@ -1,0 +1,115 @@
+"""The calibration card: render, PDF size, detection, named problems (hairtrack.imaging.card)."""
+
+from __future__ import annotations
+
+import re
+
+import cv2
+import numpy as np
+import pytest
+
+from hairtrack.errors import InputError
+from hairtrack.imaging.card import _local_scale, card_pdf, detect_card, render_card
+
+BACKGROUND = (120, 90, 80)
+
+
+@pytest.fixture(scope="module")
+def card():
+    return render_card(dpi=300)
+
+
+def _warp(card_rgb, corners_px, size=(1100, 800)):
+    h, w = card_rgb.shape[:2]
+    hm = cv2.getPerspectiveTransform(np.float32([[0, 0], [w, 0], [w, h], [0, h]]), np.float32(corners_px))
+    photo = cv2.warpPerspective(card_rgb, hm, size, flags=cv2.INTER_AREA, borderValue=BACKGROUND)
+    return photo, hm
+
+
+@pytest.mark.parametrize("corners", [
+    [[100, 100], [800, 100], [800, 542], [100, 542]],            # head-on, scaled
+    [[120, 90], [860, 140], [830, 600], [150, 560]],             # perspective
+    [[300, 60], [950, 323], [784, 733], [134, 470]],             # rotated ~22 degrees
+])
+def test_px_per_mm_recovered_within_2_percent_after_warp_and_blur(card, corners):
+    rgb, layout = card
+    photo, hm = _warp(rgb, corners)
+    photo = cv2.GaussianBlur(photo, (0, 0), 1.2)
+    reading = detect_card(photo, layout=layout)
+    assert reading.found and reading.problems == ()
+    mm = np.array([p for i in reading.marker_ids for p in layout.markers[i]])
+    truth = _local_scale(hm @ np.diag([layout.px_per_mm, layout.px_per_mm, 1]), *mm.mean(axis=0))[0]
+    assert reading.px_per_mm == pytest.approx(truth, rel=0.02)
+    assert 0 < reading.px_per_mm_sd < 0.02 * truth
+
+
+def test_white_balance_gains_undo_a_colour_cast(card):
+    rgb, layout = card
+    photo, _ = _warp(rgb, [[100, 100], [800, 100], [800, 542], [100, 542]])
+    lin = (photo / 255.0) ** 2.2                        # close enough to sRGB for a cast
+    cast = np.array([1.2, 1.0, 0.8])
+    cast_photo = np.clip((lin * cast) ** (1 / 2.2) * 255, 0, 255).astype(np.uint8)
+    gains = np.array(detect_card(cast_photo, layout=layout).white_balance_gains)
+    assert gains * cast / cast[1] == pytest.approx([1, 1, 1], abs=0.03)
+
+
+def test_blank_photo_is_not_found():
+    reading = detect_card(np.full((400, 600, 3), 200, dtype=np.uint8))
+    assert not reading.found and [p.code for p in reading.problems] == ["not_found"]
+
+
+def test_cut_off_card_is_reported(card):
+    rgb, layout = card
+    photo, _ = _warp(rgb, [[100, 100], [800, 100], [800, 542], [100, 542]])
+    reading = detect_card(photo[:, :600], layout=layout)
+    assert "cut_off" in [p.code for p in reading.problems]
+    assert reading.px_per_mm is not None   # still read from the markers in view
+
+
+def test_stretched_print_is_wrong_scale(card):
+    rgb, layout = card
+    photo, _ = _warp(rgb, [[100, 100], [800, 100], [800, 600], [100, 600]])   # y stretched ~13%
+    assert [p.code for p in detect_card(photo, layout=layout).problems] == ["wrong_scale"]
+
+
+def test_scale_far_from_the_devices_is_wrong_scale(card):
+    rgb, layout = card
+    photo, _ = _warp(rgb, [[100, 100], [800, 100], [800, 542], [100, 542]])
+    ok = detect_card(photo, layout=layout)
+    off = detect_card(photo, layout=layout, expected_px_per_mm=ok.px_per_mm * 1.10)
+    assert ok.problems == () and [p.code for p in off.problems] == ["wrong_scale"]
+
+
+def test_bent_card_is_reported(card):
+    rgb, layout = card
+    photo, _ = _warp(rgb, [[100, 100], [800, 100], [800, 542], [100, 542]])
+    rows, cols = photo.shape[:2]
+    rr, cc = np.mgrid[0:rows, 0:cols].astype(np.float32)
+    bent = cv2.remap(photo, cc, rr - 50.0 * ((cc - 450) / 350) ** 2 + 25, cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_CONSTANT, borderValue=BACKGROUND)
+    assert "bent" in [p.code for p in detect_card(bent, layout=layout).problems]
+
+
+def test_tiny_card_is_too_small(card):
+    rgb, layout = card
+    photo, _ = _warp(rgb, [[300, 300], [470, 300], [470, 407], [300, 407]])
+    assert "too_small" in [p.code for p in detect_card(photo, layout=layout).problems]
+
+
+def test_card_pdf_page_has_the_physical_size(tmp_path):
+    path = tmp_path / "card.pdf"
+    layout = card_pdf(path, dpi=300)
+    data = path.read_bytes()
+    assert data.startswith(b"%PDF")
+    box = [float(v) for v in re.search(rb"/MediaBox \[\s*([\d.\s]+)\]", data).group(1).split()]
+    pt_per_mm = 72 / 25.4
+    assert box[2] - box[0] == pytest.approx(layout.width_mm * pt_per_mm, abs=0.5)
+    assert box[3] - box[1] == pytest.approx(layout.height_mm * pt_per_mm, abs=0.5)
+    assert layout.width_mm == pytest.approx(85.6, abs=0.1)
+
+
+def test_render_card_validates():
+    with pytest.raises(InputError, match="dpi must be"):
+        render_card(dpi=10)
+    with pytest.raises(InputError, match="rgb must be"):
+        detect_card(np.zeros((10, 10)))

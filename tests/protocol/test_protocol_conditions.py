@@ -1,0 +1,107 @@
+"""Capture-condition checks against the baseline: one record per rule that breaks exactly that rule."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from hairtrack.analysis.protocol import (
+    ScanFigures, check_protocol, protocol_to_dict, summarize_protocol,
+)
+from hairtrack.domain import Measurement, Treatment, TreatmentKind, Zone
+from hairtrack.errors import InputError
+
+D = dt.date
+TREATMENTS = [Treatment("p", TreatmentKind.FINASTERIDE, D(2024, 3, 1))]
+DATES = [D(2024, 2, 14), D(2024, 2, 28), D(2024, 4, 1), D(2024, 5, 1), D(2024, 6, 1)]
+TARGET = D(2024, 5, 1)
+
+
+def _records() -> list[Measurement]:
+    return [Measurement("p", d, Zone.CROWN, hairs_per_cm2=150.0, capture_time=dt.time(8, 0), hair_length_mm=3.0,
+                        device="dermlite", lighting="led") for d in DATES]
+
+
+def _figures(**changes) -> dict:
+    base = {(d, Zone.CROWN, 1): ScanFigures(px_per_mm=200.0, brightness=0.5, white_balance_gains=(1.1, 1.0, 0.9),
+                                            overlap_pct=90.0, different_field=False) for d in DATES}
+    if changes:
+        base[(TARGET, Zone.CROWN, 1)] = dataclasses.replace(base[(TARGET, Zone.CROWN, 1)], **changes)
+    return base
+
+
+def _flags(records, figures=None):
+    return {c.date: [f.code for f in c.flags] for c in check_protocol(records, figures=figures, treatments=TREATMENTS)}
+
+
+def _with(**changes) -> list[Measurement]:
+    return [dataclasses.replace(m, **changes) if m.date == TARGET else m for m in _records()]
+
+
+def test_clean_record_has_no_flags_and_full_weight():
+    checks = check_protocol(_records(), figures=_figures(), treatments=TREATMENTS)
+    assert all(c.flags == () and c.weight == 1.0 for c in checks)
+    assert [c.baseline for c in checks] == [True, True, False, False, False]
+    s = summarize_protocol(checks)
+    assert (s.scans, s.clean, s.down_weighted, s.excluded, s.by_rule) == (5, 5, 0, 0, {})
+
+
+@pytest.mark.parametrize(("records", "figures", "code", "weight"), [
+    (_with(capture_time=dt.time(11, 30)), _figures(), "time_of_day", 0.5),
+    (_with(hair_length_mm=6.0), _figures(), "hair_length", 0.5),
+    (_with(device="phone clip"), _figures(), "device", 0.5),
+    (_records(), _figures(px_per_mm=230.0), "device", 0.5),
+    (_with(lighting="daylight"), _figures(), "lighting", 0.5),
+    (_records(), _figures(brightness=0.8), "lighting", 0.5),
+    (_records(), _figures(white_balance_gains=(1.4, 1.0, 0.7)), "lighting", 0.5),
+    (_records(), _figures(overlap_pct=30.0), "zone_position", 0.5),
+    (_records(), _figures(different_field=True), "different_field", 0.0),
+], ids=["time", "hair_length", "device_name", "device_px_per_mm", "lighting_label", "brightness",
+        "white_balance", "zone_position", "different_field"])
+def test_each_rule_flags_exactly_the_scan_that_breaks_it(records, figures, code, weight):
+    flags = _flags(records, figures)
+    assert flags[TARGET] == [code]
+    assert all(v == [] for d, v in flags.items() if d != TARGET)
+    check = next(c for c in check_protocol(records, figures=figures, treatments=TREATMENTS) if c.date == TARGET)
+    assert check.weight == weight and check.excluded == (weight == 0.0)
+    assert summarize_protocol(check_protocol(records, figures=figures, treatments=TREATMENTS)).by_rule == {
+        code: ((TARGET, Zone.CROWN, 1),)}
+
+
+def test_time_of_day_wraps_around_midnight():
+    records = [dataclasses.replace(m, capture_time=dt.time(23, 30)) for m in _records()]
+    records = [dataclasses.replace(m, capture_time=dt.time(0, 30)) if m.date == TARGET else m for m in records]
+    assert _flags(records)[TARGET] == []
+
+
+def test_short_interval_is_flagged_but_keeps_full_weight():
+    extra = Measurement("p", D(2024, 4, 10), Zone.CROWN, hairs_per_cm2=150.0, capture_time=dt.time(8, 0),
+                        hair_length_mm=3.0, device="dermlite", lighting="led")
+    checks = check_protocol([*_records(), extra], treatments=TREATMENTS)
+    flagged = {c.date: [f.code for f in c.flags] for c in checks if c.flags}
+    assert flagged == {D(2024, 4, 10): ["interval"]}
+    assert all(c.weight == 1.0 for c in checks)
+
+
+def test_long_interval_is_flagged():
+    records = [m for m in _records() if m.date != TARGET]
+    assert {d: v for d, v in _flags(records).items() if v} == {D(2024, 6, 1): ["interval"]}
+
+
+def test_two_rules_multiply_the_weight_and_json_view():
+    records = _with(capture_time=dt.time(14, 0), hair_length_mm=9.0)
+    checks = check_protocol(records, treatments=TREATMENTS)
+    target = next(c for c in checks if c.date == TARGET)
+    assert [f.code for f in target.flags] == ["time_of_day", "hair_length"] and target.weight == 0.25
+    d = protocol_to_dict(checks)
+    assert d["summary"]["down_weighted"] == 1
+    assert d["summary"]["by_rule"]["hair_length"] == ["2024-05-01/crown/1"]
+    assert all(f["message"] for s in d["scans"] for f in s["flags"])
+
+
+def test_empty_input_gives_empty_result_and_mixed_profiles_are_rejected():
+    assert check_protocol([]) == ()
+    with pytest.raises(InputError, match="one profile"):
+        check_protocol([*_records(), dataclasses.replace(_records()[0], profile="q")])
