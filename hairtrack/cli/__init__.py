@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from importlib import resources
 from typing import Annotated
 
 import typer
 
 from hairtrack import __version__
-from hairtrack.cli import judging, measuring, records, serving
+from hairtrack.cli import judging, measuring, protocol_cmds, records, serving
 from hairtrack.cli._common import DataDirOpt, DbOpt, HairtrackGroup, JsonOpt, emit_json, err, open_store, out, settings_from
+from hairtrack.domain import Measurement
 from hairtrack.errors import ConflictError
+from hairtrack.tracking import Store
 from hairtrack.tracking import read_measurements_csv, read_treatments_csv
 from hairtrack.tracking.db import head_revision
 
@@ -36,6 +39,9 @@ app.command("export")(records.export)
 app.command("verdict")(judging.verdict)
 app.command("report")(judging.report)
 app.command("serve")(serving.serve)
+app.command("compare")(protocol_cmds.compare)
+app.command("card")(protocol_cmds.card)
+app.command("schedule")(protocol_cmds.schedule)
 
 SAMPLE_PROFILE = "sample"
 SAMPLE_NOTE = "hairtrack's bundled sample history (made up; safe to delete)"
@@ -57,7 +63,13 @@ def _root(
 
 
 @app.command()
-def demo(db: DbOpt = None, data_dir: DataDirOpt = None, json: JsonOpt = False) -> None:
+def demo(
+    images: Annotated[bool, typer.Option("--images/--no-images", help="Make a synthetic close-up for every scan and measure it (about 20 s), as the web demo does; without, import the sample's figures directly.")] = False,
+    keep: Annotated[bool, typer.Option("--keep", help="Leave an existing sample profile as it is.")] = False,
+    db: DbOpt = None,
+    data_dir: DataDirOpt = None,
+    json: JsonOpt = False,
+) -> None:
     """Load the bundled sample history as profile 'sample' (replacing an earlier copy) and show it.
 
     The sample is a made-up year: a finasteride stack, an EV course, monthly scans of four zones.
@@ -72,13 +84,41 @@ def demo(db: DbOpt = None, data_dir: DataDirOpt = None, json: JsonOpt = False) -
                 raise ConflictError(
                     f"a profile named {SAMPLE_PROFILE!r} exists and is not the sample; rename it or use --db"
                 )
-            store.delete_profile(SAMPLE_PROFILE)
-        store.add_profile(SAMPLE_PROFILE, note=SAMPLE_NOTE)
-        store.import_measurements(measurements)
-        store.import_treatments(treatments)
-        if not json:
-            err.print(f"loaded the sample history into {store.display_url}", markup=False)
+            if not keep:
+                store.delete_profile(SAMPLE_PROFILE)
+        if SAMPLE_PROFILE not in existing or not keep:
+            store.add_profile(SAMPLE_PROFILE, note=SAMPLE_NOTE)
+            if images:
+                _demo_with_images(store, measurements.rows)
+            else:
+                store.import_measurements(measurements)
+            store.import_treatments(treatments)
+            if not json:
+                err.print(f"loaded the sample history into {store.display_url}", markup=False)
         records.render_profile(store, SAMPLE_PROFILE, json=json)
+
+
+def _demo_with_images(store: Store, rows: tuple[Measurement, ...]) -> None:
+    """Render a close-up per sample row, measure it as any photo, and save it as a scan."""
+    from rich.progress import Progress
+
+    from hairtrack.imaging.io import sanitized_copy
+    from hairtrack.imaging.measure import measure_upload
+    from hairtrack.synth.history import images_for_history
+
+    px_per_mm = 100.0
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("making and measuring the sample scans", total=len(rows))
+        for row, jpeg in images_for_history(rows, px_per_mm=px_per_mm):
+            name = f"{row.date}-{row.zone.value}-{row.replicate}.jpg"
+            r = measure_upload(jpeg, name, zone=row.zone, px_per_mm=px_per_mm, overlay=False).result
+            clean, _ = sanitized_copy(jpeg)
+            store.add_scan(
+                replace(row, hairs_per_cm2=r["hairs_per_cm2"], fu_per_cm2=r["fu_per_cm2"], hairs_per_fu=r["hairs_per_fu"],
+                        mean_width_um=r["mean_width_um"], terminal_fraction=r["terminal_fraction"], image=name),
+                image_bytes=clean, analysis=r,
+            )
+            progress.advance(task)
 
 
 @app.command("db-info")

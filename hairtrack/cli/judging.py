@@ -43,6 +43,7 @@ def verdict(
 ) -> None:
     """Is the treatment working? A statistical verdict per zone and overall (JSON Lines with --json)."""
     from hairtrack.analysis import judge, verdict_to_dict
+    from hairtrack.analysis.protocol import check_protocol, protocol_weights
 
     if (profile is None) == (measurements is None):
         fail("give either --profile or --measurements")
@@ -73,7 +74,8 @@ def verdict(
     failed = False
     for name, (ms, ts, sex) in records.items():
         try:
-            result = verdict_to_dict(judge(ms, ts, as_of=day, treatment=kind, profile=name, sex=sex))
+            weights = protocol_weights(check_protocol(ms, treatments=ts))
+            result = verdict_to_dict(judge(ms, ts, as_of=day, treatment=kind, profile=name, sex=sex, scan_weights=weights))
         except InputError:
             raise
         except HairtrackError as exc:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hairtrack.domain import Measurement, Treatment, Zone
+from hairtrack.errors import HairtrackError
 from hairtrack.tracking import Store
 from hairtrack.tracking.store import ProfileSummary
 
@@ -30,27 +31,21 @@ class ProfileRecord:
 def profile_record(store: Store, name: str, *, as_of: dt.date | None = None) -> ProfileRecord:
     """A profile with its record, verdict and capture checks (raises NotFoundError for a stranger's)."""
     from hairtrack.analysis import judge, verdict_to_dict
+    from hairtrack.analysis.protocol import check_protocol, protocol_to_dict, protocol_weights
 
     summary = store.profile(name)
     measurements = store.measurements(name)
     treatments = store.treatments(name)
-    verdict, error = None, None
+    verdict, error, capture = None, None, None
     if measurements:
+        checks = check_protocol(measurements, treatments=treatments)
+        capture = protocol_to_dict(checks)
         try:
-            verdict = verdict_to_dict(judge(measurements, treatments, as_of=as_of, profile=name, sex=summary.sex))
-        except Exception as exc:  # a verdict that cannot be formed must not take the page down with it
+            verdict = verdict_to_dict(judge(measurements, treatments, as_of=as_of, profile=name, sex=summary.sex,
+                                            scan_weights=protocol_weights(checks)))
+        except HairtrackError as exc:  # e.g. an as_of before any record: the page still shows the record
             error = str(exc)
-    return ProfileRecord(summary, measurements, treatments, verdict, error, _capture(measurements, treatments))
-
-
-def _capture(measurements: list[Measurement], treatments: list[Treatment]) -> dict[str, Any] | None:
-    try:
-        from hairtrack.analysis import protocol
-    except ImportError:  # pragma: no cover - the protocol checks ship with hairtrack
-        return None
-    if not measurements or not hasattr(protocol, "capture_report"):
-        return None
-    return protocol.capture_report(measurements, treatments)
+    return ProfileRecord(summary, measurements, treatments, verdict, error, capture)
 
 
 def zone_figure(record: ProfileRecord, zone: Zone):  # type: ignore[no-untyped-def]
