@@ -22,6 +22,7 @@ class ProfileRecord:
     verdict: dict[str, Any] | None
     verdict_error: str | None
     capture: dict[str, Any] | None
+    next_scan: Any = None
 
     @property
     def zones(self) -> list[Zone]:
@@ -31,7 +32,7 @@ class ProfileRecord:
 def profile_record(store: Store, name: str, *, as_of: dt.date | None = None) -> ProfileRecord:
     """A profile with its record, verdict and capture checks (raises NotFoundError for a stranger's)."""
     from hairtrack.analysis import judge, verdict_to_dict
-    from hairtrack.analysis.protocol import check_protocol, protocol_to_dict, protocol_weights
+    from hairtrack.analysis.protocol import check_protocol, next_scan_due, protocol_to_dict, protocol_weights
 
     summary = store.profile(name)
     measurements = store.measurements(name)
@@ -45,7 +46,8 @@ def profile_record(store: Store, name: str, *, as_of: dt.date | None = None) -> 
                                             scan_weights=protocol_weights(checks)))
         except HairtrackError as exc:  # e.g. an as_of before any record: the page still shows the record
             error = str(exc)
-    return ProfileRecord(summary, measurements, treatments, verdict, error, capture)
+    due = next_scan_due(measurements, treatments, today=dt.date.today()) if (measurements or treatments) else None
+    return ProfileRecord(summary, measurements, treatments, verdict, error, capture, due)
 
 
 def zone_figure(record: ProfileRecord, zone: Zone):  # type: ignore[no-untyped-def]

@@ -66,5 +66,6 @@ def sign_up(client: TestClient, email: str, password: str = "correct horse batte
 
 def scalp_jpeg(seed: int = 1, shape: tuple[int, int] = (512, 640)) -> bytes:
     buffer = io.BytesIO()
-    Image.fromarray(np.asarray(render_scalp(seed=seed, shape=shape, px_per_mm=220.0, difficulty="easy").image)).save(buffer, "JPEG", quality=92)
+    scene = render_scalp(seed=seed, shape=shape, px_per_mm=220.0, n_units=8, difficulty="easy")  # 8 units: never an empty photo
+    Image.fromarray(np.asarray(scene.image)).save(buffer, "JPEG", quality=92)
     return buffer.getvalue()

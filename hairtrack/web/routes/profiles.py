@@ -69,7 +69,7 @@ def create_profile(
 def dashboard(request: Request, store: OwnerStore, name: str, as_of: str | None = None) -> HTMLResponse:
     record = profile_record(store, name, as_of=parse_date(as_of, column="as_of") if as_of else None)
     return render(request, "dashboard.html", {
-        "record": record, "zones": [z.value for z in Zone], "today": dt.date.today().isoformat(),
+        "record": record, "zones": [z.value for z in Zone], "today": dt.date.today().isoformat(), "today_date": dt.date.today(),
         "scans_with_images": {(m.date, m.zone, m.replicate): sha for m, sha in store.scan_images(name)},
     })
 
