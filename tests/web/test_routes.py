@@ -247,3 +247,21 @@ def test_a_stale_session_must_sign_in_again(tmp_path: Path, store: Store) -> Non
         client.cookies.set("hairtrack_session", forged)
         response = client.get("/profiles/me", follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"].startswith("/signin?next=/profiles/me")
+
+
+def test_an_analysed_photo_can_be_saved_to_a_profile(local_client: TestClient, sqlite_store: Store) -> None:
+    import re
+
+    sqlite_store.add_profile("anna")
+    page = local_client.get("/")
+    result = local_client.post("/analyze", files={"image": ("scalp.jpg", scalp_jpeg(), "image/jpeg")},
+                               data={"px_per_mm": "220", "zone": "crown", **tokens(page.text)})
+    assert 'id="save-scan"' in result.text
+    form = dict(re.findall(r'name="(image_b64|filename|px_per_mm)" value="([^"]*)"', result.text))
+    saved = local_client.post("/analyze/save", data={**form, "profile": "anna", "zone": "crown", "date": "2025-03-01", **tokens(result.text)})
+    assert saved.status_code == 200 and "Saved 1 scan of the crown on 2025-03-01" in saved.text
+    ((m, sha),) = sqlite_store.scan_images("anna")
+    assert m.image == "scalp.jpg" and m.hairs_per_cm2 and sqlite_store.images.exists(sha)
+    tampered = local_client.post("/analyze/save", data={**form, "image_b64": "not base64!", "profile": "anna", "zone": "crown",
+                                                        "date": "2025-03-02", **tokens(local_client.get("/").text)})
+    assert tampered.status_code == 400 and len(sqlite_store.measurements("anna")) == 1

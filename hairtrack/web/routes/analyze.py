@@ -7,11 +7,11 @@ import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from hairtrack.domain import Zone
 from hairtrack.errors import InputError
-from hairtrack.web.deps import CsrfChecked, OptionalOwner, StoreDep, render
+from hairtrack.web.deps import CsrfChecked, CurrentOwner, OptionalOwner, StoreDep, render, use_form_token
 from hairtrack.imaging.measure import clean_filename, measure_upload
 
 router = APIRouter(tags=["analyze"])
@@ -65,7 +65,13 @@ async def analyze_form(
 
     widths = [h["width_um"] for h in measured.result["hairs"] if h.get("width_um") is not None]
     histogram = base64.b64encode(figure_svg(width_histogram(widths))).decode() if widths else None
+    owner = _owner_or_none(request)
+    profiles = request.app.state.store.as_owner(owner.id).list_profiles() if owner else []
     return render(request, "analyze.html", {
+        "profiles": profiles,
+        "upload_b64": base64.b64encode(data).decode() if profiles else None,
+        "upload_name": clean_filename(image.filename),
+        "today": __import__("datetime").date.today().isoformat(),
         "zones": [z.value for z in Zone],
         "norwood_available": _norwood_available(),
         "form": {"zone": zone, "px_per_mm": px_per_mm},
@@ -75,10 +81,39 @@ async def analyze_form(
     })
 
 
+def _owner_or_none(request: Request):  # type: ignore[no-untyped-def]
+    from hairtrack.web.deps import _session_owner
+
+    return _session_owner(request, request.app.state.store)
+
+
 async def _measure(data: bytes, name: str, zone: Zone | None, px_per_mm: float | None) -> Any:
     from starlette.concurrency import run_in_threadpool
 
     return await run_in_threadpool(measure_upload, data, name, zone=zone, px_per_mm=px_per_mm)
+
+
+@router.post("/analyze/save", summary="Save an analysed photo to a profile", dependencies=[CsrfChecked, Depends(use_form_token)])
+async def save_analyzed(
+    request: Request,
+    owner: CurrentOwner,
+    profile: Annotated[str, Form()],
+    zone: Annotated[str, Form()],
+    date: Annotated[str, Form()],
+    image_b64: Annotated[str, Form()],
+    filename: Annotated[str, Form()] = "upload",
+    px_per_mm: Annotated[str, Form()] = "",
+    capture_time: Annotated[str, Form()] = "",
+) -> Response:
+    from hairtrack.web.routes.profiles import save_scans
+
+    try:
+        data = base64.b64decode(image_b64, validate=True)
+    except ValueError:
+        raise InputError("the photo did not come back intact; analyze it again") from None
+    store = request.app.state.store.as_owner(owner.id)
+    return await save_scans(request, store, profile, [(clean_filename(filename), data)], zone=zone, date=date,
+                            capture_time=capture_time, px_per_mm=px_per_mm)
 
 
 @router.post("/api/analyze", summary="Measure one photo (no account needed; nothing is stored)")

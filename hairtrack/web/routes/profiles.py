@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hairtrack import __version__
 from hairtrack.domain import Measurement, Sex, Treatment, Zone
-from hairtrack.errors import CsvError, InputError
+from hairtrack.errors import CsvError, InputError, NotFoundError
 from hairtrack.imaging.io import sanitized_copy
 from hairtrack.tracking import write_measurements_csv, write_treatments_csv
 from hairtrack.tracking.io import export_document, parse_date, parse_money, parse_treatment_kind, parse_zone
@@ -83,6 +83,45 @@ def chart(store: OwnerStore, name: str, zone: str) -> Response:
                     headers={"Cache-Control": "no-store"})
 
 
+async def save_scans(
+    request: Request, store: Any, name: str, uploads: list[tuple[str, bytes]], *, zone: str, date: str,
+    capture_time: str = "", hair_length_mm: str = "", device: str = "", lighting: str = "", px_per_mm: str = "",
+) -> RedirectResponse:
+    """Measure every upload first (one bad file saves none), then save each as a replicate."""
+    store.profile(name)  # 404 before any work for a profile that is not this owner's
+    the_zone = parse_zone(zone)
+    day = parse_date(date, today=dt.date.today())
+    scale = _float(px_per_mm, "px_per_mm", low=1e-6)
+    if scale is None and _opt(device):
+        try:
+            scale = store.device(device.strip()).px_per_mm
+        except NotFoundError:
+            raise InputError(f"no saved device named {device.strip()!r}: give its scale (px/mm) instead") from None
+    if not uploads:
+        raise InputError("choose at least one photo")
+    if scale is None:
+        raise InputError("a saved scan needs a scale: give px/mm or a saved device, so that density can be computed")
+    measured = [await run_in_threadpool(measure_upload, data, fname, zone=the_zone, px_per_mm=scale, overlay=False) for fname, data in uploads]
+    saved = 0
+    for (fname, data), m in zip(uploads, measured, strict=True):
+        clean, _ = sanitized_copy(data)
+        r = m.result
+        store.add_scan(
+            Measurement(
+                profile=name, date=day, zone=the_zone, replicate=1,
+                hairs_per_cm2=r["hairs_per_cm2"], fu_per_cm2=r.get("fu_per_cm2"), hairs_per_fu=r.get("hairs_per_fu"),
+                mean_width_um=r.get("mean_width_um"), terminal_fraction=r.get("terminal_fraction"),
+                coverage_pct=r.get("coverage_pct"), capture_time=_time(capture_time),
+                hair_length_mm=_float(hair_length_mm, "hair length (mm)", high=2000), device=_opt(device),
+                lighting=_opt(lighting), image=fname,
+            ),
+            image_bytes=clean, analysis=r,
+        )
+        saved += 1
+    flash(request, f"Saved {saved} scan{'s' if saved != 1 else ''} of the {the_zone.value.replace('_', ' ')} on {day}.", "ok")
+    return RedirectResponse(f"/profiles/{name}", status_code=303)
+
+
 @router.post("/{name}/scans", dependencies=[CsrfChecked, FormToken])
 async def add_scans(
     request: Request,
@@ -98,40 +137,9 @@ async def add_scans(
     px_per_mm: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
     """Analyse and save one or more images of one zone at one visit (replicates)."""
-    store.profile(name)  # 404 before any work for a profile that is not this owner's
-    the_zone = parse_zone(zone)
-    day = parse_date(date, today=dt.date.today())
-    scale = _float(px_per_mm, "px_per_mm", low=1e-6)
-    if scale is None and _opt(device):
-        try:
-            scale = store.device(device.strip()).px_per_mm
-        except Exception:
-            scale = None
     uploads = [(clean_filename(u.filename), await u.read()) for u in images if u.filename]
-    if not uploads:
-        raise InputError("choose at least one photo")
-    # Measure every image first: one bad file saves none of them.
-    measured = [await run_in_threadpool(measure_upload, data, fname, zone=the_zone, px_per_mm=scale) for fname, data in uploads]
-    saved = 0
-    for (fname, data), m in zip(uploads, measured, strict=True):
-        clean, _ = sanitized_copy(data)
-        r = m.result
-        if r["hairs_per_cm2"] is None and r.get("coverage_pct") is None:
-            raise InputError(f"{fname}: no scale, so no density: give px/mm or choose a calibrated device")
-        store.add_scan(
-            Measurement(
-                profile=name, date=day, zone=the_zone, replicate=1,
-                hairs_per_cm2=r["hairs_per_cm2"], fu_per_cm2=r.get("fu_per_cm2"), hairs_per_fu=r.get("hairs_per_fu"),
-                mean_width_um=r.get("mean_width_um"), terminal_fraction=r.get("terminal_fraction"),
-                coverage_pct=r.get("coverage_pct"), capture_time=_time(capture_time),
-                hair_length_mm=_float(hair_length_mm, "hair length (mm)", high=2000), device=_opt(device),
-                lighting=_opt(lighting), image=fname,
-            ),
-            image_bytes=clean, analysis=r,
-        )
-        saved += 1
-    flash(request, f"Saved {saved} scan{'s' if saved != 1 else ''} of the {the_zone.value.replace('_', ' ')} on {day}.", "ok")
-    return RedirectResponse(f"/profiles/{name}", status_code=303)
+    return await save_scans(request, store, name, uploads, zone=zone, date=date, capture_time=capture_time,
+                            hair_length_mm=hair_length_mm, device=device, lighting=lighting, px_per_mm=px_per_mm)
 
 
 @router.post("/{name}/treatments", dependencies=[CsrfChecked, FormToken])
