@@ -3,19 +3,21 @@ the web page, the API and saved scans share."""
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
+import cv2
 import numpy as np
 
 from hairtrack.domain import Zone
 from hairtrack.imaging.calibration import Calibration
 from hairtrack.imaging.io import LoadedImage, load_image
 
-__all__ = ["Measured", "measure_upload", "clean_filename", "UNUSABLE_ISSUES"]
+__all__ = ["Measured", "measure_upload", "scale_from_card", "clean_filename", "UNUSABLE_ISSUES"]
 
 # Quality issues that make the numbers meaningless: reported as an error, not as a measurement.
 UNUSABLE_ISSUES = {"blank": "the image is blank (no texture at all)", "not_scalp": "this does not look like a close-up of scalp"}
@@ -39,6 +41,44 @@ def clean_filename(name: str | None) -> str:
     return base[:200] or "upload"
 
 
+@functools.lru_cache(maxsize=1)
+def _card_layout() -> Any:
+    from hairtrack.imaging.card import render_card
+
+    return render_card(dpi=300)[1]
+
+
+def scale_from_card(rgb: np.ndarray) -> tuple[Calibration | None, np.ndarray, list[str]]:
+    """Read the calibration card if one is in the photo.
+
+    Returns the scale it gives (or None), the photo with the card painted over in the surrounding skin
+    colour (so its printed marks are not counted as hairs), and what a person should be told.
+    """
+    from hairtrack.imaging.card import detect_card
+
+    layout = _card_layout()
+    reading = detect_card(rgb, layout=layout)
+    if not reading.found:
+        return None, rgb, []
+    corners = np.array([(0, 0, 1), (layout.width_mm, 0, 1), (layout.width_mm, layout.height_mm, 1), (0, layout.height_mm, 1)], float)
+    projected = corners @ np.asarray(reading.homography, float).T if reading.homography is not None else None
+    masked = rgb
+    if projected is not None:
+        polygon = np.round(projected[:, :2] / projected[:, 2:3]).astype(np.int32)
+        mask = np.zeros(rgb.shape[:2], np.uint8)
+        cv2.fillPoly(mask, [polygon], 1)
+        mask = cv2.dilate(mask, np.ones((15, 15), np.uint8))
+        if mask.any() and not mask.all():
+            masked = rgb.copy()
+            masked[mask.astype(bool)] = np.median(rgb[~mask.astype(bool)], axis=0).astype(np.uint8)
+    if reading.problems:
+        problems = "; ".join(p.message for p in reading.problems)
+        return None, masked, [f"a calibration card is in the photo but its scale cannot be trusted ({problems}); no scale was taken from it"]
+    sd = f" ± {reading.px_per_mm_sd:.2f}" if reading.px_per_mm_sd else ""
+    return (Calibration(float(reading.px_per_mm), "card", reading.px_per_mm_sd),
+            masked, [f"scale read from the calibration card: {reading.px_per_mm:.2f}{sd} px/mm"])
+
+
 def measure_upload(
     data: bytes, name: str, *, zone: Zone | None = None, px_per_mm: float | None = None, overlay: bool = True
 ) -> Measured:
@@ -47,8 +87,13 @@ def measure_upload(
     from hairtrack.imaging.overlay import draw_analysis
 
     loaded = load_image(data, name=name)
-    calibration = Calibration(px_per_mm) if px_per_mm is not None else None
-    analysis = analyze(loaded.rgb, calibration, zone)
+    rgb, notes = loaded.rgb, list(loaded.warnings)
+    if px_per_mm is not None:
+        calibration: Calibration | None = Calibration(px_per_mm)
+    else:  # no scale given: the calibration card, if it is in the photo, gives one
+        calibration, rgb, card_notes = scale_from_card(loaded.rgb)
+        notes += card_notes
+    analysis = analyze(rgb, calibration, zone)
     result = analysis_to_dict(analysis, name)
-    result["warnings"] = list(loaded.warnings) + list(result.get("warnings", []))
+    result["warnings"] = notes + list(result.get("warnings", []))
     return Measured(loaded=loaded, result=result, overlay=draw_analysis(loaded.rgb, result) if overlay else np.empty((0, 0, 3), np.uint8))
