@@ -1,4 +1,7 @@
-"""Reference values from the literature (``benchmarks.toml``), each with its value, unit, meaning and source.
+"""Reference values from the literature, each with its value, unit, meaning and source.
+
+They are the ``[benchmark.*]`` tables of ``reference.toml``, the same file the treatment reference
+(:mod:`hairtrack.analysis.reference`) reads, so the verdict and the reference pages never disagree.
 
 Responder rates (the share of users who regrow) and density changes (how much density rises) are
 different kinds of figure; :class:`Reference` keeps the ``kind`` so the verdict only compares a person's
@@ -18,7 +21,7 @@ from hairtrack.domain import TreatmentKind
 
 __all__ = ["Reference", "DensityBenchmark", "load_references", "density_benchmark", "prp_course_cost_usd"]
 
-_TOML = Path(__file__).with_name("benchmarks.toml")
+_TOML = Path(__file__).with_name("reference.toml")
 _KINDS = frozenset({"density_change_pct", "responder_rate_pct", "hairs_per_cm2", "price", "count"})
 
 
@@ -53,9 +56,9 @@ class DensityBenchmark:
 def _parse(name: str, entry: Mapping) -> Reference:
     missing = {"kind", "value", "unit", "meaning", "source"} - set(entry)
     if missing:
-        raise ValueError(f"benchmarks.toml [{name}] lacks {sorted(missing)}")
+        raise ValueError(f"reference.toml [benchmark.{name}] lacks {sorted(missing)}")
     if entry["kind"] not in _KINDS:
-        raise ValueError(f"benchmarks.toml [{name}] kind must be one of {sorted(_KINDS)}, got {entry['kind']!r}")
+        raise ValueError(f"reference.toml [benchmark.{name}] kind must be one of {sorted(_KINDS)}, got {entry['kind']!r}")
     value = entry["value"]
     low, high = (float(value[0]), float(value[1])) if isinstance(value, list) else (float(value), float(value))
     return Reference(name, entry["kind"], low, high, entry["unit"], entry["meaning"], entry["source"])
@@ -63,7 +66,10 @@ def _parse(name: str, entry: Mapping) -> Reference:
 
 @functools.cache
 def load_references(path: Path = _TOML) -> Mapping[str, Reference]:
-    """Read ``benchmarks.toml`` (read once per process; the mapping is read-only).
+    """Read the ``[benchmark.*]`` tables of ``reference.toml`` (once per process; the mapping is read-only).
+
+    A file without a ``benchmark`` table is read as a flat table of benchmarks (the old ``benchmarks.toml``
+    layout).
 
     Examples
     --------
@@ -75,6 +81,7 @@ def load_references(path: Path = _TOML) -> Mapping[str, Reference]:
     """
     with open(path, "rb") as f:
         raw = tomllib.load(f)
+    raw = raw.get("benchmark", raw)
     return MappingProxyType({name: _parse(name, entry) for name, entry in raw.items()})
 
 

@@ -1,7 +1,7 @@
 """What the evaluated treatment cost, and what each percentage point of density gained cost.
 
 Amounts stay exact ``Decimal`` in their own currency; hairtrack never converts currencies. The PRP
-benchmark is in USD at typical prices (``benchmarks.toml``): a course of 3-4 sessions at 500-2,000 USD
+benchmark is in USD at typical prices (``reference.toml``): a course of 3-4 sessions at 500-2,000 USD
 for a 30-40% density increase.
 """
 
