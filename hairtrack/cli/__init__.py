@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from hairtrack import __version__
-from hairtrack.cli import judging, measuring, protocol_cmds, records, serving
+from hairtrack.cli import judging, measuring, protocol_cmds, providers_cmds, records, serving
 from hairtrack.cli._common import DataDirOpt, DbOpt, HairtrackGroup, JsonOpt, emit_json, err, open_store, out, settings_from
 from hairtrack.domain import Measurement
 from hairtrack.errors import ConflictError
@@ -42,6 +42,8 @@ app.command("serve")(serving.serve)
 app.command("compare")(protocol_cmds.compare)
 app.command("card")(protocol_cmds.card)
 app.command("schedule")(protocol_cmds.schedule)
+app.command("provider-check")(providers_cmds.provider_check)
+app.command("info")(providers_cmds.info)
 
 SAMPLE_PROFILE = "sample"
 SAMPLE_NOTE = "hairtrack's bundled sample history (made up; safe to delete)"

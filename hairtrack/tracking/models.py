@@ -168,6 +168,7 @@ class Provider(Base):
     price_amount: Mapped[Decimal | None] = mapped_column(Amount)
     price_currency: Mapped[str | None] = mapped_column(sa.String(3))
     note: Mapped[str | None] = mapped_column(sa.Text)
+    document: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)  # the file it was checked from
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_utcnow)
 
 

@@ -468,6 +468,47 @@ class Store:
             raise NotFoundError("no such image")
         return self.images.read(sha256)
 
+    # -- providers ----------------------------------------------------------------------------------------
+
+    def save_provider(self, fields: dict[str, Any], document: dict[str, Any] | None = None) -> bool:
+        """Save a checked provider by name (columns of ``providers`` plus its whole document); a provider
+        already known by that name, e.g. from a session's provider column, is updated and stays linked.
+        Returns True when it was new."""
+        name = str(fields.get("name") or "").strip()
+        if not name or len(name) > 200:
+            raise InputError(f"a provider needs a name of 1-200 characters, got {name!r}")
+        allowed = {c.key for c in sa.inspect(Provider).column_attrs} - {"id", "created_at"}
+        unknown = set(fields) - allowed
+        if unknown:
+            raise InputError(f"unknown provider fields: {', '.join(sorted(unknown))}")
+        with self._write() as s:
+            provider = s.scalar(sa.select(Provider).where(Provider.name == name))
+            created = provider is None
+            if provider is None:
+                provider = Provider(name=name)
+                s.add(provider)
+            for key, value in fields.items():
+                setattr(provider, key, value)
+            provider.document = document
+        return created
+
+    def providers(self) -> list[dict[str, Any]]:
+        """Saved providers (name, price, whether a checked document is kept), by name."""
+        with self._read() as s:
+            return [
+                {"name": p.name, "price_amount": p.price_amount, "price_currency": p.price_currency,
+                 "checked": p.document is not None}
+                for p in s.scalars(sa.select(Provider).order_by(Provider.name))
+            ]
+
+    def provider_document(self, name: str) -> dict[str, Any]:
+        """The document a saved provider was checked from (:class:`NotFoundError` if none)."""
+        with self._read() as s:
+            provider = s.scalar(sa.select(Provider).where(Provider.name == name))
+            if provider is None or provider.document is None:
+                raise NotFoundError(f"no checked provider named {name!r}")
+            return dict(provider.document)
+
     # -- devices ----------------------------------------------------------------------------------------
 
     def add_device(
@@ -585,7 +626,7 @@ def _delete_orphan_providers(s: OrmSession) -> int:
     details = [
         Provider.ev_source, Provider.particles_per_dose, Provider.protein_ug_per_dose, Provider.size_mode_nm,
         Provider.size_d10_nm, Provider.size_d90_nm, Provider.characterization_methods, Provider.guarantees_results,
-        Provider.encourages_tracking, Provider.price_amount, Provider.note,
+        Provider.encourages_tracking, Provider.price_amount, Provider.note, Provider.document,
     ]
     orphans = list(
         s.scalars(

@@ -23,6 +23,7 @@ class ProfileRecord:
     verdict_error: str | None
     capture: dict[str, Any] | None
     next_scan: Any = None
+    stack: dict[str, Any] | None = None
 
     @property
     def zones(self) -> list[Zone]:
@@ -47,7 +48,12 @@ def profile_record(store: Store, name: str, *, as_of: dt.date | None = None) -> 
         except HairtrackError as exc:  # e.g. an as_of before any record: the page still shows the record
             error = str(exc)
     due = next_scan_due(measurements, treatments, today=dt.date.today()) if (measurements or treatments) else None
-    return ProfileRecord(summary, measurements, treatments, verdict, error, capture, due)
+    stack = None
+    if treatments:
+        from hairtrack.analysis.stack import describe_stack, stack_to_dict
+
+        stack = stack_to_dict(describe_stack(treatments, verdict=verdict))
+    return ProfileRecord(summary, measurements, treatments, verdict, error, capture, due, stack)
 
 
 def zone_figure(record: ProfileRecord, zone: Zone):  # type: ignore[no-untyped-def]
