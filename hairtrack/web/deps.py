@@ -14,6 +14,7 @@ from hairtrack.web.security import new_token, tokens_match
 
 __all__ = [
     "Owner",
+    "session_owner",
     "CurrentOwner",
     "OptionalOwner",
     "OwnerStore",
@@ -56,7 +57,8 @@ def get_store(request: Request) -> Store:
 StoreDep = Annotated[Store, Depends(get_store)]
 
 
-def _session_owner(request: Request, store: Store) -> Owner | None:
+def session_owner(request: Request, store: Store) -> Owner | None:
+    """The local owner, the signed-in account, or None (multi-user mode, signed out or expired)."""
     settings = request.app.state.settings
     if not settings.multi_user:
         return LOCAL
@@ -71,11 +73,11 @@ def _session_owner(request: Request, store: Store) -> Owner | None:
 
 
 def optional_owner(request: Request, store: StoreDep) -> Owner | None:
-    return _session_owner(request, store)
+    return session_owner(request, store)
 
 
 def current_owner(request: Request, store: StoreDep) -> Owner:
-    owner = _session_owner(request, store)
+    owner = session_owner(request, store)
     if owner is None:
         if request.url.path.startswith("/api/"):
             raise HTTPException(401, "sign in first")
@@ -153,7 +155,7 @@ def render(request: Request, template: str, context: dict[str, object] | None = 
     """A page with the common context (owner, CSRF token, one-time form token, messages)."""
     store = request.app.state.store
     base = {
-        "owner": _session_owner(request, store),
+        "owner": session_owner(request, store),
         "csrf_token": csrf_token(request),
         "form_token": form_token(request),
         "flashes": pop_flashes(request),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import math
 from typing import Annotated, Any
 
@@ -11,7 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from hairtrack.domain import Zone
 from hairtrack.errors import InputError
-from hairtrack.web.deps import CsrfChecked, CurrentOwner, OptionalOwner, StoreDep, render, use_form_token
+from hairtrack.web.deps import CsrfChecked, CurrentOwner, OptionalOwner, StoreDep, render, session_owner, use_form_token
 from hairtrack.imaging.measure import clean_filename, measure_upload
 
 router = APIRouter(tags=["analyze"])
@@ -65,13 +66,13 @@ async def analyze_form(
 
     widths = [h["width_um"] for h in measured.result["hairs"] if h.get("width_um") is not None]
     histogram = base64.b64encode(figure_svg(width_histogram(widths))).decode() if widths else None
-    owner = _owner_or_none(request)
+    owner = session_owner(request, request.app.state.store)
     profiles = request.app.state.store.as_owner(owner.id).list_profiles() if owner else []
     return render(request, "analyze.html", {
         "profiles": profiles,
         "upload_b64": base64.b64encode(data).decode() if profiles else None,
         "upload_name": clean_filename(image.filename),
-        "today": __import__("datetime").date.today().isoformat(),
+        "today": dt.date.today().isoformat(),
         "zones": [z.value for z in Zone],
         "norwood_available": _norwood_available(),
         "form": {"zone": zone, "px_per_mm": px_per_mm},
@@ -79,12 +80,6 @@ async def analyze_form(
         "overlay_b64": base64.b64encode(encode_png(measured.overlay)).decode(),
         "histogram_b64": histogram,
     })
-
-
-def _owner_or_none(request: Request):  # type: ignore[no-untyped-def]
-    from hairtrack.web.deps import _session_owner
-
-    return _session_owner(request, request.app.state.store)
 
 
 async def _measure(data: bytes, name: str, zone: Zone | None, px_per_mm: float | None) -> Any:

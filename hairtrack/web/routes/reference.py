@@ -12,8 +12,7 @@ from hairtrack.analysis.reference import claims, ev_types, mechanisms, prp_vs_ev
 from hairtrack.analysis.stack import MEDICAL_DISCLAIMER
 from hairtrack.domain import TreatmentKind
 from hairtrack.errors import InputError
-from hairtrack.web.deps import CsrfChecked, render, use_form_token
-from hairtrack.web.deps import _session_owner
+from hairtrack.web.deps import CsrfChecked, render, session_owner, use_form_token
 
 router = APIRouter(tags=["reference"])
 
@@ -35,7 +34,7 @@ def info_api(treatment: str | None = None) -> dict[str, Any]:
 
 @router.get("/providers", response_class=HTMLResponse, include_in_schema=False)
 def providers_page(request: Request) -> HTMLResponse:
-    owner = _session_owner(request, request.app.state.store)
+    owner = session_owner(request, request.app.state.store)
     saved = request.app.state.store.providers() if owner else []
     return render(request, "providers.html", {"methods": METHODS, "saved": saved, "form": {}, "disclaimer": MEDICAL_DISCLAIMER})
 
@@ -75,7 +74,7 @@ async def check_provider_form(request: Request) -> HTMLResponse:
     rates = dict(parse_rate(get("rate"))) if get("rate") else None
     profile = provider_from_mapping(document, origin="the form")
     check = provider_check_to_dict(check_provider(profile, rates=rates))
-    owner = _session_owner(request, request.app.state.store)
+    owner = session_owner(request, request.app.state.store)
     saved_note = None
     if form.get("save") and owner is not None:
         created = request.app.state.store.save_provider(provider_record_fields(profile), document)
