@@ -52,10 +52,14 @@ def verdict(
     day = parse_date(as_of, column="--as-of") if as_of else None
     kind = parse_treatment_kind(treatment) if treatment else None
     records: dict[str, tuple[list, list, object]] = {}
+    figures: dict = {}
     if profile is not None:
+        from hairtrack.tracking.ingest import registration_figures
+
         with open_store(db, data_dir) as store:
             summary = store.profile(profile)
             records[profile] = (store.measurements(profile), store.treatments(profile), summary.sex)
+            figures = registration_figures(store.scan_analyses(profile))
     else:
         assert measurements is not None
         by_profile: dict[str, tuple[list, list, object]] = defaultdict(lambda: ([], [], None))
@@ -74,7 +78,7 @@ def verdict(
     failed = False
     for name, (ms, ts, sex) in records.items():
         try:
-            weights = protocol_weights(check_protocol(ms, treatments=ts))
+            weights = protocol_weights(check_protocol(ms, treatments=ts, figures=figures))
             result = verdict_to_dict(judge(ms, ts, as_of=day, treatment=kind, profile=name, sex=sex, scan_weights=weights))
         except InputError:
             raise

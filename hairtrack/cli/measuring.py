@@ -146,7 +146,8 @@ def scan_add(
     """
     import datetime as dt
 
-    from hairtrack.imaging.io import sanitized_copy
+    from hairtrack.imaging.io import load_image, sanitized_copy
+    from hairtrack.tracking.ingest import NewScan, save_scans
 
     the_zone = parse_zone(zone)
     day = parse_date(date, today=dt.date.today())
@@ -168,18 +169,11 @@ def scan_add(
             for r in bad:
                 err.print(f"hairtrack: {r['image']}: {r['error']}", markup=False)
             fail(f"{len(bad)} of {len(results)} images could not be measured; nothing was saved")
-        saved = []
-        for path, r in zip(images, results, strict=True):
-            clean, _ = sanitized_copy(path.read_bytes())
-            saved.append(store.add_scan(
-                Measurement(
-                    profile=profile, date=day, zone=the_zone, replicate=1, hairs_per_cm2=r["hairs_per_cm2"],
-                    fu_per_cm2=r["fu_per_cm2"], hairs_per_fu=r["hairs_per_fu"], mean_width_um=r["mean_width_um"],
-                    terminal_fraction=r["terminal_fraction"], coverage_pct=r["coverage_pct"], capture_time=at,
-                    hair_length_mm=hair_length_mm, device=device, lighting=lighting, image=path.name,
-                ),
-                image_bytes=clean, analysis={**r, "image": path.name},
-            ))
+        scans = [NewScan(path.name, sanitized_copy(data)[0], load_image(data).rgb, {**r, "image": path.name})
+                 for path, r in zip(images, results, strict=True) for data in [path.read_bytes()]]
+        template = Measurement(profile=profile, date=day, zone=the_zone, capture_time=at, hair_length_mm=hair_length_mm,
+                               device=device, lighting=lighting)
+        saved = save_scans(store, template, scans)
     if json:
         for m, r in zip(saved, results, strict=True):
             emit_json({"replicate": m.replicate, **r, "image": m.image})

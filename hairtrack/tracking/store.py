@@ -326,6 +326,17 @@ class Store:
             )
             return [(_measurement_of(scan, name), scan.image_sha256 or "") for scan, name in rows]
 
+    def scan_analyses(self, profile: str) -> dict[tuple[dt.date, Zone, int], dict[str, Any]]:
+        """The stored analysis of each analysed scan of ``profile``, by (date, zone, replicate)."""
+        with self._read() as s:
+            _require_profile(s, profile, self._owner)
+            rows = s.execute(
+                sa.select(Scan.date, Scan.zone, Scan.replicate, Scan.analysis)
+                .join(Scan.profile)
+                .where(Profile.name == profile, _mine(self._owner), Scan.analysis.is_not(None))
+            )
+            return {(d, Zone(z), r): dict(a) for d, z, r, a in rows if a}
+
     # -- treatments -------------------------------------------------------------------------------------
 
     def add_treatment(self, treatment: Treatment, *, create_profile: bool = False) -> Treatment:

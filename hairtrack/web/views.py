@@ -40,7 +40,9 @@ def profile_record(store: Store, name: str, *, as_of: dt.date | None = None) -> 
     treatments = store.treatments(name)
     verdict, error, capture = None, None, None
     if measurements:
-        checks = check_protocol(measurements, treatments=treatments)
+        from hairtrack.tracking.ingest import registration_figures
+
+        checks = check_protocol(measurements, treatments=treatments, figures=registration_figures(store.scan_analyses(name)))
         capture = protocol_to_dict(checks)
         try:
             verdict = verdict_to_dict(judge(measurements, treatments, as_of=as_of, profile=name, sex=summary.sex,

@@ -14,7 +14,8 @@ from hairtrack import __version__
 from hairtrack.domain import Measurement, Sex, Treatment, Zone
 from hairtrack.errors import CsvError, InputError, NotFoundError
 from hairtrack.imaging.io import sanitized_copy
-from hairtrack.tracking import write_measurements_csv, write_treatments_csv
+from hairtrack.tracking import ingest, write_measurements_csv, write_treatments_csv
+from hairtrack.tracking.ingest import NewScan
 from hairtrack.tracking.io import export_document, parse_date, parse_money, parse_treatment_kind, parse_zone
 from hairtrack.web.deps import CsrfChecked, OwnerStore, flash, render, use_form_token
 from hairtrack.imaging.measure import clean_filename, measure_upload
@@ -102,22 +103,12 @@ async def save_scans(
     if scale is None:
         raise InputError("a saved scan needs a scale: give px/mm or a saved device, so that density can be computed")
     measured = [await run_in_threadpool(measure_upload, data, fname, zone=the_zone, px_per_mm=scale, overlay=False) for fname, data in uploads]
-    saved = 0
-    for (fname, data), m in zip(uploads, measured, strict=True):
-        clean, _ = sanitized_copy(data)
-        r = m.result
-        store.add_scan(
-            Measurement(
-                profile=name, date=day, zone=the_zone, replicate=1,
-                hairs_per_cm2=r["hairs_per_cm2"], fu_per_cm2=r.get("fu_per_cm2"), hairs_per_fu=r.get("hairs_per_fu"),
-                mean_width_um=r.get("mean_width_um"), terminal_fraction=r.get("terminal_fraction"),
-                coverage_pct=r.get("coverage_pct"), capture_time=_time(capture_time),
-                hair_length_mm=_float(hair_length_mm, "hair length (mm)", high=2000), device=_opt(device),
-                lighting=_opt(lighting), image=fname,
-            ),
-            image_bytes=clean, analysis=r,
-        )
-        saved += 1
+    template = Measurement(
+        profile=name, date=day, zone=the_zone, capture_time=_time(capture_time), device=_opt(device), lighting=_opt(lighting),
+        hair_length_mm=_float(hair_length_mm, "hair length (mm)", high=2000),
+    )
+    scans = [NewScan(fname, sanitized_copy(data)[0], m.loaded.rgb, m.result) for (fname, data), m in zip(uploads, measured, strict=True)]
+    saved = len(await run_in_threadpool(ingest.save_scans, store, template, scans))
     flash(request, f"Saved {saved} scan{'s' if saved != 1 else ''} of the {the_zone.value.replace('_', ' ')} on {day}.", "ok")
     return RedirectResponse(f"/profiles/{name}", status_code=303)
 

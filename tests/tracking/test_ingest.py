@@ -1,0 +1,48 @@
+"""Saved scans are registered to the zone's previous scan; a different patch is excluded from the verdict."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from hairtrack.analysis import judge
+from hairtrack.analysis.protocol import check_protocol, protocol_weights
+from hairtrack.domain import Measurement, Zone
+from hairtrack.imaging.measure import measure_upload
+from hairtrack.synth import render_scalp
+from hairtrack.tracking import Store
+from hairtrack.tracking.ingest import NewScan, registration_figures, save_scans
+
+
+def _scan(rgb: np.ndarray, name: str) -> NewScan:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, "PNG")
+    measured = measure_upload(buffer.getvalue(), name, zone=Zone.CROWN, px_per_mm=150.0, overlay=False)
+    return NewScan(name, buffer.getvalue(), measured.loaded.rgb, measured.result)
+
+
+def test_registration_is_stored_and_feeds_the_capture_checks(tmp_path: Path) -> None:
+    scalp = np.asarray(render_scalp(seed=4, shape=(512, 640), px_per_mm=150.0, n_units=30, difficulty="easy").image)
+    moved = cv2.warpAffine(scalp, cv2.getRotationMatrix2D((320, 256), 8, 1.0), (640, 512), borderMode=cv2.BORDER_REFLECT)
+    elsewhere = np.asarray(render_scalp(seed=77, shape=(512, 640), px_per_mm=150.0, n_units=30, difficulty="easy").image)
+    with Store(f"sqlite:///{tmp_path / 'h.sqlite3'}", image_dir=tmp_path / "img") as store:
+        store.add_profile("p")
+        days = [dt.date(2025, 1, 6), dt.date(2025, 2, 3), dt.date(2025, 3, 3)]
+        for day, rgb in zip(days, (scalp, moved, elsewhere), strict=True):
+            save_scans(store, Measurement(profile="p", date=day, zone=Zone.CROWN), [_scan(rgb, f"{day}.png")])
+        analyses = store.scan_analyses("p")
+        first, second, third = (analyses[(d, Zone.CROWN, 1)] for d in days)
+        assert "registration" not in first
+        assert second["registration"]["reference"]["date"] == "2025-01-06"
+        assert not second["registration"]["different_field"] and second["registration"]["overlap_pct"] > 70
+        assert third["registration"]["different_field"]
+        checks = check_protocol(store.measurements("p"), figures=registration_figures(analyses))
+        weights = protocol_weights(checks)
+        assert weights[(days[2], Zone.CROWN, 1)] == 0.0 and weights[(days[1], Zone.CROWN, 1)] > 0.0
+        verdict = judge(store.measurements("p"), scan_weights=weights)
+        assert "capture_excluded" in {f.code for f in verdict.flags}
