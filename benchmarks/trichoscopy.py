@@ -15,6 +15,10 @@ script says so and exits 0.
 Usage::
 
     python benchmarks/trichoscopy.py --fold report --limit 200
+    python benchmarks/trichoscopy.py --fold tune --limit 200 --detectors learned --thresholds 0.2 0.3 0.4
+
+The learned detector (``hairtrack.imaging.learned``) was trained on synthetic scalps only; its row is
+printed beside the classical pipeline's and the median guess, from the same images in the same run.
 """
 
 from __future__ import annotations
@@ -97,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--low", type=float, default=None, help="override the hysteresis low threshold")
     ap.add_argument("--min-length-um", type=float, default=None, help="override the shortest hair kept")
     ap.add_argument("--spur-widths", type=float, default=None, help="override the spur pruning length")
+    ap.add_argument("--detectors", nargs="+", choices=("classical", "learned"), default=["classical", "learned"])
+    ap.add_argument("--thresholds", type=float, nargs="+", default=None,
+                    help="learned detector: heatmap thresholds to compare (choose on --fold tune only)")
     args = ap.parse_args(argv)
     if not (args.root / "images").is_dir():
         print(f"skipped: data set not found at {args.root}")
@@ -114,58 +121,69 @@ def main(argv: list[str] | None = None) -> int:
         rng = np.random.default_rng(args.seed)
         chosen = sorted(rng.choice(chosen, size=args.limit, replace=False).tolist())
     cv2.setNumThreads(1)
+    from hairtrack.imaging.analyze import analyze
+    from hairtrack.imaging.learned import DEFAULT_THRESHOLD, detect_hairs_learned
+
     kw = {k: getattr(args, k) for k in ("high", "low", "min_length_um", "spur_widths") if getattr(args, k) is not None}
-    pred, truth, tp, n_det, n_gt = [], [], 0, 0, 0
-    per_class_hit = dict.fromkeys(CLASSES, 0)
+    methods: dict[str, object] = {}
+    if "classical" in args.detectors:
+        methods["classical (hairtrack)"] = ((lambda rgb: detect_hairs(rgb, **kw)) if kw else
+                                            (lambda rgb: analyze(rgb, detector="classical").hairs))
+    if "learned" in args.detectors:
+        ths = args.thresholds or [DEFAULT_THRESHOLD]
+        for th in ths:
+            label = "learned (synthetic-only)" if len(ths) == 1 else f"learned th={th:g}"
+            methods[label] = ((lambda rgb, th=th: analyze(rgb, detector="learned").hairs)
+                              if th == DEFAULT_THRESHOLD and len(ths) == 1 else
+                              (lambda rgb, th=th: detect_hairs_learned(rgb, threshold=th)))
+    stats = {m: dict(pred=[], tp=0, n_det=0, hit=dict.fromkeys(CLASSES, 0), t_run=[]) for m in methods}
+    truth, n_gt, t_dec = [], 0, []
     per_class_n = dict.fromkeys(CLASSES, 0)
-    t_dec, t_run = [], []
     for n in chosen:
         boxes = read_boxes(args.root / "annotations" / f"{n}.xml")
         data = (args.root / "images" / f"{n}.jpg").read_bytes()
         t0 = time.perf_counter()
         bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-        t1 = time.perf_counter()
-        rgb = bgr[..., ::-1]
-        t2 = time.perf_counter()
-        if kw:
-            hairs = detect_hairs(rgb, **kw)
-        else:
-            from hairtrack.imaging.analyze import analyze
-
-            hairs = analyze(rgb).hairs
-        t3 = time.perf_counter()
-        t_dec.append(t1 - t0)
-        t_run.append(t3 - t2)
-        det = np.array([[hr.row_px, hr.col_px] for hr in hairs]).reshape(-1, 2)
-        hit = match(det, boxes, args.grow_px)
-        tp += len(hit)
-        n_det += len(det)
+        t_dec.append(time.perf_counter() - t0)
+        rgb = np.ascontiguousarray(bgr[..., ::-1])
         n_gt += len(boxes)
+        truth.append(len(boxes))
         for bx in boxes:
             per_class_n[bx[0]] = per_class_n.get(bx[0], 0) + 1
-        for j in hit:
-            per_class_hit[boxes[j][0]] = per_class_hit.get(boxes[j][0], 0) + 1
-        pred.append(len(hairs))
-        truth.append(len(boxes))
-    pred_a, truth_a = np.array(pred, float), np.array(truth, float)
-    prec = tp / max(n_det, 1)
-    rec = tp / max(n_gt, 1)
-    f1 = 2 * prec * rec / max(prec + rec, 1e-9)
+        for m, fn in methods.items():
+            st = stats[m]
+            t2 = time.perf_counter()
+            hairs = fn(rgb)
+            st["t_run"].append(time.perf_counter() - t2)
+            det = np.array([[hr.row_px, hr.col_px] for hr in hairs]).reshape(-1, 2)
+            hit = match(det, boxes, args.grow_px)
+            st["tp"] += len(hit)
+            st["n_det"] += len(det)
+            for j in hit:
+                st["hit"][boxes[j][0]] = st["hit"].get(boxes[j][0], 0) + 1
+            st["pred"].append(len(hairs))
+    truth_a = np.array(truth, float)
     print(f"trichoscopy-dev: fold={args.fold} images={len(chosen)} (patients "
-          f"{len({c.split('_')[1] for c in chosen})}), hairs={n_gt}, thresholds "
+          f"{len({c.split('_')[1] for c in chosen})}), hairs={n_gt}, classical thresholds "
           f"{kw or 'defaults (chosen on the tune fold)'}")
-    print(f"{'method':<26}{'MAE':>7}{'MAPE%':>8}{'bias':>7}{'r':>7}{'prec':>7}{'recall':>8}{'F1':>7}")
-    cs = count_stats(pred_a, truth_a)
-    print(f"{'classical (hairtrack)':<26}{cs['MAE']:>7.2f}{cs['MAPE_pct']:>8.1f}{cs['bias']:>7.2f}"
-          f"{cs['pearson_r']:>7.3f}{prec:>7.3f}{rec:>8.3f}{f1:>7.3f}")
+    print(f"{'method':<26}{'MAE':>7}{'MAPE%':>8}{'bias':>7}{'r':>7}{'prec':>7}{'recall':>8}{'F1':>7}{'ms/img':>8}")
+    for m, st in stats.items():
+        cs = count_stats(np.array(st["pred"], float), truth_a)
+        prec = st["tp"] / max(st["n_det"], 1)
+        rec = st["tp"] / max(n_gt, 1)
+        f1 = 2 * prec * rec / max(prec + rec, 1e-9)
+        print(f"{m:<26}{cs['MAE']:>7.2f}{cs['MAPE_pct']:>8.1f}{cs['bias']:>7.2f}"
+              f"{cs['pearson_r']:>7.3f}{prec:>7.3f}{rec:>8.3f}{f1:>7.3f}{1000 * np.median(st['t_run']):>8.1f}")
     bs = count_stats(np.full_like(truth_a, median_guess), truth_a)
     print(f"{'median guess (' + format(median_guess, 'g') + ')':<26}{bs['MAE']:>7.2f}{bs['MAPE_pct']:>8.1f}"
-          f"{bs['bias']:>7.2f}{'n/a':>7}{'n/a':>7}{'n/a':>8}{'n/a':>7}")
-    print("recall per class: " + ", ".join(
-        f"{c} {per_class_hit[c] / per_class_n[c]:.3f} (n={per_class_n[c]})" for c in per_class_n if per_class_n[c]))
-    print(f"speed (1 thread): analyse {1000 * np.median(t_run):.1f} ms/image median "
-          f"({1000 * np.mean(t_run):.1f} mean), JPEG decode {1000 * np.median(t_dec):.1f} ms median; "
-          f"ratio {np.median(t_run) / np.median(t_dec):.1f}x")
+          f"{bs['bias']:>7.2f}{'n/a':>7}{'n/a':>7}{'n/a':>8}{'n/a':>7}{'n/a':>8}")
+    for m, st in stats.items():
+        print(f"recall per class, {m}: " + ", ".join(
+            f"{c} {st['hit'][c] / per_class_n[c]:.3f} (n={per_class_n[c]})" for c in per_class_n if per_class_n[c]))
+    for m, st in stats.items():
+        print(f"speed (1 thread), {m}: {1000 * np.median(st['t_run']):.1f} ms/image median "
+              f"({1000 * np.mean(st['t_run']):.1f} mean), JPEG decode {1000 * np.median(t_dec):.1f} ms median; "
+              f"ratio {np.median(st['t_run']) / np.median(t_dec):.1f}x")
     return 0
 
 

@@ -28,7 +28,7 @@ ScaleOpt = Annotated[float | None, typer.Option("--px-per-mm", help="Image pixel
 DeviceOpt = Annotated[str | None, typer.Option("--device", help="A saved device (its px/mm is used).", show_default=False)]
 
 
-def _measure_path(path: str, zone: str | None, px_per_mm: float | None) -> dict[str, Any]:
+def _measure_path(path: str, zone: str | None, px_per_mm: float | None, detector: str = "classical") -> dict[str, Any]:
     """One image to its analyze object, or ``{"image", "error"}`` (runs in worker processes)."""
     from hairtrack.imaging.measure import UNUSABLE_ISSUES, measure_upload
 
@@ -41,7 +41,8 @@ def _measure_path(path: str, zone: str | None, px_per_mm: float | None) -> dict[
     except OSError as exc:
         return {"image": path, "error": f"cannot read it ({exc.strerror})"}
     try:
-        result = measure_upload(data, path, zone=Zone(zone) if zone else None, px_per_mm=px_per_mm, overlay=False).result
+        result = measure_upload(data, path, zone=Zone(zone) if zone else None, px_per_mm=px_per_mm, overlay=False,
+                                detector=detector).result
     except HairtrackError as exc:
         return {"image": path, "error": str(exc).removeprefix(f"{path}: ")}
     unusable = [UNUSABLE_ISSUES[i] for i in result["quality"]["issues"] if i in UNUSABLE_ISSUES]
@@ -61,9 +62,9 @@ def _scale(px_per_mm: float | None, device: str | None, db: str | None, data_dir
     return px_per_mm
 
 
-def _run(paths: list[Path], zone: str | None, scale: float | None, jobs: int) -> Iterator[dict[str, Any]]:
+def _run(paths: list[Path], zone: str | None, scale: float | None, jobs: int, detector: str = "classical") -> Iterator[dict[str, Any]]:
     """Results in input order, with a progress bar on stderr for batches."""
-    args = [(str(p), zone, scale) for p in paths]
+    args = [(str(p), zone, scale, detector) for p in paths]
     progress = Progress(TextColumn("measuring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                         console=err, transient=True, disable=len(paths) < 2)
     with progress:
@@ -85,6 +86,7 @@ def analyze(
     px_per_mm: ScaleOpt = None,
     device: DeviceOpt = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0 = one per core).", min=0)] = 1,
+    detector: Annotated[str, typer.Option("--detector", help="classical (default, measured best) or learned (experimental; see docs/hair_detector_card.md).")] = "classical",
     db: DbOpt = None,
     data_dir: DataDirOpt = None,
     json: JsonOpt = False,
@@ -99,7 +101,9 @@ def analyze(
     workers = jobs or os.cpu_count() or 1
     failed = 0
     table = Table("image", "hairs", "hairs/cm²", "units/cm²", "hairs/unit", "width µm", "terminal", "quality")
-    for result in _run(images, the_zone, scale, min(workers, max(1, len(images)))):
+    if detector not in ("classical", "learned"):
+        fail(f"--detector must be classical or learned, got {detector!r}")
+    for result in _run(images, the_zone, scale, min(workers, max(1, len(images))), detector):
         failed += "error" in result
         if json:
             emit_json(result)

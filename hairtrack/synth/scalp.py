@@ -8,6 +8,13 @@ artefacts; optionally a burned-in banner at the top and a red measurement circle
 Units whose exit point lies outside the frame give border hairs, flagged ``at_border`` (the real dev
 labels often miss those).
 
+``varied=True`` widens every one of these to what the real dev photos show, for training a detector on
+synthetic scalps only: magnification (hair size 0.7-1.8x), short clipped and broken shafts, near-parallel
+units whose shafts touch along their length, thin light hairs, shafts with a specular stripe, white scale
+flakes and bluish haze on brighter, bluer or pinker skin, stronger uneven light and vignetting, blur up to
+about 3 px, noise, JPEG quality 55-95, and a scale bar with a grey strip. Its extra draws come from a second
+generator, so ``varied=False`` gives the same pixels as before.
+
 Everything is drawn with a seeded ``numpy.random.Generator``: the same arguments give the same pixels.
 """
 
@@ -80,15 +87,18 @@ def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], sigma: float
     return big / max(float(big.std()), 1e-6)
 
 
-def _segment_coverage(shape, p0, p1, width: float, canvas: np.ndarray, value: float, *, pad: float = 2.0) -> None:
-    """Blend an anti-aliased capsule of ``width`` px from p0 to p1 (row, col) into ``canvas`` (max)."""
+def _segment_coverage(shape, p0, p1, width: float, canvas: np.ndarray, value: float, *,
+                      pad: float = 2.0) -> tuple[slice, slice] | None:
+    """Blend an anti-aliased capsule of ``width`` px from p0 to p1 (row, col) into ``canvas`` (max).
+
+    Returns the window that was touched (None when the capsule is outside the frame)."""
     h, w = shape
     r0 = int(max(math.floor(min(p0[0], p1[0]) - width - pad), 0))
     r1 = int(min(math.ceil(max(p0[0], p1[0]) + width + pad), h - 1))
     c0 = int(max(math.floor(min(p0[1], p1[1]) - width - pad), 0))
     c1 = int(min(math.ceil(max(p0[1], p1[1]) + width + pad), w - 1))
     if r1 < r0 or c1 < c0:
-        return
+        return None
     rr, cc = np.mgrid[r0:r1 + 1, c0:c1 + 1].astype(np.float32)
     d = np.array(p1, np.float32) - np.array(p0, np.float32)
     dd = float(d @ d) or 1.0
@@ -97,6 +107,7 @@ def _segment_coverage(shape, p0, p1, width: float, canvas: np.ndarray, value: fl
     cov = np.clip(width / 2.0 - dist + 0.5, 0.0, 1.0) * value
     view = canvas[r0:r1 + 1, c0:c1 + 1]
     np.maximum(view, cov, out=view)
+    return slice(r0, r1 + 1), slice(c0, c1 + 1)
 
 
 def _clip_segment(p0, p1, h: int, w: int):
@@ -122,7 +133,8 @@ def _clip_segment(p0, p1, h: int, w: int):
 
 def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per_mm: float | None = None,
                  n_units: int | None = None, difficulty: str = "medium", banner: bool = False,
-                 red_circle: bool = False, jpeg: bool = True, min_visible_um: float = 250.0) -> SynthScalp:
+                 red_circle: bool = False, jpeg: bool = True, min_visible_um: float = 250.0,
+                 varied: bool = False) -> SynthScalp:
     """Render a trichoscopy-like image and return it with its exact hairs.
 
     Parameters
@@ -144,6 +156,9 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
         Pass the image through JPEG at the preset's quality.
     min_visible_um : float
         Border hairs showing less than this are drawn but left out of the truth.
+    varied : bool
+        Randomise far beyond the preset (magnification, shaft lengths and shapes, parallel units, skin,
+        flakes, light, blur, noise, JPEG, a scale bar), as the real photos vary; for training detectors.
 
     Returns
     -------
@@ -162,10 +177,21 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
     h, w = int(shape[0]), int(shape[1])
     if h < 16 or w < 16:
         raise ValueError(f"shape must be at least 16 x 16, got {shape}")
-    cfg = _PRESETS[difficulty]
+    cfg = dict(_PRESETS[difficulty])
     rng = np.random.default_rng(seed)
+    vrng = np.random.default_rng([seed, 7919])  # draws of the varied mode only
     ppm = float(px_per_mm) if px_per_mm is not None else 220.0 * max(h, w) / 1280.0
     area_mm2 = h * w / ppm ** 2
+    zoom = 1.0
+    if varied:
+        zoom = float(np.exp(vrng.uniform(np.log(0.7), np.log(1.8))))
+        cfg.update(blur=float(vrng.uniform(0.3, 3.0)), noise=float(vrng.uniform(1.0, 8.0)),
+                   vignette=float(vrng.uniform(0.0, 0.6)), jpeg=int(vrng.integers(55, 96)),
+                   light=float(vrng.uniform(0.0, 0.25)))
+        if vrng.random() < 0.5:
+            cfg["splay"] = (0.5, 7.0)  # near-parallel shafts leaving one opening side by side
+        if n_units is None:
+            n_units = int(vrng.poisson(vrng.uniform(0.12, 0.6) * area_mm2 / zoom ** 2))
     if n_units is None:
         n_units = int(rng.poisson(0.25 * area_mm2))
     # --- skin -------------------------------------------------------------------------------------
@@ -189,6 +215,20 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
         c = (rng.uniform(0, h), rng.uniform(0, w))
         _segment_coverage((h, w), c, c, rng.uniform(0.005, 0.02) * ppm, glint, rng.uniform(0.2, 0.6))
     glint = cv2.GaussianBlur(glint, (0, 0), 1.0)
+    if varied:
+        bright = vrng.uniform(170, 240)
+        base = bright * np.array([1.0, vrng.uniform(0.88, 1.0), vrng.uniform(0.8, 1.02)], np.float32)
+        if vrng.random() < 0.4:  # bluish-violet cast
+            base *= np.array([vrng.uniform(0.9, 1.0), 1.0, 1.0], np.float32)
+            base[2] = bright * vrng.uniform(0.95, 1.08)
+        base = np.minimum(base, 250)
+        mottle = mottle * vrng.uniform(0.5, 2.0)
+        fine = fine * vrng.uniform(0.5, 2.5)
+        # white scale flakes: thresholded smooth noise, patchy
+        flakes = _smooth_noise(vrng, (h, w), vrng.uniform(0.01, 0.05) * ppm)
+        level = vrng.uniform(0.8, 2.5)
+        flakes = np.clip((flakes - level) * 1.5, 0, 1) * vrng.uniform(0.2, 0.8)
+        glint = np.maximum(glint, flakes.astype(np.float32))
     # --- hairs --------------------------------------------------------------------------------------
     flow = rng.uniform(0, 2 * math.pi)
     hair_cov = np.zeros((h, w), np.float32)
@@ -218,30 +258,66 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
             direction = math.atan2(h / 2 - root[0], w / 2 - root[1]) + rng.normal(0, 0.4)
         splay = math.radians(rng.uniform(*cfg["splay"]))
         offsets = (np.arange(size) - (size - 1) / 2.0) * splay + rng.normal(0, math.radians(2), size)
+        if varied and cfg["splay"][1] < 8:
+            offsets = offsets * 0.5
+        side = (-math.cos(direction), math.sin(direction))  # across the unit's direction
         unit_index = len(units)
         drawn = 0
-        for off in offsets:
+        for i_off, off in enumerate(offsets):
             ang = direction + off
             width_um = float(rng.uniform(*cfg["width"]))
             if rng.random() < 0.12:  # a thin (vellus-like) hair now and then
                 width_um = float(rng.uniform(max(cfg["width"][0] * 0.6, 12), 35))
-            wpx = width_um / 1000.0 * ppm
             length = rng.uniform(0.6, 1.6) * ppm
+            shift = 0.0
+            broken = False
+            if varied:
+                width_um *= zoom
+                if vrng.random() < 0.15:
+                    width_um = float(vrng.uniform(10, 35))
+                length = vrng.uniform(0.3, 1.6) * ppm * zoom
+                broken = vrng.random() < 0.08
+                if broken:  # a short broken or dystrophic stub
+                    length = vrng.uniform(0.3, 0.5) * ppm * zoom
+                if cfg["splay"][1] < 8:  # side by side: shafts touch along their length
+                    shift = (i_off - (size - 1) / 2.0) * width_um / 1000.0 * ppm * vrng.uniform(0.8, 1.3)
+            wpx = width_um / 1000.0 * ppm
             u = (math.sin(ang), math.cos(ang))
-            start = (root[0] + u[0] * 0.03 * ppm, root[1] + u[1] * 0.03 * ppm)
-            tip = (root[0] + u[0] * length, root[1] + u[1] * length)
+            start = (root[0] + u[0] * 0.03 * ppm + side[0] * shift, root[1] + u[1] * 0.03 * ppm + side[1] * shift)
+            tip = (start[0] + u[0] * (length - 0.03 * ppm), start[1] + u[1] * (length - 0.03 * ppm))
+            if not varied:
+                tip = (root[0] + u[0] * length, root[1] + u[1] * length)
             light = rng.random() < cfg["light"] or width_um < 30
             tone = rng.uniform(90, 150) if light else rng.uniform(15, 55)
             colour = np.array([tone * 1.15, tone, tone * 0.85], np.float32)
-            before = hair_cov.copy() if drawn == 0 and False else None
-            del before
+            if varied:
+                tone = vrng.uniform(80, 160) if light else vrng.uniform(3, 60)
+                tint = vrng.uniform(-0.15, 0.15)
+                colour = np.array([tone * (1 + tint), tone, tone * (1 - tint)], np.float32)
+                if broken:
+                    colour *= vrng.uniform(1.0, 2.0)
             layer = np.zeros((h, w), np.float32)
-            _segment_coverage((h, w), start, tip, wpx, layer, 1.0)
-            upd = layer > hair_cov
-            hair_rgb[upd] = colour
-            np.maximum(hair_cov, layer, out=hair_cov)
+            win = _segment_coverage((h, w), start, tip, wpx, layer, 1.0)
+            if win is not None:
+                lw, cw = layer[win], hair_cov[win]
+                upd = lw > cw
+                hair_rgb[win][upd] = colour
+                if varied and wpx > 4 and vrng.random() < 0.5:  # specular stripe along the shaft
+                    stripe = np.zeros_like(lw)
+                    s0 = (start[0] - win[0].start, start[1] - win[1].start)
+                    s1 = (tip[0] - win[0].start, tip[1] - win[1].start)
+                    _segment_coverage(lw.shape, s0, s1, wpx * vrng.uniform(0.15, 0.3), stripe, 1.0)
+                    gain = vrng.uniform(0.2, 0.6)
+                    sel = upd & (stripe > 0)
+                    hair_rgb[win][sel] = colour + gain * (200 - colour) * stripe[sel][:, None]
+                np.maximum(cw, lw, out=cw)
             back = (root[0] - u[0] * 0.4 * ppm, root[1] - u[1] * 0.4 * ppm)
-            _segment_coverage((h, w), root, back, wpx * 1.8, under, rng.uniform(0.15, 0.3))
+            haze = rng.uniform(0.15, 0.3)
+            if varied:
+                back = (root[0] - u[0] * vrng.uniform(0.2, 0.6) * ppm * zoom,
+                        root[1] - u[1] * vrng.uniform(0.2, 0.6) * ppm * zoom)
+                haze = vrng.uniform(0.05, 0.4)
+            _segment_coverage((h, w), root, back, wpx * 1.8, under, haze)
             vis = _clip_segment(start, tip, h, w)
             if vis is None:
                 continue
@@ -268,6 +344,9 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
     img = skin * (1 - hair_cov[..., None]) + hair_rgb * hair_cov[..., None]
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     light_field = 1.0 + rng.uniform(-0.08, 0.08) * (xx / w - 0.5) + rng.uniform(-0.08, 0.08) * (yy / h - 0.5)
+    if varied:
+        light_field += vrng.uniform(-0.25, 0.25) * (xx / w - 0.5) + vrng.uniform(-0.25, 0.25) * (yy / h - 0.5)
+        light_field *= vrng.uniform(0.8, 1.1)
     if cfg["vignette"]:
         rad = np.hypot((yy - h / 2) / (h / 2), (xx - w / 2) / (w / 2)) / math.sqrt(2)
         light_field *= 1.0 - cfg["vignette"] * rad ** 2.5
@@ -288,6 +367,14 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
         for i, txt in enumerate(("RC0", "r=2.519 mm")):
             cv2.putText(out, txt, (bx + 4, by + int((i + 1) * bh_ / 2.6)), cv2.FONT_HERSHEY_SIMPLEX,
                         max(h / 1024, 0.3), (20, 20, 230), 1, cv2.LINE_AA)
+    if varied and vrng.random() < 0.12:  # scale bar and a grey strip along the bottom, as some devices draw
+        sh = max(int(vrng.uniform(0.02, 0.05) * h), 4)
+        out[h - sh:] = (200, 200, 200)
+        x0, y0 = int(vrng.uniform(0.01, 0.1) * w), h - sh - 2
+        cv2.line(out, (x0, y0), (x0 + int(ppm), y0), (40, 40, 40), 1)
+        cv2.line(out, (x0, y0), (x0, y0 - int(ppm * vrng.uniform(0.5, 1.0))), (40, 40, 40), 1)
+        cv2.putText(out, "1.0 mm", (x0 + int(ppm) + 3, y0), cv2.FONT_HERSHEY_SIMPLEX, max(h / 2048, 0.3),
+                    (240, 240, 240), 1, cv2.LINE_AA)
     if banner:
         bh = max(int(0.035 * h), 8)
         top = max(int(0.008 * h), 1)

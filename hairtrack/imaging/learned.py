@@ -1,0 +1,166 @@
+"""Hair shafts found by a small learned detector, trained on synthetic scalps only.
+
+The network (``models/hair_centernet.onnx``, about 0.8 MB; training in ``scripts/train_hair_detector.py``,
+card in ``docs/hair_detector_card.md``) is CenterNet-style (Zhou, Wang & Kraehenbuehl 2019, "Objects as
+Points"): from the photo at about 110 px/mm (half of a 70x dermoscope's 1280 x 1024 frame) it predicts a
+heatmap of hair midpoints every 4 input pixels and, at each midpoint, the shaft's direction as
+``(cos 2θ, sin 2θ)`` and ``log(length / 32 px)``. Its weights were fitted to images from
+:func:`hairtrack.synth.render_scalp` (``varied=True``) only, never to real photos.
+
+Decoding: peaks of the heatmap (3 x 3 non-maximum suppression) above ``threshold`` inside the usable
+field (:func:`hairtrack.imaging.quality.scan_field`) are hairs; each midpoint is refined to the
+heatmap-weighted centroid of its 3 x 3 window; a peak with no dark shaft across the predicted direction
+(zero width) is dropped. Width and contrast are measured from the image as the
+classical pipeline does (:mod:`hairtrack.imaging.hairs`: the integral of relative darkness across the
+shaft over its peak), along the predicted direction. Inference runs in OpenCV's DNN module; no training
+framework is needed.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from hairtrack.errors import InputError
+from hairtrack.imaging.hairs import Hair, _darkness, _odd, _profile_width, check_px_per_mm
+from hairtrack.imaging.quality import ScanField, as_rgb_uint8, scan_field
+
+__all__ = ["detect_hairs_learned", "MODEL_PATH", "DEFAULT_THRESHOLD"]
+
+MODEL_PATH = Path(__file__).resolve().parent / "models" / "hair_centernet.onnx"
+DEFAULT_THRESHOLD = 0.22  # chosen on the tune fold of the dev set (benchmarks/trichoscopy.py --thresholds)
+_INPUT_PX_PER_MM = 110.0  # the scale the network was trained at
+_STRIDE = 4  # output cell, in input pixels
+_LEN_REF_PX = 32.0
+_MULTIPLE = 16  # the encoder halves four times
+
+
+@lru_cache(maxsize=4)
+def _load_net(path: str) -> cv2.dnn.Net:
+    """Read the ONNX model once per process (and per path)."""
+    if not Path(path).is_file():
+        raise InputError(f"hair detector model not found at {path}; reinstall hairtrack or use "
+                         "detector='classical'")
+    return cv2.dnn.readNetFromONNX(path)
+
+
+def _input_scale(h: int, w: int, ppm: float | None) -> float:
+    """Factor from the photo to the network's input: to 110 px/mm, or a 640-px long side without a scale."""
+    if ppm is not None:
+        return float(np.clip(_INPUT_PX_PER_MM / ppm, 0.05, 2.0))
+    return min(1.0, 640.0 / max(h, w))  # a 70x dermoscope at 1280 px wide is about 220 px/mm
+
+
+def predict_maps(rgb: np.ndarray, scale: float, *, model_path: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The network's input image (at ``scale``) and its output maps (4, H/4, W/4) over that input."""
+    h, w = rgb.shape[:2]
+    size = (max(int(round(w * scale)), _MULTIPLE), max(int(round(h * scale)), _MULTIPLE))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    work = cv2.resize(rgb, size, interpolation=interp) if scale != 1 else rgb
+    ph = (-work.shape[0]) % _MULTIPLE
+    pw = (-work.shape[1]) % _MULTIPLE
+    padded = cv2.copyMakeBorder(work, 0, ph, 0, pw, cv2.BORDER_REFLECT) if ph or pw else work
+    blob = np.ascontiguousarray(padded.transpose(2, 0, 1)[None].astype(np.float32))
+    net = _load_net(str(model_path or MODEL_PATH))
+    net.setInput(blob)
+    maps = np.asarray(net.forward())[0]
+    gh, gw = -(-work.shape[0] // _STRIDE), -(-work.shape[1] // _STRIDE)
+    return work, maps[:, :gh, :gw]
+
+
+def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, threshold: float = DEFAULT_THRESHOLD,
+                         field: ScanField | None = None, model_path: Path | None = None) -> tuple[Hair, ...]:
+    """Find the hair shafts of a trichoscopy photo with the learned detector.
+
+    Parameters
+    ----------
+    image : ndarray
+        H x W x 3 RGB (uint8; grey, 16-bit and float are converted).
+    px_per_mm : float, optional
+        Scale; the photo is resized to the network's 110 px/mm, and each hair gets ``width_um``. Without
+        it the long side is brought to 640 px (a 70x dermoscope at 1280 x 1024).
+    threshold : float
+        Lowest heatmap peak (0-1) that is a hair.
+    field : ScanField, optional
+        From :func:`hairtrack.imaging.quality.scan_field`; computed when not given.
+    model_path : Path, optional
+        Another ONNX model with the same outputs.
+
+    Returns
+    -------
+    tuple of Hair
+        Sorted by row, then column; ``end_a`` and ``end_b`` are the midpoint plus and minus half the
+        predicted length along the predicted direction.
+
+    Examples
+    --------
+    >>> from hairtrack.synth import render_scalp
+    >>> scene = render_scalp(seed=3, shape=(512, 640), px_per_mm=110.0, n_units=6, difficulty="easy")
+    >>> hairs = detect_hairs_learned(scene.image, px_per_mm=scene.px_per_mm)
+    >>> abs(len(hairs) - len(scene.hairs)) <= 3
+    True
+    """
+    rgb = as_rgb_uint8(image)
+    ppm = check_px_per_mm(px_per_mm)
+    if not (0.0 < threshold < 1.0):
+        raise InputError(f"threshold must be between 0 and 1, got {threshold!r}")
+    h, w = rgb.shape[:2]
+    if min(h, w) < 16 or float(rgb.max()) - float(rgb.min()) < 8:
+        return ()
+    if field is None:
+        field = scan_field(rgb)
+    s = _input_scale(h, w, ppm)
+    work, maps = predict_maps(rgb, s, model_path=model_path)
+    heat = maps[0]
+    gh, gw = heat.shape
+    usable = cv2.resize(field.usable.astype(np.uint8), (gw, gh), interpolation=cv2.INTER_NEAREST).astype(bool)
+    peak = (heat >= cv2.dilate(heat, np.ones((3, 3), np.uint8))) & (heat >= threshold) & usable
+    ys, xs = np.nonzero(peak)
+    if len(ys) == 0:
+        return ()
+    pad = np.pad(heat, 1)
+    offs = np.array([-1, 0, 1], np.float32)
+    # working-scale darkness, for widths (as in hairs.py)
+    ppm_work = (ppm if ppm is not None else 220.0 * max(h, w) / 1280.0) * s
+    overlay = cv2.resize(field.overlay.astype(np.uint8), (work.shape[1], work.shape[0]),
+                         interpolation=cv2.INTER_NEAREST).astype(bool)
+    d, _ = _darkness(work, overlay, _odd(max(2.6 * 0.16 * ppm_work, 9)))
+    recs = []
+    for y, x in zip(ys, xs):
+        win = pad[y:y + 3, x:x + 3]
+        wsum = float(win.sum())
+        dy = float((win.sum(axis=1) * offs).sum() / wsum)
+        dx = float((win.sum(axis=0) * offs).sum() / wsum)
+        r_in = (y + 0.5 + dy) * _STRIDE - 0.5
+        c_in = (x + 0.5 + dx) * _STRIDE - 0.5
+        theta = 0.5 * math.atan2(float(maps[2, y, x]), float(maps[1, y, x]))
+        length_in = _LEN_REF_PX * math.exp(float(np.clip(maps[3, y, x], -3.0, 3.0)))
+        axis = np.array([-math.sin(theta), math.cos(theta)])  # (row, col)
+        t = np.linspace(-0.3, 0.3, 9)[:, None] * length_in
+        pts = np.array([r_in, c_in])[None, :] + t * axis[None, :]
+        pts[:, 0] = np.clip(pts[:, 0], 0, work.shape[0] - 1)
+        pts[:, 1] = np.clip(pts[:, 1], 0, work.shape[1] - 1)
+        width, contrast = _profile_width(d, pts, axis)
+        if width <= 0:  # no dark shaft across the predicted direction: not a hair (as in hairs.py)
+            continue
+        recs.append((r_in, c_in, theta, length_in, axis, width, contrast, float(heat[y, x])))
+    plateau = [c for (*_, wd, c, _) in recs if wd >= 4.0]
+    ref_c = float(np.median(plateau)) if len(plateau) >= 2 else None
+    out = []
+    for r_in, c_in, theta, length_in, axis, width, contrast, _score in recs:
+        if ref_c is not None and width < 4.0:  # thin shafts are blurred below their true contrast
+            width = width * contrast / max(ref_c, contrast)
+        mid = np.array([r_in, c_in]) / s
+        half = 0.5 * length_in / s * axis
+        wpx = width / s
+        out.append(Hair(row_px=float(mid[0]), col_px=float(mid[1]), width_px=float(wpx), length_px=float(length_in / s),
+                        angle_deg=float(math.degrees(theta) % 180.0),
+                        end_a=(float(mid[0] + half[0]), float(mid[1] + half[1])),
+                        end_b=(float(mid[0] - half[0]), float(mid[1] - half[1])), contrast=float(contrast),
+                        width_um=None if ppm is None else float(wpx / ppm * 1000.0)))
+    out.sort(key=lambda hr: (hr.row_px, hr.col_px))
+    return tuple(out)

@@ -1,0 +1,237 @@
+"""Train the learned hair detector on synthetic scalps only, and export it to ONNX.
+
+The shipped weights (``hairtrack/imaging/models/hair_centernet.onnx``) are fitted to images drawn by
+:func:`hairtrack.synth.render_scalp` with ``varied=True`` and nothing else: the real trichoscopy dev
+images carry no licence and are used only by the benchmarks, to measure transfer and to choose the
+decoding threshold on their ``tune`` fold.
+
+The network is a small CenterNet-style encoder-decoder (Zhou, Wang & Kraehenbuehl 2019, "Objects as
+Points"): from an RGB image at half the scale of a 1280 x 1024 dermoscope photo (about 110 px/mm) it
+predicts, at a stride of 4 (8 px of the full photo), a heatmap of hair midpoints and, at each midpoint,
+``cos 2θ``, ``sin 2θ`` of the shaft's direction and ``log(length / 32 px)``.
+
+Training data: ``--images`` scenes of 512 x 512 px at 220 px/mm (a crop of a 70x photo), every difficulty,
+``varied=True``, a banner on 15% and a red circle on 25%, reduced by 2 (INTER_AREA) to 256 x 256; random
+flips and quarter turns at each step. Hairs whose unit leaves the frame (``at_border``) are left out of
+the loss (the real labels often miss them). Seeds 0..images-1; torch seed ``--seed``.
+
+Usage (CPU, 2 threads; needs the ``train`` extra: ``pip install torch==2.13.0 onnx``). The shipped model
+came from these two runs (25 + 10 minutes on 2 shared cores), the second resuming the first at a lower
+learning rate::
+
+    python scripts/train_hair_detector.py --images 3600 --minutes 25 --seed 0 --checkpoint /tmp/a.pt \\
+        --out /tmp/a.onnx
+    python scripts/train_hair_detector.py --images 3600 --minutes 10 --seed 1 --lr 1e-3 --init /tmp/a.pt \\
+        --checkpoint /tmp/b.pt --out hairtrack/imaging/models/hair_centernet.onnx
+
+Training is bounded by wall time, so the number of steps (and the weights) depend on the machine's speed;
+the data (seeds 0..images-1) and the order of batches (``--seed``) do not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from multiprocessing import Pool
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+CROP = 512          # rendered side, full-photo pixels
+SCALE = 0.5         # network input scale (full photo -> input)
+STRIDE = 4          # output stride relative to the input (8 px of the full photo)
+SIGMA_CELLS = 0.8   # Gaussian of a midpoint on the heatmap, in output cells
+LEN_REF_PX = 32.0   # length regression: log(length_input_px / LEN_REF_PX)
+
+
+def render_sample(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One training sample: input (256, 256, 3) uint8, heatmap, regression (3, ...) and weight maps."""
+    from hairtrack.synth.scalp import DIFFICULTIES, render_scalp
+
+    rng = np.random.default_rng([seed, 11])
+    sc = render_scalp(seed=seed, shape=(CROP, CROP), px_per_mm=220.0, difficulty=DIFFICULTIES[seed % 3],
+                      banner=bool(rng.random() < 0.15), red_circle=bool(rng.random() < 0.25), varied=True)
+    side = int(CROP * SCALE)
+    img = cv2.resize(sc.image, (side, side), interpolation=cv2.INTER_AREA)
+    g = side // STRIDE
+    heat = np.zeros((g, g), np.float32)
+    reg = np.zeros((3, g, g), np.float32)
+    regw = np.zeros((g, g), np.float32)
+    ignore = np.zeros((g, g), np.float32)
+    yy, xx = np.mgrid[0:g, 0:g].astype(np.float32)
+    f = SCALE / STRIDE  # full-photo px -> output cells; cell i covers [i, i + 1) / f, centre (i + 0.5) / f
+    for hr in sc.hairs:
+        cy, cx = hr.row_px * f - 0.5, hr.col_px * f - 0.5
+        iy, ix = int(min(max(round(cy), 0), g - 1)), int(min(max(round(cx), 0), g - 1))
+        gauss = np.exp(-((yy - iy) ** 2 + (xx - ix) ** 2) / (2 * SIGMA_CELLS ** 2))
+        if hr.at_border:
+            np.maximum(ignore, (gauss > 0.05).astype(np.float32), out=ignore)
+            continue
+        np.maximum(heat, gauss, out=heat)
+        th = math.radians(hr.angle_deg)
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                y, x = iy + dy, ix + dx
+                if 0 <= y < g and 0 <= x < g:
+                    reg[:, y, x] = (math.cos(2 * th), math.sin(2 * th),
+                                    math.log(max(hr.length_px * SCALE, 4.0) / LEN_REF_PX))
+                    regw[y, x] = 1.0
+    ignore[heat > 0.5] = 0.0
+    return img, heat, reg, np.stack([regw, ignore])
+
+
+def build_model():
+    """The network (about 0.2 M parameters): encoder to 1/16, decoder back to 1/4 with skips, one head."""
+    import torch
+    from torch import nn
+
+    def cbr(i, o, s=1, d=1, k=3):
+        return nn.Sequential(nn.Conv2d(i, o, k, s, padding=d * (k // 2), dilation=d, bias=False),
+                             nn.BatchNorm2d(o), nn.ReLU(inplace=True))
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.e1 = cbr(3, 16, 2)                                         # 1/2
+            self.e2 = nn.Sequential(cbr(16, 24, 2), cbr(24, 24))            # 1/4
+            self.e3 = nn.Sequential(cbr(24, 48, 2), cbr(48, 48, d=2))       # 1/8
+            self.e4 = nn.Sequential(cbr(48, 64, 2), cbr(64, 64, d=2), cbr(64, 64, d=4))  # 1/16
+            self.d3 = cbr(64 + 48, 48)
+            self.d2 = nn.Sequential(cbr(48 + 24, 24, k=1), cbr(24, 24))
+            self.head = nn.Conv2d(24, 4, 1)
+            self.head.bias.data[0] = -4.0
+            self.up = nn.Upsample(scale_factor=2, mode="nearest")
+
+        def forward(self, x):
+            x = x / 127.5 - 1.0
+            e1 = self.e1(x)
+            e2 = self.e2(e1)
+            e3 = self.e3(e2)
+            e4 = self.e4(e3)
+            d3 = self.d3(torch.cat([self.up(e4), e3], 1))
+            d2 = self.d2(torch.cat([self.up(d3), e2], 1))
+            o = self.head(d2)
+            return torch.cat([torch.sigmoid(o[:, :1]), o[:, 1:]], 1)
+
+    return Net()
+
+
+def focal_loss(pred, gt, ignore):
+    """CenterNet's penalty-reduced focal loss (Zhou et al. 2019, eq. 1; alpha 2, beta 4)."""
+    import torch
+
+    p = pred.clamp(1e-4, 1 - 1e-4)
+    pos = (gt >= 0.99).float()
+    keep = 1.0 - ignore * (1 - pos)
+    pos_loss = torch.log(p) * (1 - p) ** 2 * pos
+    neg_loss = torch.log(1 - p) * p ** 2 * (1 - gt) ** 4 * (1 - pos) * keep
+    n = pos.sum().clamp(min=1.0)
+    return -(pos_loss.sum() + neg_loss.sum()) / n
+
+
+def export_onnx(model, out: Path) -> None:
+    import torch
+
+    model.eval()
+    dummy = torch.zeros(1, 3, 512, 640)
+    torch.onnx.export(model, dummy, str(out), input_names=["image"], output_names=["maps"], opset_version=13,
+                      dynamic_axes={"image": {2: "h", 3: "w"}, "maps": {2: "gh", 3: "gw"}}, dynamo=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--images", type=int, default=5000)
+    ap.add_argument("--minutes", type=float, default=28.0, help="training time budget")
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/hair_synth_cache.npz"))
+    ap.add_argument("--init", type=Path, default=None, help="start from these weights (a .pt state dict)")
+    ap.add_argument("--checkpoint", type=Path, default=Path("/tmp/hair_centernet.pt"),
+                    help="the state dict, saved every 100 steps and at the end")
+    ap.add_argument("--out", type=Path, default=Path("hairtrack/imaging/models/hair_centernet.onnx"))
+    args = ap.parse_args(argv)
+    import torch
+
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    cv2.setNumThreads(1)
+    t0 = time.time()
+    if args.cache.exists():
+        z = np.load(args.cache)
+        imgs, heats, regs, ws = z["imgs"], z["heats"], z["regs"], z["ws"]
+    else:
+        with Pool(args.threads) as pool:
+            samples = pool.map(render_sample, range(args.images), chunksize=32)
+        imgs = np.stack([s[0] for s in samples])
+        heats = np.stack([s[1] for s in samples])
+        regs = np.stack([s[2] for s in samples])
+        ws = np.stack([s[3] for s in samples])
+        np.savez(args.cache, imgs=imgs, heats=heats, regs=regs, ws=ws)
+    print(f"data: {len(imgs)} samples in {time.time() - t0:.0f} s", flush=True)
+    model = build_model()
+    if args.init is not None:
+        model.load_state_dict(torch.load(args.init))
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    rng = np.random.default_rng(args.seed)
+    budget = args.minutes * 60.0
+    t_start = time.time()
+    step = 0
+    model.train()
+    while True:
+        el = time.time() - t_start
+        if el > budget:
+            break
+        lr = args.lr * 0.5 * (1 + math.cos(math.pi * min(el / budget, 1.0)))
+        for gp in opt.param_groups:
+            gp["lr"] = lr
+        idx = rng.integers(0, len(imgs), args.batch)
+        x = imgs[idx].astype(np.float32).transpose(0, 3, 1, 2)
+        hm, rg, w = heats[idx][:, None], regs[idx].copy(), ws[idx]
+        k = int(rng.integers(4))
+        flip_h, flip_v = bool(rng.random() < 0.5), bool(rng.random() < 0.5)
+        # geometric augmentation; the angle targets (cos 2θ, sin 2θ) change with it
+        if flip_h:  # columns mirrored: θ -> 180 - θ
+            x, hm, rg, w = x[..., ::-1], hm[..., ::-1], rg[..., ::-1], w[..., ::-1]
+            rg[:, 1] *= -1
+        if flip_v:  # rows mirrored: θ -> -θ
+            x, hm, rg, w = x[..., ::-1, :], hm[..., ::-1, :], rg[..., ::-1, :], w[..., ::-1, :]
+            rg[:, 1] *= -1
+        if k % 2 == 1:  # transpose: θ -> 90 - θ
+            x, hm, rg, w = (a.swapaxes(-1, -2) for a in (x, hm, rg, w))
+            rg[:, 0] *= -1
+        x = torch.from_numpy(np.ascontiguousarray(x))
+        # photometric: brightness/contrast/channel gain
+        gain = torch.from_numpy(rng.uniform(0.85, 1.15, (args.batch, 3, 1, 1)).astype(np.float32))
+        x = (x * gain * float(rng.uniform(0.85, 1.15))).clamp(0, 255)
+        hm = torch.from_numpy(np.ascontiguousarray(hm))
+        rg = torch.from_numpy(np.ascontiguousarray(rg))
+        w = torch.from_numpy(np.ascontiguousarray(w))
+        out = model(x)
+        l_heat = focal_loss(out[:, :1], hm, w[:, 1:2])
+        m = w[:, :1]
+        l_reg = (torch.abs(out[:, 1:] - rg) * m).sum() / m.sum().clamp(min=1.0) / 3.0
+        loss = l_heat + l_reg
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        step += 1
+        if step % 100 == 0:
+            print(f"step {step} {time.time() - t_start:.0f}s lr {lr:.5f} heat {l_heat.item():.3f} "
+                  f"reg {l_reg.item():.3f}", flush=True)
+            torch.save(model.state_dict(), args.checkpoint)
+    torch.save(model.state_dict(), args.checkpoint)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    export_onnx(model, args.out)
+    print(f"exported {args.out} ({args.out.stat().st_size / 1e6:.2f} MB) after {step} steps", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
