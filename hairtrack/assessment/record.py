@@ -1,0 +1,63 @@
+"""What a profile's scans say for the graft estimate and BASP: the donor's measured supply and each
+zone's remaining density, from the latest visit of each zone (replicates averaged)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from hairtrack.assessment.grafts import DonorProfile
+from hairtrack.domain import Measurement, Zone
+
+__all__ = ["latest_zone_means", "donor_profile_from", "existing_units_from"]
+
+
+def latest_zone_means(measurements: Sequence[Measurement]) -> dict[Zone, dict[str, float]]:
+    """Per zone, the mean of each measured figure at its latest visit (figures never measured are absent).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> rows = [Measurement("p", dt.date(2025, 1, 1), Zone.DONOR, 1, hairs_per_cm2=180.0, fu_per_cm2=80.0),
+    ...         Measurement("p", dt.date(2025, 1, 1), Zone.DONOR, 2, hairs_per_cm2=200.0, fu_per_cm2=84.0)]
+    >>> latest_zone_means(rows)[Zone.DONOR]
+    {'hairs_per_cm2': 190.0, 'fu_per_cm2': 82.0}
+    """
+    out: dict[Zone, dict[str, float]] = {}
+    for zone in Zone:
+        rows = [m for m in measurements if m.zone == zone and m.hairs_per_cm2 is not None]
+        if not rows:
+            continue
+        last = max(m.date for m in rows)
+        visit = [m for m in rows if m.date == last]
+        figures = {}
+        for name in ("hairs_per_cm2", "fu_per_cm2", "hairs_per_fu", "mean_width_um"):
+            values = [getattr(m, name) for m in visit if getattr(m, name) is not None]
+            if values:
+                figures[name] = float(np.mean(values))
+        out[zone] = figures
+    return out
+
+
+def donor_profile_from(measurements: Sequence[Measurement]) -> DonorProfile | None:
+    """The donor's measured supply (latest donor visit), or None without donor scans."""
+    donor = latest_zone_means(measurements).get(Zone.DONOR)
+    if not donor:
+        return None
+    width = donor.get("mean_width_um")
+    return DonorProfile(
+        donor_units_per_cm2=donor.get("fu_per_cm2"),
+        donor_hairs_per_cm2=donor.get("hairs_per_cm2"),
+        hairs_per_unit=donor.get("hairs_per_fu"),
+        shaft_width_mm=width / 1000.0 if width else None,
+    )
+
+
+def existing_units_from(measurements: Sequence[Measurement]) -> dict[str, float]:
+    """Units/cm² still present in each recipient zone (latest visit), for ``estimate_grafts``."""
+    return {
+        zone.value: figures["fu_per_cm2"]
+        for zone, figures in latest_zone_means(measurements).items()
+        if zone is not Zone.DONOR and "fu_per_cm2" in figures
+    }
