@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from hairtrack import __version__
-from hairtrack.cli import judging, measuring, protocol_cmds, providers_cmds, records, serving
+from hairtrack.cli import assessment_cmds, judging, measuring, protocol_cmds, providers_cmds, records, serving
 from hairtrack.cli._common import DataDirOpt, DbOpt, HairtrackGroup, JsonOpt, emit_json, err, open_store, out, settings_from
 from hairtrack.domain import Measurement
 from hairtrack.errors import ConflictError
@@ -44,6 +44,9 @@ app.command("card")(protocol_cmds.card)
 app.command("schedule")(protocol_cmds.schedule)
 app.command("provider-check")(providers_cmds.provider_check)
 app.command("info")(providers_cmds.info)
+app.command("norwood")(assessment_cmds.norwood)
+app.command("grafts")(assessment_cmds.grafts)
+app.command("diagrams")(assessment_cmds.diagrams)
 
 SAMPLE_PROFILE = "sample"
 SAMPLE_NOTE = "hairtrack's bundled sample history (made up; safe to delete)"
@@ -86,6 +89,9 @@ def demo(
                 raise ConflictError(
                     f"a profile named {SAMPLE_PROFILE!r} exists and is not the sample; rename it or use --db"
                 )
+            # An interrupted earlier run leaves a partial sample: keep only a complete one.
+            complete = existing[SAMPLE_PROFILE].scans == len(measurements.rows) and existing[SAMPLE_PROFILE].treatments > 0
+            keep = keep and complete
             if not keep:
                 store.delete_profile(SAMPLE_PROFILE)
         if SAMPLE_PROFILE not in existing or not keep:

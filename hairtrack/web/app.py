@@ -89,7 +89,7 @@ def create_app(settings: WebSettings | None = None, *, store: Store | None = Non
     templates.env.globals.update(version=__version__, multi_user=settings.multi_user, **FORMATTERS)
     app.state.templates = templates
 
-    from hairtrack.web.routes import analyze, api, auth, docs, profiles, reference
+    from hairtrack.web.routes import analyze, api, assessment, auth, docs, profiles, reference
 
     app.include_router(analyze.router)
     app.include_router(auth.router)
@@ -97,6 +97,7 @@ def create_app(settings: WebSettings | None = None, *, store: Store | None = Non
     app.include_router(api.router)
     app.include_router(docs.router)
     app.include_router(reference.router)
+    app.include_router(assessment.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     secret = settings.secret_key or load_or_create_secret(settings.data_dir / "web-secret-key")

@@ -213,3 +213,12 @@ def test_export_columns_follow_the_contract(cli: Cli, tmp_path: Path) -> None:
     out = tmp_path / "out.csv"
     assert cli("export", "--out", str(out)).exit_code == 0
     assert out.read_text() == cli("export").stdout
+
+
+def test_demo_keep_rebuilds_an_interrupted_sample(cli: Cli) -> None:
+    cli("profile", "add", "sample", "--note", "hairtrack's bundled sample history (made up; safe to delete)")
+    result = cli("demo", "--keep")
+    assert result.exit_code == 0, result.output
+    assert "sample: 144 scans over 12 visits" in result.stdout
+    again = cli("demo", "--keep")
+    assert "loaded the sample history" not in again.stderr  # complete now: kept as it is

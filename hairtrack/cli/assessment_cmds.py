@@ -1,0 +1,108 @@
+"""Commands for head photos and hair transplants: ``norwood``, ``grafts`` and ``diagrams``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hairtrack.cli._common import DataDirOpt, DbOpt, JsonOpt, emit_json, err, fail, open_store, out
+
+__all__ = ["norwood", "grafts", "diagrams"]
+
+
+def norwood(
+    images: Annotated[list[Path], typer.Argument(help="Head photos (front, top-down, left, right, back).", show_default=False)],
+    combine: Annotated[bool, typer.Option("--combine", help="The photos are views of one person: one answer for all.")] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Norwood-Hamilton stage from head photos, with the probability of every stage (men).
+
+    An image that cannot be read gives {"image", "error"} (exit status 1); a photo that shows no usable
+    head answers stage "unknown" with the reason rather than a guess.
+    """
+    from hairtrack.assessment import assess_photos, norwood_to_dict
+    from hairtrack.imaging.io import ImageError, load_image
+
+    loaded, names, errors = [], [], []
+    for path in images:
+        try:
+            loaded.append(load_image(path).rgb)
+            names.append(str(path))
+        except ImageError as exc:
+            errors.append({"image": str(path), "error": str(exc).removeprefix(f"{path.name}: ").removeprefix(f"{path}: ")})
+    results = [norwood_to_dict(r) for r in assess_photos(loaded, names=names, combine=combine)] if loaded else []
+    for item in errors + results if json else results:
+        if json:
+            emit_json(item)
+            continue
+        probs = sorted(item["probabilities"].items(), key=lambda kv: -kv[1])[:3]
+        shown = ", ".join(f"stage {k}: {100 * v:.0f}%" for k, v in probs if v > 0)
+        out.print(f"{item['image']}: [bold]{item['stage']}[/bold] ({item.get('view') or 'view unknown'}; {shown})")
+        for warning in item.get("warnings", []):
+            out.print(f"  ! {warning}", markup=False)
+    for e in errors if not json else []:
+        err.print(f"hairtrack: {e['image']}: {e['error']}", markup=False)
+    if errors:
+        raise typer.Exit(1)
+
+
+def _pairs(values: list[str] | None, option: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for text in values or []:
+        zone, _, number = text.partition("=")
+        try:
+            out[zone.strip()] = float(number)
+        except ValueError:
+            fail(f"{option} takes ZONE=NUMBER, e.g. {option} crown=20; got {text!r}")
+    return out
+
+
+def grafts(
+    area: Annotated[list[str], typer.Option("--area", help="Recipient area, ZONE=cm² (hairline, mid_scalp, crown); repeat for each zone.", show_default=False)],
+    stage: Annotated[str | None, typer.Option("--stage", help="Norwood stage, to compare with published first-session ranges.", show_default=False)] = None,
+    existing: Annotated[list[str] | None, typer.Option("--existing", help="Units/cm² still present, ZONE=number (default: from the profile's scans, else 0).", show_default=False)] = None,
+    profile: Annotated[str | None, typer.Option("--profile", "-p", help="Use this profile's measured donor density, hairs per unit and calibre.", show_default=False)] = None,
+    db: DbOpt = None,
+    data_dir: DataDirOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Graft estimate per zone, bounded by the donor supply (measured when a profile has donor scans)."""
+    from hairtrack.assessment import estimate_grafts, graft_estimate_to_dict
+    from hairtrack.assessment.record import donor_profile_from, existing_units_from
+
+    areas = _pairs(area, "--area")
+    present = _pairs(existing, "--existing")
+    donor = None
+    if profile is not None:
+        with open_store(db, data_dir) as store:
+            measurements = store.measurements(profile)
+        donor = donor_profile_from(measurements)
+        present = {**existing_units_from(measurements), **present}
+        if donor is None:
+            err.print(f"hairtrack: note: {profile} has no donor scans; using published donor densities", markup=False)
+    estimate = graft_estimate_to_dict(estimate_grafts(areas, existing_units_per_cm2=present or None, donor=donor, stage=stage))
+    if json:
+        emit_json(estimate)
+        return
+    out.print(f"about [bold]{estimate['grafts']:,}[/bold] grafts (range {estimate['grafts_low']:,}-{estimate['grafts_high']:,}); "
+              f"donor capacity {estimate['donor_capacity_grafts']:,}; limited by {estimate['limited_by']}")
+    for key in ("warnings", "assumptions"):
+        for line in estimate.get(key, []):
+            out.print(f"  {'!' if key == 'warnings' else '-'} {line}", markup=False)
+
+
+def diagrams(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the SVG files.", show_default=False)],
+) -> None:
+    """Write the self-assessment diagrams (Norwood I-VII with variants, Ludwig I-III) as SVG files to pick from."""
+    from hairtrack.assessment import all_diagrams
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for scale, stages in all_diagrams().items():
+        for stage, svg in stages.items():
+            (out_dir / f"{scale}-{stage.replace(' ', '_')}.svg").write_text(svg, encoding="utf-8")
+            count += 1
+    out.print(f"wrote {count} diagrams to {out_dir}", markup=False)
