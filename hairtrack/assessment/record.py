@@ -10,7 +10,7 @@ import numpy as np
 from hairtrack.assessment.grafts import DonorProfile
 from hairtrack.domain import Measurement, Zone
 
-__all__ = ["latest_zone_means", "donor_profile_from", "existing_units_from"]
+__all__ = ["latest_zone_means", "donor_profile_from", "existing_units_from", "staging_from"]
 
 
 def latest_zone_means(measurements: Sequence[Measurement]) -> dict[Zone, dict[str, float]]:
@@ -61,3 +61,26 @@ def existing_units_from(measurements: Sequence[Measurement]) -> dict[str, float]
         for zone, figures in latest_zone_means(measurements).items()
         if zone is not Zone.DONOR and "fu_per_cm2" in figures
     }
+
+
+def staging_from(measurements: Sequence[Measurement], *, female: bool = False) -> dict[str, object] | None:
+    """BASP (and, for women, Ludwig/Sinclair) from the latest density of each zone relative to the donor.
+
+    None without a donor scan and at least one other zone: the scales compare a zone with the donor.
+    """
+    from hairtrack.assessment.basp import basp_from_density, basp_to_dict
+    from hairtrack.assessment.female import female_stage_from_density, female_stage_to_dict
+
+    means = {zone: figures["hairs_per_cm2"] for zone, figures in latest_zone_means(measurements).items()}
+    donor = means.get(Zone.DONOR)
+    if not donor or len(means) < 2:
+        return None
+    out: dict[str, object] = {
+        "basp": basp_to_dict(basp_from_density(
+            donor=donor, hairline=means.get(Zone.HAIRLINE), temples=means.get(Zone.TEMPLES),
+            mid_scalp=means.get(Zone.MID_SCALP), crown=means.get(Zone.CROWN),
+        ))
+    }
+    if female and Zone.MID_SCALP in means:
+        out["female"] = female_stage_to_dict(female_stage_from_density(mid_scalp=means[Zone.MID_SCALP], donor=donor))
+    return out

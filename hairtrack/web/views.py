@@ -24,6 +24,7 @@ class ProfileRecord:
     capture: dict[str, Any] | None
     next_scan: Any = None
     stack: dict[str, Any] | None = None
+    staging: dict[str, Any] | None = None
 
     @property
     def zones(self) -> list[Zone]:
@@ -55,7 +56,11 @@ def profile_record(store: Store, name: str, *, as_of: dt.date | None = None) -> 
         from hairtrack.analysis.stack import describe_stack, stack_to_dict
 
         stack = stack_to_dict(describe_stack(treatments, verdict=verdict))
-    return ProfileRecord(summary, measurements, treatments, verdict, error, capture, due, stack)
+    from hairtrack.assessment.record import staging_from
+    from hairtrack.domain import Sex
+
+    staging = staging_from(measurements, female=summary.sex is Sex.FEMALE) if measurements else None
+    return ProfileRecord(summary, measurements, treatments, verdict, error, capture, due, stack, staging)
 
 
 def zone_figure(record: ProfileRecord, zone: Zone):  # type: ignore[no-untyped-def]
