@@ -28,7 +28,8 @@ ScaleOpt = Annotated[float | None, typer.Option("--px-per-mm", help="Image pixel
 DeviceOpt = Annotated[str | None, typer.Option("--device", help="A saved device (its px/mm is used).", show_default=False)]
 
 
-def _measure_path(path: str, zone: str | None, px_per_mm: float | None, detector: str = "classical") -> dict[str, Any]:
+def _measure_path(path: str, zone: str | None, px_per_mm: float | None, detector: str = "classical",
+                  view: str | None = None) -> dict[str, Any]:
     """One image to its analyze object, or ``{"image", "error"}`` (runs in worker processes)."""
     from hairtrack.imaging.measure import UNUSABLE_ISSUES, measure_upload
 
@@ -41,6 +42,13 @@ def _measure_path(path: str, zone: str | None, px_per_mm: float | None, detector
     except OSError as exc:
         return {"image": path, "error": f"cannot read it ({exc.strerror})"}
     try:
+        if view is not None:  # an overview (head) photo: coverage, not hair counts
+            from hairtrack.imaging.measure import measure_overview
+
+            result = measure_overview(data, path, view=view, zone=Zone(zone) if zone else None, px_per_mm=px_per_mm)
+            if not result["overview"]["head_found"]:
+                return {"image": path, "error": "no head found in this overview photo"}
+            return result
         result = measure_upload(data, path, zone=Zone(zone) if zone else None, px_per_mm=px_per_mm, overlay=False,
                                 detector=detector).result
     except HairtrackError as exc:
@@ -62,9 +70,10 @@ def _scale(px_per_mm: float | None, device: str | None, db: str | None, data_dir
     return px_per_mm
 
 
-def _run(paths: list[Path], zone: str | None, scale: float | None, jobs: int, detector: str = "classical") -> Iterator[dict[str, Any]]:
+def _run(paths: list[Path], zone: str | None, scale: float | None, jobs: int, detector: str = "classical",
+         view: str | None = None) -> Iterator[dict[str, Any]]:
     """Results in input order, with a progress bar on stderr for batches."""
-    args = [(str(p), zone, scale, detector) for p in paths]
+    args = [(str(p), zone, scale, detector, view) for p in paths]
     progress = Progress(TextColumn("measuring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                         console=err, transient=True, disable=len(paths) < 2)
     with progress:
@@ -87,6 +96,7 @@ def analyze(
     device: DeviceOpt = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0 = one per core).", min=0)] = 1,
     detector: Annotated[str, typer.Option("--detector", help="classical (default, measured best) or learned (experimental; see docs/hair_detector_card.md).")] = "classical",
+    overview: Annotated[str | None, typer.Option("--overview", help="The photos are overview (head) photos from this view: front, top, left, right or back; gives scalp coverage instead of hair counts.", show_default=False)] = None,
     db: DbOpt = None,
     data_dir: DataDirOpt = None,
     json: JsonOpt = False,
@@ -103,12 +113,17 @@ def analyze(
     table = Table("image", "hairs", "hairs/cm²", "units/cm²", "hairs/unit", "width µm", "terminal", "quality")
     if detector not in ("classical", "learned"):
         fail(f"--detector must be classical or learned, got {detector!r}")
-    for result in _run(images, the_zone, scale, min(workers, max(1, len(images))), detector):
+    if overview is not None and overview not in ("front", "top", "left", "right", "back"):
+        fail(f"--overview must be front, top, left, right or back, got {overview!r}")
+    for result in _run(images, the_zone, scale, min(workers, max(1, len(images))), detector, overview):
         failed += "error" in result
         if json:
             emit_json(result)
         elif "error" in result:
             err.print(f"hairtrack: {result['image']}: {result['error']}", markup=False)
+        elif result["mode"] == "overview":
+            zones = ", ".join(f"{z} {f['coverage_pct']:.0f}%" for z, f in result["overview"]["zones"].items() if f["coverage_pct"] is not None)
+            out.print(f"{Path(result['image']).name}: scalp coverage {result['coverage_pct']:.0f}% ({zones})", markup=False)
         else:
             terminal = result["terminal_fraction"]
             table.add_row(
@@ -118,7 +133,7 @@ def analyze(
             )
     if not json and table.row_count:
         out.print(table)
-        if scale is None:
+        if scale is None and overview is None:
             err.print("hairtrack: no scale given (--px-per-mm or --device): counts only, no per-area values", markup=False)
     if failed:
         raise typer.Exit(1)

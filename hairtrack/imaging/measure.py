@@ -17,7 +17,9 @@ from hairtrack.domain import Zone
 from hairtrack.imaging.calibration import Calibration
 from hairtrack.imaging.io import LoadedImage, load_image
 
-__all__ = ["Measured", "measure_upload", "scale_from_card", "clean_filename", "UNUSABLE_ISSUES"]
+__all__ = ["Measured", "measure_upload", "measure_overview", "scale_from_card", "clean_filename", "UNUSABLE_ISSUES", "VIEWS"]
+
+VIEWS = ("front", "top", "left", "right", "back")
 
 # Quality issues that make the numbers meaningless: reported as an error, not as a measurement.
 UNUSABLE_ISSUES = {"blank": "the image is blank (no texture at all)", "not_scalp": "this does not look like a close-up of scalp"}
@@ -98,3 +100,47 @@ def measure_upload(
     result = analysis_to_dict(analysis, name)
     result["warnings"] = notes + list(result.get("warnings", []))
     return Measured(loaded=loaded, result=result, overlay=draw_analysis(loaded.rgb, result) if overlay else np.empty((0, 0, 3), np.uint8))
+
+
+def measure_overview(
+    data: bytes, name: str, *, view: str, zone: Zone | None = None, px_per_mm: float | None = None
+) -> dict[str, Any]:
+    """An overview (head) photo as the analyze object with ``mode`` ``overview``: no hair counts, but
+    ``coverage_pct`` of the zone asked for (or of the whole visible scalp) and the segmentation figures
+    under ``overview``."""
+    import time
+
+    from hairtrack.errors import InputError
+    from hairtrack.imaging.coverage import coverage_to_dict, overview_coverage
+
+    if view not in VIEWS:
+        raise InputError(f"view must be one of {', '.join(VIEWS)}, got {view!r}")
+    started = time.perf_counter()
+    loaded = load_image(data, name=name)
+    scale = px_per_mm
+    notes = list(loaded.warnings)
+    if scale is None:
+        calibration, _, card_notes = scale_from_card(loaded.rgb)
+        scale, notes = (calibration.px_per_mm if calibration else None), notes + card_notes
+    cov = coverage_to_dict(overview_coverage(loaded.rgb, view=view, px_per_mm=scale))
+    if any(i.startswith("head_outline_assumed") for i in cov["issues"]):
+        # No outline found: only go on if the photo looks like the head photos the stage model knows.
+        from hairtrack.assessment.norwood import assess_photo
+
+        gate = assess_photo(loaded.rgb, name=name)
+        if gate.stage == "unknown":
+            raise InputError(f"{name}: no head found in this overview photo ({gate.unknown_reason})")
+    coverage = cov["coverage_pct"]
+    if zone is not None:
+        zone_figures = cov["zones"].get(zone.value)
+        coverage = zone_figures["coverage_pct"] if zone_figures else None
+        if zone_figures is None:
+            notes.append(f"the {zone.value.replace('_', ' ')} is not visible in a {view} view")
+    notes += [f"overview photo: {issue.replace('_', ' ')}" for issue in cov["issues"]]
+    return {
+        "image": name, "mode": "overview", "hair_count": None, "hairs": [], "follicular_units": [], "px_per_mm": scale,
+        "area_cm2": None, "hairs_per_cm2": None, "fu_per_cm2": None, "hairs_per_fu": None, "mean_width_um": None,
+        "terminal_fraction": None, "vellus_fraction": None, "coverage_pct": coverage,
+        "quality": {"ok": cov["head_found"] and not cov["issues"], "issues": list(cov["issues"]), "figures": {}},
+        "warnings": notes, "elapsed_ms": round(1000 * (time.perf_counter() - started), 1), "overview": cov,
+    }

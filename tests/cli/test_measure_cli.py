@@ -135,3 +135,23 @@ def test_scan_add_is_all_or_nothing(cli: Cli, scalps: list[tuple[Path, int]], tm
     assert noscale.exit_code == 1 and "needs a scale" in noscale.stderr
     future = cli("scan", "add", str(scalps[0][0]), "-p", "p1", "--zone", "crown", "--date", "2999-01-01", "--px-per-mm", "220")
     assert future.exit_code == 1 and "is in the future" in future.stderr
+
+
+def test_overview_photos_give_scalp_coverage(local_cli: Cli, tmp_path: Path) -> None:
+    from tests.assessment.conftest import render_head
+
+    paths = []
+    for frac in (0.1, 0.6):
+        path = tmp_path / f"head-{frac}.png"
+        Image.fromarray(render_head(hair_from=frac, side=320)[0]).save(path)
+        paths.append(str(path))
+    result = local_cli("analyze", *paths, "--overview", "top", "--json")
+    assert result.exit_code == 0, result.output
+    much, little = (json.loads(x) for x in result.stdout.splitlines())
+    assert much["mode"] == little["mode"] == "overview" and much["hair_count"] is None
+    assert much["coverage_pct"] > little["coverage_pct"] + 20  # less hair drawn, less coverage measured
+    lawn = tmp_path / "lawn.png"
+    Image.fromarray(np.full((300, 300, 3), (40, 160, 40), np.uint8)).save(lawn)
+    refused = local_cli("analyze", str(lawn), "--overview", "top", "--json")
+    assert refused.exit_code == 1 and "no head found" in json.loads(refused.stdout)["error"]
+    assert local_cli("analyze", paths[0], "--overview", "sideways").exit_code == 1
