@@ -265,3 +265,19 @@ def test_an_analysed_photo_can_be_saved_to_a_profile(local_client: TestClient, s
     tampered = local_client.post("/analyze/save", data={**form, "image_b64": "not base64!", "profile": "anna", "zone": "crown",
                                                         "date": "2025-03-02", **tokens(local_client.get("/").text)})
     assert tampered.status_code == 400 and len(sqlite_store.measurements("anna")) == 1
+
+
+def test_two_visits_side_by_side_and_blind(local_client: TestClient, sqlite_store: Store) -> None:
+    local_client.post("/profiles", data={"name": "anna", **tokens(local_client.get("/profiles").text)})
+    for day in ("2025-01-06", "2025-02-03"):
+        local_client.post("/profiles/anna/scans", files=[("images", ("x.jpg", scalp_jpeg(4), "image/jpeg"))],
+                          data={"zone": "crown", "date": day, "px_per_mm": "220", **tokens(local_client.get("/profiles/anna").text)})
+    assert 'id="compare-form"' in local_client.get("/profiles/anna").text
+    page = local_client.get("/profiles/anna/compare", params={"zone": "crown", "a": "2025-01-06", "b": "2025-02-03"})
+    assert page.status_code == 200 and 'id="side-by-side"' in page.text and "hairs kept" in page.text
+    blind = local_client.get("/profiles/anna/compare", params={"zone": "crown", "a": "2025-01-06", "b": "2025-02-03", "blind": "1"})
+    assert blind.status_code == 200 and "2025-01-06" not in blind.text.split("<h1>")[1].split("</h1>")[0]
+    missing = local_client.get("/profiles/anna/compare", params={"zone": "donor", "a": "2025-01-06", "b": "2025-02-03"})
+    assert missing.status_code == 400 and "no photo of the donor" in missing.text
+    (m, _), _ = sqlite_store.scan_images("anna")
+    assert sqlite_store.scan_analyses("anna")[(m.date, m.zone, 1)]["hair_count"] > 0

@@ -212,3 +212,33 @@ def report(store: OwnerStore, name: str, ext: str) -> Response:
     if ext == "html":
         return HTMLResponse(report_html(record))
     raise HTTPException(404, "reports come as .pdf or .html")
+
+
+@router.get("/{name}/compare", response_class=HTMLResponse)
+def compare_scans(request: Request, store: OwnerStore, name: str, zone: str, a: str, b: str, blind: str = "") -> HTMLResponse:
+    """Two scans of one zone side by side, aligned, with kept/lost/new hairs marked (optionally blind)."""
+    import base64
+
+    import numpy as np
+
+    from hairtrack.imaging.io import load_image
+    from hairtrack.imaging.overlay import encode_png
+    from hairtrack.imaging.register import compare, comparison_to_dict
+    from hairtrack.imaging.sidebyside import side_by_side
+
+    the_zone = parse_zone(zone)
+    days = (parse_date(a, column="first date"), parse_date(b, column="second date"))
+    found = {m.date: sha for m, sha in store.scan_images(name) if m.zone == the_zone and m.replicate == 1}
+    missing = [d for d in days if d not in found]
+    if missing:
+        raise InputError(f"no photo of the {the_zone.value.replace('_', ' ')} on {missing[0]} in this profile")
+    analyses = store.scan_analyses(name)
+    rgbs = [load_image(store.image_of(name, found[d])).rgb for d in days]
+    points = [np.array([(h["y_px"], h["x_px"]) for h in analyses.get((d, the_zone, 1), {}).get("hairs", [])], float).reshape(-1, 2)
+              for d in days]
+    result = comparison_to_dict(compare(rgbs[0], rgbs[1], points[0], points[1]))
+    picture, _ = side_by_side(rgbs[0], rgbs[1], result, labels=(str(days[0]), str(days[1])), blind=bool(blind))
+    return render(request, "compare.html", {
+        "name": name, "zone": the_zone.value, "days": days, "blind": bool(blind), "result": result,
+        "picture_b64": base64.b64encode(encode_png(picture)).decode(),
+    })
