@@ -96,6 +96,8 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(sa.String(200))
+    # Bumped on sign-out: every session cookie issued before carries an older value and stops working.
+    session_epoch: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_utcnow)
 
 
@@ -155,7 +157,8 @@ class Provider(Base):
     __tablename__ = "providers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
     ev_source: Mapped[str | None] = mapped_column(sa.Text)
     particles_per_dose: Mapped[float | None] = mapped_column(sa.Float)
     protein_ug_per_dose: Mapped[float | None] = mapped_column(sa.Float)
@@ -170,6 +173,15 @@ class Provider(Base):
     note: Mapped[str | None] = mapped_column(sa.Text)
     document: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)  # the file it was checked from
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_utcnow)
+
+    __table_args__ = (
+        # Where a person was treated is their data: each owner has their own providers.
+        sa.Index("uq_providers_owner_name", "owner_id", "name", unique=True),
+        sa.Index(
+            "uq_providers_local_name", "name", unique=True,
+            sqlite_where=sa.text("owner_id IS NULL"), postgresql_where=sa.text("owner_id IS NULL"),
+        ),
+    )
 
 
 class Scan(Base):

@@ -361,7 +361,7 @@ class Store:
             problems: list[tuple[int, str]] = []
             for t, line in zip(rows, lines, strict=True):
                 profile = profiles[t.profile]
-                provider = _provider(s, t.provider, providers) if t.provider else None
+                provider = _provider(s, t.provider, providers, self._owner) if t.provider else None
                 cost = (t.cost.amount, t.cost.currency) if t.cost else (None, None)
                 if t.treatment.is_session:
                     course = s.scalar(
@@ -461,6 +461,17 @@ class Store:
             user = s.get(User, user_id)
             return UserInfo(id=user.id, email=user.email, password_hash=user.password_hash) if user else None
 
+    def session_epoch(self, user_id: int) -> int | None:
+        """The user's current session epoch (None for an unknown user)."""
+        with self._read() as s:
+            return s.scalar(sa.select(User.session_epoch).where(User.id == user_id))
+
+    def end_sessions(self, user_id: int) -> int:
+        """Invalidate every session of a user (sign-out); returns the new epoch."""
+        with self._write() as s:
+            s.execute(sa.update(User).where(User.id == user_id).values(session_epoch=User.session_epoch + 1))
+            return int(s.scalar(sa.select(User.session_epoch).where(User.id == user_id)) or 0)
+
     def set_password_hash(self, user_id: int, password_hash: str) -> None:
         """Replace a stored hash (after a successful sign-in whose hash needed new parameters)."""
         with self._write() as s:
@@ -488,15 +499,15 @@ class Store:
         name = str(fields.get("name") or "").strip()
         if not name or len(name) > 200:
             raise InputError(f"a provider needs a name of 1-200 characters, got {name!r}")
-        allowed = {c.key for c in sa.inspect(Provider).column_attrs} - {"id", "created_at"}
+        allowed = {c.key for c in sa.inspect(Provider).column_attrs} - {"id", "created_at", "owner_id", "document"}
         unknown = set(fields) - allowed
         if unknown:
             raise InputError(f"unknown provider fields: {', '.join(sorted(unknown))}")
         with self._write() as s:
-            provider = s.scalar(sa.select(Provider).where(Provider.name == name))
+            provider = s.scalar(sa.select(Provider).where(Provider.name == name, _their(self._owner)))
             created = provider is None
             if provider is None:
-                provider = Provider(name=name)
+                provider = Provider(name=name, owner_id=self._owner)
                 s.add(provider)
             for key, value in fields.items():
                 setattr(provider, key, value)
@@ -509,13 +520,13 @@ class Store:
             return [
                 {"name": p.name, "price_amount": p.price_amount, "price_currency": p.price_currency,
                  "checked": p.document is not None}
-                for p in s.scalars(sa.select(Provider).order_by(Provider.name))
+                for p in s.scalars(sa.select(Provider).where(_their(self._owner)).order_by(Provider.name))
             ]
 
     def provider_document(self, name: str) -> dict[str, Any]:
         """The document a saved provider was checked from (:class:`NotFoundError` if none)."""
         with self._read() as s:
-            provider = s.scalar(sa.select(Provider).where(Provider.name == name))
+            provider = s.scalar(sa.select(Provider).where(Provider.name == name, _their(self._owner)))
             if provider is None or provider.document is None:
                 raise NotFoundError(f"no checked provider named {name!r}")
             return dict(provider.document)
@@ -617,11 +628,16 @@ def _profiles_for(
     return found, missing
 
 
-def _provider(s: OrmSession, name: str, cache: dict[str, Provider]) -> Provider:
+def _their(owner: int | None) -> sa.ColumnElement[bool]:
+    """The providers an owner may see (each owner has their own, like profiles)."""
+    return Provider.owner_id.is_(None) if owner is None else Provider.owner_id == owner
+
+
+def _provider(s: OrmSession, name: str, cache: dict[str, Provider], owner: int | None) -> Provider:
     if name not in cache:
-        provider = s.scalar(sa.select(Provider).where(Provider.name == name))
+        provider = s.scalar(sa.select(Provider).where(Provider.name == name, _their(owner)))
         if provider is None:
-            provider = Provider(name=name)
+            provider = Provider(name=name, owner_id=owner)
             s.add(provider)
         cache[name] = provider
     return cache[name]

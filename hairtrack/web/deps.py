@@ -66,7 +66,8 @@ def session_owner(request: Request, store: Store) -> Owner | None:
     if not isinstance(uid, int) or time.time() - float(issued) > settings.session_max_age_s:
         return None
     user = store.user(uid)
-    if user is None:  # the account was deleted: forget the session
+    if user is None or store.session_epoch(uid) != request.session.get("epoch", 0):
+        # The account was deleted, or the user signed out since this cookie was issued.
         request.session.clear()
         return None
     return Owner(id=user.id, email=user.email)
@@ -139,8 +140,9 @@ async def use_form_token(request: Request) -> None:
 
 def new_session(request: Request, user_id: int) -> None:
     """Start a fresh session for a signed-in user (a new CSRF token too: no session fixation)."""
+    epoch = request.app.state.store.session_epoch(user_id) or 0
     request.session.clear()
-    request.session.update({"uid": user_id, "iat": time.time(), "csrf": new_token()})
+    request.session.update({"uid": user_id, "iat": time.time(), "csrf": new_token(), "epoch": epoch})
 
 
 def flash(request: Request, message: str, kind: str = "info") -> None:

@@ -173,6 +173,6 @@ def test_check_to_dict_is_json_and_money_is_exact():
 def test_record_fields_match_the_providers_table():
     from hairtrack.tracking.models import Provider
     fields = provider_record_fields(load_provider(EXAMPLES / "good_clinic.toml"))
-    columns = set(Provider.__table__.columns.keys()) - {"id", "created_at", "document"}  # document: the whole file, saved beside
+    columns = set(Provider.__table__.columns.keys()) - {"id", "created_at", "document", "owner_id"}  # set by the store
     assert set(fields) == columns
     assert fields["size_d10_nm"] == 70.0 and fields["price_amount"] == Decimal("2500.00")

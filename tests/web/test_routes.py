@@ -281,3 +281,21 @@ def test_two_visits_side_by_side_and_blind(local_client: TestClient, sqlite_stor
     assert missing.status_code == 400 and "no photo of the donor" in missing.text
     (m, _), _ = sqlite_store.scan_images("anna")
     assert sqlite_store.scan_analyses("anna")[(m.date, m.zone, 1)]["hair_count"] > 0
+
+
+def test_providers_are_private_and_sign_out_ends_copied_sessions(clinic: Callable[..., TestClient]) -> None:
+    alice, bob = clinic(), clinic()
+    sign_up(alice, "alice@example.org")
+    sign_up(bob, "bob@example.org")
+    saved = alice.post("/providers", data={"name": "Secret Clinic of A", "price_amount": "900", "price_currency": "USD",
+                                           "save": "1", **tokens(alice.get("/providers").text)})
+    assert "Saved Secret Clinic of A" in saved.text
+    assert "Secret Clinic of A" not in bob.get("/providers").text
+    bob.post("/providers", data={"name": "Secret Clinic of A", "note": "B's own", "save": "1", **tokens(bob.get("/providers").text)})
+    assert "900" in alice.get("/providers").text  # Alice's record untouched by Bob's save of the same name
+    copied = dict(alice.cookies)
+    alice.post("/signout", data=tokens(alice.get("/profiles").text))
+    thief = clinic()
+    for key, value in copied.items():
+        thief.cookies.set(key, value)
+    assert thief.get("/api/profiles").status_code == 401

@@ -85,7 +85,10 @@ def signin(
 
 
 @router.post("/signout", dependencies=[CsrfChecked])
-def signout(request: Request) -> RedirectResponse:
+def signout(request: Request, store: StoreDep) -> RedirectResponse:
+    uid = request.session.get("uid")
+    if isinstance(uid, int):
+        store.end_sessions(uid)  # a copied cookie stops working too
     request.session.clear()
     flash(request, "Signed out.", "ok")
     return RedirectResponse("/", status_code=303)

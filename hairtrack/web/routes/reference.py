@@ -35,7 +35,7 @@ def info_api(treatment: str | None = None) -> dict[str, Any]:
 @router.get("/providers", response_class=HTMLResponse, include_in_schema=False)
 def providers_page(request: Request) -> HTMLResponse:
     owner = session_owner(request, request.app.state.store)
-    saved = request.app.state.store.providers() if owner else []
+    saved = request.app.state.store.as_owner(owner.id).providers() if owner else []
     return render(request, "providers.html", {"methods": METHODS, "saved": saved, "form": {}, "disclaimer": MEDICAL_DISCLAIMER})
 
 
@@ -75,11 +75,12 @@ async def check_provider_form(request: Request) -> HTMLResponse:
     profile = provider_from_mapping(document, origin="the form")
     check = provider_check_to_dict(check_provider(profile, rates=rates))
     owner = session_owner(request, request.app.state.store)
+    mine = request.app.state.store.as_owner(owner.id) if owner else None
     saved_note = None
-    if form.get("save") and owner is not None:
-        created = request.app.state.store.save_provider(provider_record_fields(profile), document)
+    if form.get("save") and mine is not None:
+        created = mine.save_provider(provider_record_fields(profile), document)
         saved_note = f"Saved {profile.name} ({'new' if created else 'updated'}); sessions naming it link to it."
-    saved = request.app.state.store.providers() if owner else []
+    saved = mine.providers() if mine else []
     return render(request, "providers.html", {"methods": METHODS, "saved": saved, "form": dict(form), "check": check,
                                               "saved_note": saved_note, "disclaimer": MEDICAL_DISCLAIMER})
 
