@@ -244,40 +244,67 @@ def load_image(source: str | Path | bytes, *, max_pixels: int = DEFAULT_MAX_PIXE
 
 # -- copies for storage -------------------------------------------------------------------------------------
 
-# JPEG segments kept in a stored copy: JFIF (APP0), ICC colour profile (APP2) and Adobe (APP14, which says
-# how to read the colours). EXIF and XMP (APP1: GPS, camera serial, time), IPTC (APP13), comments and
-# maker notes go.
-_JPEG_KEEP_APP = {0xE0, 0xE2, 0xEE}
+# JPEG segments kept in a stored copy: JFIF (APP0), the ICC colour profile (APP2 "ICC_PROFILE") and Adobe
+# (APP14, which says how to read the colours). EXIF and XMP (APP1: GPS, camera serial, time), the
+# multi-picture index (APP2 "MPF"), IPTC (APP13), comments and maker notes go, and so does anything after
+# the image's end marker (a second embedded picture with its own EXIF, a motion photo's video).
+_JPEG_KEEP_APP = {0xE0, 0xEE}
 _PNG_DROP = {b"eXIf", b"tEXt", b"zTXt", b"iTXt", b"tIME"}
+
+
+def _entropy_end(data: bytes, pos: int) -> int:
+    """Index of the first marker after entropy-coded data starting at ``pos`` (stuffed FF00 and RSTn skipped)."""
+    while True:
+        pos = data.find(b"\xff", pos)
+        if pos < 0 or pos + 1 >= len(data):
+            raise ImageError("damaged JPEG: the image data has no end")
+        nxt = data[pos + 1]
+        if nxt == 0x00 or 0xD0 <= nxt <= 0xD7 or nxt == 0xFF:
+            pos += 1 if nxt == 0xFF else 2
+            continue
+        return pos
 
 
 def _strip_jpeg(data: bytes, orientation: int) -> bytes:
     out = bytearray(data[:2])
-    pos = 2
     if orientation != 1:
         # Keep only the orientation, so that the copy still shows upright without its other metadata.
         exif = Image.Exif()
         exif[ExifTags.Base.Orientation] = orientation
         payload = exif.tobytes()  # b"Exif\0\0" + a TIFF block holding one tag
         out += b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
-    while pos + 4 <= len(data):
+    pos = 2
+    while pos + 2 <= len(data):
         if data[pos] != 0xFF:
             raise ImageError("damaged JPEG: segment marker expected")
+        if data[pos + 1] == 0xFF:  # fill bytes before a marker are allowed
+            pos += 1
+            continue
         marker = data[pos + 1]
-        if marker == 0xDA:  # start of scan: the rest is image data
-            out += data[pos:]
+        if marker == 0xD9:  # end of image: nothing after it is kept
+            out += b"\xff\xd9"
             return bytes(out)
-        if marker in (0x01,) or 0xD0 <= marker <= 0xD7:
+        if marker == 0x01 or 0xD0 <= marker <= 0xD7:
             out += data[pos : pos + 2]
             pos += 2
             continue
+        if pos + 4 > len(data):
+            break
         length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
         segment = data[pos : pos + 2 + length]
+        if marker == 0xDA:  # start of scan: its header, then the entropy-coded data up to the next marker
+            end = _entropy_end(data, pos + 2 + length)
+            out += data[pos:end]
+            pos = end
+            continue
         is_app = 0xE0 <= marker <= 0xEF
-        if (is_app and marker in _JPEG_KEEP_APP) or (not is_app and marker != 0xFE):
+        keep = (not is_app and marker != 0xFE) or marker in _JPEG_KEEP_APP or (
+            marker == 0xE2 and segment[4:16] == b"ICC_PROFILE\x00"
+        )
+        if keep:
             out += segment
         pos += 2 + length
-    raise ImageError("damaged JPEG: no image data")
+    raise ImageError("damaged JPEG: no end of image")
 
 
 def _strip_png(data: bytes) -> bytes:

@@ -117,3 +117,23 @@ def test_pixel_limit_is_configurable() -> None:
     assert load_image(data, max_pixels=10_000).rgb.shape == (100, 100, 3)
     with pytest.raises(ImageError, match="100 x 100 px"):
         load_image(data, max_pixels=9_999)
+
+
+def test_jpeg_copy_drops_what_follows_the_image_and_keeps_only_the_icc_profile() -> None:
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "SECRETCAM"
+    exif[ExifTags.Base.GPSInfo] = {1: "N", 2: (52.0, 31.0, 12.0)}
+    main = encode(marked(), "JPEG", quality=95)
+    hidden = encode(marked(), "JPEG", exif=exif.tobytes())  # e.g. a depth map or gain map with its own EXIF
+    clean, _ = sanitized_copy(main + hidden + b"MOTIONPHOTO-TRAILER")
+    assert b"SECRETCAM" not in clean and b"TRAILER" not in clean and clean.endswith(b"\xff\xd9")
+    np.testing.assert_array_equal(load_image(clean).rgb, load_image(main).rgb)
+
+
+def test_progressive_jpeg_and_fill_bytes_survive_the_copy() -> None:
+    progressive = encode(marked(64, 80), "JPEG", progressive=True, quality=90)
+    clean, _ = sanitized_copy(progressive)
+    np.testing.assert_array_equal(load_image(clean).rgb, load_image(progressive).rgb)
+    padded = progressive[:2] + b"\xff\xff" + progressive[2:]  # fill bytes before the first segment's marker
+    clean, _ = sanitized_copy(padded)
+    np.testing.assert_array_equal(load_image(clean).rgb, load_image(progressive).rgb)
