@@ -72,7 +72,7 @@ def save_scans(
         if earlier:
             last_day = max(m.date for m, _ in earlier)
             previous = sorted([(m, sha) for m, sha in earlier if m.date == last_day], key=lambda x: x[0].replicate)
-    saved = []
+    items = []
     analyses = store.scan_analyses(template.profile) if previous else {}
     for i, scan in enumerate(scans):
         analysis = dict(scan.result)
@@ -84,12 +84,13 @@ def save_scans(
             except Exception as exc:  # registration is a check on the photo, never a reason to lose it
                 analysis["registration"] = {"error": str(exc)}
         r = scan.result
-        saved.append(store.add_scan(
+        items.append((
             replace(template, replicate=1, hairs_per_cm2=r["hairs_per_cm2"], fu_per_cm2=r.get("fu_per_cm2"),
                     hairs_per_fu=r.get("hairs_per_fu"), mean_width_um=r.get("mean_width_um"),
                     terminal_fraction=r.get("terminal_fraction"), coverage_pct=r.get("coverage_pct"), image=scan.name),
-            image_bytes=scan.stored_bytes, analysis=analysis,
+            scan.stored_bytes, analysis,
         ))
+    saved = store.add_scans(items)  # one transaction: all the photos of the visit, or none
     return saved
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
 import re
 import datetime as dt
 from collections.abc import Iterator, Sequence
@@ -280,23 +281,47 @@ class Store:
 
         A ``replicate`` that is taken for that profile, date and zone moves to the next free number.
         """
-        with self._write() as s:
-            profile = _require_profile(s, measurement.profile, self._owner)
-            taken = set(
-                s.scalars(
-                    sa.select(Scan.replicate).where(
-                        Scan.profile_id == profile.id, Scan.date == measurement.date, Scan.zone == measurement.zone
+        return self.add_scans([(measurement, image_bytes, analysis)])[0]
+
+    def add_scans(
+        self, items: Sequence[tuple[Measurement, bytes | None, dict[str, Any] | None]]
+    ) -> list[Measurement]:
+        """Save several analysed scans in one transaction: all of them, or none (and no stray image file).
+
+        Each item is ``(measurement, image_bytes, analysis)``; replicates are numbered after those taken.
+        """
+        created: list[str] = []
+        try:
+            with self._write() as s:
+                saved = []
+                for measurement, image_bytes, analysis in items:
+                    profile = _require_profile(s, measurement.profile, self._owner)
+                    taken = set(
+                        s.scalars(
+                            sa.select(Scan.replicate).where(
+                                Scan.profile_id == profile.id, Scan.date == measurement.date, Scan.zone == measurement.zone
+                            )
+                        )
                     )
-                )
-            )
-            replicate = measurement.replicate
-            while replicate in taken:
-                replicate += 1
-            digest = self.images.put(image_bytes) if image_bytes is not None else None
-            scan = _scan_from(measurement, profile, source="analysis")
-            scan.replicate, scan.image_sha256, scan.analysis = replicate, digest, analysis
-            s.add(scan)
-        return _measurement_of(scan, measurement.profile)
+                    replicate = measurement.replicate
+                    while replicate in taken:
+                        replicate += 1
+                    digest = None
+                    if image_bytes is not None:
+                        existed = self.images.exists(hashlib.sha256(image_bytes).hexdigest())
+                        digest = self.images.put(image_bytes)
+                        if not existed:
+                            created.append(digest)
+                    scan = _scan_from(measurement, profile, source="analysis")
+                    scan.replicate, scan.image_sha256, scan.analysis = replicate, digest, analysis
+                    s.add(scan)
+                    s.flush()
+                    saved.append(_measurement_of(scan, measurement.profile))
+        except BaseException:
+            for digest in created:  # the rows never landed: neither do their files
+                self.images.delete(digest)
+            raise
+        return saved
 
     def measurements(self, profile: str | None = None) -> list[Measurement]:
         """Stored measurements, ordered by profile, date, zone and replicate."""

@@ -120,6 +120,10 @@ def create_app(settings: WebSettings | None = None, *, store: Store | None = Non
         return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
 
     def _error(request: Request, status: int, message: str) -> Response:
+        if status != 409:
+            from hairtrack.web.deps import release_form_token
+
+            release_form_token(request)
         if _wants_json(request):
             return JSONResponse({"detail": message}, status_code=status)
         return templates.TemplateResponse(

@@ -24,6 +24,7 @@ __all__ = [
     "CsrfChecked",
     "form_token",
     "use_form_token",
+    "release_form_token",
     "flash",
     "new_session",
     "pop_flashes",
@@ -136,6 +137,14 @@ async def use_form_token(request: Request) -> None:
     if given in used:
         raise HTTPException(409, "This form was already submitted; it was saved once, not twice.")
     request.session["used_forms"] = (used + [given])[-50:]
+    request.state.form_token = given  # released again if the request fails (release_form_token)
+
+
+def release_form_token(request: Request) -> None:
+    """A request that failed saved nothing: its form may be corrected and sent again."""
+    given = getattr(request.state, "form_token", None)
+    if given and "session" in request.scope:
+        request.session["used_forms"] = [t for t in request.session.get("used_forms", []) if t != given]
 
 
 def new_session(request: Request, user_id: int) -> None:

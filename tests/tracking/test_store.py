@@ -276,3 +276,15 @@ def test_each_owner_sees_only_their_own_profiles(store: Store, db_url: str) -> N
     as_bob.delete_profile("me")
     assert [p.name for p in as_alice.list_profiles()] == ["me"] and len(as_alice.measurements()) == 1
     assert store.user_by_email(" ALICE@example.org ") == alice and store.user(bob.id) == bob
+
+
+def test_add_scans_is_all_or_nothing_and_leaves_no_stray_file(store: Store, db_url: str) -> None:
+    store.add_profile("p1")
+    before = snapshot(db_url)
+    items = [(m(), b"photo-one", {"n": 1}), (m("ghost"), b"photo-two", {"n": 2})]  # the second names no profile
+    with pytest.raises(NotFoundError):
+        store.add_scans(items)
+    assert snapshot(db_url) == before
+    assert not store.images.root.exists() or not any(p.is_file() for p in store.images.root.rglob("*"))
+    saved = store.add_scans([(m(), b"photo-one", None), (m(), b"photo-two", None)])
+    assert [x.replicate for x in saved] == [1, 2]

@@ -299,3 +299,18 @@ def test_providers_are_private_and_sign_out_ends_copied_sessions(clinic: Callabl
     for key, value in copied.items():
         thief.cookies.set(key, value)
     assert thief.get("/api/profiles").status_code == 401
+
+
+def test_a_corrected_form_can_be_sent_again_after_an_error(local_client: TestClient, sqlite_store: Store) -> None:
+    sqlite_store.add_profile("Łukasz")
+    form = tokens(local_client.get("/profiles/Łukasz").text)
+    typo = local_client.post("/profiles/Łukasz/treatments", data={"treatment": "minoxidil", "date": "2025-01-01", **form})
+    assert typo.status_code == 400
+    fixed = local_client.post("/profiles/Łukasz/treatments", data={"treatment": "minoxidil_topical", "date": "2025-01-01", **form})
+    assert fixed.status_code == 200 and len(sqlite_store.treatments("Łukasz")) == 1
+    # A name outside Latin-1 still downloads.
+    for path in ("/profiles/Łukasz/export.csv", "/profiles/Łukasz/export.json"):
+        response = local_client.get(path)
+        assert response.status_code == 200 and "filename*=UTF-8''hairtrack-%C5%81ukasz" in response.headers["content-disposition"]
+    odd = local_client.post("/profiles", data={"name": "x", "sex": "robot", **tokens(local_client.get("/profiles").text)})
+    assert odd.status_code == 400 and "sex must be male or female" in odd.text

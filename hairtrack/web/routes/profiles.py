@@ -52,6 +52,14 @@ def _time(text: str | None) -> dt.time | None:
         raise InputError(f"time must be HH:MM, got {text!r}") from None
 
 
+def _attachment(filename: str) -> dict[str, str]:
+    """A Content-Disposition that survives any profile name (RFC 6266: an ASCII fallback and UTF-8)."""
+    from urllib.parse import quote
+
+    fallback = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    return {"Content-Disposition": f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"}
+
+
 @router.get("", response_class=HTMLResponse)
 def list_profiles(request: Request, store: OwnerStore) -> HTMLResponse:
     return render(request, "profiles.html", {"profiles": store.list_profiles()})
@@ -61,6 +69,8 @@ def list_profiles(request: Request, store: OwnerStore) -> HTMLResponse:
 def create_profile(
     request: Request, store: OwnerStore, name: Annotated[str, Form()], sex: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
+    if sex and sex not in {x.value for x in Sex}:
+        raise InputError(f"sex must be male or female (or not said), got {sex!r}")
     profile = store.add_profile(name.strip(), sex=Sex(sex) if sex else None)
     flash(request, f"Profile {profile.name} created. Add baseline scans before the treatment starts.", "ok")
     return RedirectResponse(f"/profiles/{profile.name}", status_code=303)
@@ -167,7 +177,7 @@ def export_csv(store: OwnerStore, name: str, table: str = "measurements") -> Res
         raise HTTPException(404, "no such table")
     text = write_measurements_csv(store.measurements(name)) if table == "measurements" else write_treatments_csv(store.treatments(name))
     return Response(text, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="hairtrack-{name}-{table}.csv"'})
+                    headers=_attachment(f"hairtrack-{name}-{table}.csv"))
 
 
 @router.get("/{name}/export.json")
@@ -178,7 +188,7 @@ def export_json(store: OwnerStore, name: str) -> Response:
         store.measurements(name), store.treatments(name), exported_at=dt.datetime.now(dt.UTC), version=__version__,
     )
     return Response(json.dumps(doc, ensure_ascii=False, indent=2), media_type="application/json",
-                    headers={"Content-Disposition": f'attachment; filename="hairtrack-{name}.json"'})
+                    headers=_attachment(f"hairtrack-{name}.json"))
 
 
 @router.post("/{name}/delete", dependencies=[CsrfChecked])
@@ -208,7 +218,7 @@ def report(store: OwnerStore, name: str, ext: str) -> Response:
     record = profile_record(store, name)
     if ext == "pdf":
         return Response(report_pdf(record), media_type="application/pdf",
-                        headers={"Content-Disposition": f'attachment; filename="hairtrack-report-{name}.pdf"'})
+                        headers=_attachment(f"hairtrack-report-{name}.pdf"))
     if ext == "html":
         return HTMLResponse(report_html(record))
     raise HTTPException(404, "reports come as .pdf or .html")
