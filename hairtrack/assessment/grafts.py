@@ -222,8 +222,9 @@ def estimate_grafts(
             raise InputError(
                 f"zone {raw!r} is not a recipient zone; use {', '.join(ZONE_TARGETS_UNITS_PER_CM2)}"
             )
-        if not (isinstance(area, (int, float)) and math.isfinite(area) and area >= 0):
-            raise InputError(f"area of {raw!r} must be a finite number of cm² >= 0, got {area!r}")
+        if not (isinstance(area, (int, float)) and math.isfinite(area) and 0 <= area <= 600):
+            # A whole adult scalp is about 600 cm²; more is a unit mix-up (mm², or pixels).
+            raise InputError(f"area of {raw!r} must be a number of cm² between 0 and 600, got {area!r}")
         have = existing_units_per_cm2.get(raw, existing_units_per_cm2.get(zone, 0.0))
         if not (isinstance(have, (int, float)) and math.isfinite(have) and have >= 0):
             raise InputError(f"existing units/cm² of {raw!r} must be a finite number >= 0, got {have!r}")

@@ -68,10 +68,18 @@ class HairtrackGroup(TyperGroup):
     """Turns :class:`HairtrackError` from any command into one clear stderr message and exit status 1."""
 
     def invoke(self, ctx: Any) -> Any:
+        from pydantic import ValidationError
+
         try:
             return super().invoke(ctx)
         except HairtrackError as exc:
             fail(exc)
+        except ValidationError as exc:  # a HAIRTRACK_* setting that is not a valid value
+            problems = "; ".join(f"HAIRTRACK_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+            fail(f"bad setting: {problems}")
+        except OSError as exc:  # a file to write in a missing folder, a folder given as a file, no permission
+            where = f"{exc.filename}: " if exc.filename else ""
+            fail(f"{where}{exc.strerror or exc}")
 
 
 def fail(exc: HairtrackError | str, *, context: str | None = None) -> NoReturn:

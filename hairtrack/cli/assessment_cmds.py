@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from hairtrack.cli._common import DataDirOpt, DbOpt, JsonOpt, emit_json, err, fail, open_store, out
 
@@ -39,7 +40,7 @@ def norwood(
             continue
         probs = sorted(item["probabilities"].items(), key=lambda kv: -kv[1])[:3]
         shown = ", ".join(f"stage {k}: {100 * v:.0f}%" for k, v in probs if v > 0)
-        out.print(f"{item['image']}: [bold]{item['stage']}[/bold] ({item.get('view') or 'view unknown'}; {shown})")
+        out.print(f"{escape(str(item['image']))}: [bold]{item['stage']}[/bold] ({item.get('view') or 'view unknown'}; {shown})")
         for warning in item.get("warnings", []):
             out.print(f"  ! {warning}", markup=False)
     for e in errors if not json else []:

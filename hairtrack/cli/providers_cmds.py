@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from hairtrack.cli._common import DataDirOpt, DbOpt, JsonOpt, emit_json, open_store, out
 
@@ -41,7 +42,7 @@ def provider_check(
     if json:
         emit_json(result)
         return
-    out.print(f"[bold]{check.name}[/bold]: {len(check.flags)} flag{'s' if len(check.flags) != 1 else ''}")
+    out.print(f"[bold]{escape(check.name)}[/bold]: {len(check.flags)} flag{'s' if len(check.flags) != 1 else ''}")
     for flag in check.flags:
         out.print(f"  [{_SEVERITY_STYLE.get(flag.severity, '')}]{flag.severity:6s}[/] {flag.code}: ", end="")
         out.print(flag.message, markup=False)

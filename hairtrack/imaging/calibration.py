@@ -59,6 +59,8 @@ def _check_px_per_mm(value: float) -> None:
         raise InputError(f"px_per_mm must be a finite number > 0, got {value}")
     if value > 1e5:
         raise InputError(f"px_per_mm {value} is implausible (more than 100,000 pixels per millimetre)")
+    if value < 0.1:
+        raise InputError(f"px_per_mm {value:g} is implausible: a photo's scale lies between 0.1 and 100,000 px/mm")
 
 
 def calibration_from_value(px_per_mm: float, *, device: str | None = None, uncertainty: float | None = None) -> Calibration:

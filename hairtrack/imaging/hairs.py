@@ -73,6 +73,9 @@ class Hair:
     width_um: float | None = None
 
 
+MIN_PX_PER_MM = 0.1
+
+
 def check_px_per_mm(px_per_mm: float | None) -> float | None:
     """Return ``px_per_mm`` as a float, or raise :class:`InputError` naming the bad value."""
     if px_per_mm is None:
@@ -83,6 +86,9 @@ def check_px_per_mm(px_per_mm: float | None) -> float | None:
         raise InputError(f"px_per_mm must be a finite number > 0, got {px_per_mm!r}") from None
     if not math.isfinite(value) or value <= 0:
         raise InputError(f"px_per_mm must be a finite number > 0, got {px_per_mm!r}")
+    if not MIN_PX_PER_MM <= value <= 1e5:
+        # Below 0.1 px/mm a hair is a thousandth of a pixel: a unit mix-up, never a real photo's scale.
+        raise InputError(f"px_per_mm {value:g} is implausible: a photo's scale lies between {MIN_PX_PER_MM:g} and 100,000 px/mm")
     return value
 
 

@@ -113,7 +113,7 @@ def create_app(settings: WebSettings | None = None, *, store: Store | None = Non
     if not settings.multi_user:
         # The single-user app has no password: only answer requests addressed to this machine by name,
         # so that a web page elsewhere cannot reach it through DNS rebinding.
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost", "[::1]", "testserver"])
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost", "[::1]"])
     app.add_middleware(SecurityHeaders, hsts=settings.https)
 
     def _wants_json(request: Request) -> bool:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hmac
+import os
 import secrets
 from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hairtrack.errors import HairtrackError
 
 __all__ = [
     "hash_password",
@@ -56,14 +59,21 @@ def tokens_match(expected: str | None, given: str | None) -> bool:
 
 
 def load_or_create_secret(path: Path) -> str:
-    """The key that signs session cookies: kept in the data folder (owner-only), made once."""
+    """The key that signs session cookies: kept in the data folder (owner-only), made once.
+
+    A key file that is too short to be a real key (empty, truncated) is refused rather than trusted.
+    """
     if path.exists():
-        return path.read_text().strip()
+        secret = path.read_text().strip()
+        if len(secret) < 32:
+            raise HairtrackError(f"{path} holds no usable session key (under 32 characters); delete it to make a new one")
+        return secret
     path.parent.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(48)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(secret)
-    tmp.chmod(0o600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # never readable by others, not even briefly
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secret)
     tmp.replace(path)
     return secret
 

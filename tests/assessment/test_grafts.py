@@ -98,7 +98,8 @@ def test_never_more_than_donor_supply(donor):
     [
         ({}, {}, "non-empty"),
         ({"forehead": 3}, {}, "not a recipient zone"),
-        ({"crown": -1}, {}, "finite number of cm"),
+        ({"crown": -1}, {}, "must be a number of cm² between 0 and 600"),
+        ({"crown": 1e308}, {}, "must be a number of cm² between 0 and 600"),
         ({"crown": 5}, {"donor": DonorProfile(shaft_width_mm=65)}, "in mm"),
         ({"crown": 5}, {"donor": DonorProfile(donor_units_per_cm2=-2)}, "donor_units_per_cm2 must be"),
         ({"crown": 5}, {"stage": "8"}, "stage must be"),

@@ -222,3 +222,13 @@ def test_demo_keep_rebuilds_an_interrupted_sample(cli: Cli) -> None:
     assert "sample: 144 scans over 12 visits" in result.stdout
     again = cli("demo", "--keep")
     assert "loaded the sample history" not in again.stderr  # complete now: kept as it is
+
+
+def test_output_and_setting_mistakes_get_one_line_errors(local_cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    missing = local_cli("export", "--out", str(tmp_path / "no" / "such" / "folder.csv"))
+    assert missing.exit_code == 1 and "No such file or directory" in missing.stderr and "Traceback" not in missing.stderr
+    folder = local_cli("export", "--out", str(tmp_path))
+    assert folder.exit_code == 1 and "Traceback" not in folder.stderr
+    monkeypatch.setenv("HAIRTRACK_BUSY_TIMEOUT_S", "abc")
+    bad = local_cli("profile", "list")
+    assert bad.exit_code == 1 and "bad setting: HAIRTRACK_BUSY_TIMEOUT_S" in bad.stderr

@@ -19,7 +19,7 @@ from hairtrack.web import WebSettings, create_app
 
 def make_client(tmp_path: Path, store: Store, *, multi_user: bool, **settings: object) -> TestClient:
     app = create_app(WebSettings(data_dir=tmp_path / "data", multi_user=multi_user, **settings), store=store)
-    return TestClient(app, base_url="http://testserver")
+    return TestClient(app, base_url="http://127.0.0.1")
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def clinic(tmp_path: Path, store: Store) -> Callable[..., TestClient]:
     clients: list[TestClient] = []
 
     def new_client() -> TestClient:
-        client = TestClient(app, base_url="http://testserver")
+        client = TestClient(app, base_url="http://127.0.0.1")
         client.__enter__()
         clients.append(client)
         return client
