@@ -152,7 +152,10 @@ def _exif_facts(image: Image.Image) -> tuple[dict[str, Any], bool]:
     return facts, had_gps
 
 
-def load_image(source: str | Path | bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, name: str | None = None) -> LoadedImage:
+def load_image(
+    source: str | Path | bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, name: str | None = None,
+    max_side_px: int | None = None,
+) -> LoadedImage:
     """Decode a photo into an upright 8-bit RGB array.
 
     Parameters
@@ -163,6 +166,10 @@ def load_image(source: str | Path | bytes, *, max_pixels: int = DEFAULT_MAX_PIXE
         Refuse images with more pixels than this before decoding them (decompression bombs).
     name : str, optional
         How messages name the image (default: the file name, or "image" for bytes).
+    max_side_px : int, optional
+        Shrink the image so that its longer side is at most this (a JPEG is decoded at reduced size
+        directly, so a large photo never occupies its full size in memory). For overview photos, whose
+        measures need no fine detail.
 
     Returns
     -------
@@ -224,7 +231,11 @@ def load_image(source: str | Path | bytes, *, max_pixels: int = DEFAULT_MAX_PIXE
         if getattr(image, "n_frames", 1) > 1:
             notes.append(f"the file holds {image.n_frames} images; the first was used")
         try:
+            if max_side_px is not None and max(width, height) > max_side_px:
+                image.draft("RGB", (max_side_px, max_side_px))  # JPEG: decode at 1/2, 1/4 or 1/8 scale
             image.load()
+            if max_side_px is not None and max(image.size) > max_side_px:
+                image.thumbnail((max_side_px, max_side_px), Image.Resampling.LANCZOS)
             exif, had_gps = _exif_facts(image)
             upright = ImageOps.exif_transpose(image)
             rgb = _to_rgb8(upright, notes)

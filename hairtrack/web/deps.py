@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from hairtrack.tracking import Store
 from hairtrack.web.security import new_token, tokens_match
 
 __all__ = [
     "Owner",
+    "run_limited",
     "session_owner",
     "CurrentOwner",
     "OptionalOwner",
@@ -45,6 +49,22 @@ class Owner:
 
 
 LOCAL = Owner(id=None, email=None)
+T = TypeVar("T")
+
+# Photo analyses running at once: each may hold a large decoded image, so a burst of requests queues here
+# instead of exhausting memory; two keep both cores of a laptop busy. A thread semaphore, so that it does
+# not depend on which event loop serves the request.
+_ANALYSIS_SLOTS = threading.BoundedSemaphore(2)
+
+
+async def run_limited(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run CPU-heavy photo work in the thread pool, at most two at a time."""
+
+    def limited() -> T:
+        with _ANALYSIS_SLOTS:
+            return func(*args, **kwargs)
+
+    return await run_in_threadpool(limited)
 
 
 class NotSignedIn(HTTPException):

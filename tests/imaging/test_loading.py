@@ -137,3 +137,9 @@ def test_progressive_jpeg_and_fill_bytes_survive_the_copy() -> None:
     padded = progressive[:2] + b"\xff\xff" + progressive[2:]  # fill bytes before the first segment's marker
     clean, _ = sanitized_copy(padded)
     np.testing.assert_array_equal(load_image(clean).rgb, load_image(progressive).rgb)
+
+
+def test_overview_photos_can_be_decoded_small() -> None:
+    big = encode(np.full((3000, 4000, 3), 120, np.uint8), "JPEG")
+    small = load_image(big, max_side_px=1600)
+    assert max(small.rgb.shape[:2]) <= 1600 and small.rgb.shape[1] > small.rgb.shape[0]

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from hairtrack.domain import Zone
 from hairtrack.errors import InputError
-from hairtrack.web.deps import CsrfChecked, CurrentOwner, OptionalOwner, StoreDep, render, session_owner, use_form_token
+from hairtrack.web.deps import CsrfChecked, CurrentOwner, OptionalOwner, StoreDep, run_limited, render, session_owner, use_form_token
 from hairtrack.imaging.measure import clean_filename, measure_upload
 
 router = APIRouter(tags=["analyze"])
@@ -83,9 +83,7 @@ async def analyze_form(
 
 
 async def _measure(data: bytes, name: str, zone: Zone | None, px_per_mm: float | None) -> Any:
-    from starlette.concurrency import run_in_threadpool
-
-    return await run_in_threadpool(measure_upload, data, name, zone=zone, px_per_mm=px_per_mm)
+    return await run_limited(measure_upload, data, name, zone=zone, px_per_mm=px_per_mm)
 
 
 @router.post("/analyze/save", summary="Save an analysed photo to a profile", dependencies=[CsrfChecked, Depends(use_form_token)])

@@ -8,11 +8,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from hairtrack.errors import InputError
 from hairtrack.imaging.measure import clean_filename
-from hairtrack.web.deps import CsrfChecked, render, session_owner
+from hairtrack.web.deps import CsrfChecked, run_limited, render, session_owner
 
 router = APIRouter(tags=["assessment"])
 MAX_PHOTOS = 10
@@ -28,7 +27,8 @@ def _assess(uploads: list[tuple[str, bytes]], combine: bool) -> tuple[list[dict[
         raise InputError("choose at least one head photo")
     if len(uploads) > MAX_PHOTOS:
         raise InputError(f"at most {MAX_PHOTOS} photos at a time, got {len(uploads)}")
-    images = [load_image(data, name=name).rgb for name, data in uploads]
+    # Head photos need no fine detail: decoding them at most 1600 px a side bounds memory and time.
+    images = [load_image(data, name=name, max_side_px=1600).rgb for name, data in uploads]
     results = [norwood_to_dict(r) for r in assess_photos(images, names=[n for n, _ in uploads], combine=combine)]
     overlays = []
     for rgb in images:
@@ -48,13 +48,13 @@ async def _uploads(images: list[UploadFile]) -> list[tuple[str, bytes]]:
 
 @router.post("/norwood", response_class=HTMLResponse, summary="Norwood stage from head photos (form)", dependencies=[CsrfChecked])
 async def norwood_form(request: Request, images: Annotated[list[UploadFile], File()], combine: Annotated[str, Form()] = "") -> HTMLResponse:
-    results, overlays = await run_in_threadpool(_assess, await _uploads(images), bool(combine))
+    results, overlays = await run_limited(_assess, await _uploads(images), bool(combine))
     return render(request, "norwood.html", {"results": results, "overlays": overlays, "combined": bool(combine)})
 
 
 @router.post("/api/norwood", summary="Norwood stage from head photos (one object per photo, or one with combine=true)")
 async def norwood_api(images: Annotated[list[UploadFile], File()], combine: Annotated[bool, Form()] = False) -> JSONResponse:
-    results, _ = await run_in_threadpool(_assess, await _uploads(images), combine)
+    results, _ = await run_limited(_assess, await _uploads(images), combine)
     return JSONResponse(results if not combine else results[0])
 
 

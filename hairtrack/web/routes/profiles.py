@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from hairtrack import __version__
 from hairtrack.domain import Measurement, Sex, Treatment, Zone
@@ -17,7 +16,7 @@ from hairtrack.imaging.io import sanitized_copy
 from hairtrack.tracking import ingest, write_measurements_csv, write_treatments_csv
 from hairtrack.tracking.ingest import NewScan
 from hairtrack.tracking.io import export_document, parse_date, parse_money, parse_treatment_kind, parse_zone
-from hairtrack.web.deps import CsrfChecked, OwnerStore, flash, render, use_form_token
+from hairtrack.web.deps import CsrfChecked, OwnerStore, flash, render, run_limited, use_form_token
 from hairtrack.imaging.measure import clean_filename, measure_upload
 from hairtrack.web.views import profile_record, zone_figure
 
@@ -112,13 +111,13 @@ async def save_scans(
         raise InputError("choose at least one photo")
     if scale is None:
         raise InputError("a saved scan needs a scale: give px/mm or a saved device, so that density can be computed")
-    measured = [await run_in_threadpool(measure_upload, data, fname, zone=the_zone, px_per_mm=scale, overlay=False) for fname, data in uploads]
+    measured = [await run_limited(measure_upload, data, fname, zone=the_zone, px_per_mm=scale, overlay=False) for fname, data in uploads]
     template = Measurement(
         profile=name, date=day, zone=the_zone, capture_time=_time(capture_time), device=_opt(device), lighting=_opt(lighting),
         hair_length_mm=_float(hair_length_mm, "hair length (mm)", high=2000),
     )
     scans = [NewScan(fname, sanitized_copy(data)[0], m.loaded.rgb, m.result) for (fname, data), m in zip(uploads, measured, strict=True)]
-    saved = len(await run_in_threadpool(ingest.save_scans, store, template, scans))
+    saved = len(await run_limited(ingest.save_scans, store, template, scans))
     flash(request, f"Saved {saved} scan{'s' if saved != 1 else ''} of the {the_zone.value.replace('_', ' ')} on {day}.", "ok")
     return RedirectResponse(f"/profiles/{name}", status_code=303)
 
