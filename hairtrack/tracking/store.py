@@ -232,8 +232,13 @@ class Store:
                 s.scalars(sa.select(Scan.image_sha256).where(Scan.image_sha256.in_(digests)))
             ) if digests else set()
             counts["providers"] = _delete_orphan_providers(s)
-        # Files go only after the rows are gone for good: a failed commit must not lose images.
-        removed = sum(self.images.delete(d) for d in sorted(digests - still_used))
+        # Files go only after the rows are gone for good: a failed commit must not lose images. Another
+        # process may have saved the same bytes since: look again just before deleting.
+        candidates = sorted(digests - still_used)
+        if candidates:
+            with self._read() as s:
+                candidates = [d for d in candidates if s.scalar(sa.select(Scan.id).where(Scan.image_sha256 == d).limit(1)) is None]
+        removed = sum(self.images.delete(d) for d in candidates)
         return DeletionReport(profile=name, image_files=removed, **counts)
 
     # -- measurements and scans ----------------------------------------------------------------------
