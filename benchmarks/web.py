@@ -83,14 +83,20 @@ def main() -> None:
     else:  # several processes: uvicorn's factory mode with the same settings
         command = [sys.executable, "-m", "uvicorn", "--factory", "hairtrack.web.app:create_app", "--port", str(port),
                    "--workers", str(args.workers), "--log-level", "warning"]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    log = (data / "server.log").open("w")
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(150):
+    for _ in range(300):
+        if server.poll() is not None:
+            sys.exit(f"the server did not start: {(data / 'server.log').read_text()}")
         try:
             urllib.request.urlopen(url + "/healthz", timeout=1).close()
             break
         except OSError:
             time.sleep(0.2)
+    else:
+        server.kill()
+        sys.exit("the server did not answer /healthz within 60 s")
     body, content_type = _multipart(jpeg)
     latencies: list[float] = []
     errors: list[str] = []
@@ -122,7 +128,10 @@ def main() -> None:
         t.join()
     wall = time.monotonic() - started
     server.terminate()
-    server.wait(timeout=10)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
 
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [float("nan")] * 99
     print(f"hairtrack web benchmark: POST /api/analyze, 1280x1024 JPEG ({len(jpeg) / 1024:.0f} KB), "

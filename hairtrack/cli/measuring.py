@@ -28,7 +28,7 @@ ScaleOpt = Annotated[float | None, typer.Option("--px-per-mm", help="Image pixel
 DeviceOpt = Annotated[str | None, typer.Option("--device", help="A saved device (its px/mm is used).", show_default=False)]
 
 
-def _measure_path(path: str, zone: str | None, px_per_mm: float | None, detector: str = "classical",
+def _measure_path(path: str, zone: str | None, px_per_mm: float | None, detector: str | None = None,
                   view: str | None = None) -> dict[str, Any]:
     """One image to its analyze object, or ``{"image", "error"}`` (runs in worker processes)."""
     from hairtrack.imaging.measure import UNUSABLE_ISSUES, measure_upload
@@ -70,7 +70,7 @@ def _scale(px_per_mm: float | None, device: str | None, db: str | None, data_dir
     return px_per_mm
 
 
-def _run(paths: list[Path], zone: str | None, scale: float | None, jobs: int, detector: str = "classical",
+def _run(paths: list[Path], zone: str | None, scale: float | None, jobs: int, detector: str | None = None,
          view: str | None = None) -> Iterator[dict[str, Any]]:
     """Results in input order, with a progress bar on stderr for batches."""
     args = [(str(p), zone, scale, detector, view) for p in paths]
@@ -95,7 +95,7 @@ def analyze(
     px_per_mm: ScaleOpt = None,
     device: DeviceOpt = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0 = one per core).", min=0)] = 1,
-    detector: Annotated[str, typer.Option("--detector", help="classical (default, measured best) or learned (experimental; see docs/hair_detector_card.md).")] = "classical",
+    detector: Annotated[str | None, typer.Option("--detector", help="learned (the default: measured best on real photos) or classical (the documented fallback); see docs/hair_detector_card.md.", show_default=False)] = None,
     overview: Annotated[str | None, typer.Option("--overview", help="The photos are overview (head) photos from this view: front, top, left, right or back; gives scalp coverage instead of hair counts.", show_default=False)] = None,
     db: DbOpt = None,
     data_dir: DataDirOpt = None,
@@ -111,7 +111,7 @@ def analyze(
     workers = jobs or os.cpu_count() or 1
     failed = 0
     table = Table("image", "hairs", "hairs/cm²", "units/cm²", "hairs/unit", "width µm", "terminal", "quality")
-    if detector not in ("classical", "learned"):
+    if detector is not None and detector not in ("classical", "learned"):
         fail(f"--detector must be classical or learned, got {detector!r}")
     if overview is not None and overview not in ("front", "top", "left", "right", "back"):
         fail(f"--overview must be front, top, left, right or back, got {overview!r}")

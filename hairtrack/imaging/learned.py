@@ -10,7 +10,9 @@ heatmap of hair midpoints every 4 input pixels and, at each midpoint, the shaft'
 Decoding: peaks of the heatmap (3 x 3 non-maximum suppression) above ``threshold`` inside the usable
 field (:func:`hairtrack.imaging.quality.scan_field`) are hairs; each midpoint is refined to the
 heatmap-weighted centroid of its 3 x 3 window; a peak with no dark shaft across the predicted direction
-(zero width) is dropped. Width and contrast are measured from the image as the
+(zero width) is dropped, and so is a weaker peak lying on a stronger peak's shaft (same direction, within
+0.6 of its predicted length along it and 8 input px across it; :func:`_shaft_nms`), since the heatmap
+responds along much of a shaft, not only at its midpoint. Width and contrast are measured from the image as the
 classical pipeline does (:mod:`hairtrack.imaging.hairs`: the integral of relative darkness across the
 shaft over its peak), along the predicted direction. Inference runs in OpenCV's DNN module; no training
 framework is needed.
@@ -19,7 +21,7 @@ framework is needed.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+import threading
 from pathlib import Path
 
 import cv2
@@ -32,20 +34,35 @@ from hairtrack.imaging.quality import ScanField, as_rgb_uint8, scan_field
 __all__ = ["detect_hairs_learned", "MODEL_PATH", "DEFAULT_THRESHOLD"]
 
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "hair_centernet.onnx"
-DEFAULT_THRESHOLD = 0.22  # chosen on the tune fold of the dev set (benchmarks/trichoscopy.py --thresholds)
+DEFAULT_THRESHOLD = 0.30  # chosen on the tune fold of the dev set (benchmarks/trichoscopy.py --thresholds)
 _INPUT_PX_PER_MM = 110.0  # the scale the network was trained at
 _STRIDE = 4  # output cell, in input pixels
 _LEN_REF_PX = 32.0
 _MULTIPLE = 16  # the encoder halves four times
+# shaft-aware peak suppression (_shaft_nms), chosen on the tune fold of the dev set
+_NMS_ALONG = 0.6  # fraction of the stronger peak's predicted length, along its direction
+_NMS_PERP_PX = 8.0  # input px (16 px of a 1280 x 1024 photo) across it
+_NMS_ANGLE_DEG = 25.0  # only peaks of nearly the same direction
 
 
-@lru_cache(maxsize=4)
+_NETS = threading.local()
+
+
 def _load_net(path: str) -> cv2.dnn.Net:
-    """Read the ONNX model once per process (and per path)."""
-    if not Path(path).is_file():
-        raise InputError(f"hair detector model not found at {path}; reinstall hairtrack or use "
-                         "detector='classical'")
-    return cv2.dnn.readNetFromONNX(path)
+    """Read the ONNX model once per thread (and per path).
+
+    An OpenCV ``Net`` keeps its input and buffers between ``setInput`` and ``forward``: two threads sharing
+    one (the web app analyses two photos at a time) corrupt each other's run, so each thread has its own.
+    """
+    nets = getattr(_NETS, "by_path", None)
+    if nets is None:
+        nets = _NETS.by_path = {}
+    if path not in nets:
+        if not Path(path).is_file():
+            raise InputError(f"hair detector model not found at {path}; reinstall hairtrack or use "
+                             "detector='classical'")
+        nets[path] = cv2.dnn.readNetFromONNX(path)
+    return nets[path]
 
 
 def _input_scale(h: int, w: int, ppm: float | None) -> float:
@@ -70,6 +87,43 @@ def predict_maps(rgb: np.ndarray, scale: float, *, model_path: Path | None = Non
     maps = np.asarray(net.forward())[0]
     gh, gw = -(-work.shape[0] // _STRIDE), -(-work.shape[1] // _STRIDE)
     return work, maps[:, :gh, :gw]
+
+
+def _shaft_nms(recs: list, along: float | None = None, perp_px: float | None = None,
+               angle_deg: float | None = None) -> list:
+    """Keep one peak per shaft: drop a weaker peak lying on a stronger one's shaft.
+
+    The heatmap of this under-trained network responds along much of a shaft, not only at its midpoint,
+    so a long hair can give several 3 x 3 peaks. A peak is dropped when a stronger kept peak of nearly the
+    same direction (within ``angle_deg``) lies within ``along`` x its predicted length along that
+    direction and within ``perp_px`` input pixels across it. Records are the tuples built in
+    :func:`detect_hairs_learned` (row, col, theta, length, axis, width, contrast, score), all in input px.
+    """
+    along = _NMS_ALONG if along is None else along
+    perp_px = _NMS_PERP_PX if perp_px is None else perp_px
+    angle_deg = _NMS_ANGLE_DEG if angle_deg is None else angle_deg
+    if along <= 0 or len(recs) < 2:
+        return recs
+    order = sorted(range(len(recs)), key=lambda i: -recs[i][7])
+    kept: list[int] = []
+    max_da = math.radians(angle_deg)
+    for i in order:
+        r, c, th = recs[i][0], recs[i][1], recs[i][2]
+        drop = False
+        for j in kept:
+            rj, cj, thj, lj, axj = recs[j][0], recs[j][1], recs[j][2], recs[j][3], recs[j][4]
+            da = abs((th - thj + math.pi / 2) % math.pi - math.pi / 2)
+            if da > max_da:
+                continue
+            v = (r - rj, c - cj)
+            t = v[0] * axj[0] + v[1] * axj[1]
+            q = abs(v[0] * axj[1] - v[1] * axj[0])
+            if abs(t) <= along * lj and q <= perp_px:
+                drop = True
+                break
+        if not drop:
+            kept.append(i)
+    return [recs[i] for i in sorted(kept)]
 
 
 def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, threshold: float = DEFAULT_THRESHOLD,
@@ -148,6 +202,7 @@ def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, t
         if width <= 0:  # no dark shaft across the predicted direction: not a hair (as in hairs.py)
             continue
         recs.append((r_in, c_in, theta, length_in, axis, width, contrast, float(heat[y, x])))
+    recs = _shaft_nms(recs)
     plateau = [c for (*_, wd, c, _) in recs if wd >= 4.0]
     ref_c = float(np.median(plateau)) if len(plateau) >= 2 else None
     out = []

@@ -83,7 +83,7 @@ def scale_from_card(rgb: np.ndarray) -> tuple[Calibration | None, np.ndarray, li
 
 def measure_upload(
     data: bytes, name: str, *, zone: Zone | None = None, px_per_mm: float | None = None, overlay: bool = True,
-    detector: str = "classical",
+    detector: str | None = None,
 ) -> Measured:
     """Decode and analyze one photo (raises ImageError / InputError with a clear message)."""
     from hairtrack.imaging.analyze import analysis_to_dict, analyze
@@ -96,7 +96,7 @@ def measure_upload(
     else:  # no scale given: the calibration card, if it is in the photo, gives one
         calibration, rgb, card_notes = scale_from_card(loaded.rgb)
         notes += card_notes
-    analysis = analyze(rgb, calibration, zone, detector=detector)
+    analysis = analyze(rgb, calibration, zone, **({"detector": detector} if detector else {}))
     result = analysis_to_dict(analysis, name)
     result["warnings"] = notes + list(result.get("warnings", []))
     return Measured(loaded=loaded, result=result, overlay=draw_analysis(loaded.rgb, result) if overlay else np.empty((0, 0, 3), np.uint8))

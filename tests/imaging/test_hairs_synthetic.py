@@ -20,12 +20,12 @@ def _scenes(difficulty: str):
 
 @pytest.fixture(scope="module")
 def easy():
-    return [(sc, analyze(sc.image, sc.px_per_mm)) for sc in _scenes("easy")]
+    return [(sc, analyze(sc.image, sc.px_per_mm, detector="classical")) for sc in _scenes("easy")]
 
 
 @pytest.fixture(scope="module")
 def hard():
-    return [(sc, analyze(sc.image, sc.px_per_mm)) for sc in _scenes("hard")]
+    return [(sc, analyze(sc.image, sc.px_per_mm, detector="classical")) for sc in _scenes("hard")]
 
 
 # Tolerances are what the classical pipeline with its real-data defaults achieves today (it undercounts

@@ -8,7 +8,7 @@ import pytest
 from hairtrack.errors import InputError
 from hairtrack.imaging.analyze import analyze
 from hairtrack.imaging.hairs import Hair
-from hairtrack.imaging.learned import MODEL_PATH, _load_net, detect_hairs_learned
+from hairtrack.imaging.learned import MODEL_PATH, _load_net, _shaft_nms, detect_hairs_learned
 from hairtrack.synth.scalp import render_scalp
 
 SHAPE = (512, 640)
@@ -32,14 +32,15 @@ def found(scenes):
     return [detect_hairs_learned(sc.image, px_per_mm=sc.px_per_mm) for sc in scenes]
 
 
-# Tolerances are what the shipped model achieves today, and they are loose: it over-counts the plain
-# synthetic presets about 2x (several heatmap peaks along one long shaft; see docs/hair_detector_card.md).
-# They guard against a broken model or decoding (no hairs, or a flood), not for the 5% target.
+# Tolerances are what the shipped model achieves today, and they are loose: at the threshold chosen on
+# the real tune fold (0.30) it under-counts these easy presets by about a quarter (0.75 of the hairs on
+# 2026-11-26; see docs/hair_detector_card.md). They guard against a broken model or decoding (no hairs,
+# or a flood of peaks along shafts), not for the 5% target.
 def test_counts_on_seeded_synthetic_scalps_within_tolerance(scenes, found):
     truth = [len(sc.hairs) for sc in scenes]
     got = [len(f) for f in found]
-    assert all(g >= 0.8 * t for g, t in zip(got, truth)), (truth, got)
-    assert 0.8 <= sum(got) / sum(truth) <= 2.5, (truth, got)
+    assert all(g >= 0.55 * t for g, t in zip(got, truth)), (truth, got)
+    assert 0.65 <= sum(got) / sum(truth) <= 1.5, (truth, got)
 
 
 def test_returns_hairs_with_widths_from_the_image(found):
@@ -79,3 +80,33 @@ def test_analyze_takes_a_detector(scenes):
 def test_bad_threshold_is_refused(scenes):
     with pytest.raises(InputError, match="threshold must be between 0 and 1"):
         detect_hairs_learned(scenes[0].image, threshold=1.5)
+
+
+def _rec(r, c, theta_deg, length, score):
+    th = np.radians(theta_deg)
+    return (r, c, th, length, np.array([-np.sin(th), np.cos(th)]), 3.0, 0.5, score)
+
+
+def test_shaft_nms_keeps_one_peak_per_shaft():
+    strong = _rec(100.0, 100.0, 0.0, 60.0, 0.6)  # a horizontal shaft, 60 input px long
+    on_shaft = _rec(101.0, 125.0, 5.0, 30.0, 0.4)  # a weaker peak 25 px along it: the same hair
+    beside = _rec(115.0, 110.0, 0.0, 60.0, 0.3)  # parallel, 15 px across: another hair
+    crossing = _rec(100.0, 115.0, 90.0, 60.0, 0.3)  # across it: another hair
+    beyond = _rec(100.0, 145.0, 0.0, 20.0, 0.3)  # past the strong peak's reach (0.6 x 60 px)
+    kept = _shaft_nms([strong, on_shaft, beside, crossing, beyond])
+    assert [k[7] for k in kept] == [0.6, 0.3, 0.3, 0.3]
+    assert on_shaft not in kept
+    assert _shaft_nms([strong, on_shaft], along=0.0) == [strong, on_shaft]  # switched off
+
+
+def test_the_learned_detector_is_safe_in_parallel_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hairtrack.imaging.analyze import analyze
+    from hairtrack.synth import render_scalp
+
+    scenes = [np.asarray(render_scalp(seed=s, shape=(512, 640), px_per_mm=220.0, n_units=10, difficulty="easy").image) for s in range(4)]
+    alone = [analyze(img, 220.0, detector="learned").hair_count for img in scenes]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda img: analyze(img, 220.0, detector="learned").hair_count, scenes * 3))
+    assert together == alone * 3
