@@ -41,15 +41,7 @@ def _zone(text: str | None) -> Zone | None:
 
 @router.get("/", response_class=HTMLResponse, summary="The analyze page")
 def analyze_page(request: Request, owner: OptionalOwner) -> HTMLResponse:
-    return render(request, "analyze.html", {"zones": [z.value for z in Zone], "norwood_available": _norwood_available()})
-
-
-def _norwood_available() -> bool:
-    try:
-        import hairtrack.assessment.norwood  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return render(request, "analyze.html", {"zones": [z.value for z in Zone]})
 
 
 @router.post("/analyze", response_class=HTMLResponse, summary="Analyze a photo from the form", dependencies=[CsrfChecked])
@@ -74,7 +66,6 @@ async def analyze_form(
         "upload_name": clean_filename(image.filename),
         "today": dt.date.today().isoformat(),
         "zones": [z.value for z in Zone],
-        "norwood_available": _norwood_available(),
         "form": {"zone": zone, "px_per_mm": px_per_mm},
         "result": measured.result,
         "overlay_b64": base64.b64encode(encode_png(measured.overlay)).decode(),
