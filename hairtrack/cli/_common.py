@@ -27,6 +27,7 @@ __all__ = [
     "HairtrackGroup",
     "open_store",
     "settings_from",
+    "scale_option",
     "emit_json",
     "out",
     "err",
@@ -93,6 +94,16 @@ def fail(exc: HairtrackError | str, *, context: str | None = None) -> NoReturn:
         prefix = f"{context}: " if context else ""
         err.print(f"hairtrack: error: {prefix}{exc}", markup=False)
     raise typer.Exit(1)
+
+
+def scale_option(px_per_mm: float | None) -> float | None:
+    """Check ``--px-per-mm`` with the one scale check of the imaging code, naming the option."""
+    from hairtrack.imaging.calibration import check_px_per_mm
+
+    try:
+        return check_px_per_mm(px_per_mm)
+    except HairtrackError as exc:
+        fail(str(exc).replace("px_per_mm", "--px-per-mm", 1))
 
 
 def settings_from(db: str | None, data_dir: Path | None) -> Settings:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -13,7 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from hairtrack.cli._common import DataDirOpt, DbOpt, HairtrackGroup, JsonOpt, emit_json, err, fail, open_store, out
+from hairtrack.cli._common import DataDirOpt, DbOpt, HairtrackGroup, JsonOpt, emit_json, err, fail, open_store, out, scale_option
 from hairtrack.domain import Measurement, Zone
 from hairtrack.errors import HairtrackError
 from hairtrack.tracking.io import format_float, parse_date, parse_time, parse_zone
@@ -62,8 +61,7 @@ def _measure_path(path: str, zone: str | None, px_per_mm: float | None, detector
 def _scale(px_per_mm: float | None, device: str | None, db: str | None, data_dir: Path | None) -> float | None:
     if px_per_mm is not None and device is not None:
         fail("give --px-per-mm or --device, not both")
-    if px_per_mm is not None and (not math.isfinite(px_per_mm) or px_per_mm <= 0):
-        fail(f"--px-per-mm must be a finite number > 0, got {format_float(px_per_mm)}")
+    px_per_mm = scale_option(px_per_mm)
     if device is not None:
         with open_store(db, data_dir) as store:
             return store.device(device).px_per_mm
@@ -173,8 +171,7 @@ def scan_add(
     at = parse_time(time, column="--time") if time else None
     if px_per_mm is not None and device is not None:
         fail("give --px-per-mm or --device, not both")
-    if px_per_mm is not None and (not math.isfinite(px_per_mm) or px_per_mm <= 0):
-        fail(f"--px-per-mm must be a finite number > 0, got {format_float(px_per_mm)}")
+    px_per_mm = scale_option(px_per_mm)
     if hair_length_mm is not None and not (0 <= hair_length_mm <= 2000):
         fail(f"--hair-length-mm must be between 0 and 2000, got {format_float(hair_length_mm)}")
     with open_store(db, data_dir) as store:

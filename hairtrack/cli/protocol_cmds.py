@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from hairtrack.cli._common import DataDirOpt, DbOpt, JsonOpt, emit_json, err, fail, open_store, out
+from hairtrack.cli._common import DataDirOpt, DbOpt, JsonOpt, emit_json, err, fail, open_store, out, scale_option
 
 __all__ = ["compare", "card", "schedule"]
 
@@ -27,19 +27,16 @@ def compare(
 
     from hairtrack.imaging import analyze, load_image
     from hairtrack.imaging.register import compare as compare_images
-    from hairtrack.imaging.register import comparison_to_dict
+    from hairtrack.imaging.register import comparison_to_dict, match_tolerance_px
 
-    if px_per_mm is not None and not px_per_mm > 0:
-        fail(f"--px-per-mm must be a finite number > 0, got {px_per_mm}")
+    px_per_mm = scale_option(px_per_mm)
     a, b = load_image(image_a), load_image(image_b)
     hairs, lengths = [], []
     for img in (a, b):
         found = analyze(img.rgb, px_per_mm).hairs
         hairs.append(np.array([(h.row_px, h.col_px) for h in found], dtype=float).reshape(-1, 2))
         lengths += [h.length_px for h in found]
-    # A detected shaft's midpoint can move by up to half its length between visits (the hair grew, or the
-    # detector cut it elsewhere), so matching tolerates that much, and never less than the default.
-    tol = max(0.015 * float(np.hypot(*a.rgb.shape[:2])), 0.5 * float(np.median(lengths))) if lengths else None
+    tol = match_tolerance_px(a.rgb.shape, lengths)
     result = comparison_to_dict(compare_images(a.rgb, b.rgb, hairs[0], hairs[1], tol_px=tol))
     result = {"image_a": str(image_a), "image_b": str(image_b), **result}
     if side_by_side is not None:

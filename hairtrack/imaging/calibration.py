@@ -17,7 +17,7 @@ from scipy import ndimage, optimize
 
 from hairtrack.errors import InputError
 
-__all__ = ["Calibration", "GridMeasurement", "calibration_from_value", "measure_grid", "NoGridError"]
+__all__ = ["check_px_per_mm", "Calibration", "GridMeasurement", "calibration_from_value", "measure_grid", "NoGridError"]
 
 
 class NoGridError(InputError):
@@ -47,20 +47,38 @@ class Calibration:
     device: str | None = None
 
     def __post_init__(self) -> None:
-        _check_px_per_mm(self.px_per_mm)
+        check_px_per_mm(self.px_per_mm)
 
     @property
     def mm_per_px(self) -> float:
         return 1.0 / self.px_per_mm
 
 
-def _check_px_per_mm(value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-        raise InputError(f"px_per_mm must be a finite number > 0, got {value}")
-    if value > 1e5:
-        raise InputError(f"px_per_mm {value} is implausible (more than 100,000 pixels per millimetre)")
-    if value < 0.1:
-        raise InputError(f"px_per_mm {value:g} is implausible: a photo's scale lies between 0.1 and 100,000 px/mm")
+MIN_PX_PER_MM = 0.1
+MAX_PX_PER_MM = 1e5
+
+
+def check_px_per_mm(px_per_mm: float | None) -> float | None:
+    """Return ``px_per_mm`` as a float (None stays None), or raise :class:`InputError` naming the bad value.
+
+    The one check of a scale everywhere (given, saved with a device, measured): a finite number between
+    0.1 px/mm (below that a hair is a thousandth of a pixel: a unit mix-up) and 100,000 px/mm.
+    """
+    if px_per_mm is None:
+        return None
+    if isinstance(px_per_mm, bool):
+        raise InputError(f"px_per_mm must be a finite number > 0, got {px_per_mm!r}")
+    try:
+        value = float(px_per_mm)
+    except (TypeError, ValueError):
+        raise InputError(f"px_per_mm must be a finite number > 0, got {px_per_mm!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise InputError(f"px_per_mm must be a finite number > 0, got {px_per_mm!r}")
+    if not MIN_PX_PER_MM <= value <= MAX_PX_PER_MM:
+        raise InputError(
+            f"px_per_mm {value:g} is implausible: a photo's scale lies between {MIN_PX_PER_MM:g} and 100,000 px/mm"
+        )
+    return value
 
 
 def calibration_from_value(px_per_mm: float, *, device: str | None = None, uncertainty: float | None = None) -> Calibration:

@@ -34,6 +34,7 @@ import cv2
 import numpy as np
 
 from hairtrack.errors import InputError
+from hairtrack.imaging.calibration import check_px_per_mm
 
 __all__ = [
     "WORK_SIDE_PX",
@@ -359,8 +360,7 @@ def overview_coverage(
     """
     if view not in VIEWS:
         raise InputError(f"view must be one of {', '.join(VIEWS)}, got {view!r}")
-    if px_per_mm is not None and not (np.isfinite(px_per_mm) and px_per_mm > 0):
-        raise InputError(f"px_per_mm must be a finite number > 0, got {px_per_mm}")
+    px_per_mm = check_px_per_mm(px_per_mm)
     rgb = _as_rgb(image)
     seg = segmentation if segmentation is not None else segment_head(rgb)
     issues: list[str] = []

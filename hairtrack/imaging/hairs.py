@@ -32,6 +32,7 @@ from scipy import ndimage as ndi
 from skimage.morphology import skeletonize
 
 from hairtrack.errors import InputError
+from hairtrack.imaging.calibration import check_px_per_mm  # re-exported: the one scale check
 from hairtrack.imaging.quality import ScanField, as_rgb_uint8, scan_field
 
 __all__ = ["Hair", "detect_hairs", "check_px_per_mm", "WORK_SIDE_PX"]
@@ -71,25 +72,6 @@ class Hair:
     end_b: tuple[float, float]
     contrast: float
     width_um: float | None = None
-
-
-MIN_PX_PER_MM = 0.1
-
-
-def check_px_per_mm(px_per_mm: float | None) -> float | None:
-    """Return ``px_per_mm`` as a float, or raise :class:`InputError` naming the bad value."""
-    if px_per_mm is None:
-        return None
-    try:
-        value = float(px_per_mm)
-    except (TypeError, ValueError):
-        raise InputError(f"px_per_mm must be a finite number > 0, got {px_per_mm!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise InputError(f"px_per_mm must be a finite number > 0, got {px_per_mm!r}")
-    if not MIN_PX_PER_MM <= value <= 1e5:
-        # Below 0.1 px/mm a hair is a thousandth of a pixel: a unit mix-up, never a real photo's scale.
-        raise InputError(f"px_per_mm {value:g} is implausible: a photo's scale lies between {MIN_PX_PER_MM:g} and 100,000 px/mm")
-    return value
 
 
 def _odd(n: float) -> int:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import cv2
@@ -493,6 +494,14 @@ def match_hairs(
     return HairMatch(kept=kept, lost=lost, new=new, count_a=int(len(kept) + len(lost)),
                      count_b=int(len(kept) + len(new)), common_area_px=area)
 
+
+
+def match_tolerance_px(shape_a: tuple[int, ...], lengths_px: Sequence[float] = ()) -> float:
+    """Matching tolerance for detected hairs: 1.5% of image A's diagonal, or half the median detected shaft
+    length if that is more, since a shaft's midpoint can move by up to half its length between visits (the
+    hair grew, or the detector cut it elsewhere)."""
+    base = 0.015 * float(np.hypot(*shape_a[:2]))
+    return max(base, 0.5 * float(np.median(lengths_px))) if len(lengths_px) else base
 
 
 def compare(

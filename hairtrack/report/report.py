@@ -17,16 +17,13 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from hairtrack import __version__
+from hairtrack.analysis.stack import MEDICAL_DISCLAIMER
 from hairtrack.report.charts import figure_svg
 from hairtrack.report.format import FORMATTERS, fmt, money, pct, signed
 
 __all__ = ["report_pdf", "report_html", "DISCLAIMER"]
 
-DISCLAIMER = (
-    "hairtrack informs; it is not medical advice. Discuss any change of treatment with a dermatologist, and do not "
-    "stop a proven treatment to 'test' a new one. No extracellular-vesicle (exosome) therapy is FDA-approved for "
-    "hair loss. Figures come from the photos and entries in this record; their uncertainty is stated beside them."
-)
+DISCLAIMER = MEDICAL_DISCLAIMER  # one text for the report, the pages and the stack
 A4 = (8.27, 11.69)
 
 

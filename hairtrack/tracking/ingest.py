@@ -38,13 +38,13 @@ def _points(result: Mapping[str, Any]) -> np.ndarray:
 
 def _register(reference: tuple[Measurement, bytes, dict[str, Any]], scan: NewScan) -> dict[str, Any]:
     from hairtrack.imaging.io import load_image
-    from hairtrack.imaging.register import compare, comparison_to_dict
+    from hairtrack.imaging.register import compare, comparison_to_dict, match_tolerance_px
 
     ref_m, ref_bytes, ref_result = reference
     lengths = [h["length_px"] for h in (*ref_result.get("hairs", []), *scan.result.get("hairs", [])) if h.get("length_px")]
     ref_rgb = load_image(ref_bytes).rgb
-    tol = max(0.015 * float(np.hypot(*ref_rgb.shape[:2])), 0.5 * float(np.median(lengths))) if lengths else None
-    found = comparison_to_dict(compare(ref_rgb, scan.rgb, _points(ref_result), _points(scan.result), tol_px=tol))
+    found = comparison_to_dict(compare(ref_rgb, scan.rgb, _points(ref_result), _points(scan.result),
+                                       tol_px=match_tolerance_px(ref_rgb.shape, lengths)))
     return {
         "reference": {"date": ref_m.date.isoformat(), "zone": ref_m.zone.value, "replicate": ref_m.replicate},
         "overlap_pct": found["overlap_pct"], "different_field": "different_field" in found["flags"],

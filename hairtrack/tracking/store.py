@@ -577,8 +577,10 @@ class Store:
         """Save a capture device's scale; with ``replace`` an existing device of that name is updated."""
         if not name.strip() or len(name) > 100:
             raise InputError(f"device name must be 1-100 characters, got {name!r}")
-        if not (isinstance(px_per_mm, int | float) and px_per_mm > 0 and px_per_mm < 1e5):
-            raise InputError(f"px_per_mm must be a finite number > 0, got {px_per_mm}")
+        from hairtrack.imaging.calibration import check_px_per_mm
+
+        if check_px_per_mm(px_per_mm) is None:
+            raise InputError("a device needs its px_per_mm")
         with self._write() as s:
             device = s.scalar(sa.select(Device).where(Device.name == name))
             if device is not None and not replace:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import struct
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from typer.testing import Result
 
 from hairtrack.synth import render_scalp
 from tests.conftest import snapshot
+from tests.helpers import png_header_only
 
 Cli = Callable[..., Result]
 KEYS = ["image", "mode", "hair_count", "hairs", "follicular_units", "px_per_mm", "area_cm2", "hairs_per_cm2", "fu_per_cm2",
@@ -32,13 +31,6 @@ def scalps(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, int]]:
         Image.fromarray(scene.image).save(path, quality=92)
         out.append((path, len(scene.hairs)))
     return out
-
-
-def _png_header(width: int, height: int) -> bytes:
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) + chunk(b"IEND", b"")
 
 
 def test_json_lines_in_input_order_with_every_contract_key(local_cli: Cli, scalps: list[tuple[Path, int]]) -> None:
@@ -77,7 +69,7 @@ def test_each_bad_file_gets_its_own_message_and_the_batch_goes_on(local_cli: Cli
         "truncated.jpg": jpeg[: len(jpeg) // 3],
         "notes.jpg": b"this is a text file, not a photo\n",
         "dot.png": (lambda b: (Image.new("RGB", (1, 1)).save(b, "PNG"), b.getvalue())[1])(io.BytesIO()),
-        "bomb.png": _png_header(30_000, 30_000),
+        "bomb.png": png_header_only(30_000, 30_000),
         "lawn.png": (lambda b: (Image.fromarray(np.full((300, 300, 3), (40, 160, 40), np.uint8)).save(b, "PNG"), b.getvalue())[1])(io.BytesIO()),
     }
     for name, data in files.items():

@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 
 import numpy as np
 import pytest
 from PIL import ExifTags, Image
 
 from hairtrack.imaging.io import ImageError, load_image, sanitized_copy
+from tests.helpers import png_header_only
 
 
 def encode(array: np.ndarray, fmt: str, **kwargs: object) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(array).save(buffer, fmt, **kwargs)
     return buffer.getvalue()
-
-
-def png_header_only(width: int, height: int) -> bytes:
-    """A PNG that declares ``width`` x ``height`` (a decompression bomb's header) without the pixels."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
 
 
 def marked(rows: int = 40, cols: int = 60) -> np.ndarray:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-import struct
 import time
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from pypdf import PdfReader
 
 from hairtrack.tracking import Store
 from tests.conftest import snapshot
+from tests.helpers import png_header_only
 from tests.web.conftest import make_client, scalp_jpeg, sign_up, tokens
 
 CONTRACT = ["image", "mode", "hair_count", "hairs", "follicular_units", "px_per_mm", "area_cm2", "hairs_per_cm2", "fu_per_cm2",
@@ -41,18 +40,11 @@ def test_api_analyze_without_scale_gives_nulls(local_client: TestClient) -> None
     assert body["hairs_per_cm2"] is None and body["hair_count"] > 0
 
 
-def _png_header(width: int, height: int) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) + chunk(b"IEND", b"")
-
-
 @pytest.mark.parametrize(
     ("payload", "form", "status", "message"),
     [
         (b"not an image at all", {}, 400, "not an image hairtrack can read"),
-        (_png_header(30_000, 30_000), {}, 400, "900 MP is above the 64 MP limit"),
+        (png_header_only(30_000, 30_000), {}, 400, "900 MP is above the 64 MP limit"),
         (b"", {}, 400, "the file is empty"),
         (None, {"px_per_mm": "-3"}, 400, "px_per_mm must be a finite number > 0, got -3"),
         (None, {"zone": "nape"}, 400, "unknown zone 'nape'"),

@@ -4,30 +4,19 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from hairtrack.domain import Zone
+from hairtrack.imaging.calibration import check_px_per_mm
 from hairtrack.errors import InputError
+from hairtrack.web.forms import form_number
 from hairtrack.web.deps import CsrfChecked, CurrentOwner, OptionalOwner, StoreDep, run_limited, render, session_owner, use_form_token
 from hairtrack.imaging.measure import clean_filename, measure_upload
 
 router = APIRouter(tags=["analyze"])
-
-
-def _number(text: str | None, name: str) -> float | None:
-    if text is None or not text.strip():
-        return None
-    try:
-        value = float(text.strip().replace(",", "."))
-    except ValueError:
-        raise InputError(f"{name} must be a number, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise InputError(f"{name} must be a finite number > 0, got {text}")
-    return value
 
 
 def _zone(text: str | None) -> Zone | None:
@@ -52,7 +41,7 @@ async def analyze_form(
     px_per_mm: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
     data = await image.read()
-    measured = await _measure(data, clean_filename(image.filename), _zone(zone), _number(px_per_mm, "px_per_mm"))
+    measured = await _measure(data, clean_filename(image.filename), _zone(zone), check_px_per_mm(form_number(px_per_mm, "px_per_mm")))
     from hairtrack.imaging.overlay import encode_png
     from hairtrack.report.charts import figure_svg, width_histogram
 
@@ -107,7 +96,7 @@ async def analyze_api(
     px_per_mm: Annotated[str | None, Form()] = None,
 ) -> JSONResponse:
     data = await image.read()
-    measured = await _measure(data, clean_filename(image.filename), _zone(zone), _number(px_per_mm, "px_per_mm"))
+    measured = await _measure(data, clean_filename(image.filename), _zone(zone), check_px_per_mm(form_number(px_per_mm, "px_per_mm")))
     return JSONResponse(measured.result)
 
 

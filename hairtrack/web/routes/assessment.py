@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from hairtrack.errors import InputError
 from hairtrack.imaging.measure import clean_filename
+from hairtrack.web.forms import form_number
 from hairtrack.web.deps import CsrfChecked, run_limited, render, session_owner
 
 router = APIRouter(tags=["assessment"])
@@ -67,16 +68,6 @@ def stages(request: Request) -> HTMLResponse:
     return render(request, "stages.html", {"diagrams": diagrams})
 
 
-def _float(text: str, name: str) -> float | None:
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        raise InputError(f"{name} must be a number, got {text!r}") from None
-
-
 @router.get("/grafts", response_class=HTMLResponse, include_in_schema=False)
 def grafts_page(request: Request, stage: str = "") -> HTMLResponse:
     owner = session_owner(request, request.app.state.store)
@@ -91,7 +82,7 @@ async def grafts_form(request: Request) -> HTMLResponse:
 
     form = await request.form()
     get = lambda key: str(form.get(key) or "")  # noqa: E731
-    areas = {z: v for z in ("hairline", "mid_scalp", "crown") if (v := _float(get(f"area_{z}"), f"{z} area")) is not None}
+    areas = {z: v for z in ("hairline", "mid_scalp", "crown") if (v := form_number(get(f"area_{z}"), f"{z} area")) is not None}
     if not areas:
         raise InputError("give the bald area of at least one zone in cm²")
     owner = session_owner(request, request.app.state.store)

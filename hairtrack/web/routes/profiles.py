@@ -12,10 +12,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from hairtrack import __version__
 from hairtrack.domain import Measurement, Sex, Treatment, Zone
 from hairtrack.errors import CsvError, InputError, NotFoundError
+from hairtrack.imaging.calibration import check_px_per_mm
 from hairtrack.imaging.io import sanitized_copy
 from hairtrack.tracking import ingest, write_measurements_csv, write_treatments_csv
 from hairtrack.tracking.ingest import NewScan
 from hairtrack.tracking.io import export_document, parse_date, parse_money, parse_treatment_kind, parse_zone
+from hairtrack.web.forms import form_number
 from hairtrack.web.deps import CsrfChecked, OwnerStore, flash, render, run_limited, use_form_token
 from hairtrack.imaging.measure import clean_filename, measure_upload
 from hairtrack.web.views import profile_record, zone_figure
@@ -26,19 +28,6 @@ FormToken = Depends(use_form_token)
 
 def _opt(text: str | None) -> str | None:
     return text.strip() or None if text else None
-
-
-def _float(text: str | None, name: str, *, low: float = 0.0, high: float = 1e6) -> float | None:
-    text = _opt(text)
-    if text is None:
-        return None
-    try:
-        value = float(text.replace(",", "."))
-    except ValueError:
-        raise InputError(f"{name} must be a number, got {text!r}") from None
-    if not low <= value <= high:
-        raise InputError(f"{name} must be between {low:g} and {high:g}, got {text}")
-    return value
 
 
 def _time(text: str | None) -> dt.time | None:
@@ -101,7 +90,7 @@ async def save_scans(
     store.profile(name)  # 404 before any work for a profile that is not this owner's
     the_zone = parse_zone(zone)
     day = parse_date(date, today=dt.date.today())
-    scale = _float(px_per_mm, "px_per_mm", low=1e-6)
+    scale = check_px_per_mm(form_number(px_per_mm, "px_per_mm"))
     if scale is None and _opt(device):
         try:
             scale = store.device(device.strip()).px_per_mm
@@ -114,7 +103,7 @@ async def save_scans(
     measured = [await run_limited(measure_upload, data, fname, zone=the_zone, px_per_mm=scale, overlay=False) for fname, data in uploads]
     template = Measurement(
         profile=name, date=day, zone=the_zone, capture_time=_time(capture_time), device=_opt(device), lighting=_opt(lighting),
-        hair_length_mm=_float(hair_length_mm, "hair length (mm)", high=2000),
+        hair_length_mm=form_number(hair_length_mm, "hair length (mm)", low=0, high=2000),
     )
     scans = [NewScan(fname, sanitized_copy(data)[0], m.loaded.rgb, m.result) for (fname, data), m in zip(uploads, measured, strict=True)]
     saved = len(await run_limited(ingest.save_scans, store, template, scans))
@@ -232,7 +221,7 @@ def compare_scans(request: Request, store: OwnerStore, name: str, zone: str, a: 
 
     from hairtrack.imaging.io import load_image
     from hairtrack.imaging.overlay import encode_png
-    from hairtrack.imaging.register import compare, comparison_to_dict
+    from hairtrack.imaging.register import compare, comparison_to_dict, match_tolerance_px
     from hairtrack.imaging.sidebyside import side_by_side
 
     the_zone = parse_zone(zone)
@@ -243,9 +232,10 @@ def compare_scans(request: Request, store: OwnerStore, name: str, zone: str, a: 
         raise InputError(f"no photo of the {the_zone.value.replace('_', ' ')} on {missing[0]} in this profile")
     analyses = store.scan_analyses(name)
     rgbs = [load_image(store.image_of(name, found[d])).rgb for d in days]
-    points = [np.array([(h["y_px"], h["x_px"]) for h in analyses.get((d, the_zone, 1), {}).get("hairs", [])], float).reshape(-1, 2)
-              for d in days]
-    result = comparison_to_dict(compare(rgbs[0], rgbs[1], points[0], points[1]))
+    hairs = [analyses.get((d, the_zone, 1), {}).get("hairs", []) for d in days]
+    points = [np.array([(h["y_px"], h["x_px"]) for h in found_hairs], float).reshape(-1, 2) for found_hairs in hairs]
+    lengths = [h["length_px"] for found_hairs in hairs for h in found_hairs if h.get("length_px")]
+    result = comparison_to_dict(compare(rgbs[0], rgbs[1], points[0], points[1], tol_px=match_tolerance_px(rgbs[0].shape, lengths)))
     picture, _ = side_by_side(rgbs[0], rgbs[1], result, labels=(str(days[0]), str(days[1])), blind=bool(blind))
     return render(request, "compare.html", {
         "name": name, "zone": the_zone.value, "days": days, "blind": bool(blind), "result": result,

@@ -12,6 +12,7 @@ from hairtrack.analysis.reference import claims, ev_types, mechanisms, prp_vs_ev
 from hairtrack.analysis.stack import MEDICAL_DISCLAIMER
 from hairtrack.domain import TreatmentKind
 from hairtrack.errors import InputError
+from hairtrack.web.forms import form_number
 from hairtrack.web.deps import CsrfChecked, render, session_owner, use_form_token
 
 router = APIRouter(tags=["reference"])
@@ -53,8 +54,8 @@ async def check_provider_form(request: Request) -> HTMLResponse:
             document[key] = get(key)
     for key in ("particles_per_dose", "protein_ug_per_dose"):
         if get(key):
-            document[key] = _number(get(key), key)
-    size = {k: _number(get(f"size_{k}"), f"size {k}") for k in ("mode", "d10", "d90") if get(f"size_{k}")}
+            document[key] = form_number(get(key), key, thousands=True)
+    size = {k: form_number(get(f"size_{k}"), f"size {k}", thousands=True) for k in ("mode", "d10", "d90") if get(f"size_{k}")}
     if size:
         document["size_distribution_nm"] = size
     methods = [m for m in METHODS if form.get(f"method_{m}")]
@@ -83,13 +84,6 @@ async def check_provider_form(request: Request) -> HTMLResponse:
     saved = mine.providers() if mine else []
     return render(request, "providers.html", {"methods": METHODS, "saved": saved, "form": dict(form), "check": check,
                                               "saved_note": saved_note, "disclaimer": MEDICAL_DISCLAIMER})
-
-
-def _number(text: str, name: str) -> float:
-    try:
-        return float(text.replace(",", ""))
-    except ValueError:
-        raise InputError(f"{name} must be a number, got {text!r}") from None
 
 
 @router.post("/api/provider-check", summary="Red flags of a provider (body: the DESIGN 3.4 provider object)")
