@@ -44,6 +44,9 @@ import numpy as np
 
 from hairtrack.analysis.benchmarks import density_benchmark
 from hairtrack.analysis.cost import CostSummary, summarize_cost
+from hairtrack.analysis.matched import (
+    MatchedPair, MatchedPrior, MatchedSteps, chain_contrast, combine_chains, matched_steps,
+)
 from hairtrack.analysis.model import (
     MONTH_DAYS, ChangeEstimate, NoisePrior, Phase, VisitMean, build_series, fit_donor_weight, fit_replicates,
     phase_at, phase_contrast, trend_change,
@@ -120,6 +123,7 @@ class ZoneVerdict:
     probability_increase: float | None
     verdict: VerdictKind
     benchmark: BenchmarkStanding | None
+    estimator: str = "independent"  # or "matched": the same hairs followed from visit to visit
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +138,7 @@ class OverallVerdict:
     control: str  # "donor" or "seasonal_prior"
     donor_weight: float | None  # b of model.DonorWeight; None without a donor control
     benchmark: BenchmarkStanding | None
+    estimator: str = "independent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +270,8 @@ def judge(
     prior: NoisePrior = NoisePrior(),
     rules: RuleSettings = RuleSettings(),
     scan_weights: Mapping[tuple[dt.date, Zone, int], float] | None = None,
+    matched: Sequence[MatchedPair] | None = None,
+    matched_prior: MatchedPrior = MatchedPrior(),
 ) -> Verdict:
     """Judge whether the evaluated treatment is changing this profile's hair density.
 
@@ -288,6 +295,11 @@ def judge(
         Capture-protocol weights by ``(date, zone, replicate)`` (``analysis.protocol.check_protocol``):
         0 leaves a scan out (another patch of scalp); below 1 inflates the variance of its visit by
         ``1 / weight`` (a broken capture rule adds error that its replicates share). Missing keys weigh 1.
+    matched : sequence of MatchedPair, optional
+        Hairs matched between each image and the zone's previous visit (``tracking.ingest``). Where a
+        zone's chain of matched steps is complete from baseline to the current window, its change is
+        measured on the same hairs (``analysis.matched``), which removes the error of re-finding the
+        patch; the independent counts remain the check (a strong disagreement falls back to them).
 
     Returns
     -------
@@ -412,6 +424,35 @@ def judge(
     bench = density_benchmark(kind)
     weight = fit_donor_weight(by_zone, treated, start_eff, as_of, fit.replicate_sd_log, prior) if use_donor else None
     zone_verdicts, centres, insufficient = [], {}, []
+    # Matched counts: steps between consecutive visits of a zone, on the same hairs (analysis.matched).
+    steps: MatchedSteps | None = None
+    if matched and start_eff is not None:
+        kept_keys = {(m.date, Zone(m.zone), m.replicate) for m in rows}
+        steps = matched_steps([p for p in matched if (p.date, Zone(p.zone), p.replicate) in kept_keys
+                               and p.date <= as_of], matched_prior)
+    chains: dict[Zone, Any] = {}
+    estimators: dict[Zone, str] = {}
+    disagree: list[Zone] = []
+    shared_u2 = weight.shared_var_log2 if weight is not None else (
+        prior.shared_sd_log**2 + prior.seasonal_residual_sd_log**2)
+
+    def visit_weights(zs) -> dict[dt.date, float]:
+        out: dict[dt.date, float] = {}
+        for zz in zs:
+            for d, vm in by_zone[zz].items():
+                out[d] = min(out.get(d, 1.0), vm.capture_weight)
+        return out
+
+    def donor_chain(chain):
+        donor = by_zone.get(Zone.DONOR, {})
+        if not use_donor or steps is None or not donor:
+            return None
+        base = [d for d in chain.coef if chain.coef[d] < 0]
+        win = [d for d in chain.coef if chain.coef[d] > 0]
+        ddates = sorted(donor)
+        return chain_contrast(Zone.DONOR, steps, ddates, [d for d in ddates if min(base) <= d <= max(base)],
+                              [d for d in ddates if min(win) <= d <= max(win)])
+
     for z in treated:
         raw = by_zone[z]
         series = build_series(by_zone, (z,), {z: 0.0}, weight, fit.replicate_sd_log, prior)
@@ -425,6 +466,17 @@ def judge(
             if c.fallback and est is not None:
                 flags.append(Flag("window_fallback", f"{_zname(z)}: no scan in the current phase; the change uses "
                                   f"the latest scans ({c.window_phase.value})"))
+            if est is not None and steps is not None:
+                chain = chain_contrast(z, steps, series.dates, c.baseline_dates, c.window_dates)
+                if chain is not None:
+                    chains[z] = chain
+                    m_est, _ = combine_chains([chain], donor_chain(chain), shared_var_log2=shared_u2,
+                                              capture_weights=visit_weights((z,)), pair_dof=steps.dof, prior=prior)
+                    if abs(m_est.change_log - est.change_log) > 3.0 * np.hypot(m_est.se_log, est.se_log):
+                        disagree.append(z)
+                        chains.pop(z)
+                    else:
+                        est, estimators[z] = m_est, "matched"
         base_raw = [raw[d].log_mean for d in base_dates]
         enough = est is not None if start_eff is None else len(base_raw) >= rules.min_baseline_visits
         if enough:
@@ -436,15 +488,35 @@ def judge(
             verdict = VerdictKind.TOO_EARLY  # a good baseline and no scan since: nothing to judge yet
         if verdict is VerdictKind.INSUFFICIENT_DATA:
             insufficient.append((z, len(base_raw)))
-        zone_verdicts.append(_zone_verdict(z, est, base_h, len(base_raw), latest, verdict, bench, phase))
+        zone_verdicts.append(replace(_zone_verdict(z, est, base_h, len(base_raw), latest, verdict, bench, phase),
+                                     estimator=estimators.get(z, "independent")))
+    if disagree:
+        flags.append(Flag("matched_disagrees", f"{', '.join(_zname(z) for z in disagree)}: the change on the "
+                          "matched hairs disagrees strongly with the independent counts, so the independent counts "
+                          "are used; check the registration of the latest scans (the same spot?)"))
 
     overall_est = None
+    o_estimator = "independent"
+    o_b = weight.b if weight is not None else None
     o_zones = tuple(centres)
     if o_zones:
         s = build_series(by_zone, o_zones, centres, weight, fit.replicate_sd_log, prior)
         if start_eff is not None:
             overall_est = phase_contrast(s, start_eff, as_of, min_baseline_visits=rules.min_baseline_visits,
                                          prior=prior).estimate
+            if overall_est is not None and steps is not None and all(z in chains for z in o_zones):
+                # every zone of the overall change was matched: their mean, with one donor chain
+                dchains = [donor_chain(chains[z]) for z in o_zones]
+                dchain = None
+                if all(dc is not None for dc in dchains):
+                    dchain = dchains[0]
+                    if any(dict(dc.coef) != dict(dchain.coef) for dc in dchains[1:]):
+                        dchain = None  # zones compare different visits: no single donor contrast
+                m_est, m_b = combine_chains([chains[z] for z in o_zones], dchain, shared_var_log2=shared_u2,
+                                            capture_weights=visit_weights(o_zones), pair_dof=steps.dof, prior=prior)
+                if abs(m_est.change_log - overall_est.change_log) <= 3.0 * np.hypot(m_est.se_log, overall_est.se_log):
+                    overall_est, o_estimator = m_est, "matched"
+                    o_b = m_b if dchain is not None else None
         else:
             overall_est = trend_change(s, min_visits=rules.trend_min_visits,
                                        min_span_days=rules.trend_min_span_days, prior=prior)
@@ -460,8 +532,7 @@ def judge(
         o_verdict, mne, overall_est.change_pct if overall_est else None, o_ci,
         overall_est.probability_increase if overall_est else None,
         overall_est.mdc95_pct if overall_est else None, o_zones, "donor" if use_donor else "seasonal_prior",
-        weight.b if weight is not None else None,
-        _standing(bench, overall_est, phase))
+        o_b, _standing(bench, overall_est, phase), o_estimator)
     cost = summarize_cost(own_rows, change_pct=overall.change_pct if overall_est and start_eff else None,
                           change_pct_ci95=o_ci if start_eff else None)
     if cost.rows_without_cost and kind is not None and kind.is_session:
@@ -472,6 +543,11 @@ def judge(
     evaluated = EvaluatedTreatment(kind, start, sessions, cost.total, cost.currency)
     messages = _messages(kind, start_eff, months, phase, overall, zone_verdicts, insufficient, treated,
                          coverage_only, bench, cost, use_donor, shed)
+    matched_zones = [z.zone for z in zone_verdicts if z.estimator == "matched"]
+    if matched_zones:
+        messages.append(f"{', '.join(_zname(z) for z in matched_zones)}: the change is measured on the same hairs, "
+                        "matched from one visit to the next, which takes out the error of finding the spot again"
+                        + ("" if overall.estimator == "matched" else "; the overall change uses independent counts"))
     return Verdict(profile, as_of, evaluated, months, phase, tuple(zone_verdicts), overall, cost,
                    tuple(flags), tuple(messages))
 
@@ -629,6 +705,7 @@ def verdict_to_dict(v: Verdict) -> dict[str, Any]:
             "probability_increase": _r(z.probability_increase, 3),
             "verdict": z.verdict.value,
             "benchmark": _bench_dict(z.benchmark),
+            "estimator": z.estimator,
         }
     o = v.overall
     c = v.cost
@@ -656,6 +733,7 @@ def verdict_to_dict(v: Verdict) -> dict[str, Any]:
             "control": o.control,
             "donor_weight": _r(o.donor_weight, 3),
             "benchmark": _bench_dict(o.benchmark),
+            "estimator": o.estimator,
         },
         "cost": {
             "total": _money(c.total),

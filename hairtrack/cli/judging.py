@@ -53,13 +53,16 @@ def verdict(
     kind = parse_treatment_kind(treatment) if treatment else None
     records: dict[str, tuple[list, list, object]] = {}
     figures: dict = {}
+    matched: list = []
     if profile is not None:
-        from hairtrack.tracking.ingest import registration_figures
+        from hairtrack.tracking.ingest import matched_pairs, registration_figures
 
         with open_store(db, data_dir) as store:
             summary = store.profile(profile)
             records[profile] = (store.measurements(profile), store.treatments(profile), summary.sex)
-            figures = registration_figures(store.scan_analyses(profile))
+            analyses = store.scan_analyses(profile)
+            figures = registration_figures(analyses)
+            matched = matched_pairs(analyses)
     else:
         assert measurements is not None
         by_profile: dict[str, tuple[list, list, object]] = defaultdict(lambda: ([], [], None))
@@ -79,7 +82,8 @@ def verdict(
     for name, (ms, ts, sex) in records.items():
         try:
             weights = protocol_weights(check_protocol(ms, treatments=ts, figures=figures))
-            result = verdict_to_dict(judge(ms, ts, as_of=day, treatment=kind, profile=name, sex=sex, scan_weights=weights))
+            result = verdict_to_dict(judge(ms, ts, as_of=day, treatment=kind, profile=name, sex=sex, scan_weights=weights,
+                                           matched=matched))
         except InputError:
             raise
         except HairtrackError as exc:

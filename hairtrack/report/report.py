@@ -54,6 +54,7 @@ def _verdict_lines(record: Any) -> list[str]:
             f"  {zone:10s} {fmt(z['baseline_hairs_per_cm2'], 0)} -> {fmt(z['latest_hairs_per_cm2'], 0)}   "
             f"{signed(z['change_pct'])}% [{signed(ci[0]) if ci else '-'}, {signed(ci[1]) if ci else '-'}]   "
             f"P={pct(z['probability_increase'])}   MDC {fmt(z['mdc95_pct'])}%   {z['verdict'].replace('_', ' ')}"
+            + ("   (matched hairs)" if z.get("estimator") == "matched" else "")
             + (f"   benchmark {bench['name']}: {bench.get('standing') or 'too early'}" if bench else "")
         )
     cost = v.get("cost") or {}

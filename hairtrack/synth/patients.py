@@ -15,6 +15,14 @@ For person ``i``, zone ``z``, visit at date ``t`` and image ``r`` (log scale)::
   ``eps ~ N(0, 5%)`` between images, and 3% of images wildly off (by 25-70%).
 Visits: 2-4 baseline scan days in the 2-6 weeks before the start, then monthly (+-4 days), 15% missed;
 3 images per zone per visit (2 in 15% of visits).
+
+With ``matched=True`` each image after a zone's first visit is also "registered" to the previous visit's
+image of the same number and to the first visit's (as ``tracking.ingest`` does) and its hairs matched (``analysis.matched.MatchedPair``): on the same patch the
+re-finding error ``e_zt`` and the image error ``eps`` cancel, so the log ratio of the matched counts is the
+zone's true change plus the change of the visit-shared part ``u_t`` (what the detector can see) plus
+``N(0, matched_sd_log)``, the detector's misses that differ between the two visits; ``matched_fail_rate``
+of the pairs come back ``different_field`` (a failed registration). These draws use their own random
+stream, so the measurements are the same with and without them.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from decimal import Decimal
 
 import numpy as np
 
+from hairtrack.analysis.matched import MatchedPair
 from hairtrack.domain import Measurement, Money, Sex, Treatment, TreatmentKind, Zone
 
 __all__ = ["ClinicNoise", "PatientTruth", "SimulatedPatient", "simulate_patient", "simulate_cohort"]
@@ -46,6 +55,9 @@ class ClinicNoise:
     outlier_log_range: tuple[float, float] = (0.25, 0.7)
     missed_visit_rate: float = 0.15
     visit_jitter_days: float = 4.0
+    matched_sd_log: float = 0.03
+    matched_fail_rate: float = 0.03
+    matched_field_cm2: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +97,7 @@ class SimulatedPatient:
     measurements: tuple[Measurement, ...]
     treatments: tuple[Treatment, ...]
     truth: PatientTruth
+    matched: tuple[MatchedPair, ...] = ()
 
 
 def _shed(months: float) -> float:
@@ -110,6 +123,7 @@ def simulate_patient(
     start: dt.date | None = None,
     profile: str | None = None,
     noise: ClinicNoise = ClinicNoise(),
+    matched: bool = False,
 ) -> SimulatedPatient:
     """One simulated person; every choice left as None is drawn from ``seed``.
 
@@ -120,6 +134,9 @@ def simulate_patient(
     (20.0, 'prp')
     """
     rng = np.random.default_rng(seed)
+    # The matched-count draws get their own stream (a child of the seed, made without touching the caller's).
+    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    mrng = np.random.default_rng(np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, 7919)))
     sex = sex or (Sex.FEMALE if rng.random() < 0.2 else Sex.MALE)
     kinds = [TreatmentKind.PRP, TreatmentKind.EV, TreatmentKind.MINOXIDIL_TOPICAL, TreatmentKind.MINOXIDIL_ORAL]
     if stack is None:
@@ -161,6 +178,9 @@ def simulate_patient(
                          tuple((z, round(levels[z], 1)) for z in zones))
 
     rows = []
+    seen: dict[Zone, tuple[dt.date, float, int]] = {}  # zone -> the previous visit: date, level, images
+    first: dict[Zone, tuple[dt.date, float, int]] = {}
+    pairs = []
     for d in days:
         date = start + dt.timedelta(days=d)
         m = d / MONTH_DAYS
@@ -174,7 +194,15 @@ def simulate_patient(
             loss = (donor_loss if donor else natural_loss_pct_per_year) / 100 * d / 365.25
             eff = np.log1p((donor_effect if donor else effect_pct) / 100) * ramp
             shed = shed_pct / 100 * _shed(m) if d > 0 else 0.0
-            mu = np.log(levels[z]) - loss + eff - shed + season + shared + rng.normal(0, noise.refind_sd_log)
+            visible = np.log(levels[z]) - loss + eff - shed + season + shared
+            mu = visible + rng.normal(0, noise.refind_sd_log)
+            if matched:
+                if z in seen:
+                    pairs += _matched_pairs(mrng, noise, z, seen[z], (date, visible, n_rep))
+                    if first[z][0] != seen[z][0]:
+                        pairs += _matched_pairs(mrng, noise, z, first[z], (date, visible, n_rep))
+                seen[z] = (date, visible, n_rep)
+                first.setdefault(z, seen[z])
             for r in range(1, n_rep + 1):
                 y = mu + rng.normal(0, noise.replicate_sd_log)
                 if rng.random() < noise.outlier_rate:
@@ -190,12 +218,29 @@ def simulate_patient(
                        for s in sess]
     else:
         treatments.append(Treatment(profile, treatment, start))
-    return SimulatedPatient(tuple(rows), tuple(treatments), truth)
+    return SimulatedPatient(tuple(rows), tuple(treatments), truth, tuple(pairs))
+
+
+def _matched_pairs(rng: np.random.Generator, noise: ClinicNoise, zone: Zone, before: tuple[dt.date, float, int],
+                   after: tuple[dt.date, float, int]) -> list[MatchedPair]:
+    """Matched counts of each image of ``after`` against the same-numbered image of ``before``."""
+    out = []
+    for r in range(1, after[2] + 1):
+        if rng.random() < noise.matched_fail_rate:
+            out.append(MatchedPair(zone, after[0], r, before[0], 0, 0, 0, float(rng.uniform(0, 20)), True))
+            continue
+        n_before = max(int(round(np.exp(before[1]) * noise.matched_field_cm2)), 1)
+        ratio = after[1] - before[1] + rng.normal(0, noise.matched_sd_log)
+        n_after = max(int(round(n_before * np.exp(ratio))), 1)
+        kept = min(int(rng.binomial(n_before, 0.94)), n_after)  # some turnover: hairs shed and regrown
+        out.append(MatchedPair(zone, after[0], r, before[0], kept, n_before - kept, n_after - kept,
+                               float(rng.uniform(60, 95))))
+    return out
 
 
 def simulate_cohort(n: int, *, seed: int = 0, effects_pct: tuple[float, ...] = (0.0, 10.0, 20.0, 35.0),
-                    months: int = 12, noise: ClinicNoise = ClinicNoise()) -> list[SimulatedPatient]:
+                    months: int = 12, noise: ClinicNoise = ClinicNoise(), matched: bool = False) -> list[SimulatedPatient]:
     """``n`` people, the effects assigned in turn; person ``i`` depends only on ``(seed, i)``."""
     children = np.random.SeedSequence(seed).spawn(n)
     return [simulate_patient(children[i], effect_pct=effects_pct[i % len(effects_pct)], months=months,
-                             profile=f"sim-{seed}-{i:05d}", noise=noise) for i in range(n)]
+                             profile=f"sim-{seed}-{i:05d}", noise=noise, matched=matched) for i in range(n)]

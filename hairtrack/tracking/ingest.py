@@ -3,7 +3,10 @@
 Each new image is also registered to the previous scan of its zone (the same replicate number where
 there is one), so that the record knows whether it shows the same patch of scalp: the overlap, the
 hairs kept, lost and new in the common field, and ``different_field``. The capture checks use these
-figures (a different patch is left out of the verdict; a small overlap counts for less).
+figures (a different patch is left out of the verdict; a small overlap counts for less). When the zone's
+first visit is an earlier one, the image is registered to it as well (``registration_first``): the
+verdict measures the change on the matched hairs (``analysis.matched``), and steps straight to the
+first visit keep the error from piling up along a chain of monthly steps.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import numpy as np
 from hairtrack.domain import Measurement, Zone
 from hairtrack.tracking.store import Store
 
-__all__ = ["NewScan", "save_scans", "registration_figures"]
+__all__ = ["NewScan", "save_scans", "registration_figures", "matched_pairs"]
 
 
 @dataclass(frozen=True)
@@ -66,23 +69,28 @@ def save_scans(
     analyze object. With ``register``, each image is compared with the zone's previous scan that has an
     image, and the result is kept in the scan's analysis under ``registration``.
     """
-    previous = None
+    previous = first = None
     if register:
         earlier = [(m, sha) for m, sha in store.scan_images(template.profile) if m.zone == template.zone and m.date < template.date]
         if earlier:
-            last_day = max(m.date for m, _ in earlier)
-            previous = sorted([(m, sha) for m, sha in earlier if m.date == last_day], key=lambda x: x[0].replicate)
+            def visit(day):
+                return sorted([(m, sha) for m, sha in earlier if m.date == day], key=lambda x: x[0].replicate)
+            previous = visit(max(m.date for m, _ in earlier))
+            first_day = min(m.date for m, _ in earlier)
+            first = visit(first_day) if first_day != previous[0][0].date else None
     items = []
     analyses = store.scan_analyses(template.profile) if previous else {}
     for i, scan in enumerate(scans):
         analysis = dict(scan.result)
-        if previous:
-            ref_m, sha = previous[min(i, len(previous) - 1)]
+        for key, refs in (("registration", previous), ("registration_first", first)):
+            if not refs:
+                continue
+            ref_m, sha = refs[min(i, len(refs) - 1)]
             ref_result = analyses.get((ref_m.date, ref_m.zone, ref_m.replicate)) or {}
             try:
-                analysis["registration"] = _register((ref_m, store.images.read(sha), ref_result), scan)
+                analysis[key] = _register((ref_m, store.images.read(sha), ref_result), scan)
             except Exception as exc:  # registration is a check on the photo, never a reason to lose it
-                analysis["registration"] = {"error": str(exc)}
+                analysis[key] = {"error": str(exc)}
         r = scan.result
         items.append((
             replace(template, replicate=1, hairs_per_cm2=r["hairs_per_cm2"], fu_per_cm2=r.get("fu_per_cm2"),
@@ -108,3 +116,28 @@ def registration_figures(analyses: Mapping[tuple[dt.date, Zone, int], Mapping[st
                 different_field=reg.get("different_field"),
             )
     return figures
+
+
+def matched_pairs(analyses: Mapping[tuple[dt.date, Zone, int], Mapping[str, Any]]) -> list[Any]:
+    """The hairs matched between each stored image and its reference scan, for ``judge(..., matched=...)``.
+
+    Scans without a registration (imported rows, the first visit of a zone) or whose registration failed
+    give nothing.
+    """
+    from hairtrack.analysis.matched import MatchedPair
+
+    out = []
+    for (date, zone, replicate), analysis in analyses.items():
+        for key in ("registration", "registration_first"):
+            reg = analysis.get(key) or {}
+            ref = reg.get("reference") or {}
+            if not ref.get("date"):
+                continue
+            counts = [reg.get(k) for k in ("kept", "lost", "new")]
+            if reg.get("different_field"):
+                counts = [0, 0, 0]  # a different patch: no counts, kept out by matched_steps
+            elif not all(isinstance(c, int) for c in counts):
+                continue
+            out.append(MatchedPair(Zone(zone), date, replicate, dt.date.fromisoformat(ref["date"]), *counts,
+                                   reg.get("overlap_pct"), bool(reg.get("different_field"))))
+    return out

@@ -41,13 +41,14 @@ def profile_record(store: Store, name: str, *, as_of: dt.date | None = None) -> 
     treatments = store.treatments(name)
     verdict, error, capture = None, None, None
     if measurements:
-        from hairtrack.tracking.ingest import registration_figures
+        from hairtrack.tracking.ingest import matched_pairs, registration_figures
 
-        checks = check_protocol(measurements, treatments=treatments, figures=registration_figures(store.scan_analyses(name)))
+        analyses = store.scan_analyses(name)
+        checks = check_protocol(measurements, treatments=treatments, figures=registration_figures(analyses))
         capture = protocol_to_dict(checks)
         try:
             verdict = verdict_to_dict(judge(measurements, treatments, as_of=as_of, profile=name, sex=summary.sex,
-                                            scan_weights=protocol_weights(checks)))
+                                            scan_weights=protocol_weights(checks), matched=matched_pairs(analyses)))
         except HairtrackError as exc:  # e.g. an as_of before any record: the page still shows the record
             error = str(exc)
     due = next_scan_due(measurements, treatments, today=dt.date.today()) if (measurements or treatments) else None

@@ -214,7 +214,8 @@ def test_verdict_to_dict_has_exactly_the_contract_keys():
     for zone in d["zones"].values():
         assert set(zone) == {"baseline_hairs_per_cm2", "baseline_scans", "latest_hairs_per_cm2", "change_pct",
                              "change_pct_ci95", "change_hairs_per_cm2", "change_hairs_per_cm2_ci95", "mdc95_pct",
-                             "probability_increase", "verdict", "benchmark"}
+                             "probability_increase", "verdict", "benchmark", "estimator"}
+        assert zone["estimator"] == "independent"  # no matched hairs in this record
         assert set(zone["benchmark"]) == {"name", "range_pct", "standing"}
     assert {"verdict", "may_not_be_effective"} <= set(d["overall"])
     assert all(set(f) == {"code", "message"} for f in d["flags"])

@@ -16,7 +16,7 @@ from hairtrack.domain import Measurement, Zone
 from hairtrack.imaging.measure import measure_upload
 from hairtrack.synth import render_scalp
 from hairtrack.tracking import Store
-from hairtrack.tracking.ingest import NewScan, registration_figures, save_scans
+from hairtrack.tracking.ingest import NewScan, matched_pairs, registration_figures, save_scans
 
 
 def _scan(rgb: np.ndarray, name: str) -> NewScan:
@@ -41,8 +41,27 @@ def test_registration_is_stored_and_feeds_the_capture_checks(tmp_path: Path) -> 
         assert second["registration"]["reference"]["date"] == "2025-01-06"
         assert not second["registration"]["different_field"] and second["registration"]["overlap_pct"] > 70
         assert third["registration"]["different_field"]
+        assert third["registration_first"]["reference"]["date"] == "2025-01-06"  # also against the first visit
+        assert third["registration_first"]["different_field"] and "registration_first" not in second
         checks = check_protocol(store.measurements("p"), figures=registration_figures(analyses))
         weights = protocol_weights(checks)
         assert weights[(days[2], Zone.CROWN, 1)] == 0.0 and weights[(days[1], Zone.CROWN, 1)] > 0.0
         verdict = judge(store.measurements("p"), scan_weights=weights)
         assert "capture_excluded" in {f.code for f in verdict.flags}
+
+
+def test_matched_pairs_link_each_visit_to_the_previous_and_the_first(tmp_path: Path) -> None:
+    scalp = np.asarray(render_scalp(seed=4, shape=(512, 640), px_per_mm=150.0, n_units=30, difficulty="easy").image)
+    turned = [cv2.warpAffine(scalp, cv2.getRotationMatrix2D((320, 256), a, 1.0), (640, 512),
+                             borderMode=cv2.BORDER_REFLECT) for a in (0, 6, -9)]
+    with Store(f"sqlite:///{tmp_path / 'h.sqlite3'}", image_dir=tmp_path / "img") as store:
+        store.add_profile("p")
+        days = [dt.date(2025, 1, 6), dt.date(2025, 2, 3), dt.date(2025, 3, 3)]
+        for day, rgb in zip(days, turned, strict=True):
+            save_scans(store, Measurement(profile="p", date=day, zone=Zone.CROWN), [_scan(rgb, f"{day}.png")])
+        pairs = matched_pairs(store.scan_analyses("p"))
+    links = sorted((p.reference_date, p.date) for p in pairs)
+    assert links == [(days[0], days[1]), (days[0], days[2]), (days[1], days[2])]
+    for p in pairs:  # the same hairs, turned: most kept, the count about the same
+        assert not p.different_field and p.kept >= 10
+        assert abs(p.log_ratio) < 0.35 and p.kept / (p.kept + p.lost) > 0.7
