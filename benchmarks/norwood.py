@@ -5,11 +5,15 @@ per photo, per view (the Back view among them, reported on its own line too) and
 photos combined), and the time per photo. Folds hold whole men (never a man on both sides). The
 regularisation is the training script's fixed setting; the view weights for combining are chosen inside
 each training fold by an inner person-split cross-validation, so the per-man figures are not tuned on
-the men they are measured on.
+the men they are measured on. With the training script's ``FLIP`` (the shipped setting) each training fold
+adds its photos mirrored, and each held-out photo's answer is the mean of its own and its mirror image's.
 
 Usage::
 
-    python benchmarks/norwood.py [--data DIR] [--cache FEATURES.npz] [--folds 5]
+    python benchmarks/norwood.py [--data DIR] [--cache FEATURES.npz] [--folds 5] [--workers N]
+
+The figures of the model card: ``OMP_NUM_THREADS=1 python benchmarks/norwood.py --cache /tmp/feats3.npz --workers 1``
+(mirrored features cached in ``/tmp/feats3_flip.npz``).
 
 Skips (exit 0) when the dataset is absent.
 """
@@ -67,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=T.DATA)
     ap.add_argument("--cache", type=Path, default=None)
     ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--workers", type=int, default=2, help="processes for feature extraction")
     ap.add_argument("--timed-photos", type=int, default=100, help="photos run through assess_photo for timing")
     args = ap.parse_args(argv)
     if not (args.data / "labels.csv").exists():
@@ -74,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     rows = T.read_labels(args.data)
     t0 = time.perf_counter()
-    X = T.extract_features(args.data, rows, args.cache)
+    X = T.extract_features(args.data, rows, args.cache, args.workers)
+    XF = T.extract_features(args.data, rows, T.flip_cache_of(args.cache), args.workers, flip=True) if T.FLIP else None
     t_feat = time.perf_counter() - t0
     y = np.array([STAGE_LEVELS.index(int(r["norwood_level"])) for r in rows])
     v = np.array([VIEW_NAMES.index(r["view"]) for r in rows])
@@ -89,13 +95,14 @@ def main(argv: list[str] | None = None) -> int:
     for f in range(args.folds):
         tr, te = folds != f, folds == f
         assert not set(persons[tr]) & set(persons[te])  # whole men per fold (our own invariant)
-        model = T.fit_model(X[tr], y[tr], v[tr], l2=T.L2, mix=T.MIX, view_specific=T.MIX > 0)
-        P[te] = T.predict_arrays(model, X[te])[0]
+        model = T.fit_model(X[tr], y[tr], v[tr], l2=T.L2, mix=T.MIX, view_specific=T.MIX > 0,
+                            X_flip=None if XF is None else XF[tr])
+        P[te] = T.predict_arrays(model, X[te], X_flip=None if XF is None else XF[te])[0]
         majority = int(np.bincount(y[tr], minlength=K).argmax())
         base[te] = majority
         # view weights from an inner person-split CV on the training men only
         Pin, _ = T.cross_validate(X[tr], y[tr], v[tr], persons[tr], l2=T.L2, mix=T.MIX, view_specific=T.MIX > 0,
-                                  n_folds=4)
+                                  n_folds=4, X_flip=None if XF is None else XF[tr])
         w = choose_weights(Pin, v[tr], persons[tr], {p: y_man[p] for p in set(persons[tr])})
         comb = T.per_man(P, v, np.where(te, persons, ""), w)
         for p, pr in comb.items():
@@ -106,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{STAGE_LEVELS[majority]}; view weights {dict(zip(VIEW_NAMES, w.tolist()))}")
     d = T.decide(P)
     print(f"\nNorwood model ({args.data.name}: {len(rows)} photos of {len(set(persons))} men), {args.folds}-fold CV "
-          f"split by person; l2={T.L2}, view mix={T.MIX}")
+          f"split by person; l2={T.L2}, view mix={T.MIX}, mirror augmentation {T.FLIP}")
     print(f"per photo      model:    {metrics(y, d)}")
     print(f"per photo      baseline: {metrics(y, base)}   (majority level of the training fold)")
     for i, name in enumerate(VIEW_NAMES):
@@ -128,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\nconfusion per man:")
     print(confusion(ym, dm))
     # time per photo: the features of every photo, and the whole assess_photo on a few
-    print(f"\nfeatures: {t_feat / len(rows) * 1000:.0f} ms per photo wall ({'cached' if t_feat < 5 else '2 workers'})")
+    how = "cached" if t_feat < 5 else f"{args.workers} workers"
+    print(f"\nfeatures: {t_feat / len(rows) * 1000:.0f} ms per photo wall ({how})")
     rng = np.random.default_rng(0)
     pick = rng.choice(len(rows), size=min(args.timed_photos, len(rows)), replace=False)
     times, unknown = [], []

@@ -9,7 +9,10 @@ rotation-invariant features of :func:`hairtrack.imaging.coverage.overview_featur
 
       P(level <= k | x, v) = sigmoid(theta_{v,k} - w_v . z),   p(level | x) = sum_v p(v | x) p(level | x, v)
 
-  ``z`` the standardised features. The ordinal form suits an ordered scale: one direction of "more bald",
+  ``z`` the standardised features. The model was trained on every photo and its left-right mirror image
+  (left and right views swapped), and a photo's answer (level and view probabilities) is the mean of
+  its own and its mirror image's (the sector features change when the head is mirrored, the stage does not).
+  The ordinal form suits an ordered scale: one direction of "more bald",
   cut at five thresholds, instead of six unrelated scores (it measured better on the person-split CV).
 
 Several photos of one man combine by a weighted sum of log-probabilities, one weight per view (mean over
@@ -88,6 +91,7 @@ MODEL_PATH = Path(__file__).with_name("models") / "norwood_v1.npz"
 CREDIT = "hair-loss dataset, uze, Roboflow Universe, CC BY 4.0"
 
 MIN_SIDE_PX = 64
+_MIRROR_VIEW = np.array([VIEW_NAMES.index(v) for v in ("front", "top", "right", "left", "back")])
 _VERTEX_BARE_REL = 0.03
 _NEIGHBOUR_RATIO = 0.5  # a neighbouring stage is "close" when at least half as probable as the chosen one
 _VIEW_UNSURE = 0.4
@@ -110,6 +114,7 @@ class NorwoodModel:
     ood_center: np.ndarray
     ood_whiten: np.ndarray
     ood_d2_limit: float
+    flip_tta: bool = False  # average each photo's answer with its mirror image's
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +215,8 @@ def _load_model(path: str) -> NorwoodModel:
             "view_weights", "ood_center", "ood_whiten")}
     if tuple(int(v) for v in z["stage_levels"]) != STAGE_LEVELS or tuple(str(v) for v in z["view_names"]) != VIEW_NAMES:
         raise InputError(f"the Norwood model at {path} was trained for other stages or views")
-    return NorwoodModel(**f64, ood_d2_limit=float(z["ood_d2_limit"]))
+    flip = bool(int(z["flip_tta"])) if "flip_tta" in z.files else False
+    return NorwoodModel(**f64, ood_d2_limit=float(z["ood_d2_limit"]), flip_tta=flip)
 
 
 def _unknown(name, reason, t0, warnings=(), view=None, view_p=None, coverage=None) -> NorwoodResult:
@@ -340,14 +346,17 @@ def assess_photo(
         return _unknown(name, "not_a_head: the photo is unlike every head photo the model was trained on "
                               f"(distance {d2:.0f} > {model.ood_d2_limit:.0f})", t0)
     pv = softmax(z @ model.view_coef.T + model.view_intercept)
-    view_p = {v: round(float(p), 4) for v, p in zip(VIEW_NAMES, pv)}
     per_view = ordinal_probs(model.stage_coef @ z, model.stage_thresholds)  # views x levels
-    if view is None:
-        est_view = VIEW_NAMES[int(np.argmax(pv))]
-        level_p = pv @ per_view
-    else:
-        est_view = view
-        level_p = per_view[VIEW_NAMES.index(view)]
+    level_p = pv @ per_view if view is None else per_view[VIEW_NAMES.index(view)]
+    if model.flip_tta:  # the mirror image, its views mapped back (its left is our right)
+        zf = (overview_features(np.ascontiguousarray(arr[:, ::-1])) - model.feature_mean) / model.feature_scale
+        pvf = softmax(zf @ model.view_coef.T + model.view_intercept)
+        per_view_f = ordinal_probs(model.stage_coef @ zf, model.stage_thresholds)
+        level_pf = pvf @ per_view_f if view is None else per_view_f[_MIRROR_VIEW[VIEW_NAMES.index(view)]]
+        level_p = 0.5 * (level_p + level_pf)
+        pv = 0.5 * (pv + pvf[_MIRROR_VIEW])
+    view_p = {v: round(float(p), 4) for v, p in zip(VIEW_NAMES, pv)}
+    est_view = VIEW_NAMES[int(np.argmax(pv))] if view is None else view
     cov = overview_coverage(arr, view=est_view, px_per_mm=px_per_mm, segmentation=seg)
     if not cov.head_found:
         return _unknown(name, "no_head: no head found near the centre of the photo", t0, view=est_view,
