@@ -475,8 +475,10 @@ def judge(
                     if abs(m_est.change_log - est.change_log) > 3.0 * np.hypot(m_est.se_log, est.se_log):
                         disagree.append(z)
                         chains.pop(z)
-                    else:
+                    elif m_est.se_log < est.se_log:  # the matched hairs measure this zone's change better
                         est, estimators[z] = m_est, "matched"
+                    else:
+                        chains.pop(z)
         base_raw = [raw[d].log_mean for d in base_dates]
         enough = est is not None if start_eff is None else len(base_raw) >= rules.min_baseline_visits
         if enough:
@@ -514,7 +516,8 @@ def judge(
                         dchain = None  # zones compare different visits: no single donor contrast
                 m_est, m_b = combine_chains([chains[z] for z in o_zones], dchain, shared_var_log2=shared_u2,
                                             capture_weights=visit_weights(o_zones), pair_dof=steps.dof, prior=prior)
-                if abs(m_est.change_log - overall_est.change_log) <= 3.0 * np.hypot(m_est.se_log, overall_est.se_log):
+                if (m_est.se_log < overall_est.se_log and abs(m_est.change_log - overall_est.change_log)
+                        <= 3.0 * np.hypot(m_est.se_log, overall_est.se_log)):
                     overall_est, o_estimator = m_est, "matched"
                     o_b = m_b if dchain is not None else None
         else:

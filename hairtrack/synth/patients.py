@@ -20,7 +20,8 @@ With ``matched=True`` each image after a zone's first visit is also "registered"
 image of the same number and to the first visit's (as ``tracking.ingest`` does) and its hairs matched (``analysis.matched.MatchedPair``): on the same patch the
 re-finding error ``e_zt`` and the image error ``eps`` cancel, so the log ratio of the matched counts is the
 zone's true change plus the change of the visit-shared part ``u_t`` (what the detector can see) plus
-``N(0, matched_sd_log)``, the detector's misses that differ between the two visits; ``matched_fail_rate``
+``N(0, kappa (1/n_a + 1/n_b))``, the hairs the detector sees in one photo and not the other
+(``kappa = matched_inconsistency``; ``n`` the hairs in a field of ``matched_field_cm2``); ``matched_fail_rate``
 of the pairs come back ``different_field`` (a failed registration). These draws use their own random
 stream, so the measurements are the same with and without them.
 """
@@ -55,9 +56,9 @@ class ClinicNoise:
     outlier_log_range: tuple[float, float] = (0.25, 0.7)
     missed_visit_rate: float = 0.15
     visit_jitter_days: float = 4.0
-    matched_sd_log: float = 0.03
+    matched_inconsistency: float = 0.3
     matched_fail_rate: float = 0.03
-    matched_field_cm2: float = 0.5
+    matched_field_cm2: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,8 +231,9 @@ def _matched_pairs(rng: np.random.Generator, noise: ClinicNoise, zone: Zone, bef
             out.append(MatchedPair(zone, after[0], r, before[0], 0, 0, 0, float(rng.uniform(0, 20)), True))
             continue
         n_before = max(int(round(np.exp(before[1]) * noise.matched_field_cm2)), 1)
-        ratio = after[1] - before[1] + rng.normal(0, noise.matched_sd_log)
-        n_after = max(int(round(n_before * np.exp(ratio))), 1)
+        n_true_after = n_before * np.exp(after[1] - before[1])
+        sd = np.sqrt(noise.matched_inconsistency * (1.0 / n_before + 1.0 / n_true_after))
+        n_after = max(int(round(n_true_after * np.exp(rng.normal(0, sd)))), 1)
         kept = min(int(rng.binomial(n_before, 0.94)), n_after)  # some turnover: hairs shed and regrown
         out.append(MatchedPair(zone, after[0], r, before[0], kept, n_before - kept, n_after - kept,
                                float(rng.uniform(60, 95))))

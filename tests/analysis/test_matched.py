@@ -51,12 +51,23 @@ def test_a_visit_without_a_valid_step_breaks_the_network() -> None:
 
 def test_pair_noise_is_pooled_from_the_spread_of_replicates() -> None:
     rng = np.random.default_rng(0)
+    # 1000 hairs per field: kappa (1/n_a + 1/n_b) = 0.3 * 0.002 -> a 2.4% prior sd per pair; 8% is seen
     pairs = [_pair(i - 1, i, r, noise=float(rng.normal(0, 0.08))) for i in range(1, 7) for r in (1, 2, 3)]
     steps = matched_steps(pairs)
     assert steps.dof == pytest.approx(MatchedPrior().pair_prior_dof + 12)
-    assert 0.05 < steps.pair_sd_log < 0.12  # pulled from the 3% prior towards the 8% seen
+    assert 1.0 < steps.inconsistency < 5.0  # pulled from the 0.3 prior towards the 3.2 the spread shows
     quiet = matched_steps([_pair(i - 1, i, r) for i in range(1, 7) for r in (1, 2, 3)])
-    assert quiet.pair_sd_log < steps.pair_sd_log
+    assert quiet.inconsistency < MatchedPrior().inconsistency
+
+
+def test_a_pair_of_few_hairs_counts_for_less() -> None:
+    few = matched_steps([_pair(0, 1, n=20)])
+    many = matched_steps([_pair(0, 1, n=400)])
+    (_, w_few), = few.steps.values()
+    (_, w_many), = many.steps.values()
+    assert w_many == pytest.approx(20 * w_few, rel=0.1)
+    # a visit pair of 12-hair photos: noisier than the independent counts, so the verdict does not use it
+    assert math.sqrt(few.inconsistency / w_few) > 0.15
 
 
 def test_the_donor_chain_takes_out_what_a_visit_shares() -> None:
