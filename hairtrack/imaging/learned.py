@@ -107,10 +107,16 @@ def _shaft_nms(recs: list, along: float | None = None, perp_px: float | None = N
     order = sorted(range(len(recs)), key=lambda i: -recs[i][7])
     kept: list[int] = []
     max_da = math.radians(angle_deg)
+    # Kept peaks in a grid of cells as wide as the farthest reach, so each peak meets only its neighbours
+    # (a 12 MP photo has thousands of peaks).
+    cell = max(max(along * rec[3] for rec in recs) + perp_px, 1.0)
+    grid: dict[tuple[int, int], list[int]] = {}
     for i in order:
         r, c, th = recs[i][0], recs[i][1], recs[i][2]
+        gr, gc = int(r // cell), int(c // cell)
         drop = False
-        for j in kept:
+        near = [j for dr in (-1, 0, 1) for dc in (-1, 0, 1) for j in grid.get((gr + dr, gc + dc), ())]
+        for j in near:
             rj, cj, thj, lj, axj = recs[j][0], recs[j][1], recs[j][2], recs[j][3], recs[j][4]
             da = abs((th - thj + math.pi / 2) % math.pi - math.pi / 2)
             if da > max_da:
@@ -123,6 +129,7 @@ def _shaft_nms(recs: list, along: float | None = None, perp_px: float | None = N
                 break
         if not drop:
             kept.append(i)
+            grid.setdefault((gr, gc), []).append(i)
     return [recs[i] for i in sorted(kept)]
 
 
