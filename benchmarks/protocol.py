@@ -4,9 +4,10 @@ Run from the repository root::
 
     PYTHONPATH=. .venv/bin/python benchmarks/protocol.py [--quick]
 
-1. Synthetic pairs: one synthetic scalp photographed twice (shift, rotation, zoom, light, focus), with
-   known hairs removed and added between the two. The "detector" is the known hair midpoints plus
-   jitter and a few misses, so the figures isolate registration + matching from hair detection.
+1. Synthetic pairs: one synthetic scalp (``hairtrack.synth.render_scalp`` with ``hide_hairs``) photographed
+   twice (shift, rotation, zoom, light, focus), with known hairs removed and added between the two. The
+   "detector" is the known hair midpoints plus jitter and a few misses, so the figures isolate
+   registration + matching from hair detection; a second column runs hairtrack's own learned detector.
    Printed: the error of the measured change (percentage points) with matching (counts in the common
    field found by registration) and without (whole-image counts), side by side.
 2. Real photos (skipped when /work/shared/datasets/trichoscopy-dev is absent): one photo against a
@@ -30,6 +31,7 @@ import numpy as np
 from hairtrack.analysis.matched import MatchedPrior
 from hairtrack.imaging.card import _local_scale, detect_card, render_card
 from hairtrack.imaging.learned import detect_hairs_learned
+from hairtrack.synth import render_scalp
 from hairtrack.imaging.register import (
     _overlap_pct, common_field_mask, compare, match_hairs, match_tolerance_px, register,
 )
@@ -40,36 +42,23 @@ FRAME = (512, 640)   # rows, cols of a synthetic photo
 
 # ------------------------------------------------------------------------------------ synthetic scalp
 
-def make_world(rng: np.random.Generator, size: int = 1800) -> np.ndarray:
-    """Skin texture (float RGB 0-1): blotches, fine grain and pores."""
-    low = cv2.GaussianBlur(rng.normal(0, 1, (size, size)).astype(np.float32), (0, 0), 25)
-    mid = cv2.GaussianBlur(rng.normal(0, 1, (size, size)).astype(np.float32), (0, 0), 2.5)
-    tex = 0.04 * low / (low.std() + 1e-9) + 0.03 * mid / (mid.std() + 1e-9)
-    base = np.array([0.86, 0.70, 0.62], dtype=np.float32)
-    world = base[None, None, :] * (1 + tex[..., None])
-    for r, c in rng.uniform(0, size, (size * size // 2500, 2)):
-        cv2.circle(world, (int(c), int(r)), int(rng.integers(1, 3)), (0.62, 0.48, 0.42), -1, cv2.LINE_AA)
-    return world
+WORLD_PPM = 60.0      # the synthetic scalp's scale: a 512 x 640 photo shows about 0.9 cm², as a phone macro
 
 
-def random_hairs(rng: np.random.Generator, n: int, size: int) -> np.ndarray:
-    """Hairs as rows (mid_row, mid_col, angle_rad, length_px, bend_px, width_px)."""
-    return np.c_[rng.uniform(0, size, (n, 2)), rng.uniform(0, np.pi, n), rng.uniform(40, 110, n),
-                 rng.uniform(-8, 8, n), rng.uniform(2.5, 5.5, n)]
-
-
-def draw_hairs(world: np.ndarray, hairs: np.ndarray) -> np.ndarray:
-    """Dark, slightly curved shafts drawn over the skin (a quadratic curve through the midpoint)."""
-    out = world.copy()
-    t = np.linspace(-0.5, 0.5, 24)
-    for r, c, ang, length, bend, width in hairs:
-        d = np.array([np.cos(ang), np.sin(ang)])
-        n = np.array([-d[1], d[0]])
-        # passes through the midpoint (r, c) at t = 0, bowed sideways by 'bend' at its ends
-        pts = np.c_[c + t * length * d[0] - 4 * bend * t**2 * n[0], r + t * length * d[1] - 4 * bend * t**2 * n[1]]
-        cv2.polylines(out, [np.rint(pts * 8).astype(np.int32)], False, (0.16, 0.11, 0.09), int(round(width)),
-                      cv2.LINE_AA, shift=3)
-    return out
+def world_pair(seed: int, size: int = 1800) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One synthetic scalp (hairtrack.synth.render_scalp, 0.8 units/mm²) at two visits: 10% of its hairs shed
+    by the second, 6% new at the second (left undrawn at the first). Float RGB 0-1 worlds and midpoints."""
+    kw = dict(seed=seed, shape=(size, size), px_per_mm=WORLD_PPM, n_units=int(0.8 * (size / WORLD_PPM) ** 2),
+              difficulty="medium", jpeg=False)
+    full = render_scalp(**kw)
+    rng = np.random.default_rng(seed)
+    keys = [(h.unit, h.index_in_unit) for h in full.hairs]
+    u = rng.uniform(size=len(keys))
+    new = [k for k, x in zip(keys, u) if x < 0.06]
+    lost = [k for k, x in zip(keys, u) if 0.06 <= x < 0.16]
+    a, b = render_scalp(**kw, hide_hairs=new), render_scalp(**kw, hide_hairs=lost)
+    mids = lambda sc: np.array([(h.row_px, h.col_px) for h in sc.hairs])  # noqa: E731
+    return a.image.astype(np.float32) / 255, mids(a), b.image.astype(np.float32) / 255, mids(b)
 
 
 def pose_matrix(center_rc: tuple[float, float], angle_deg: float, scale: float) -> np.ndarray:
@@ -125,6 +114,7 @@ def bench_synthetic(seeds: int) -> None:
     print("detector = known hair midpoints + N(0, 1 px) jitter (isolates registration + matching);")
     print("  column 'jit+miss' adds 1% missed hairs per visit, an error of the detector that matching cannot undo;")
     print("  column 'learned' uses hairtrack's own detector (detect_hairs_learned) on both photos instead")
+    print(f"scalp: hairtrack.synth.render_scalp (medium, 0.8 units/mm², {WORLD_PPM:g} px/mm), 512 x 640 photos of it;")
     print("between visits: 10% of hairs removed, 6% new hairs added; truth = change in the true count inside the common field")
     print("errors in percentage points of change, mean |e| / max |e| over the pairs")
     print(f"{'scenario':16s} {'pairs':>5s} {'overlap%':>8s} {'truth%':>7s} | {'with matching':>13s} | "
@@ -132,21 +122,18 @@ def bench_synthetic(seeds: int) -> None:
     all_err_with: list[float] = []
     all_err_miss: list[float] = []
     all_err_learned: list[float] = []
+    worlds = {seed: world_pair(1000 + seed) for seed in range(seeds)}
     for name, (shift, rot, scale, gain, cast, blur) in SCENARIOS.items():
         ew, em, el, eo, ov, tr, flagged = [], [], [], [], [], [], 0
         for seed in range(seeds):
             rng = np.random.default_rng(1000 + seed)
-            size = 1800
-            world = make_world(rng, size)
-            hairs_a = random_hairs(rng, 1400, size)
-            removed = rng.uniform(size=len(hairs_a)) < 0.10
-            added = random_hairs(rng, int(0.06 * len(hairs_a)), size)
-            hairs_b = np.vstack([hairs_a[~removed], added])
+            world_a, hairs_a, world_b, hairs_b = worlds[seed]
+            size = world_a.shape[0]
             centre = (size / 2, size / 2)
             ma = pose_matrix(centre, 0, 1.0)
             mb = pose_matrix((centre[0] + shift[0], centre[1] + shift[1]), rot, scale)
-            img_a = photograph(draw_hairs(world, hairs_a), ma, rng)
-            img_b = photograph(draw_hairs(world, hairs_b), mb, rng, gain=gain, cast=cast, blur_px=blur)
+            img_a = photograph(world_a, ma, rng)
+            img_b = photograph(world_b, mb, rng, gain=gain, cast=cast, blur_px=blur)
             pts_a_true, pts_b_true = in_frame(hairs_a, ma), in_frame(hairs_b, mb)
             det_a, det_b = detector(pts_a_true, rng, miss=0.0), detector(pts_b_true, rng, miss=0.0)
             cmp = compare(img_a, img_b, det_a, det_b)
@@ -174,8 +161,8 @@ def bench_synthetic(seeds: int) -> None:
             reg = cmp.registration
             mm = match_hairs(miss_a, miss_b, reg.transform, tol_px=tol, shape_a=reg.shape_a, shape_b=reg.shape_b)
             em.append(100 * (mm.count_b - mm.count_a) / mm.count_a - truth)
-            found = [np.array([(h.row_px, h.col_px) for h in detect_hairs_learned(im)]).reshape(-1, 2)
-                     for im in (img_a, img_b)]
+            found = [np.array([(h.row_px, h.col_px) for h in detect_hairs_learned(im, px_per_mm=ppm)]).reshape(-1, 2)
+                     for im, ppm in ((img_a, WORLD_PPM), (img_b, WORLD_PPM * scale))]
             ml = match_hairs(found[0], found[1], reg.transform, tol_px=tol, shape_a=reg.shape_a, shape_b=reg.shape_b)
             el.append(100 * (ml.count_b - ml.count_a) / ml.count_a - truth)
             eo.append(whole - truth)

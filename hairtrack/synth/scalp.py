@@ -21,6 +21,7 @@ Everything is drawn with a seeded ``numpy.random.Generator``: the same arguments
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import cv2
@@ -55,6 +56,7 @@ class SynthHair:
     exit_row_px: float
     exit_col_px: float
     at_border: bool
+    index_in_unit: int = 0  # its place in the unit: (unit, index_in_unit) names it for ``hide_hairs``
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +136,7 @@ def _clip_segment(p0, p1, h: int, w: int):
 def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per_mm: float | None = None,
                  n_units: int | None = None, difficulty: str = "medium", banner: bool = False,
                  red_circle: bool = False, jpeg: bool = True, min_visible_um: float = 250.0,
-                 varied: bool = False) -> SynthScalp:
+                 varied: bool = False, hide_hairs: Collection[tuple[int, int]] = ()) -> SynthScalp:
     """Render a trichoscopy-like image and return it with its exact hairs.
 
     Parameters
@@ -159,6 +161,10 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
     varied : bool
         Randomise far beyond the preset (magnification, shaft lengths and shapes, parallel units, skin,
         flakes, light, blur, noise, JPEG, a scale bar), as the real photos vary; for training detectors.
+    hide_hairs : collection of (unit, hair) pairs
+        Hairs (by unit number, counting border units after the inner ones, and place in the unit) left
+        undrawn and out of the truth, everything else unchanged: the same scalp after those hairs were
+        shed, for visit-to-visit tests (render with and without a set). Not with ``varied``.
 
     Returns
     -------
@@ -174,6 +180,9 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
     """
     if difficulty not in _PRESETS:
         raise ValueError(f"difficulty must be one of {DIFFICULTIES}, got {difficulty!r}")
+    hidden = frozenset((int(u), int(i)) for u, i in hide_hairs)
+    if hidden and varied:
+        raise ValueError("hide_hairs cannot be combined with varied=True")
     h, w = int(shape[0]), int(shape[1])
     if h < 16 or w < 16:
         raise ValueError(f"shape must be at least 16 x 16, got {shape}")
@@ -297,7 +306,7 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
                 if broken:
                     colour *= vrng.uniform(1.0, 2.0)
             layer = np.zeros((h, w), np.float32)
-            win = _segment_coverage((h, w), start, tip, wpx, layer, 1.0)
+            win = None if (k, i_off) in hidden else _segment_coverage((h, w), start, tip, wpx, layer, 1.0)
             if win is not None:
                 lw, cw = layer[win], hair_cov[win]
                 upd = lw > cw
@@ -319,7 +328,7 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
                 haze = vrng.uniform(0.05, 0.4)
             _segment_coverage((h, w), root, back, wpx * 1.8, under, haze)
             vis = _clip_segment(start, tip, h, w)
-            if vis is None:
+            if vis is None or (k, i_off) in hidden:
                 continue
             a, b, clipped = vis
             vis_len = math.hypot(b[0] - a[0], b[1] - a[1])
@@ -328,7 +337,8 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
             hairs.append(SynthHair(row_px=(a[0] + b[0]) / 2, col_px=(a[1] + b[1]) / 2, width_px=wpx,
                                    width_um=width_um, length_px=vis_len,
                                    angle_deg=math.degrees(math.atan2(-u[0], u[1])) % 180.0, unit=unit_index,
-                                   exit_row_px=root[0], exit_col_px=root[1], at_border=clipped or not inside))
+                                   exit_row_px=root[0], exit_col_px=root[1], at_border=clipped or not inside,
+                                   index_in_unit=i_off))
             drawn += 1
         if inside:
             units.append(SynthUnit(row_px=root[0], col_px=root[1], hairs=sum(

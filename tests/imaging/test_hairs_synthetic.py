@@ -87,3 +87,18 @@ def test_render_is_seeded():
     a = render_scalp(seed=5, shape=(128, 160))
     b = render_scalp(seed=5, shape=(128, 160))
     assert np.array_equal(a.image, b.image) and a.hairs == b.hairs
+
+
+def test_hidden_hairs_leave_the_same_scalp_without_them() -> None:
+    """The same scalp at a later visit: the hairs named in hide_hairs are shed, nothing else moves."""
+    full = render_scalp(seed=21, shape=(240, 300), px_per_mm=100.0, n_units=12, difficulty="medium")
+    gone = [(h.unit, h.index_in_unit) for h in full.hairs[::3]]
+    later = render_scalp(seed=21, shape=(240, 300), px_per_mm=100.0, n_units=12, difficulty="medium",
+                         hide_hairs=gone)
+    assert len(later.hairs) == len(full.hairs) - len(gone)
+    assert {(h.unit, h.index_in_unit) for h in later.hairs} == {(h.unit, h.index_in_unit) for h in full.hairs} - set(gone)
+    assert later.hairs == tuple(h for h in full.hairs if (h.unit, h.index_in_unit) not in set(gone))
+    changed = np.any(np.abs(full.image.astype(int) - later.image) > 12, axis=2)
+    assert changed.any() and changed.mean() < 0.2  # only where the shed shafts were
+    with pytest.raises(ValueError, match="varied"):
+        render_scalp(seed=1, shape=(64, 64), varied=True, hide_hairs=[(0, 0)])
