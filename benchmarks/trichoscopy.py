@@ -102,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--min-length-um", type=float, default=None, help="override the shortest hair kept")
     ap.add_argument("--spur-widths", type=float, default=None, help="override the spur pruning length")
     ap.add_argument("--detectors", nargs="+", choices=("classical", "learned"), default=["classical", "learned"])
+    ap.add_argument("--model", type=Path, default=None, help="learned detector: another ONNX file (a candidate)")
     ap.add_argument("--thresholds", type=float, nargs="+", default=None,
                     help="learned detector: heatmap thresholds to compare (choose on --fold tune only)")
     args = ap.parse_args(argv)
@@ -135,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             label = "learned (synthetic-only)" if len(ths) == 1 else f"learned th={th:g}"
             methods[label] = ((lambda rgb, th=th: analyze(rgb, detector="learned").hairs)
                               if th == DEFAULT_THRESHOLD and len(ths) == 1 else
-                              (lambda rgb, th=th: detect_hairs_learned(rgb, threshold=th)))
+                              (lambda rgb, th=th: detect_hairs_learned(rgb, threshold=th, model_path=args.model)))
     stats = {m: dict(pred=[], tp=0, n_det=0, hit=dict.fromkeys(CLASSES, 0), t_run=[]) for m in methods}
     truth, n_gt, t_dec = [], 0, []
     per_class_n = dict.fromkeys(CLASSES, 0)

@@ -39,6 +39,7 @@ _INPUT_PX_PER_MM = 110.0  # the scale the network was trained at
 _STRIDE = 4  # output cell, in input pixels
 _LEN_REF_PX = 32.0
 _MULTIPLE = 16  # the encoder halves four times
+_FLIP_MAX_INPUT_PX = 2_000_000  # test-time flip up to this many input pixels (a dermoscope photo has 0.33 M)
 # shaft-aware peak suppression (_shaft_nms), chosen on the tune fold of the dev set
 _NMS_ALONG = 0.6  # fraction of the stronger peak's predicted length, along its direction
 _NMS_PERP_PX = 8.0  # input px (16 px of a 1280 x 1024 photo) across it
@@ -46,6 +47,11 @@ _NMS_ANGLE_DEG = 25.0  # only peaks of nearly the same direction
 
 
 _NETS = threading.local()
+
+
+# Median over 60 training renders (scripts/train_hair_detector.py, seeds 0-3599 step 60, at the network's
+# input scale) of each render's channel medians; real 70x dev photos sit near (143, 143, 149).
+_TRAIN_MEDIAN_RGB = np.array([175.0, 168.0, 171.5], np.float32)
 
 
 def _load_net(path: str) -> cv2.dnn.Net:
@@ -72,8 +78,27 @@ def _input_scale(h: int, w: int, ppm: float | None) -> float:
     return min(1.0, 640.0 / max(h, w))  # a 70x dermoscope at 1280 px wide is about 220 px/mm
 
 
+def normalize_exposure(rgb: np.ndarray) -> np.ndarray:
+    """The photo with each channel scaled so that its median matches the training renders' (float32).
+
+    Exposure and white balance differ from photo to photo and from device to device; the network saw the
+    spread of its synthetic renders, whose channel medians centre on ``_TRAIN_MEDIAN_RGB``. Scaling a photo
+    to that centre (gain 0.5-2) made the learned count steadier under relighting and lowered the count
+    error on the real dev set's tune fold (MAE 2.77 -> 2.56, F1 0.755 -> 0.769; docs/hair_detector_card.md).
+    """
+    med = np.median(rgb[::4, ::4].reshape(-1, 3), axis=0).astype(np.float32)
+    gain = np.clip(_TRAIN_MEDIAN_RGB / np.maximum(med, 1.0), 0.5, 2.0)
+    return np.clip(rgb.astype(np.float32) * gain, 0.0, 255.0)
+
+
 def predict_maps(rgb: np.ndarray, scale: float, *, model_path: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The network's input image (at ``scale``) and its output maps (4, H/4, W/4) over that input."""
+    """The network's input image (at ``scale``) and its output maps (4, H/4, W/4) over that input.
+
+    The input is exposure-normalised (:func:`normalize_exposure`); the maps are the mean of the photo's and
+    its mirror image's (test-time flip), so a photo and its mirror image give the same hairs. Inputs over
+    ``_FLIP_MAX_INPUT_PX`` (a 12 MP phone photo at the network's scale) skip the flip, which would double
+    the time of their network pass.
+    """
     h, w = rgb.shape[:2]
     size = (max(int(round(w * scale)), _MULTIPLE), max(int(round(h * scale)), _MULTIPLE))
     interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
@@ -81,10 +106,17 @@ def predict_maps(rgb: np.ndarray, scale: float, *, model_path: Path | None = Non
     ph = (-work.shape[0]) % _MULTIPLE
     pw = (-work.shape[1]) % _MULTIPLE
     padded = cv2.copyMakeBorder(work, 0, ph, 0, pw, cv2.BORDER_REFLECT) if ph or pw else work
-    blob = np.ascontiguousarray(padded.transpose(2, 0, 1)[None].astype(np.float32))
+    blob = np.ascontiguousarray(normalize_exposure(padded).transpose(2, 0, 1)[None])
     net = _load_net(str(model_path or MODEL_PATH))
     net.setInput(blob)
     maps = np.asarray(net.forward())[0]
+    if blob.shape[2] * blob.shape[3] <= _FLIP_MAX_INPUT_PX:
+        # Test-time flip: the mirror image's maps, mirrored back (a mirrored shaft's sin 2θ changes sign),
+        # averaged in. The heatmap gets steadier peaks (tune fold: MAE 2.56 -> 2.45, F1 0.769 -> 0.775).
+        net.setInput(np.ascontiguousarray(blob[..., ::-1]))
+        mirrored = np.asarray(net.forward())[0][..., ::-1].copy()
+        mirrored[2] *= -1.0
+        maps = 0.5 * (maps + mirrored)
     gh, gw = -(-work.shape[0] // _STRIDE), -(-work.shape[1] // _STRIDE)
     return work, maps[:, :gh, :gw]
 
@@ -162,7 +194,8 @@ def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, t
     >>> from hairtrack.synth import render_scalp
     >>> scene = render_scalp(seed=3, shape=(512, 640), px_per_mm=110.0, n_units=6, difficulty="easy")
     >>> hairs = detect_hairs_learned(scene.image, px_per_mm=scene.px_per_mm)
-    >>> abs(len(hairs) - len(scene.hairs)) <= 3
+    >>> whole = sum(not h.at_border for h in scene.hairs)  # hairs that do not leave the frame
+    >>> abs(len(hairs) - whole) <= 3
     True
     """
     rgb = as_rgb_uint8(image)

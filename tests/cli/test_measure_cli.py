@@ -45,8 +45,12 @@ def test_json_lines_in_input_order_with_every_contract_key(local_cli: Cli, scalp
     assert "\x1b[" not in result.stdout
 
 
-def test_without_a_scale_per_area_values_are_null_with_a_warning(local_cli: Cli, scalps: list[tuple[Path, int]]) -> None:
-    obj = json.loads(local_cli("analyze", str(scalps[0][0]), "--json").stdout)
+def test_without_a_scale_per_area_values_are_null_with_a_warning(local_cli: Cli, tmp_path: Path) -> None:
+    # without a scale a photo is taken for a whole 70x dermoscope frame: here one at half size (110 px/mm)
+    scene = render_scalp(seed=1, shape=(512, 640), px_per_mm=110.0, difficulty="easy")
+    path = tmp_path / "frame.jpg"
+    Image.fromarray(scene.image).save(path, quality=92)
+    obj = json.loads(local_cli("analyze", str(path), "--json").stdout)
     assert obj["px_per_mm"] is None and obj["hairs_per_cm2"] is None and obj["mean_width_um"] is None
     assert obj["hair_count"] > 0 and any("scale" in w for w in obj["warnings"])
 

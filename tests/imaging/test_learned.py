@@ -110,3 +110,14 @@ def test_the_learned_detector_is_safe_in_parallel_threads() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         together = list(pool.map(lambda img: analyze(img, 220.0, detector="learned").hair_count, scenes * 3))
     assert together == alone * 3
+
+
+def test_a_mirror_image_gives_the_mirrored_hairs(scenes):
+    """Test-time flip: the maps of a photo and of its mirror image are the same, mirrored."""
+    for sc in scenes[:3]:
+        hairs = detect_hairs_learned(sc.image, px_per_mm=sc.px_per_mm)
+        mirrored = detect_hairs_learned(np.ascontiguousarray(sc.image[:, ::-1]), px_per_mm=sc.px_per_mm)
+        assert len(hairs) == len(mirrored) > 0
+        a = sorted((round(h.row_px), round(h.col_px)) for h in hairs)
+        b = sorted((round(h.row_px), round(SHAPE[1] - 1 - h.col_px)) for h in mirrored)
+        assert all(abs(p[0] - q[0]) <= 1 and abs(p[1] - q[1]) <= 1 for p, q in zip(a, b)), (a, b)

@@ -19,10 +19,10 @@ from hairtrack.tracking import Store
 from hairtrack.tracking.ingest import NewScan, matched_pairs, registration_figures, save_scans
 
 
-def _scan(rgb: np.ndarray, name: str) -> NewScan:
+def _scan(rgb: np.ndarray, name: str, px_per_mm: float = 150.0) -> NewScan:
     buffer = io.BytesIO()
     Image.fromarray(rgb).save(buffer, "PNG")
-    measured = measure_upload(buffer.getvalue(), name, zone=Zone.CROWN, px_per_mm=150.0, overlay=False)
+    measured = measure_upload(buffer.getvalue(), name, zone=Zone.CROWN, px_per_mm=px_per_mm, overlay=False)
     return NewScan(name, buffer.getvalue(), measured.loaded.rgb, measured.result)
 
 
@@ -51,17 +51,18 @@ def test_registration_is_stored_and_feeds_the_capture_checks(tmp_path: Path) -> 
 
 
 def test_matched_pairs_link_each_visit_to_the_previous_and_the_first(tmp_path: Path) -> None:
-    scalp = np.asarray(render_scalp(seed=4, shape=(512, 640), px_per_mm=150.0, n_units=30, difficulty="easy").image)
+    scalp = np.asarray(render_scalp(seed=4, shape=(512, 640), px_per_mm=110.0, n_units=30, difficulty="easy").image)
     turned = [cv2.warpAffine(scalp, cv2.getRotationMatrix2D((320, 256), a, 1.0), (640, 512),
                              borderMode=cv2.BORDER_REFLECT) for a in (0, 6, -9)]
     with Store(f"sqlite:///{tmp_path / 'h.sqlite3'}", image_dir=tmp_path / "img") as store:
         store.add_profile("p")
         days = [dt.date(2025, 1, 6), dt.date(2025, 2, 3), dt.date(2025, 3, 3)]
         for day, rgb in zip(days, turned, strict=True):
-            save_scans(store, Measurement(profile="p", date=day, zone=Zone.CROWN), [_scan(rgb, f"{day}.png")])
+            save_scans(store, Measurement(profile="p", date=day, zone=Zone.CROWN), [_scan(rgb, f"{day}.png", 110.0)])
         pairs = matched_pairs(store.scan_analyses("p"))
     links = sorted((p.reference_date, p.date) for p in pairs)
     assert links == [(days[0], days[1]), (days[0], days[2]), (days[1], days[2])]
-    for p in pairs:  # the same hairs, turned: most kept, the count about the same
-        assert not p.different_field and p.kept >= 10
-        assert abs(p.log_ratio) < 0.35 and p.kept / (p.kept + p.lost) > 0.7
+    for p in pairs:  # the same ~40 hairs, turned: most kept, the count about the same (the detector is not
+        # perfectly consistent: about one hair in seven is seen in one photo only, see analysis.matched)
+        assert not p.different_field and p.kept >= 20
+        assert abs(p.log_ratio) < 0.2 and p.kept / (p.kept + p.lost) > 0.75
