@@ -2,9 +2,9 @@
 
 Independent counts of a zone carry the error of re-finding the patch (about 4%) and of each image (about
 5%) at every visit; the error of a density *change* is quoted at 9-12% for automated counts and at
-0.4-0.6% when the same hairs are followed from one visit to the next (hairtrack issue 7). When each new close-up is
-registered to the zone's previous visit (``tracking.ingest``), the common field's hairs are matched and
-the record holds, per image, ``kept``, ``lost`` and ``new``. Their log ratio ::
+0.4-0.6% when the same hairs are followed from one visit to the next (hairtrack issue 7). When each new
+close-up is registered to the zone's earlier visits (``tracking.ingest``), the common field's hairs are
+matched and the record holds, per image, ``kept``, ``lost`` and ``new``. Their log ratio ::
 
     r = log((kept + new) / (kept + lost))
 
@@ -35,8 +35,9 @@ it near 0.3). Without a valid donor control (oral minoxidil, women) ``b = 0``.
 
 The matched estimate is used only when the network connects every visit from the first baseline visit to
 the last visit of the window and its interval is narrower than that of the independent counts (with few
-hairs per photo and an inconsistent detector it is not); otherwise the verdict uses independent counts. The degrees of
-freedom of the interval combine those of the pair noise and of the visit prior (Welch-Satterthwaite).
+hairs per photo and an inconsistent detector it is not); otherwise the verdict uses independent counts.
+The degrees of freedom of the interval combine those of the pair noise and of the visit prior
+(Welch-Satterthwaite).
 """
 
 from __future__ import annotations
@@ -167,11 +168,11 @@ def chain_contrast(zone: Zone, steps: MatchedSteps, dates: Sequence[dt.date], ba
     """The matched contrast of one zone, or None when the matched steps do not connect its visits.
 
     Each valid step ``(reference_date, date)`` says ``L(date) - L(reference_date) = r`` for the zone's
-    visit levels ``L``, with variance ``inconsistency / weight``. The levels of the visits from the first baseline visit to
-    the last window visit are the weighted least-squares solution of that network (``L`` of the first
-    visit fixed at 0), and the contrast is ``c . L``. A chain of consecutive visits is the simplest
-    network; registering every visit to the baseline as well (``tracking.ingest`` does) keeps the error
-    from piling up along the chain. ``dates`` are the zone's visit dates (after any capture exclusion);
+    visit levels ``L``, with variance ``inconsistency / weight``. The levels of the visits from the first
+    baseline visit to the last window visit are the weighted least-squares solution of that network (``L`` of
+    the first visit fixed at 0), and the contrast is ``c . L``. A chain of consecutive visits is the simplest
+    network; registering every visit to the baseline as well (``tracking.ingest`` does) keeps the error from
+    piling up along the chain. ``dates`` are the zone's visit dates (after any capture exclusion);
     ``baseline`` and ``window`` the visits the independent contrast compares.
     """
     if not baseline or not window:

@@ -16,14 +16,15 @@ For person ``i``, zone ``z``, visit at date ``t`` and image ``r`` (log scale)::
 Visits: 2-4 baseline scan days in the 2-6 weeks before the start, then monthly (+-4 days), 15% missed;
 3 images per zone per visit (2 in 15% of visits).
 
-With ``matched=True`` each image after a zone's first visit is also "registered" to the previous visit's
-image of the same number and to the first visit's (as ``tracking.ingest`` does) and its hairs matched (``analysis.matched.MatchedPair``): on the same patch the
-re-finding error ``e_zt`` and the image error ``eps`` cancel, so the log ratio of the matched counts is the
-zone's true change plus the change of the visit-shared part ``u_t`` (what the detector can see) plus
-``N(0, kappa (1/n_a + 1/n_b))``, the hairs the detector sees in one photo and not the other
-(``kappa = matched_inconsistency``; ``n`` the hairs in a field of ``matched_field_cm2``); ``matched_fail_rate``
-of the pairs come back ``different_field`` (a failed registration). These draws use their own random
-stream, so the measurements are the same with and without them.
+With ``matched=True`` each image after a zone's first visit is also "registered" to the previous visit's image
+of the same number and to the first visit's (as ``tracking.ingest`` does) and its hairs matched
+(``analysis.matched.MatchedPair``): on the same patch the re-finding error ``e_zt`` and the image error
+``eps`` cancel, so the log ratio of the matched counts is the zone's true change plus the change of the
+visit-shared part ``u_t`` (what the detector can see) plus ``N(0, kappa (1/n_a + 1/n_b))``, the hairs the
+detector sees in one photo and not the other (``kappa = matched_inconsistency``; ``n`` the hairs in a field of
+``matched_field_cm2``); ``matched_fail_rate`` of the pairs come back ``different_field`` (a failed
+registration). These draws use their own random stream, so the measurements are the same with and without
+them.
 """
 
 from __future__ import annotations
@@ -241,7 +242,8 @@ def _matched_pairs(rng: np.random.Generator, noise: ClinicNoise, zone: Zone, bef
 
 
 def simulate_cohort(n: int, *, seed: int = 0, effects_pct: tuple[float, ...] = (0.0, 10.0, 20.0, 35.0),
-                    months: int = 12, noise: ClinicNoise = ClinicNoise(), matched: bool = False) -> list[SimulatedPatient]:
+                    months: int = 12, noise: ClinicNoise = ClinicNoise(),
+                    matched: bool = False) -> list[SimulatedPatient]:
     """``n`` people, the effects assigned in turn; person ``i`` depends only on ``(seed, i)``."""
     children = np.random.SeedSequence(seed).spawn(n)
     return [simulate_patient(children[i], effect_pct=effects_pct[i % len(effects_pct)], months=months,

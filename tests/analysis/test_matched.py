@@ -111,9 +111,9 @@ def test_matched_counts_that_contradict_the_independent_ones_are_not_trusted() -
     p = simulate_patient(3, effect_pct=0.0, treatment=TreatmentKind.PRP, sex=Sex.MALE, matched=True)
     day = p.truth.start + dt.timedelta(days=280)
     # a detector that "finds" 60% more hairs at every later visit of the crown than the counts show
-    fake = [MatchedPair(m.zone, m.date, m.replicate, m.reference_date, m.kept, m.lost, m.new + round(0.6 * (m.kept + m.lost)),
-                        m.overlap_pct, m.different_field) if m.zone is not Zone.DONOR and m.date > p.truth.start else m
-            for m in p.matched]
+    fake = [MatchedPair(m.zone, m.date, m.replicate, m.reference_date, m.kept, m.lost,
+                        m.new + round(0.6 * (m.kept + m.lost)), m.overlap_pct, m.different_field)
+            if m.zone is not Zone.DONOR and m.date > p.truth.start else m for m in p.matched]
     v = verdict_to_dict(judge(p.measurements, p.treatments, as_of=day, sex=Sex.MALE, today=dt.date(2030, 1, 1),
                               matched=fake))
     assert "matched_disagrees" in {f["code"] for f in v["flags"]}
