@@ -13,7 +13,8 @@ predicts, at a stride of 4 (8 px of the full photo), a heatmap of hair midpoints
 Training data: ``--images`` scenes of 512 x 512 px at 220 px/mm (a crop of a 70x photo), every difficulty,
 ``varied=True``, a banner on 15% and a red circle on 25%, reduced by 2 (INTER_AREA) to 256 x 256; random
 flips and quarter turns at each step. Hairs whose unit leaves the frame (``at_border``) are left out of
-the loss (the real labels often miss them). Seeds 0..images-1; torch seed ``--seed``.
+the loss (the real labels often miss them); ``--border-hairs`` makes them targets instead (with its own
+``--cache``). Seeds 0..images-1; torch seed ``--seed``.
 
 Usage (CPU, 2 threads; needs the ``train`` extra: ``pip install torch==2.13.0 onnx``). The shipped model
 came from these three runs (25 + 10 + 30 minutes on 2 shared cores), each resuming the one before::
@@ -55,6 +56,9 @@ SIGMA_CELLS = 0.8   # Gaussian of a midpoint on the heatmap, in output cells
 LEN_REF_PX = 32.0   # length regression: log(length_input_px / LEN_REF_PX)
 
 
+BORDER_HAIRS = False  # --border-hairs: hairs cut by the frame or entering it are targets, not ignored
+
+
 def render_sample(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One training sample: input (256, 256, 3) uint8, heatmap, regression (3, ...) and weight maps."""
     from hairtrack.synth.scalp import DIFFICULTIES, render_scalp
@@ -75,7 +79,7 @@ def render_sample(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
         cy, cx = hr.row_px * f - 0.5, hr.col_px * f - 0.5
         iy, ix = int(min(max(round(cy), 0), g - 1)), int(min(max(round(cx), 0), g - 1))
         gauss = np.exp(-((yy - iy) ** 2 + (xx - ix) ** 2) / (2 * SIGMA_CELLS ** 2))
-        if hr.at_border:
+        if hr.at_border and not BORDER_HAIRS:
             np.maximum(ignore, (gauss > 0.05).astype(np.float32), out=ignore)
             continue
         np.maximum(heat, gauss, out=heat)
@@ -162,7 +166,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--checkpoint", type=Path, default=Path("/tmp/hair_centernet.pt"),
                     help="the state dict, saved every 100 steps and at the end")
     ap.add_argument("--out", type=Path, default=Path("hairtrack/imaging/models/hair_centernet.onnx"))
+    ap.add_argument("--border-hairs", action="store_true",
+                    help="train on the hairs the frame cuts too (use a cache made with the same setting)")
     args = ap.parse_args(argv)
+    global BORDER_HAIRS
+    BORDER_HAIRS = args.border_hairs
     import torch
 
     torch.manual_seed(args.seed)
