@@ -26,7 +26,7 @@ Noise model, on the log scale:
 - the part shared by a visit ``u_v`` (light, hair length, camera: what the detector can see) is *not*
   removed by matching; it enters with the visit coefficients ``c_v`` of the contrast, inflated by
   ``1 / capture_weight`` for a visit that broke a capture rule, exactly as in the independent model;
-- the season is taken out by the donor's own matched chain (weight ``b``) and, for the rest, by the
+- the season is taken out by the donor's own matched contrast (weight ``b``) and, for the rest, by the
   seasonal prior, whose amplitude uncertainty is carried into the interval.
 
 ``b`` is the value in [0, 1] that minimises the variance of the estimate; when the donor's matched
@@ -57,10 +57,12 @@ __all__ = [
     "MatchedPair",
     "MatchedPrior",
     "MatchedSteps",
-    "ChainContrast",
+    "ZoneContrast",
     "matched_steps",
-    "chain_contrast",
-    "combine_chains",
+    "zone_contrast",
+    "donor_contrast",
+    "combine_contrasts",
+    "prefer_matched",
 ]
 
 
@@ -96,9 +98,10 @@ class MatchedPrior:
     """Priors and validity rules of matched counts (log scale).
 
     ``inconsistency`` is ``kappa``: one image pair's log ratio has variance ``kappa (1/n_a + 1/n_b)``.
-    ``benchmarks/protocol.py`` measures 0.17 for the learned detector on 30 real 70x photos seen twice
-    (shifted, turned, zoomed, relit, refocused); the prior is set at 0.3 for what a month adds (growth,
-    clipping, hair length), and the record's own replicates update it. ``min_overlap_pct`` and
+    ``benchmarks/protocol.py`` measures 0.09 for the learned detector on 30 real 70x photos seen twice
+    (shifted, turned, zoomed, relit, refocused; 0.17 before its exposure normalisation and mirror pass);
+    the prior is set at 0.3 for what a month adds (growth, clipping, hair length), and the record's own
+    replicates update it. ``min_overlap_pct`` and
     ``min_hairs`` are the least common field and the fewest matched hairs (``kept + lost``) for a pair to count.
     """
 
@@ -148,7 +151,7 @@ def matched_steps(pairs: Iterable[MatchedPair], prior: MatchedPrior = MatchedPri
 
 
 @dataclass(frozen=True, slots=True)
-class ChainContrast:
+class ZoneContrast:
     """One zone's matched contrast (window mean minus baseline mean), before any control.
 
     ``value`` is ``c . L``; ``pair_var`` its variance from the pair noise; ``coef`` the visit
@@ -163,8 +166,8 @@ class ChainContrast:
     steps_used: int
 
 
-def chain_contrast(zone: Zone, steps: MatchedSteps, dates: Sequence[dt.date], baseline: Sequence[dt.date],
-                   window: Sequence[dt.date]) -> ChainContrast | None:
+def zone_contrast(zone: Zone, steps: MatchedSteps, dates: Sequence[dt.date], baseline: Sequence[dt.date],
+                   window: Sequence[dt.date]) -> ZoneContrast | None:
     """The matched contrast of one zone, or None when the matched steps do not connect its visits.
 
     Each valid step ``(reference_date, date)`` says ``L(date) - L(reference_date) = r`` for the zone's
@@ -205,13 +208,31 @@ def chain_contrast(zone: Zone, steps: MatchedSteps, dates: Sequence[dt.date], ba
     for d in base:
         coef[d] = coef.get(d, 0.0) - 1.0 / len(base)
     c = np.array([coef.get(d, 0.0) for d in nodes])[1:]
-    return ChainContrast(zone, float(c @ level), float(c @ cov @ c), coef, len(rows))
+    return ZoneContrast(zone, float(c @ level), float(c @ cov @ c), coef, len(rows))
 
 
-def combine_chains(zones: Sequence[ChainContrast], donor: ChainContrast | None, *, shared_var_log2: float,
+def donor_contrast(steps: MatchedSteps, donor_dates: Sequence[dt.date], zone: ZoneContrast) -> ZoneContrast | None:
+    """The donor's matched contrast over the same stretches of time as ``zone``'s (its own scan dates
+    within the zone's baseline and window), or None."""
+    base = [d for d, c in zone.coef.items() if c < 0]
+    win = [d for d, c in zone.coef.items() if c > 0]
+    dates = sorted(donor_dates)
+    return zone_contrast(Zone.DONOR, steps, dates, [d for d in dates if min(base) <= d <= max(base)],
+                         [d for d in dates if min(win) <= d <= max(win)])
+
+
+def prefer_matched(independent: ChangeEstimate, matched: ChangeEstimate, *, max_z: float = 3.0) -> str:
+    """``"matched"`` when the matched estimate is the more precise and agrees with the independent one,
+    ``"disagree"`` when the two differ by more than ``max_z`` combined standard errors, else ``"independent"``."""
+    if abs(matched.change_log - independent.change_log) > max_z * math.hypot(matched.se_log, independent.se_log):
+        return "disagree"
+    return "matched" if matched.se_log < independent.se_log else "independent"
+
+
+def combine_contrasts(zones: Sequence[ZoneContrast], donor: ZoneContrast | None, *, shared_var_log2: float,
                    capture_weights: Mapping[dt.date, float] | None = None, pair_dof: float,
                    prior: NoisePrior = NoisePrior()) -> tuple[ChangeEstimate, float]:
-    """The matched change of the mean of ``zones``, controlled by the donor chain and the seasonal prior.
+    """The matched change of the mean of ``zones``, controlled by the donor's contrast and the seasonal prior.
 
     Returns the estimate and the donor weight ``b`` used (0 without ``donor``), chosen in [0, 1] to
     minimise the estimate's variance (see the module docstring).

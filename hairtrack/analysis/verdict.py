@@ -45,7 +45,8 @@ import numpy as np
 from hairtrack.analysis.benchmarks import density_benchmark
 from hairtrack.analysis.cost import CostSummary, summarize_cost
 from hairtrack.analysis.matched import (
-    MatchedPair, MatchedPrior, MatchedSteps, chain_contrast, combine_chains, matched_steps,
+    MatchedPair, MatchedPrior, MatchedSteps, ZoneContrast, combine_contrasts, donor_contrast, matched_steps,
+    prefer_matched, zone_contrast,
 )
 from hairtrack.analysis.model import (
     MONTH_DAYS, ChangeEstimate, NoisePrior, Phase, VisitMean, build_series, fit_donor_weight, fit_replicates,
@@ -297,7 +298,7 @@ def judge(
         ``1 / weight`` (a broken capture rule adds error that its replicates share). Missing keys weigh 1.
     matched : sequence of MatchedPair, optional
         Hairs matched between each image and the zone's previous visit (``tracking.ingest``). Where a
-        zone's chain of matched steps is complete from baseline to the current window, its change is
+        zone's matched steps connect its visits from baseline to the current window, its change is
         measured on the same hairs (``analysis.matched``), which removes the error of re-finding the
         patch; the independent counts remain the check (a strong disagreement falls back to them).
 
@@ -430,7 +431,7 @@ def judge(
         kept_keys = {(m.date, Zone(m.zone), m.replicate) for m in rows}
         steps = matched_steps([p for p in matched if (p.date, Zone(p.zone), p.replicate) in kept_keys
                                and p.date <= as_of], matched_prior)
-    chains: dict[Zone, Any] = {}
+    chains: dict[Zone, ZoneContrast] = {}
     estimators: dict[Zone, str] = {}
     disagree: list[Zone] = []
     shared_u2 = weight.shared_var_log2 if weight is not None else (
@@ -443,15 +444,9 @@ def judge(
                 out[d] = min(out.get(d, 1.0), vm.capture_weight)
         return out
 
-    def donor_chain(chain):
+    def donor_chain(chain: ZoneContrast) -> ZoneContrast | None:
         donor = by_zone.get(Zone.DONOR, {})
-        if not use_donor or steps is None or not donor:
-            return None
-        base = [d for d in chain.coef if chain.coef[d] < 0]
-        win = [d for d in chain.coef if chain.coef[d] > 0]
-        ddates = sorted(donor)
-        return chain_contrast(Zone.DONOR, steps, ddates, [d for d in ddates if min(base) <= d <= max(base)],
-                              [d for d in ddates if min(win) <= d <= max(win)])
+        return donor_contrast(steps, list(donor), chain) if use_donor and steps is not None and donor else None
 
     for z in treated:
         raw = by_zone[z]
@@ -467,18 +462,18 @@ def judge(
                 flags.append(Flag("window_fallback", f"{_zname(z)}: no scan in the current phase; the change uses "
                                   f"the latest scans ({c.window_phase.value})"))
             if est is not None and steps is not None:
-                chain = chain_contrast(z, steps, series.dates, c.baseline_dates, c.window_dates)
+                chain = zone_contrast(z, steps, series.dates, c.baseline_dates, c.window_dates)
                 if chain is not None:
                     chains[z] = chain
-                    m_est, _ = combine_chains([chain], donor_chain(chain), shared_var_log2=shared_u2,
+                    m_est, _ = combine_contrasts([chain], donor_chain(chain), shared_var_log2=shared_u2,
                                               capture_weights=visit_weights((z,)), pair_dof=steps.dof, prior=prior)
-                    if abs(m_est.change_log - est.change_log) > 3.0 * np.hypot(m_est.se_log, est.se_log):
-                        disagree.append(z)
-                        chains.pop(z)
-                    elif m_est.se_log < est.se_log:  # the matched hairs measure this zone's change better
+                    choice = prefer_matched(est, m_est)
+                    if choice == "matched":  # the matched hairs measure this zone's change better
                         est, estimators[z] = m_est, "matched"
                     else:
                         chains.pop(z)
+                        if choice == "disagree":
+                            disagree.append(z)
         base_raw = [raw[d].log_mean for d in base_dates]
         enough = est is not None if start_eff is None else len(base_raw) >= rules.min_baseline_visits
         if enough:
@@ -514,10 +509,9 @@ def judge(
                     dchain = dchains[0]
                     if any(dict(dc.coef) != dict(dchain.coef) for dc in dchains[1:]):
                         dchain = None  # zones compare different visits: no single donor contrast
-                m_est, m_b = combine_chains([chains[z] for z in o_zones], dchain, shared_var_log2=shared_u2,
+                m_est, m_b = combine_contrasts([chains[z] for z in o_zones], dchain, shared_var_log2=shared_u2,
                                             capture_weights=visit_weights(o_zones), pair_dof=steps.dof, prior=prior)
-                if (m_est.se_log < overall_est.se_log and abs(m_est.change_log - overall_est.change_log)
-                        <= 3.0 * np.hypot(m_est.se_log, overall_est.se_log)):
+                if prefer_matched(overall_est, m_est) == "matched":
                     overall_est, o_estimator = m_est, "matched"
                     o_b = m_b if dchain is not None else None
         else:

@@ -65,11 +65,7 @@ class BaspResult:
 
 
 def _grade(ratio: float) -> int:
-    g = 0
-    for cut in RATIO_CUTS:
-        if ratio < cut:
-            g += 1
-    return g
+    return sum(ratio < cut for cut in RATIO_CUTS)
 
 
 def _ratio(name: str, value: float | None, donor: float) -> float | None:

@@ -47,11 +47,7 @@ class FemaleStage:
 
 
 def _sinclair(share: float) -> int:
-    grade = 1
-    for cut in SINCLAIR_CUTS:
-        if share < cut:
-            grade += 1
-    return grade
+    return 1 + sum(share < cut for cut in SINCLAIR_CUTS)
 
 
 def _check(name: str, value: float, *, positive: bool) -> float:

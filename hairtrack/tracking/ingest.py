@@ -121,8 +121,9 @@ def registration_figures(analyses: Mapping[tuple[dt.date, Zone, int], Mapping[st
 def matched_pairs(analyses: Mapping[tuple[dt.date, Zone, int], Mapping[str, Any]]) -> list[Any]:
     """The hairs matched between each stored image and its reference scan, for ``judge(..., matched=...)``.
 
-    Scans without a registration (imported rows, the first visit of a zone) or whose registration failed
-    give nothing.
+    Scans without a registration (imported rows, the first visit of a zone), whose registration failed,
+    or whose stored figures are not readable (a damaged or hand-edited record) give nothing: the verdict
+    then uses independent counts for them instead of failing.
     """
     from hairtrack.analysis.matched import MatchedPair
 
@@ -131,13 +132,17 @@ def matched_pairs(analyses: Mapping[tuple[dt.date, Zone, int], Mapping[str, Any]
         for key in ("registration", "registration_first"):
             reg = analysis.get(key) or {}
             ref = reg.get("reference") or {}
-            if not ref.get("date"):
+            try:
+                ref_date = dt.date.fromisoformat(ref["date"])
+            except (KeyError, TypeError, ValueError):
                 continue
             counts = [reg.get(k) for k in ("kept", "lost", "new")]
             if reg.get("different_field"):
                 counts = [0, 0, 0]  # a different patch: no counts, kept out by matched_steps
-            elif not all(isinstance(c, int) for c in counts):
+            elif not all(isinstance(c, int) and c >= 0 for c in counts):
                 continue
-            out.append(MatchedPair(Zone(zone), date, replicate, dt.date.fromisoformat(ref["date"]), *counts,
-                                   reg.get("overlap_pct"), bool(reg.get("different_field"))))
+            overlap = reg.get("overlap_pct")
+            out.append(MatchedPair(Zone(zone), date, replicate, ref_date, *counts,
+                                   float(overlap) if isinstance(overlap, (int, float)) else None,
+                                   bool(reg.get("different_field"))))
     return out

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from hairtrack.analysis import judge, verdict_to_dict
-from hairtrack.analysis.matched import MatchedPair, MatchedPrior, chain_contrast, combine_chains, matched_steps
+from hairtrack.analysis.matched import MatchedPair, MatchedPrior, zone_contrast, combine_contrasts, matched_steps
 from hairtrack.domain import Sex, TreatmentKind, Zone
 from hairtrack.synth import simulate_patient
 
@@ -30,8 +30,8 @@ def test_a_chain_and_a_star_both_recover_the_contrast() -> None:
     want = np.mean(LEVEL[5:]) - np.mean(LEVEL[:2])
     chain = matched_steps([_pair(i - 1, i) for i in range(1, 7)])
     star = matched_steps([_pair(0, i) for i in range(1, 7)] + [_pair(i - 1, i) for i in range(2, 7)])
-    got_chain = chain_contrast(Zone.CROWN, chain, D, base, window)
-    got_star = chain_contrast(Zone.CROWN, star, D, base, window)
+    got_chain = zone_contrast(Zone.CROWN, chain, D, base, window)
+    got_star = zone_contrast(Zone.CROWN, star, D, base, window)
     assert got_chain.value == pytest.approx(want, abs=2e-3)
     assert got_star.value == pytest.approx(want, abs=2e-3)
     # steps straight to the first visit keep the error from piling up along the chain
@@ -41,12 +41,12 @@ def test_a_chain_and_a_star_both_recover_the_contrast() -> None:
 
 def test_a_visit_without_a_valid_step_breaks_the_network() -> None:
     pairs = [_pair(i - 1, i) for i in range(1, 7) if i != 4]
-    assert chain_contrast(Zone.CROWN, matched_steps(pairs), D, D[:2], D[5:]) is None
+    assert zone_contrast(Zone.CROWN, matched_steps(pairs), D, D[:2], D[5:]) is None
     # a step that exists but shows another patch, or too little of the same one, does not count either
     for bad in (_pair(3, 4, different_field=True), _pair(3, 4, overlap=30.0), _pair(3, 4, n=6)):
         steps = matched_steps(pairs + [bad])
-        assert steps.rejected == 1 and chain_contrast(Zone.CROWN, steps, D, D[:2], D[5:]) is None
-    assert chain_contrast(Zone.CROWN, matched_steps(pairs + [_pair(3, 4)]), D, D[:2], D[5:]) is not None
+        assert steps.rejected == 1 and zone_contrast(Zone.CROWN, steps, D, D[:2], D[5:]) is None
+    assert zone_contrast(Zone.CROWN, matched_steps(pairs + [_pair(3, 4)]), D, D[:2], D[5:]) is not None
 
 
 def test_pair_noise_is_pooled_from_the_spread_of_replicates() -> None:
@@ -74,21 +74,21 @@ def test_the_donor_chain_takes_out_what_a_visit_shares() -> None:
     pairs = [_pair(0, i) for i in range(1, 7)]
     donor_pairs = [MatchedPair(Zone.DONOR, p.date, 1, p.reference_date, 950, 50, 50, 80.0) for p in pairs]
     steps = matched_steps(pairs + donor_pairs)
-    zone = chain_contrast(Zone.CROWN, steps, D, D[:2], D[5:])
-    donor = chain_contrast(Zone.DONOR, steps, D, D[:2], D[5:])
-    alone, b0 = combine_chains([zone], None, shared_var_log2=0.03**2, pair_dof=steps.dof)
-    both, b = combine_chains([zone], donor, shared_var_log2=0.03**2, pair_dof=steps.dof)
+    zone = zone_contrast(Zone.CROWN, steps, D, D[:2], D[5:])
+    donor = zone_contrast(Zone.DONOR, steps, D, D[:2], D[5:])
+    alone, b0 = combine_contrasts([zone], None, shared_var_log2=0.03**2, pair_dof=steps.dof)
+    both, b = combine_contrasts([zone], donor, shared_var_log2=0.03**2, pair_dof=steps.dof)
     # one image pair per step: the donor's own 3% pair error and the visit-shared 3% weigh about the same
     assert b0 == 0.0 and 0.3 < b < 0.9
     assert both.se_log < 0.9 * alone.se_log
     # with three images per step the donor is the better measure of what the visit shared
     many = matched_steps(pairs + [MatchedPair(Zone.DONOR, p.date, r, p.reference_date, 950, 50, 50, 80.0)
                                   for p in pairs for r in (1, 2, 3)])
-    _, b3 = combine_chains([zone], chain_contrast(Zone.DONOR, many, D, D[:2], D[5:]), shared_var_log2=0.03**2,
+    _, b3 = combine_contrasts([zone], zone_contrast(Zone.DONOR, many, D, D[:2], D[5:]), shared_var_log2=0.03**2,
                            pair_dof=many.dof)
     assert b3 > b
     # a visit that broke a capture rule counts for less: a wider interval
-    worse, _ = combine_chains([zone], None, shared_var_log2=0.03**2, pair_dof=steps.dof,
+    worse, _ = combine_contrasts([zone], None, shared_var_log2=0.03**2, pair_dof=steps.dof,
                               capture_weights={D[6]: 0.25})
     assert worse.se_log > alone.se_log
 

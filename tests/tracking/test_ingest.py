@@ -66,3 +66,18 @@ def test_matched_pairs_link_each_visit_to_the_previous_and_the_first(tmp_path: P
         # perfectly consistent: about one hair in seven is seen in one photo only, see analysis.matched)
         assert not p.different_field and p.kept >= 20
         assert abs(p.log_ratio) < 0.2 and p.kept / (p.kept + p.lost) > 0.75
+
+
+def test_unreadable_stored_registrations_are_skipped_not_fatal() -> None:
+    day, ref = dt.date(2025, 2, 3), {"date": "2025-01-06", "zone": "crown", "replicate": 1}
+    good = {"reference": ref, "kept": 40, "lost": 3, "new": 5, "overlap_pct": 80.0, "different_field": False}
+    analyses = {
+        (day, Zone.CROWN, 1): {"registration": good},
+        (day, Zone.CROWN, 2): {"registration": {**good, "reference": {**ref, "date": "2025-13-45"}}},
+        (day, Zone.CROWN, 3): {"registration": {**good, "kept": "forty"}},
+        (day, Zone.CROWN, 4): {"registration": {**good, "lost": -3}},
+        (day, Zone.CROWN, 5): {"registration": {"error": "no features"}},
+        (day, Zone.CROWN, 6): {"registration": {**good, "reference": None}},
+    }
+    pairs = matched_pairs(analyses)
+    assert [(p.replicate, p.kept, p.lost, p.new) for p in pairs] == [(1, 40, 3, 5)]
