@@ -18,6 +18,7 @@ from hairtrack.assessment.norwood import (
     load_model,
     norwood_to_dict,
 )
+from hairtrack.assessment.norwood_scans import ScanStaging, combine_photo_and_scans, norwood_from_density
 
 __all__ = [
     "BaspResult",
@@ -42,4 +43,7 @@ __all__ = [
     "combine_results",
     "load_model",
     "norwood_to_dict",
+    "ScanStaging",
+    "combine_photo_and_scans",
+    "norwood_from_density",
 ]

@@ -27,8 +27,9 @@ Named stages. The training labels are levels 2-7 without the vertex and anterior
 level 1 is never predicted (its probability is 0; a man with no recession is called ``II``, the mildest
 stage the model knows), 2 -> ``II``, 3 -> ``III`` or ``III vertex`` when a top or back photo shows a bare
 crown (vertex bald area above 3 % of the head disc, measured by :func:`overview_coverage`), 4 -> ``IV``,
-5 -> ``V``, 6 -> ``VI``, 7 -> ``VII``. The ``a`` variants are not told apart from photos; the
-self-assessment diagrams (:mod:`hairtrack.assessment.diagrams`) cover them.
+5 -> ``V``, 6 -> ``VI``, 7 -> ``VII``. Stage I and the ``a`` variants are not told apart from photos;
+a profile's zone scans tell them apart (:mod:`hairtrack.assessment.norwood_scans`, combined with the photo
+answer there), and the self-assessment diagrams (:mod:`hairtrack.assessment.diagrams`) cover them.
 
 Garbage in gives ``stage = "unknown"`` with a reason, never a confident stage: an image too small, black
 or blank, one in which no head is found, or one whose features lie far outside everything the model saw

@@ -10,7 +10,7 @@ import numpy as np
 from hairtrack.assessment.grafts import DonorProfile
 from hairtrack.domain import Measurement, Zone
 
-__all__ = ["latest_zone_means", "donor_profile_from", "existing_units_from", "staging_from"]
+__all__ = ["latest_zone_means", "donor_profile_from", "existing_units_from", "staging_from", "norwood_from_scans"]
 
 
 def latest_zone_means(measurements: Sequence[Measurement]) -> dict[Zone, dict[str, float]]:
@@ -64,7 +64,7 @@ def existing_units_from(measurements: Sequence[Measurement]) -> dict[str, float]
 
 
 def staging_from(measurements: Sequence[Measurement], *, female: bool = False) -> dict[str, object] | None:
-    """BASP (and, for women, Ludwig/Sinclair) from the latest density of each zone relative to the donor.
+    """BASP (and Ludwig/Sinclair for women, Norwood for everyone else) from the latest density of each zone relative to the donor.
 
     None without a donor scan and at least one other zone: the scales compare a zone with the donor.
     """
@@ -83,4 +83,31 @@ def staging_from(measurements: Sequence[Measurement], *, female: bool = False) -
     }
     if female and Zone.MID_SCALP in means:
         out["female"] = female_stage_to_dict(female_stage_from_density(mid_scalp=means[Zone.MID_SCALP], donor=donor))
+    if not female:
+        from hairtrack.assessment.norwood_scans import scan_staging_to_dict
+
+        scans = norwood_from_scans(measurements)
+        if scans is not None:
+            out["norwood"] = scan_staging_to_dict(scans)
     return out
+
+
+def norwood_from_scans(measurements: Sequence[Measurement]):
+    """Norwood stage probabilities from the latest visit of each zone (its replicates), relative to the
+    donor's; None without a donor scan and one other zone.
+
+    Hairs/cm² when the donor and the zones have it, else coverage % (one unit throughout).
+    """
+    from hairtrack.assessment.norwood_scans import norwood_from_density
+
+    for figure in ("hairs_per_cm2", "coverage_pct"):
+        latest: dict[Zone, list[float]] = {}
+        for zone in Zone:
+            rows = [m for m in measurements if m.zone == zone and getattr(m, figure) is not None]
+            if rows:
+                last = max(m.date for m in rows)
+                latest[zone] = [float(getattr(m, figure)) for m in rows if m.date == last]
+        donor = latest.pop(Zone.DONOR, None)
+        if donor and latest and sum(donor) > 0:
+            return norwood_from_density(donor=donor, **{z.value: v for z, v in latest.items()})
+    return None

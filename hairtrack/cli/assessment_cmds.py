@@ -14,11 +14,14 @@ __all__ = ["norwood", "grafts", "diagrams"]
 
 
 def norwood(
-    images: Annotated[list[Path], typer.Argument(help="Head photos (front, top-down, left, right, back).", show_default=False)],
+    images: Annotated[list[Path] | None, typer.Argument(help="Head photos (front, top-down, left, right, back).", show_default=False)] = None,
     combine: Annotated[bool, typer.Option("--combine", help="The photos are views of one person: one answer for all.")] = False,
+    profile: Annotated[str | None, typer.Option("--profile", "-p", help="Also use this profile's zone scans (density over the donor's): they tell stage I and the a variants apart. The photos are taken to be this person's.", show_default=False)] = None,
+    db: DbOpt = None,
+    data_dir: DataDirOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """Norwood-Hamilton stage from head photos, with the probability of every stage (men).
+    """Norwood-Hamilton stage from head photos and/or a profile's zone scans, with every stage's probability (men).
 
     An image that cannot be read gives {"image", "error"} (exit status 1); a photo that shows no usable
     head answers stage "unknown" with the reason rather than a guess.
@@ -26,6 +29,20 @@ def norwood(
     from hairtrack.assessment import assess_photos, norwood_to_dict
     from hairtrack.imaging.io import ImageError, load_image
 
+    images = images or []
+    if not images and profile is None:
+        fail("give head photos, or --profile NAME to stage from that profile's zone scans (or both)")
+    scans = None
+    if profile is not None:
+        from hairtrack.assessment.record import norwood_from_scans
+
+        with open_store(db, data_dir) as store:
+            scans = norwood_from_scans(store.measurements(profile))
+        if scans is None:
+            message = f"{profile} has no donor scan and scan of another zone at one visit; staging from the photos only"
+            if not images:
+                fail(message.replace("; staging from the photos only", ""))
+            err.print(f"hairtrack: note: {message}", markup=False)
     loaded, names, errors = [], [], []
     for path in images:
         try:
@@ -33,14 +50,24 @@ def norwood(
             names.append(str(path))
         except ImageError as exc:
             errors.append({"image": str(path), "error": str(exc).removeprefix(f"{path.name}: ").removeprefix(f"{path}: ")})
-    results = [norwood_to_dict(r) for r in assess_photos(loaded, names=names, combine=combine)] if loaded else []
+    one_person = combine or scans is not None
+    results = [norwood_to_dict(r) for r in assess_photos(loaded, names=names, combine=one_person)] if loaded else []
+    if scans is not None:
+        from hairtrack.assessment.norwood_scans import norwood_with_scans_to_dict
+
+        results = [norwood_with_scans_to_dict(results[0] if results else None, scans)]
     for item in errors + results if json else results:
         if json:
             emit_json(item)
             continue
         probs = sorted(item["probabilities"].items(), key=lambda kv: -kv[1])[:3]
         shown = ", ".join(f"stage {k}: {100 * v:.0f}%" for k, v in probs if v > 0)
-        out.print(f"{escape(str(item['image']))}: [bold]{item['stage']}[/bold] ({item.get('view') or 'view unknown'}; {shown})")
+        label = item["image"] if item["image"] else f"{profile} (scans)"
+        source = f"; from {item['stage_source']}" if "stage_source" in item else ""
+        out.print(f"{escape(str(label))}: [bold]{escape(item['stage'])}[/bold] ({item.get('view') or 'view unknown'}; {shown}{source})")
+        if "scans" in item:
+            ratios = ", ".join(f"{z} {100 * r:.0f}%" for z, r in item["scans"]["ratios_to_donor"].items())
+            out.print(f"  scans say {item['scans']['stage']} (density as a share of the donor's: {ratios})", markup=False)
         for warning in item.get("warnings", []):
             out.print(f"  ! {warning}", markup=False)
     for e in errors if not json else []:

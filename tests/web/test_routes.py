@@ -177,6 +177,8 @@ def test_report_downloads_as_pdf_and_html(local_client: TestClient, sqlite_store
     assert html.status_code == 200 and "Hair density report: bo" in html.text
     dashboard = local_client.get("/profiles/bo").text
     assert 'id="verdict"' in dashboard and "/profiles/bo/charts/" in dashboard
+    staging = dashboard[dashboard.index('id="staging"'):]
+    assert "BASP <strong>" in staging and "Norwood <strong>" in staging and "measurement noise" in staging
     assert local_client.get("/profiles/bo/report.docx").status_code == 404
 
 
