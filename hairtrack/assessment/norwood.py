@@ -408,13 +408,30 @@ def combine_results(results: Sequence[NorwoodResult], *, model: NorwoodModel | N
 
 
 def assess_photos(images: Sequence[np.ndarray], *, names: Sequence[str | None] | None = None,
-                  combine: bool = False, need_crown: bool = False) -> list[NorwoodResult]:
-    """Assess several photos: one result per photo, or one combined result when ``combine``."""
+                  combine: bool = False, need_crown: bool = False, find_card: bool = True) -> list[NorwoodResult]:
+    """Assess several photos: one result per photo, or one combined result when ``combine``.
+
+    With ``find_card``, a photo that shows the calibration card (``hairtrack card``, held at the scalp)
+    gets its scale from it: coverage areas in cm², recession in cm. The card is painted over before the
+    head is read, and the scale (or why it could not be trusted) is said in the warnings.
+    """
+    from dataclasses import replace
+
+    from hairtrack.imaging.measure import scale_from_card
+
     names = list(names) if names is not None else [None] * len(images)
     if len(names) != len(images):
         raise InputError(f"names must match images in length, got {len(names)} names for {len(images)} images")
     model = load_model()
-    res = [assess_photo(im, name=n, model=model, need_crown=need_crown and not combine) for im, n in zip(images, names)]
+    res = []
+    for im, n in zip(images, names):
+        px_per_mm, notes = None, []
+        arr = np.asarray(im)
+        if find_card and arr.dtype == np.uint8 and arr.ndim == 3 and min(arr.shape[:2]) >= MIN_SIDE_PX:
+            calibration, im, notes = scale_from_card(np.ascontiguousarray(arr[..., :3]))
+            px_per_mm = calibration.px_per_mm if calibration is not None else None
+        r = assess_photo(im, name=n, model=model, need_crown=need_crown and not combine, px_per_mm=px_per_mm)
+        res.append(replace(r, warnings=r.warnings + tuple(f"scale: {x}" for x in notes)) if notes else r)
     return [combine_results(res, model=model, need_crown=need_crown)] if combine else res
 
 

@@ -65,6 +65,13 @@ def norwood(
         label = item["image"] if item["image"] else f"{profile} (scans)"
         source = f"; from {item['stage_source']}" if "stage_source" in item else ""
         out.print(f"{escape(str(label))}: [bold]{escape(item['stage'])}[/bold] ({item.get('view') or 'view unknown'}; {shown}{source})")
+        cov = item.get("coverage") or {}
+        measured = [f"{z.replace('_', ' ')} {v['area_cm2']:.0f} cm² ({v['coverage_pct']:.0f}% hair)"
+                    for z, v in (cov.get("zones") or {}).items() if v.get("area_cm2") is not None]
+        if cov.get("vertex_bald_area_cm2") is not None:
+            measured.append(f"bare crown {cov['vertex_bald_area_cm2']:.1f} cm²")
+        if measured:
+            out.print(f"  measured with the card's scale: {', '.join(measured)}", markup=False)
         if "scans" in item:
             ratios = ", ".join(f"{z} {100 * r:.0f}%" for z, r in item["scans"]["ratios_to_donor"].items())
             out.print(f"  scans say {item['scans']['stage']} (density as a share of the donor's: {ratios})", markup=False)

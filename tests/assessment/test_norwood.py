@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -160,3 +162,40 @@ def test_a_head_gets_probabilities_that_survive_rotation():
             assert turned.probabilities[lvl] == pytest.approx(p, abs=0.02)
     with_view = assess_photo(img, model=model, view="top")
     assert with_view.view == "top" and not any(w.startswith("view_not_usable") for w in with_view.warnings)
+
+
+def _with_card(image: np.ndarray, dpi: float) -> np.ndarray:
+    from hairtrack.imaging.card import render_card
+
+    card, _ = render_card(dpi=dpi)
+    out = image.copy()
+    rows, cols = card.shape[:2]
+    out[-rows - 4 : -4, 4 : 4 + cols] = card
+    return out
+
+
+def test_a_calibration_card_in_a_head_photo_gives_the_scale() -> None:
+    photo = _with_card(render_head(hair_from=0.3, side=1000)[0], dpi=150)  # 5.91 px/mm
+    with_card = assess_photos([photo], names=["a.jpg"])[0]
+    assert any(w.startswith("scale: scale read from the calibration card: 5.9") for w in with_card.warnings)
+    without = assess_photos([photo], names=["a.jpg"], find_card=False)[0]
+    assert not any(w.startswith("scale:") for w in without.warnings)
+
+
+DEV = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "norwood-photos-dev"
+
+
+@pytest.mark.skipif(not (DEV / "labels.csv").exists(), reason="norwood-photos-dev is not beside the project")
+def test_a_card_held_to_a_real_head_gives_areas_in_cm2() -> None:
+    import csv
+
+    from hairtrack.imaging.io import load_image
+
+    row = next(r for r in csv.DictReader((DEV / "labels.csv").open()) if r["view"] == "Top-Down")
+    rgb = cv2.resize(load_image(DEV / "images" / row["file"]).rgb, (1600, 1600), interpolation=cv2.INTER_CUBIC)
+    result = assess_photos([_with_card(rgb, dpi=150)])[0]
+    assert result.stage != "unknown" and result.coverage is not None
+    areas = [z.area_cm2 for z in result.coverage.zones]
+    assert areas and all(a is not None and a > 0 for a in areas)
+    plain = assess_photos([rgb])[0]
+    assert all(z.area_cm2 is None for z in plain.coverage.zones)
