@@ -52,6 +52,7 @@ __all__ = [
     "GraftEstimate",
     "ZoneNeed",
     "estimate_grafts",
+    "bare_areas_from_photos",
     "graft_estimate_to_dict",
     "CV_FLOOR",
 ]
@@ -306,3 +307,33 @@ def graft_estimate_to_dict(est: GraftEstimate) -> dict:
         "assumptions": list(est.assumptions),
         "warnings": list(est.warnings),
     }
+
+
+def bare_areas_from_photos(coverages) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Bare (recipient) area in cm² per zone, measured on overview photos that carry a scale.
+
+    Each photo's zone area times its bare share (``1 - coverage_pct / 100``); per zone, the largest over
+    the photos (each view shows a zone partly; the fullest view counts). Zones without a scale are left
+    out, the donor always. The areas are projected: the curved scalp is larger toward a head's outline.
+
+    Parameters
+    ----------
+    coverages : sequence of OverviewCoverage
+        :func:`hairtrack.imaging.coverage.overview_coverage` of each photo (``None`` entries are skipped).
+
+    Examples
+    --------
+    >>> from hairtrack.imaging.coverage import OverviewCoverage, ZoneCoverage
+    >>> top = OverviewCoverage("top", 0, True, 60.0, (ZoneCoverage("crown", 25.0, 0.1, 40.0),
+    ...                        ZoneCoverage("donor", 95.0, 0.1, 30.0)), None, None, None, None, None, None, ())
+    >>> bare_areas_from_photos([top])
+    {'crown': 30.0}
+    """
+    out: dict[str, float] = {}
+    for cov in coverages:
+        for z in getattr(cov, "zones", ()) or ():
+            if z.zone == "donor" or z.area_cm2 is None:
+                continue
+            bare = round(float(z.area_cm2) * (1.0 - float(z.coverage_pct) / 100.0), 1)
+            out[z.zone] = max(out.get(z.zone, 0.0), bare)
+    return out

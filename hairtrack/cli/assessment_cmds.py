@@ -95,7 +95,8 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, float]:
 
 
 def grafts(
-    area: Annotated[list[str], typer.Option("--area", help="Recipient area, ZONE=cm² (hairline, mid_scalp, crown); repeat for each zone.", show_default=False)],
+    area: Annotated[list[str] | None, typer.Option("--area", help="Recipient area, ZONE=cm² (hairline, mid_scalp, crown); repeat for each zone.", show_default=False)] = None,
+    photo: Annotated[list[Path] | None, typer.Option("--photo", help="Head photo showing the calibration card: the bare area of each zone is measured on it (repeat for more views; --area overrides a zone).", show_default=False)] = None,
     stage: Annotated[str | None, typer.Option("--stage", help="Norwood stage, to compare with published first-session ranges.", show_default=False)] = None,
     existing: Annotated[list[str] | None, typer.Option("--existing", help="Units/cm² still present, ZONE=number (default: from the profile's scans, else 0).", show_default=False)] = None,
     profile: Annotated[str | None, typer.Option("--profile", "-p", help="Use this profile's measured donor density, hairs per unit and calibre.", show_default=False)] = None,
@@ -109,6 +110,32 @@ def grafts(
 
     areas = _pairs(area, "--area")
     present = _pairs(existing, "--existing")
+    if photo:
+        from hairtrack.assessment import assess_photos
+        from hairtrack.assessment.grafts import bare_areas_from_photos
+        from hairtrack.imaging.io import ImageError, load_image
+
+        try:
+            rgbs = [load_image(p).rgb for p in photo]
+        except ImageError as exc:
+            fail(str(exc))
+        results = assess_photos(rgbs, names=[str(p) for p in photo])
+        measured = bare_areas_from_photos([r.coverage for r in results if r.coverage is not None])
+        if not measured:
+            fail("no zone could be measured on the photos: the calibration card must be in the photo (print it with "
+                 "'hairtrack card' and hold it at the scalp), or give --area ZONE=cm²")
+        areas = {**measured, **areas}
+        if stage is None:
+            from hairtrack.assessment import combine_results
+
+            combined = combine_results(results)
+            if combined.stage != "unknown":
+                stage = combined.stage
+                err.print(f"hairtrack: note: Norwood {stage} from the photos, for the published ranges", markup=False)
+        err.print("hairtrack: note: measured bare areas (projected, cm²): "
+                  + ", ".join(f"{z} {a:g}" for z, a in measured.items()), markup=False)
+    if not areas:
+        fail("give --area ZONE=cm² (repeat for each zone) or --photo with the calibration card in it")
     donor = None
     if profile is not None:
         with open_store(db, data_dir) as store:

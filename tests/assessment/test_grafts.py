@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -115,3 +116,54 @@ def test_to_dict_has_the_cli_keys():
     assert {"grafts", "grafts_low", "grafts_high", "donor_capacity_grafts", "limited_by", "zones", "warnings"} <= set(d)
     assert [z["zone"] for z in d["zones"]] == ["hairline", "crown"]
     assert list(itertools.chain(d["assumptions"]))
+
+
+def test_bare_areas_come_from_photos_with_a_scale() -> None:
+    from hairtrack.assessment.grafts import bare_areas_from_photos
+    from hairtrack.imaging.coverage import OverviewCoverage, ZoneCoverage
+
+    def cov(zones):
+        return OverviewCoverage("top", 0, True, 50.0, tuple(zones), None, None, None, None, None, None, ())
+
+    top = cov([ZoneCoverage("hairline", 20.0, 0.1, 30.0), ZoneCoverage("crown", 50.0, 0.1, 40.0),
+               ZoneCoverage("donor", 10.0, 0.1, 50.0)])
+    back = cov([ZoneCoverage("crown", 25.0, 0.1, 40.0)])
+    unscaled = cov([ZoneCoverage("mid_scalp", 0.0, 0.2, None)])
+    # the fullest view of each zone counts; the donor and zones without a scale never
+    assert bare_areas_from_photos([top, back, unscaled, None]) == {"hairline": 24.0, "crown": 30.0}
+    assert bare_areas_from_photos([unscaled]) == {}
+
+
+def test_grafts_command_measures_areas_on_a_photo_or_says_what_it_needs(local_cli, tmp_path) -> None:
+    import json
+
+    from PIL import Image
+
+    from tests.assessment.conftest import render_head
+
+    plain = tmp_path / "top.png"
+    Image.fromarray(render_head(hair_from=0.4, side=400)[0]).save(plain)
+    refused = local_cli("grafts", "--photo", str(plain))
+    assert refused.exit_code == 1 and "calibration card must be in the photo" in refused.stderr
+    assert local_cli("grafts").exit_code == 1
+    dev = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "norwood-photos-dev"
+    if not (dev / "labels.csv").exists():
+        return
+    import csv
+
+    import cv2
+
+    from hairtrack.imaging.card import render_card
+    from hairtrack.imaging.io import load_image
+
+    row = next(r for r in csv.DictReader((dev / "labels.csv").open()) if r["view"] == "Top-Down" and r["norwood_level"] == "5")
+    rgb = cv2.resize(load_image(dev / "images" / row["file"]).rgb, (1600, 1600), interpolation=cv2.INTER_CUBIC)
+    card = render_card(dpi=150)[0]
+    rgb[-card.shape[0] - 4 : -4, 4 : 4 + card.shape[1]] = card
+    Image.fromarray(rgb).save(tmp_path / "card.png")
+    result = local_cli("grafts", "--photo", str(tmp_path / "card.png"), "--area", "crown=10", "--json")
+    assert result.exit_code == 0, result.stderr
+    body = json.loads(result.stdout)
+    zones = {z["zone"]: z for z in body["zones"]}
+    assert zones["crown"]["area_cm2"] == 10.0  # --area overrides the measured zone
+    assert len(zones) >= 2 and "measured bare areas" in result.stderr
