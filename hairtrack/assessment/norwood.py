@@ -220,9 +220,10 @@ def _load_model(path: str) -> NorwoodModel:
     return NorwoodModel(**f64, ood_d2_limit=float(z["ood_d2_limit"]), flip_tta=flip)
 
 
-def _unknown(name, reason, t0, warnings=(), view=None, view_p=None, coverage=None) -> NorwoodResult:
+def _unknown(name, reason, t0, warnings=(), view=None, view_p=None, coverage=None, images=None) -> NorwoodResult:
     return NorwoodResult(name, view, view_p or {}, "unknown", None, {}, None, None, tuple(warnings), reason,
-                         coverage, round((time.perf_counter() - t0) * 1000, 1), (name,), None)
+                         coverage, round((time.perf_counter() - t0) * 1000, 1),
+                         (name,) if images is None else tuple(images), None)
 
 
 def _name_stage(number: int, coverages: Sequence[OverviewCoverage | None]) -> str:
@@ -392,12 +393,14 @@ def combine_results(results: Sequence[NorwoodResult], *, model: NorwoodModel | N
     warnings = [f"{r.image or 'photo'}: {r.unknown_reason}" for r in results if r.stage == "unknown"]
     images = [r.image for r in results]
     if not good:
-        return _unknown(None, "no_usable_photo: none of the photos could be assessed", t0, warnings)
+        return _unknown(None, "no_usable_photo: none of the photos could be assessed", t0, warnings,
+                        view="combined", images=images)
     views = [r.view for r in good]
     if not {"top", "back"} & set(views) and not {"left", "right"} & set(views):
         warnings.append("crown_not_visible: no top-down, side or back photo; the crown is not judged")
         if need_crown:
-            return _unknown(None, "crown_not_visible: no photo shows the crown", t0, warnings)
+            return _unknown(None, "crown_not_visible: no photo shows the crown", t0, warnings, view="combined",
+                            images=images)
     for r in good:
         warnings += [f"{r.image or 'photo'}: {w}" for w in r.warnings
                      if not w.startswith(("crown_not_visible", "back_view"))]

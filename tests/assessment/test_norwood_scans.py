@@ -160,6 +160,19 @@ def test_norwood_command_stages_from_a_profile(local_cli: Cli, tmp_path: Path) -
     assert body["stage"] == "IIIa" and body["stage_source"] == "scans" and body["scans"]["zones_missing"] == ["mid_scalp"]
     text = local_cli("norwood", "--profile", "p1")
     assert "IIIa" in text.stdout and "hairline 55%" in text.stdout
+    from PIL import Image
+
+    from tests.assessment.conftest import render_head
+
+    Image.fromarray(render_head(hair_from=0.3)[0]).save(tmp_path / "top.png")
+    both = local_cli("norwood", str(tmp_path / "top.png"), "--profile", "p1", "--json")
+    assert both.exit_code == 0, both.stderr
+    lines = both.stdout.splitlines()
+    assert len(lines) == 1  # the photos are the profile's person: one answer
+    joined = json.loads(lines[0])
+    assert joined["image"] == [str(tmp_path / "top.png")] and joined["scans"]["stage"] == "IIIa"
+    # a drawn head is unlike any real photo: the photos add nothing, the scans decide
+    assert (joined["photo_stage"], joined["stage_source"]) in {("unknown", "scans")} or joined["stage_source"] == "photos+scans"
     assert local_cli("profile", "add", "p2").exit_code == 0
     empty = local_cli("norwood", "--profile", "p2")
     assert empty.exit_code == 1 and "no donor scan" in empty.stderr
