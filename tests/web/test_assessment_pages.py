@@ -89,3 +89,32 @@ def test_real_head_photos_get_a_stage_with_probabilities(local_client: TestClien
     assert [b["image"] for b in body] == [r["file"] for r in rows]
     for b in body:
         assert b["stage"] != "unknown" and abs(sum(b["probabilities"].values()) - 1) < 1e-3  # rounded to 4 places and 1 <= b["stage_number"] <= 7
+
+
+def test_graft_form_takes_measured_areas_from_the_link(local_client: TestClient) -> None:
+    page = local_client.get("/grafts?stage=IV&area_crown=12.5&area_hairline=20")
+    assert page.status_code == 200
+    assert 'name="area_crown" inputmode="decimal" value="12.5"' in page.text
+    assert 'name="area_hairline" inputmode="decimal" value="20"' in page.text
+    assert 'name="area_mid_scalp" inputmode="decimal" value=""' in page.text
+
+
+@pytest.mark.skipif(not (DATASET / "labels.csv").exists(), reason="norwood-photos-dev is not beside the project")
+def test_a_head_photo_with_the_card_links_its_bare_areas_to_the_graft_form(local_client: TestClient) -> None:
+    import csv
+
+    import cv2
+
+    from hairtrack.imaging.card import render_card
+    from hairtrack.imaging.io import load_image
+
+    row = next(r for r in csv.DictReader((DATASET / "labels.csv").open()) if r["view"] == "Top-Down")
+    rgb = cv2.resize(load_image(DATASET / "images" / row["file"]).rgb, (1600, 1600), interpolation=cv2.INTER_CUBIC)
+    card = render_card(dpi=150)[0]
+    rgb[-card.shape[0] - 4 : -4, 4 : 4 + card.shape[1]] = card
+    body = local_client.post("/api/norwood", files=[("images", ("top.jpg", _jpeg(rgb), "image/jpeg"))]).json()[0]
+    assert body["bare_areas_cm2"] and all(a >= 0 for a in body["bare_areas_cm2"].values())
+    assert any("calibration card" in w for w in body["warnings"])
+    page = local_client.post("/norwood", files=[("images", ("top.jpg", _jpeg(rgb), "image/jpeg"))],
+                             data=tokens(local_client.get("/").text))
+    assert "Bare area measured with the calibration card" in page.text and "&amp;area_" in page.text

@@ -30,7 +30,16 @@ def _assess(uploads: list[tuple[str, bytes]], combine: bool) -> tuple[list[dict[
         raise InputError(f"at most {MAX_PHOTOS} photos at a time, got {len(uploads)}")
     # Head photos need no fine detail: decoding them at most 1600 px a side bounds memory and time.
     images = [load_image(data, name=name, max_side_px=1600).rgb for name, data in uploads]
-    results = [norwood_to_dict(r) for r in assess_photos(images, names=[n for n, _ in uploads], combine=combine)]
+    from hairtrack.assessment.grafts import bare_areas_from_photos
+
+    assessed = assess_photos(images, names=[n for n, _ in uploads], combine=combine)
+    results = [norwood_to_dict(r) for r in assessed]
+    for r, d in zip(assessed, results):
+        # a photo with the calibration card gives each zone's bare area: the graft form starts from them
+        bare = bare_areas_from_photos([r.coverage]) if r.coverage is not None else {}
+        if "temples" in bare:
+            bare["hairline"] = round(bare.get("hairline", 0.0) + bare.pop("temples"), 1)
+        d["bare_areas_cm2"] = bare or None
     overlays = []
     for rgb in images:
         shown = coverage_overlay(rgb)
@@ -69,10 +78,14 @@ def stages(request: Request) -> HTMLResponse:
 
 
 @router.get("/grafts", response_class=HTMLResponse, include_in_schema=False)
-def grafts_page(request: Request, stage: str = "") -> HTMLResponse:
+def grafts_page(request: Request, stage: str = "", area_hairline: str = "", area_mid_scalp: str = "",
+                area_crown: str = "") -> HTMLResponse:
     owner = session_owner(request, request.app.state.store)
     profiles = request.app.state.store.as_owner(owner.id).list_profiles() if owner else []
-    return render(request, "grafts.html", {"stage": stage, "profiles": profiles, "form": {}})
+    # areas measured on a head photo with the card arrive in the link; the form only shows them
+    form = {f"area_{z}": v for z, v in (("hairline", area_hairline), ("mid_scalp", area_mid_scalp),
+                                          ("crown", area_crown)) if v}
+    return render(request, "grafts.html", {"stage": stage, "profiles": profiles, "form": form})
 
 
 @router.post("/grafts", response_class=HTMLResponse, include_in_schema=False, dependencies=[CsrfChecked])
