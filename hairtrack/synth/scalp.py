@@ -9,13 +9,10 @@ Units whose exit point lies outside the frame give border hairs, flagged ``at_bo
 labels often miss those).
 
 ``varied=True`` widens every one of these to what the real dev photos show, for training a detector on
-synthetic scalps only: magnification (hair size 0.7-1.8x), short clipped (square-ended) and broken shafts,
-near-parallel units whose shafts touch along their length, thin light hairs, shafts with a specular stripe
-(anywhere across them: at an edge it is the light seam between touching shafts), loose fragments and black
-dots (the real labels' ``abnormal``: truth hairs with ``unit = -1``), white scale
+synthetic scalps only: magnification (hair size 0.7-1.8x), short clipped and broken shafts, near-parallel
+units whose shafts touch along their length, thin light hairs, shafts with a specular stripe, white scale
 flakes and bluish haze on brighter, bluer or pinker skin, stronger uneven light and vignetting, blur up to
-about 3 px, noise, JPEG quality 55-95, and a scale bar with a grey strip (which becomes the frame's edge:
-hairs it cuts are border hairs). Its extra draws come from a second
+about 3 px, noise, JPEG quality 55-95, and a scale bar with a grey strip. Its extra draws come from a second
 generator, so ``varied=False`` gives the same pixels as before.
 
 Everything is drawn with a seeded ``numpy.random.Generator``: the same arguments give the same pixels.
@@ -136,114 +133,6 @@ def _clip_segment(p0, p1, h: int, w: int):
     return a, b, t0 > 0 or t1 < 1
 
 
-def _box_coverage(shape, p0, p1, width: float) -> tuple[np.ndarray, tuple[slice, slice]] | None:
-    """Anti-aliased coverage of a rectangle of ``width`` px from p0 to p1 (row, col): square ends, as a
-    cut shaft has. Returns the coverage and its window (None when outside the frame)."""
-    h, w = shape
-    pad = width + 2.0
-    r0 = int(max(math.floor(min(p0[0], p1[0]) - pad), 0))
-    r1 = int(min(math.ceil(max(p0[0], p1[0]) + pad), h - 1))
-    c0 = int(max(math.floor(min(p0[1], p1[1]) - pad), 0))
-    c1 = int(min(math.ceil(max(p0[1], p1[1]) + pad), w - 1))
-    if r1 < r0 or c1 < c0:
-        return None
-    rr, cc = np.mgrid[r0:r1 + 1, c0:c1 + 1].astype(np.float32)
-    length = math.hypot(p1[0] - p0[0], p1[1] - p0[1]) or 1.0
-    u = ((p1[0] - p0[0]) / length, (p1[1] - p0[1]) / length)
-    mid = ((p0[0] + p1[0]) / 2, (p0[1] + p1[1]) / 2)
-    along = (rr - mid[0]) * u[0] + (cc - mid[1]) * u[1]
-    across = -(rr - mid[0]) * u[1] + (cc - mid[1]) * u[0]
-    cov = np.clip(length / 2 - np.abs(along) + 0.5, 0, 1) * np.clip(width / 2 - np.abs(across) + 0.5, 0, 1)
-    return cov, (slice(r0, r1 + 1), slice(c0, c1 + 1))
-
-
-def _draw_fragments(rng: np.random.Generator, shape, ppm: float, zoom: float, area_mm2: float,
-                    hair_cov: np.ndarray, hair_rgb: np.ndarray, hairs: list[SynthHair]) -> None:
-    """Loose hair fragments and black dots (``varied`` only), drawn over the shafts, added to ``hairs``.
-
-    What the real dev labels call ``abnormal``: short broken or clipped pieces with square ends, thick, dark
-    or brown, often with a shine along them and often out of focus (lying on the hairs, above the skin), and
-    the round black dots of hairs broken at the skin. Each is a hair of the truth with ``unit = -1`` (it
-    leaves no follicular unit the image shows). Drawn about 8x as often as in the real photos, to be learnt.
-    """
-    h, w = shape
-    for _ in range(int(rng.poisson(rng.uniform(0.0, 0.3) * area_mm2))):
-        centre = (rng.uniform(0, h), rng.uniform(0, w))
-        ang = rng.uniform(0, math.pi)
-        dot = rng.random() < 0.15
-        width_um = float(rng.uniform(45, 100) if dot else rng.uniform(40, 130)) * zoom
-        wpx = width_um / 1000.0 * ppm
-        length = wpx * rng.uniform(0.9, 1.2) if dot else rng.uniform(0.1, 0.6) * ppm * zoom
-        u = (math.sin(ang), math.cos(ang))
-        p0 = (centre[0] - u[0] * length / 2, centre[1] - u[1] * length / 2)
-        p1 = (centre[0] + u[0] * length / 2, centre[1] + u[1] * length / 2)
-        layer = np.zeros((h, w), np.float32)
-        if dot:
-            win = _segment_coverage((h, w), centre, centre, wpx, layer, 1.0)
-        else:
-            got = _box_coverage((h, w), p0, p1, wpx)
-            win = None if got is None else got[1]
-            if got is not None:
-                layer[win] = got[0]
-        if win is None:
-            continue
-        tone = rng.uniform(3, 45) if rng.random() < 0.7 else rng.uniform(45, 120)
-        tint = rng.uniform(-0.2, 0.2)
-        colour = np.array([tone * (1 + tint), tone, tone * (1 - tint)], np.float32)
-        if rng.random() < 0.3:  # out of focus: it lies on the hairs, above the skin
-            layer = cv2.GaussianBlur(layer, (0, 0), rng.uniform(1.5, 5.0) * zoom)
-            win = (slice(0, h), slice(0, w))
-        lw, cw = layer[win], hair_cov[win]
-        upd = lw > cw
-        rgb = np.broadcast_to(colour, lw.shape + (3,)).copy()
-        if not dot and rng.random() < 0.6 and wpx > 3:  # shine along the piece
-            stripe = _box_coverage(lw.shape, (p0[0] - win[0].start, p0[1] - win[1].start),
-                                   (p1[0] - win[0].start, p1[1] - win[1].start), wpx * rng.uniform(0.15, 0.35))
-            if stripe is not None:
-                s_cov = np.zeros(lw.shape, np.float32)
-                s_cov[stripe[1]] = stripe[0]
-                rgb += rng.uniform(0.3, 0.7) * (200 - colour) * s_cov[..., None]
-        hair_rgb[win][upd] = rgb[upd]
-        np.maximum(cw, lw, out=cw)
-        vis = _clip_segment(p0, p1, h, w)
-        if vis is None:
-            continue
-        a, b, clipped = vis
-        vis_len = math.hypot(b[0] - a[0], b[1] - a[1])
-        if vis_len < 0.5 * length and not dot:
-            continue
-        hairs.append(SynthHair(row_px=(a[0] + b[0]) / 2, col_px=(a[1] + b[1]) / 2, width_px=wpx,
-                               width_um=width_um, length_px=max(vis_len, wpx),
-                               angle_deg=math.degrees(math.atan2(-u[0], u[1])) % 180.0, unit=-1,
-                               exit_row_px=p0[0], exit_col_px=p0[1], at_border=clipped))
-
-
-def _cut_at_row(hairs: list[SynthHair], top: float, min_visible_px: float) -> list[SynthHair]:
-    """The hairs as seen above row ``top`` (something opaque covers the rows below it)."""
-    from dataclasses import replace
-
-    out = []
-    for hr in hairs:
-        a = math.radians(hr.angle_deg)
-        u = (-math.sin(a), math.cos(a))
-        p0 = (hr.row_px - u[0] * hr.length_px / 2, hr.col_px - u[1] * hr.length_px / 2)
-        p1 = (hr.row_px + u[0] * hr.length_px / 2, hr.col_px + u[1] * hr.length_px / 2)
-        if max(p0[0], p1[0]) < top:
-            out.append(hr)
-            continue
-        if min(p0[0], p1[0]) >= top:
-            continue
-        lo, hi = (p0, p1) if p0[0] < p1[0] else (p1, p0)
-        t = (top - lo[0]) / (hi[0] - lo[0])
-        end = (lo[0] + t * (hi[0] - lo[0]), lo[1] + t * (hi[1] - lo[1]))
-        length = math.hypot(end[0] - lo[0], end[1] - lo[1])
-        if length < min_visible_px and hr.unit >= 0:
-            continue
-        out.append(replace(hr, row_px=(lo[0] + end[0]) / 2, col_px=(lo[1] + end[1]) / 2, length_px=length,
-                           at_border=True))
-    return out
-
-
 def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per_mm: float | None = None,
                  n_units: int | None = None, difficulty: str = "medium", banner: bool = False,
                  red_circle: bool = False, jpeg: bool = True, min_visible_um: float = 250.0,
@@ -300,7 +189,6 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
     cfg = dict(_PRESETS[difficulty])
     rng = np.random.default_rng(seed)
     vrng = np.random.default_rng([seed, 7919])  # draws of the varied mode only
-    erng = np.random.default_rng([seed, 15485863])  # and its shaft ends and seams (kept apart: same vrng draws)
     ppm = float(px_per_mm) if px_per_mm is not None else 220.0 * max(h, w) / 1280.0
     area_mm2 = h * w / ppm ** 2
     zoom = 1.0
@@ -418,25 +306,15 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
                 if broken:
                     colour *= vrng.uniform(1.0, 2.0)
             layer = np.zeros((h, w), np.float32)
-            if (k, i_off) in hidden:
-                win = None
-            elif varied and erng.random() < 0.7:  # a clipped shaft: square ends
-                got = _box_coverage((h, w), start, tip, wpx)
-                win = None if got is None else got[1]
-                if got is not None:
-                    layer[win] = got[0]
-            else:
-                win = _segment_coverage((h, w), start, tip, wpx, layer, 1.0)
+            win = None if (k, i_off) in hidden else _segment_coverage((h, w), start, tip, wpx, layer, 1.0)
             if win is not None:
                 lw, cw = layer[win], hair_cov[win]
                 upd = lw > cw
                 hair_rgb[win][upd] = colour
                 if varied and wpx > 4 and vrng.random() < 0.5:  # specular stripe along the shaft
                     stripe = np.zeros_like(lw)
-                    # anywhere across it: near an edge it is the light seam between touching shafts
-                    off = erng.uniform(-0.35, 0.35) * wpx
-                    s0 = (start[0] - win[0].start + u[1] * off, start[1] - win[1].start - u[0] * off)
-                    s1 = (tip[0] - win[0].start + u[1] * off, tip[1] - win[1].start - u[0] * off)
+                    s0 = (start[0] - win[0].start, start[1] - win[1].start)
+                    s1 = (tip[0] - win[0].start, tip[1] - win[1].start)
                     _segment_coverage(lw.shape, s0, s1, wpx * vrng.uniform(0.15, 0.3), stripe, 1.0)
                     gain = vrng.uniform(0.2, 0.6)
                     sel = upd & (stripe > 0)
@@ -467,9 +345,6 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
                 1 for hr in hairs if hr.unit == unit_index and not hr.at_border)))
         else:
             units.append(SynthUnit(row_px=root[0], col_px=root[1], hairs=0))
-    if varied:
-        _draw_fragments(np.random.default_rng([seed, 104729]), (h, w), ppm, zoom, area_mm2, hair_cov,
-                        hair_rgb, hairs)
     under = cv2.GaussianBlur(under, (0, 0), max(0.04 * ppm, 1.0))
     # --- compose --------------------------------------------------------------------------------------
     skin = base[None, None, :] + (mottle + fine)[..., None]
@@ -510,10 +385,6 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
         cv2.line(out, (x0, y0), (x0, y0 - int(ppm * vrng.uniform(0.5, 1.0))), (40, 40, 40), 1)
         cv2.putText(out, "1.0 mm", (x0 + int(ppm) + 3, y0), cv2.FONT_HERSHEY_SIMPLEX, max(h / 2048, 0.3),
                     (240, 240, 240), 1, cv2.LINE_AA)
-        # the strip is the frame's edge now: hairs it cuts are border hairs, hairs under it are gone
-        hairs = _cut_at_row(hairs, h - sh, min_visible_um / 1000.0 * ppm)
-        units = [SynthUnit(u.row_px, u.col_px, sum(1 for hr in hairs if hr.unit == i and not hr.at_border))
-                 for i, u in enumerate(units)]
     if banner:
         bh = max(int(0.035 * h), 8)
         top = max(int(0.008 * h), 1)
