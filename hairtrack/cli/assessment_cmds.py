@@ -39,7 +39,7 @@ def norwood(
         with open_store(db, data_dir) as store:
             scans = norwood_from_scans(store.measurements(profile))
         if scans is None:
-            message = f"{profile} has no donor scan and scan of another zone at one visit; staging from the photos only"
+            message = f"{profile} needs a donor scan and a scan of another zone; staging from the photos only"
             if not images:
                 fail(message.replace("; staging from the photos only", ""))
             err.print(f"hairtrack: note: {message}", markup=False)

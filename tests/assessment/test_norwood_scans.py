@@ -175,6 +175,6 @@ def test_norwood_command_stages_from_a_profile(local_cli: Cli, tmp_path: Path) -
     assert (joined["photo_stage"], joined["stage_source"]) in {("unknown", "scans")} or joined["stage_source"] == "photos+scans"
     assert local_cli("profile", "add", "p2").exit_code == 0
     empty = local_cli("norwood", "--profile", "p2")
-    assert empty.exit_code == 1 and "no donor scan" in empty.stderr
+    assert empty.exit_code == 1 and "needs a donor scan" in empty.stderr
     nothing = local_cli("norwood")
     assert nothing.exit_code == 1 and "give head photos" in nothing.stderr
