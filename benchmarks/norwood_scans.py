@@ -1,7 +1,7 @@
 """Norwood from zone scans: how often the stage comes back right through measurement noise (simulated).
 
-For every named stage, a man whose zone densities sit at that stage's worked shares of the donor's (the
-test table in ``tests/assessment/test_norwood_scans.py``) is scanned with a per-scan log SD of 0.13 (the
+For every named stage, a man whose zone densities sit at that stage's worked shares of the donor's
+(``hairtrack.assessment.norwood_scans.WORKED_SHARES``) is scanned with a per-scan log SD of 0.13 (the
 spread of the learned detector on one real photo seen twice, ``benchmarks/protocol.py``) and staged by
 :func:`hairtrack.assessment.norwood_scans.norwood_from_density`; with 1 and with 3 replicate scans per zone.
 
@@ -23,17 +23,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-# hairline, temples, mid-scalp, crown as shares of the donor density, per stage (as in the tests)
-WORKED = {
-    "I": (0.97, 0.92, 1.0, 0.98), "II": (0.95, 0.75, 0.98, 0.97), "IIa": (0.78, 0.8, 0.97, 0.95),
-    "III": (0.9, 0.55, 0.95, 0.95), "IIIa": (0.55, 0.6, 0.9, 0.95), "III vertex": (0.9, 0.6, 0.9, 0.75),
-    "IV": (0.7, 0.35, 0.8, 0.4), "IVa": (0.3, 0.35, 0.75, 0.95), "V": (0.4, 0.3, 0.5, 0.3),
-    "Va": (0.25, 0.3, 0.5, 0.9), "VI": (0.1, 0.4, 0.15, 0.3), "VII": (0.05, 0.1, 0.05, 0.1),
-}
 
 
 def main(argv: list[str] | None = None) -> int:
-    from hairtrack.assessment.norwood_scans import PER_SCAN_LOG_SD, norwood_from_density
+    from hairtrack.assessment.norwood import STAGE_NUMBER
+    from hairtrack.assessment.norwood_scans import PER_SCAN_LOG_SD, WORKED_SHARES, norwood_from_density
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--men", type=int, default=200, help="simulated men per stage")
@@ -45,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
           "stage name / the right level / within one level")
     print(f"{'stage':<11}{'1 scan per zone':>26}{'3 scans per zone':>26}")
     totals = {1: np.zeros(3), 3: np.zeros(3)}
-    for stage, shares in WORKED.items():
+    for stage, shares in WORKED_SHARES.items():
         cells = []
         for reps in (1, 3):
             hit = np.zeros(3)
@@ -54,14 +48,12 @@ def main(argv: list[str] | None = None) -> int:
                 s = norwood_from_density(donor=draw(donor), hairline=draw(donor * shares[0]), temples=draw(donor * shares[1]),
                                          mid_scalp=draw(donor * shares[2]), crown=draw(donor * shares[3]), draws=400,
                                          seed=int(rng.integers(1 << 30)))
-                from hairtrack.assessment.norwood import STAGE_NUMBER
-
                 truth = STAGE_NUMBER[stage]
                 hit += [s.stage == stage, s.stage_number == truth, abs(s.stage_number - truth) <= 1]
             totals[reps] += hit
             cells.append(" / ".join(f"{v / args.men:.2f}" for v in hit))
         print(f"{stage:<11}{cells[0]:>26}{cells[1]:>26}")
-    n = args.men * len(WORKED)
+    n = args.men * len(WORKED_SHARES)
     print(f"{'all':<11}{' / '.join(f'{v / n:.2f}' for v in totals[1]):>26}{' / '.join(f'{v / n:.2f}' for v in totals[3]):>26}")
     return 0
 

@@ -39,6 +39,7 @@ from hairtrack.errors import InputError
 __all__ = [
     "ScanStaging",
     "SCAN_ZONES",
+    "WORKED_SHARES",
     "PER_SCAN_LOG_SD",
     "stage_from_ratios",
     "norwood_from_density",
@@ -52,6 +53,14 @@ PER_SCAN_LOG_SD = 0.13  # prior per-scan SD of log density (benchmarks/protocol.
 _PRIOR_DOF = 4.0  # weight of that prior, in scans, when pooling with the replicates' own spread
 _BARE = 0.2  # share below which a zone counts as bare (the U / horseshoe of VI-VII)
 _SCAN_FLOOR = 0.05  # each level keeps this much scan probability when combined: the rule is not validated
+# One man per named stage: the shares of the donor's density (hairline, temples, mid-scalp, crown) that the
+# stage's description implies. The rule's worked examples, used by the tests and benchmarks/norwood_scans.py.
+WORKED_SHARES: dict[str, tuple[float, float, float, float]] = {
+    "I": (0.97, 0.92, 1.0, 0.98), "II": (0.95, 0.75, 0.98, 0.97), "IIa": (0.78, 0.8, 0.97, 0.95),
+    "III": (0.9, 0.55, 0.95, 0.95), "IIIa": (0.55, 0.6, 0.9, 0.95), "III vertex": (0.9, 0.6, 0.9, 0.75),
+    "IV": (0.7, 0.35, 0.8, 0.4), "IVa": (0.3, 0.35, 0.75, 0.95), "V": (0.4, 0.3, 0.5, 0.3),
+    "Va": (0.25, 0.3, 0.5, 0.9), "VI": (0.1, 0.4, 0.15, 0.3), "VII": (0.05, 0.1, 0.05, 0.1),
+}
 _LEVEL_OF = {"I": 1, "II": 2, "IIa": 2, "III": 3, "IIIa": 3, "III vertex": 3, "IV": 4, "IVa": 4, "V": 5,
              "Va": 5, "VI": 6, "VII": 7}
 

@@ -17,33 +17,18 @@ from hairtrack.assessment.norwood_scans import (
     combine_photo_and_scans,
     norwood_from_density,
     norwood_with_scans_to_dict,
+    WORKED_SHARES,
     stage_from_ratios,
 )
 from hairtrack.assessment.record import norwood_from_scans
 from hairtrack.domain import Measurement, Zone
 from hairtrack.errors import InputError
 
-# Shares of the donor's density (hairline, temples, mid-scalp, crown) for every named stage: what each
-# stage's description says thins, and how far.
-WORKED = {
-    "I": (0.97, 0.92, 1.0, 0.98),
-    "II": (0.95, 0.75, 0.98, 0.97),
-    "IIa": (0.78, 0.8, 0.97, 0.95),
-    "III": (0.9, 0.55, 0.95, 0.95),
-    "IIIa": (0.55, 0.6, 0.9, 0.95),
-    "III vertex": (0.9, 0.6, 0.9, 0.75),
-    "IV": (0.7, 0.35, 0.8, 0.4),
-    "IVa": (0.3, 0.35, 0.75, 0.95),
-    "V": (0.4, 0.3, 0.5, 0.3),
-    "Va": (0.25, 0.3, 0.5, 0.9),
-    "VI": (0.1, 0.4, 0.15, 0.3),
-    "VII": (0.05, 0.1, 0.05, 0.1),
-}
 
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_every_named_stage_has_a_worked_example(stage: str) -> None:
-    assert stage_from_ratios(*WORKED[stage]) == stage
+    assert stage_from_ratios(*WORKED_SHARES[stage]) == stage
 
 
 def test_the_a_variants_need_the_midline_to_recede_with_the_temples_and_a_spared_crown() -> None:
