@@ -51,12 +51,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 CROP = 512          # rendered side, full-photo pixels
 SCALE = 0.5         # network input scale (full photo -> input)
-STRIDE = 4          # output stride relative to the input (8 px of the full photo)
-SIGMA_CELLS = 0.8   # Gaussian of a midpoint on the heatmap, in output cells
+STRIDE = 4          # output stride relative to the input (8 px of the full photo); --stride
+SIGMA_CELLS = 0.8   # Gaussian of a midpoint on the heatmap, in output cells; --sigma-cells
 LEN_REF_PX = 32.0   # length regression: log(length_input_px / LEN_REF_PX)
 
 
 BORDER_HAIRS = False  # --border-hairs: hairs cut by the frame or entering it are targets, not ignored
+
+
+def _set_targets(stride: int, sigma_cells: float, border_hairs: bool) -> None:
+    global STRIDE, SIGMA_CELLS, BORDER_HAIRS
+    STRIDE, SIGMA_CELLS, BORDER_HAIRS = stride, sigma_cells, border_hairs
 
 
 def render_sample(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -95,8 +100,13 @@ def render_sample(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     return img, heat, reg, np.stack([regw, ignore])
 
 
-def build_model():
-    """The network (about 0.2 M parameters): encoder to 1/16, decoder back to 1/4 with skips, one head."""
+def build_model(stride: int = 4):
+    """The network (about 0.2 M parameters): encoder to 1/16, decoder back to 1/``stride`` with skips, one head.
+
+    ``stride=2`` adds a light stage at 1/2 (a depthwise 3 x 3 and a 1 x 1 over the upsampled 1/4 features
+    and the first encoder stage's), added to the upsampled features as a residual whose last layer starts
+    at zero: from 1/4-stride weights (``--init``) it starts as their heatmap, upsampled.
+    """
     import torch
     from torch import nn
 
@@ -113,6 +123,12 @@ def build_model():
             self.e4 = nn.Sequential(cbr(48, 64, 2), cbr(64, 64, d=2), cbr(64, 64, d=4))  # 1/16
             self.d3 = cbr(64 + 48, 48)
             self.d2 = nn.Sequential(cbr(48 + 24, 24, k=1), cbr(24, 24))
+            if stride == 2:
+                self.d1 = nn.Sequential(cbr(24 + 16, 24, k=1),
+                                        nn.Conv2d(24, 24, 3, padding=1, groups=24, bias=False),
+                                        nn.BatchNorm2d(24), nn.ReLU(inplace=True), nn.Conv2d(24, 24, 1))
+                nn.init.zeros_(self.d1[-1].weight)
+                nn.init.zeros_(self.d1[-1].bias)
             self.head = nn.Conv2d(24, 4, 1)
             self.head.bias.data[0] = -4.0
             self.up = nn.Upsample(scale_factor=2, mode="nearest")
@@ -125,6 +141,9 @@ def build_model():
             e4 = self.e4(e3)
             d3 = self.d3(torch.cat([self.up(e4), e3], 1))
             d2 = self.d2(torch.cat([self.up(d3), e2], 1))
+            if stride == 2:
+                u = self.up(d2)
+                d2 = u + self.d1(torch.cat([u, e1], 1))
             o = self.head(d2)
             return torch.cat([torch.sigmoid(o[:, :1]), o[:, 1:]], 1)
 
@@ -168,9 +187,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=Path("hairtrack/imaging/models/hair_centernet.onnx"))
     ap.add_argument("--border-hairs", action="store_true",
                     help="train on the hairs the frame cuts too (use a cache made with the same setting)")
+    ap.add_argument("--stride", type=int, choices=(2, 4), default=4,
+                    help="output stride in input px (use a cache made with the same stride)")
+    ap.add_argument("--sigma-cells", type=float, default=0.8, help="midpoint Gaussian, in output cells")
     args = ap.parse_args(argv)
-    global BORDER_HAIRS
+    global BORDER_HAIRS, STRIDE, SIGMA_CELLS
     BORDER_HAIRS = args.border_hairs
+    STRIDE, SIGMA_CELLS = args.stride, args.sigma_cells
     import torch
 
     torch.manual_seed(args.seed)
@@ -181,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
         z = np.load(args.cache)
         imgs, heats, regs, ws = z["imgs"], z["heats"], z["regs"], z["ws"]
     else:
-        with Pool(args.threads) as pool:
+        # the workers get the target settings explicitly (forkserver/spawn children do not share globals)
+        with Pool(args.threads, initializer=_set_targets, initargs=(STRIDE, SIGMA_CELLS, BORDER_HAIRS)) as pool:
             samples = pool.map(render_sample, range(args.images), chunksize=32)
         imgs = np.stack([s[0] for s in samples])
         heats = np.stack([s[1] for s in samples])
@@ -189,9 +213,13 @@ def main(argv: list[str] | None = None) -> int:
         ws = np.stack([s[3] for s in samples])
         np.savez(args.cache, imgs=imgs, heats=heats, regs=regs, ws=ws)
     print(f"data: {len(imgs)} samples in {time.time() - t0:.0f} s", flush=True)
-    model = build_model()
+    if heats.shape[-1] != imgs.shape[1] // STRIDE:
+        raise SystemExit(f"{args.cache} holds targets at another stride; give --cache a new file")
+    model = build_model(STRIDE)
     if args.init is not None:
-        model.load_state_dict(torch.load(args.init))
+        missing, unexpected = model.load_state_dict(torch.load(args.init), strict=False)
+        if unexpected or any(not k.startswith("d1.") for k in missing):
+            raise SystemExit(f"--init {args.init} does not fit: missing {missing}, unexpected {unexpected}")
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     rng = np.random.default_rng(args.seed)
     budget = args.minutes * 60.0
