@@ -8,7 +8,7 @@ import pytest
 from hairtrack.errors import InputError
 from hairtrack.imaging.analyze import analyze
 from hairtrack.imaging.hairs import Hair
-from hairtrack.imaging.learned import MODEL_PATH, _load_net, _shaft_nms, detect_hairs_learned
+from hairtrack.imaging.learned import MODEL_PATH, _gate_peaks, _load_net, _shaft_nms, detect_hairs_learned
 from hairtrack.synth.scalp import render_scalp
 
 SHAPE = (512, 640)
@@ -97,6 +97,32 @@ def test_shaft_nms_keeps_one_peak_per_shaft():
     assert [k[7] for k in kept] == [0.6, 0.3, 0.3, 0.3]
     assert on_shaft not in kept
     assert _shaft_nms([strong, on_shaft], along=0.0) == [strong, on_shaft]  # switched off
+
+
+def _contrast(rec, contrast):
+    return rec[:6] + (contrast, rec[7])
+
+
+def test_weak_peaks_count_only_where_the_image_shows_a_dark_shaft():
+    confident = [_contrast(_rec(100.0 + 40 * i, 200.0, 0.0, 60.0, 0.6), 0.5) for i in range(3)]
+    dark = _contrast(_rec(300.0, 300.0, 30.0, 60.0, 0.26), 0.48)  # weak, as dark as the confident ones
+    faint = _contrast(_rec(300.0, 100.0, 30.0, 60.0, 0.26), 0.30)  # weak and faint: skin, not a hair
+    too_weak = _contrast(_rec(200.0, 300.0, 30.0, 60.0, 0.20), 0.9)  # under 0.8 x the threshold
+    kept = _gate_peaks(confident + [dark, faint, too_weak], 0.30, (512, 640))
+    assert kept == confident + [dark]
+    # the reference is the confident peaks' contrast: a photo of faint hairs keeps its faint weak peaks
+    pale = [_contrast(r, 0.3) for r in confident]
+    assert _gate_peaks(pale + [faint], 0.30, (512, 640)) == pale + [faint]
+
+
+def test_peaks_near_the_frame_count_only_when_confident():
+    inner = _rec(200.0, 200.0, 0.0, 60.0, 0.4)
+    edge_weak = _rec(10.0, 200.0, 0.0, 60.0, 0.4)  # 10 input px from the top of the frame
+    edge_sure = _rec(200.0, 630.0, 0.0, 60.0, 0.7)  # 9 px from the right, but confident
+    past_band = _rec(200.0, 610.0, 0.0, 60.0, 0.4)  # 29 px from the right: outside the band
+    kept = _gate_peaks([inner, edge_weak, edge_sure, past_band], 0.30, (512, 640))
+    assert kept == [inner, edge_sure, past_band]
+    assert _gate_peaks([], 0.30, (512, 640)) == []
 
 
 def test_the_learned_detector_is_safe_in_parallel_threads() -> None:
