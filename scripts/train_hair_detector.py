@@ -31,6 +31,10 @@ kept: the tune fold preferred them to a copy saved about 23 minutes in, see docs
 decoding threshold (``learned.DEFAULT_THRESHOLD``) and the shaft-aware peak suppression were then chosen
 on the dev set's ``tune`` fold; no real image enters this script.
 
+``--stride 2 --sigma-cells S --init /tmp/c.pt --cache NEW.npz`` trains the finer-grid variant from the
+shipped weights (measured and not kept: docs/hair_detector_card.md, fourth session); the decoder reads the
+stride from the model's output size.
+
 Training is bounded by wall time, so the number of steps (and the weights) depend on the machine's speed;
 the data (seeds 0..images-1) and the order of batches (``--seed``) do not.
 """
