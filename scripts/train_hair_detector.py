@@ -61,11 +61,28 @@ LEN_REF_PX = 32.0   # length regression: log(length_input_px / LEN_REF_PX)
 
 
 BORDER_HAIRS = False  # --border-hairs: hairs cut by the frame or entering it are targets, not ignored
+PAIR_WEIGHT = 1.0  # --pair-weight: weight of the midpoint of a hair lying beside another of its unit
 
 
-def _set_targets(stride: int, sigma_cells: float, border_hairs: bool) -> None:
-    global STRIDE, SIGMA_CELLS, BORDER_HAIRS
-    STRIDE, SIGMA_CELLS, BORDER_HAIRS = stride, sigma_cells, border_hairs
+def _set_targets(stride: int, sigma_cells: float, border_hairs: bool, pair_weight: float = 1.0) -> None:
+    global STRIDE, SIGMA_CELLS, BORDER_HAIRS, PAIR_WEIGHT
+    STRIDE, SIGMA_CELLS, BORDER_HAIRS, PAIR_WEIGHT = stride, sigma_cells, border_hairs, pair_weight
+
+
+def beside_another(hr, hairs) -> bool:
+    """True when another hair of the same unit lies beside ``hr``: within 12 degrees of its direction,
+    1.5 mean shaft widths across and half its length along (touching side-by-side shafts)."""
+    ax = (-math.sin(math.radians(hr.angle_deg)), math.cos(math.radians(hr.angle_deg)))
+    for g in hairs:
+        if g is hr or g.unit != hr.unit:
+            continue
+        if abs((hr.angle_deg - g.angle_deg + 90.0) % 180.0 - 90.0) >= 12.0:
+            continue
+        v = (g.row_px - hr.row_px, g.col_px - hr.col_px)
+        if (abs(v[0] * ax[1] - v[1] * ax[0]) < 0.75 * (hr.width_px + g.width_px) + 2.0
+                and abs(v[0] * ax[0] + v[1] * ax[1]) < 0.5 * hr.length_px):
+            return True
+    return False
 
 
 def render_sample(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -82,6 +99,7 @@ def render_sample(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     reg = np.zeros((3, g, g), np.float32)
     regw = np.zeros((g, g), np.float32)
     ignore = np.zeros((g, g), np.float32)
+    posw = np.ones((g, g), np.float32)
     yy, xx = np.mgrid[0:g, 0:g].astype(np.float32)
     f = SCALE / STRIDE  # full-photo px -> output cells; cell i covers [i, i + 1) / f, centre (i + 0.5) / f
     for hr in sc.hairs:
@@ -92,6 +110,8 @@ def render_sample(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
             np.maximum(ignore, (gauss > 0.05).astype(np.float32), out=ignore)
             continue
         np.maximum(heat, gauss, out=heat)
+        if PAIR_WEIGHT != 1.0 and beside_another(hr, sc.hairs):
+            posw[iy, ix] = PAIR_WEIGHT
         th = math.radians(hr.angle_deg)
         for dy in (-1, 0, 1):
             for dx in (-1, 0, 1):
@@ -101,6 +121,8 @@ def render_sample(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
                                     math.log(max(hr.length_px * SCALE, 4.0) / LEN_REF_PX))
                     regw[y, x] = 1.0
     ignore[heat > 0.5] = 0.0
+    if PAIR_WEIGHT != 1.0:
+        return img, heat, reg, np.stack([regw, ignore, posw])
     return img, heat, reg, np.stack([regw, ignore])
 
 
@@ -154,14 +176,19 @@ def build_model(stride: int = 4):
     return Net()
 
 
-def focal_loss(pred, gt, ignore):
-    """CenterNet's penalty-reduced focal loss (Zhou et al. 2019, eq. 1; alpha 2, beta 4)."""
+def focal_loss(pred, gt, ignore, pos_weight=None):
+    """CenterNet's penalty-reduced focal loss (Zhou et al. 2019, eq. 1; alpha 2, beta 4).
+
+    ``pos_weight`` (optional, like ``gt``) weights each midpoint's positive term (``--pair-weight``).
+    """
     import torch
 
     p = pred.clamp(1e-4, 1 - 1e-4)
     pos = (gt >= 0.99).float()
     keep = 1.0 - ignore * (1 - pos)
     pos_loss = torch.log(p) * (1 - p) ** 2 * pos
+    if pos_weight is not None:
+        pos_loss = pos_loss * pos_weight
     neg_loss = torch.log(1 - p) * p ** 2 * (1 - gt) ** 4 * (1 - pos) * keep
     n = pos.sum().clamp(min=1.0)
     return -(pos_loss.sum() + neg_loss.sum()) / n
@@ -194,10 +221,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stride", type=int, choices=(2, 4), default=4,
                     help="output stride in input px (use a cache made with the same stride)")
     ap.add_argument("--sigma-cells", type=float, default=0.8, help="midpoint Gaussian, in output cells")
+    ap.add_argument("--pair-weight", type=float, default=1.0,
+                    help="weight of the midpoints of hairs lying beside another of their unit (a new cache)")
     args = ap.parse_args(argv)
-    global BORDER_HAIRS, STRIDE, SIGMA_CELLS
+    global BORDER_HAIRS, STRIDE, SIGMA_CELLS, PAIR_WEIGHT
     BORDER_HAIRS = args.border_hairs
-    STRIDE, SIGMA_CELLS = args.stride, args.sigma_cells
+    STRIDE, SIGMA_CELLS, PAIR_WEIGHT = args.stride, args.sigma_cells, args.pair_weight
     import torch
 
     torch.manual_seed(args.seed)
@@ -209,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
         imgs, heats, regs, ws = z["imgs"], z["heats"], z["regs"], z["ws"]
     else:
         # the workers get the target settings explicitly (forkserver/spawn children do not share globals)
-        with Pool(args.threads, initializer=_set_targets, initargs=(STRIDE, SIGMA_CELLS, BORDER_HAIRS)) as pool:
+        with Pool(args.threads, initializer=_set_targets,
+                  initargs=(STRIDE, SIGMA_CELLS, BORDER_HAIRS, PAIR_WEIGHT)) as pool:
             samples = pool.map(render_sample, range(args.images), chunksize=32)
         imgs = np.stack([s[0] for s in samples])
         heats = np.stack([s[1] for s in samples])
@@ -219,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"data: {len(imgs)} samples in {time.time() - t0:.0f} s", flush=True)
     if heats.shape[-1] != imgs.shape[1] // STRIDE:
         raise SystemExit(f"{args.cache} holds targets at another stride; give --cache a new file")
+    if (PAIR_WEIGHT != 1.0) != (ws.shape[1] == 3):
+        raise SystemExit(f"{args.cache} was made with another --pair-weight; give --cache a new file")
     model = build_model(STRIDE)
     if args.init is not None:
         missing, unexpected = model.load_state_dict(torch.load(args.init), strict=False)
@@ -260,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         rg = torch.from_numpy(np.ascontiguousarray(rg))
         w = torch.from_numpy(np.ascontiguousarray(w))
         out = model(x)
-        l_heat = focal_loss(out[:, :1], hm, w[:, 1:2])
+        l_heat = focal_loss(out[:, :1], hm, w[:, 1:2], w[:, 2:3] if w.shape[1] == 3 else None)
         m = w[:, :1]
         l_reg = (torch.abs(out[:, 1:] - rg) * m).sum() / m.sum().clamp(min=1.0) / 3.0
         loss = l_heat + l_reg

@@ -1,0 +1,54 @@
+"""The training script's targets (no torch needed): strides, ignored border hairs, weighted side-by-side pairs."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hairtrack.synth.scalp import SynthHair
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "train_hair_detector.py"
+
+
+@pytest.fixture()
+def train():
+    return runpy.run_path(str(SCRIPT), run_name="train_hair_detector")
+
+
+def _hair(row, col, angle_deg, unit, width=14.0, length=200.0):
+    return SynthHair(row_px=row, col_px=col, width_px=width, width_um=width / 0.22, length_px=length,
+                     angle_deg=angle_deg, unit=unit, exit_row_px=row, exit_col_px=col, at_border=False)
+
+
+def test_a_hair_beside_another_of_its_unit_is_a_pair(train):
+    beside = train["beside_another"]
+    a = _hair(100.0, 100.0, 0.0, unit=1)
+    touching = _hair(114.0, 104.0, 3.0, unit=1)  # parallel, one shaft width across
+    other_unit = _hair(114.0, 104.0, 3.0, unit=2)
+    fanned = _hair(114.0, 104.0, 30.0, unit=1)  # same unit, spreading away
+    far = _hair(160.0, 100.0, 0.0, unit=1)  # parallel but four widths across
+    assert beside(a, [a, touching])
+    assert not beside(a, [a, other_unit])
+    assert not beside(a, [a, fanned])
+    assert not beside(a, [a, far])
+
+
+@pytest.mark.parametrize("stride", [4, 2])
+def test_targets_at_each_stride_and_pair_weights(train, stride):
+    train["_set_targets"](stride, 0.8, False, 1.0)
+    img, heat, reg, w = train["render_sample"](11)  # a crop with 8 target hairs, some side by side
+    g = 256 // stride
+    assert img.shape == (256, 256, 3)
+    assert heat.shape == (g, g) and reg.shape == (3, g, g) and w.shape == (2, g, g)
+    assert heat.max() == pytest.approx(1.0)  # at least one hair inside the crop is a target
+    train["_set_targets"](stride, 0.8, False, 3.0)
+    img2, heat2, _, w2 = train["render_sample"](11)
+    assert np.array_equal(img, img2) and np.array_equal(heat, heat2)  # the weights change nothing else
+    assert w2.shape == (3, g, g)
+    weighted = w2[2] > 1.0
+    assert 1 <= weighted.sum() < (heat2 >= 0.99).sum()  # some midpoints are pairs, not all
+    assert set(np.unique(w2[2])) <= {1.0, 3.0}
+    assert np.all(heat2[weighted] >= 0.99)  # only at midpoints
