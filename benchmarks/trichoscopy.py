@@ -18,7 +18,9 @@ Usage::
     python benchmarks/trichoscopy.py --fold tune --limit 200 --detectors learned --thresholds 0.2 0.3 0.4
 
 The learned detector (``hairtrack.imaging.learned``) was trained on synthetic scalps only; its row is
-printed beside the classical pipeline's and the median guess, from the same images in the same run.
+printed beside the classical pipeline's, the median guess and the same network decoded from its heatmap
+alone (``gates=False``, the decoding before the image gates; ``--no-baseline`` leaves it out), from the same
+images in the same run.
 """
 
 from __future__ import annotations
@@ -105,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", type=Path, default=None, help="learned detector: another ONNX file (a candidate)")
     ap.add_argument("--thresholds", type=float, nargs="+", default=None,
                     help="learned detector: heatmap thresholds to compare (choose on --fold tune only)")
+    ap.add_argument("--no-baseline", action="store_true",
+                    help="leave out the learned detector's heatmap-only decoding (printed beside it by default)")
     args = ap.parse_args(argv)
     if not (args.root / "images").is_dir():
         print(f"skipped: data set not found at {args.root}")
@@ -130,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     if "classical" in args.detectors:
         methods["classical (hairtrack)"] = ((lambda rgb: detect_hairs(rgb, **kw)) if kw else
                                             (lambda rgb: analyze(rgb, detector="classical").hairs))
+    if "learned" in args.detectors and not args.no_baseline and args.model is None:
+        # the same network decoded from its heatmap alone, as before the image gates: the baseline in this run
+        methods["learned, heatmap only"] = lambda rgb: detect_hairs_learned(rgb, gates=False)
     if "learned" in args.detectors:
         ths = args.thresholds or [DEFAULT_THRESHOLD]
         for th in ths:

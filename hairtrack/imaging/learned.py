@@ -211,7 +211,8 @@ def _gate_peaks(recs: list, threshold: float, shape: tuple[int, int]) -> list:
 
 
 def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, threshold: float = DEFAULT_THRESHOLD,
-                         field: ScanField | None = None, model_path: Path | None = None) -> tuple[Hair, ...]:
+                         field: ScanField | None = None, model_path: Path | None = None,
+                         gates: bool = True) -> tuple[Hair, ...]:
     """Find the hair shafts of a trichoscopy photo with the learned detector.
 
     Parameters
@@ -229,6 +230,9 @@ def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, t
         From :func:`hairtrack.imaging.quality.scan_field`; computed when not given.
     model_path : Path, optional
         Another ONNX model with the same outputs.
+    gates : bool
+        Apply the image gates (:func:`_gate_peaks`, the default). ``False`` decodes from the heatmap alone
+        (peaks from ``threshold``, frame band off), the decoding before the gates, for comparison.
 
     Returns
     -------
@@ -259,7 +263,8 @@ def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, t
     heat = maps[0]
     gh, gw = heat.shape
     usable = cv2.resize(field.usable.astype(np.uint8), (gw, gh), interpolation=cv2.INTER_NEAREST).astype(bool)
-    peak = (heat >= cv2.dilate(heat, np.ones((3, 3), np.uint8))) & (heat >= _WEAK_FRACTION * threshold) & usable
+    floor = _WEAK_FRACTION * threshold if gates else threshold
+    peak = (heat >= cv2.dilate(heat, np.ones((3, 3), np.uint8))) & (heat >= floor) & usable
     ys, xs = np.nonzero(peak)
     if len(ys) == 0:
         return ()
@@ -289,7 +294,7 @@ def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, t
         if width <= 0:  # no dark shaft across the predicted direction: not a hair (as in hairs.py)
             continue
         recs.append((r_in, c_in, theta, length_in, axis, width, contrast, float(heat[y, x])))
-    recs = _shaft_nms(_gate_peaks(recs, threshold, work.shape[:2]))
+    recs = _shaft_nms(_gate_peaks(recs, threshold, work.shape[:2]) if gates else recs)
     plateau = [c for (*_, wd, c, _) in recs if wd >= 4.0]
     ref_c = float(np.median(plateau)) if len(plateau) >= 2 else None
     out = []
