@@ -24,7 +24,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-
 def main(argv: list[str] | None = None) -> int:
     from hairtrack.assessment.norwood import STAGE_NUMBER
     from hairtrack.assessment.norwood_scans import PER_SCAN_LOG_SD, WORKED_SHARES, norwood_from_density

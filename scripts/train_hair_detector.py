@@ -224,9 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pair-weight", type=float, default=1.0,
                     help="weight of the midpoints of hairs lying beside another of their unit (a new cache)")
     args = ap.parse_args(argv)
-    global BORDER_HAIRS, STRIDE, SIGMA_CELLS, PAIR_WEIGHT
-    BORDER_HAIRS = args.border_hairs
-    STRIDE, SIGMA_CELLS, PAIR_WEIGHT = args.stride, args.sigma_cells, args.pair_weight
+    _set_targets(args.stride, args.sigma_cells, args.border_hairs, args.pair_weight)
     import torch
 
     torch.manual_seed(args.seed)

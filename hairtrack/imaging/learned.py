@@ -12,7 +12,7 @@ field (:func:`hairtrack.imaging.quality.scan_field`) are hairs; each midpoint is
 heatmap-weighted centroid of its 3 x 3 window; a peak with no dark shaft across the predicted direction
 (zero width) is dropped. Two gates use the image as a second opinion on the heatmap
 (:func:`_gate_peaks`): a weaker peak (down to 0.8 x ``threshold``) is a hair too when the shaft under
-it is as dark as the photo's confident hairs, and a peak near the frame (within 24 input px, 0.2 mm)
+it is as dark as the photo's confident hairs, and a peak near the frame (within 24 input px, 0.22 mm)
 must be confident (0.5) to count. Last, a weaker peak lying on a stronger peak's shaft (same direction,
 within 0.6 of its predicted length along it and 8 input px across it; :func:`_shaft_nms`) is dropped,
 since the heatmap responds along much of a shaft, not only at its midpoint. Width and contrast are measured from the image as the

@@ -25,7 +25,6 @@ from hairtrack.domain import Measurement, Zone
 from hairtrack.errors import InputError
 
 
-
 @pytest.mark.parametrize("stage", STAGES)
 def test_every_named_stage_has_a_worked_example(stage: str) -> None:
     assert stage_from_ratios(*WORKED_SHARES[stage]) == stage
