@@ -42,6 +42,7 @@ the data (seeds 0..images-1) and the order of batches (``--seed``) do not.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 import time
@@ -62,11 +63,15 @@ LEN_REF_PX = 32.0   # length regression: log(length_input_px / LEN_REF_PX)
 
 BORDER_HAIRS = False  # --border-hairs: hairs cut by the frame or entering it are targets, not ignored
 PAIR_WEIGHT = 1.0  # --pair-weight: weight of the midpoint of a hair lying beside another of its unit
+FRAGMENTS_PER_MM2 = 0.0  # --fragments: loose fragments and black dots in the scenes (render_scalp)
+STRIP_EDGE = False  # --strip-edge: a scale bar's grey strip is the frame's edge for the truth
 
 
-def _set_targets(stride: int, sigma_cells: float, border_hairs: bool, pair_weight: float = 1.0) -> None:
-    global STRIDE, SIGMA_CELLS, BORDER_HAIRS, PAIR_WEIGHT
+def _set_targets(stride: int, sigma_cells: float, border_hairs: bool, pair_weight: float = 1.0,
+                 fragments_per_mm2: float = 0.0, strip_edge: bool = False) -> None:
+    global STRIDE, SIGMA_CELLS, BORDER_HAIRS, PAIR_WEIGHT, FRAGMENTS_PER_MM2, STRIP_EDGE
     STRIDE, SIGMA_CELLS, BORDER_HAIRS, PAIR_WEIGHT = stride, sigma_cells, border_hairs, pair_weight
+    FRAGMENTS_PER_MM2, STRIP_EDGE = fragments_per_mm2, strip_edge
 
 
 def beside_another(hr, hairs) -> bool:
@@ -91,7 +96,8 @@ def render_sample(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
 
     rng = np.random.default_rng([seed, 11])
     sc = render_scalp(seed=seed, shape=(CROP, CROP), px_per_mm=220.0, difficulty=DIFFICULTIES[seed % 3],
-                      banner=bool(rng.random() < 0.15), red_circle=bool(rng.random() < 0.25), varied=True)
+                      banner=bool(rng.random() < 0.15), red_circle=bool(rng.random() < 0.25), varied=True,
+                      fragments_per_mm2=FRAGMENTS_PER_MM2, strip_edge=STRIP_EDGE)
     side = int(CROP * SCALE)
     img = cv2.resize(sc.image, (side, side), interpolation=cv2.INTER_AREA)
     g = side // STRIDE
@@ -223,27 +229,39 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sigma-cells", type=float, default=0.8, help="midpoint Gaussian, in output cells")
     ap.add_argument("--pair-weight", type=float, default=1.0,
                     help="weight of the midpoints of hairs lying beside another of their unit (a new cache)")
+    ap.add_argument("--fragments", type=float, default=0.0, metavar="PER_MM2",
+                    help="loose fragments and black dots as truth hairs, up to this rate (a new cache)")
+    ap.add_argument("--strip-edge", action="store_true",
+                    help="a scale bar's grey strip is the frame's edge for the truth (a new cache)")
     args = ap.parse_args(argv)
-    _set_targets(args.stride, args.sigma_cells, args.border_hairs, args.pair_weight)
+    targets = (args.stride, args.sigma_cells, args.border_hairs, args.pair_weight, args.fragments, args.strip_edge)
+    _set_targets(*targets)
     import torch
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(1)
     t0 = time.time()
+    settings = json.dumps(dict(stride=args.stride, sigma_cells=args.sigma_cells, border_hairs=args.border_hairs,
+                               pair_weight=args.pair_weight, fragments=args.fragments, strip_edge=args.strip_edge))
     if args.cache.exists():
         z = np.load(args.cache)
         imgs, heats, regs, ws = z["imgs"], z["heats"], z["regs"], z["ws"]
+        # caches written before the settings were stored hold the default scenes
+        made = json.loads(str(z["settings"])) if "settings" in z.files else None
+        if made is not None and made != json.loads(settings):
+            raise SystemExit(f"{args.cache} was made with {made}; give --cache a new file for these settings")
+        if made is None and (args.fragments or args.strip_edge):
+            raise SystemExit(f"{args.cache} was made without --fragments/--strip-edge; give --cache a new file")
     else:
         # the workers get the target settings explicitly (forkserver/spawn children do not share globals)
-        with Pool(args.threads, initializer=_set_targets,
-                  initargs=(STRIDE, SIGMA_CELLS, BORDER_HAIRS, PAIR_WEIGHT)) as pool:
+        with Pool(args.threads, initializer=_set_targets, initargs=targets) as pool:
             samples = pool.map(render_sample, range(args.images), chunksize=32)
         imgs = np.stack([s[0] for s in samples])
         heats = np.stack([s[1] for s in samples])
         regs = np.stack([s[2] for s in samples])
         ws = np.stack([s[3] for s in samples])
-        np.savez(args.cache, imgs=imgs, heats=heats, regs=regs, ws=ws)
+        np.savez(args.cache, imgs=imgs, heats=heats, regs=regs, ws=ws, settings=np.array(settings))
     print(f"data: {len(imgs)} samples in {time.time() - t0:.0f} s", flush=True)
     if heats.shape[-1] != imgs.shape[1] // STRIDE:
         raise SystemExit(f"{args.cache} holds targets at another stride; give --cache a new file")

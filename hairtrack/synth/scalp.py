@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -133,10 +133,119 @@ def _clip_segment(p0, p1, h: int, w: int):
     return a, b, t0 > 0 or t1 < 1
 
 
+def _box_coverage(shape, p0, p1, width: float) -> tuple[np.ndarray, tuple[slice, slice]] | None:
+    """Anti-aliased coverage of a rectangle of ``width`` px from p0 to p1 (row, col): square ends, as a
+    cut shaft has. Returns the coverage and its window (None when outside the frame)."""
+    h, w = shape
+    pad = width + 2.0
+    r0 = int(max(math.floor(min(p0[0], p1[0]) - pad), 0))
+    r1 = int(min(math.ceil(max(p0[0], p1[0]) + pad), h - 1))
+    c0 = int(max(math.floor(min(p0[1], p1[1]) - pad), 0))
+    c1 = int(min(math.ceil(max(p0[1], p1[1]) + pad), w - 1))
+    if r1 < r0 or c1 < c0:
+        return None
+    rr, cc = np.mgrid[r0:r1 + 1, c0:c1 + 1].astype(np.float32)
+    length = math.hypot(p1[0] - p0[0], p1[1] - p0[1]) or 1.0
+    u = ((p1[0] - p0[0]) / length, (p1[1] - p0[1]) / length)
+    mid = ((p0[0] + p1[0]) / 2, (p0[1] + p1[1]) / 2)
+    along = (rr - mid[0]) * u[0] + (cc - mid[1]) * u[1]
+    across = -(rr - mid[0]) * u[1] + (cc - mid[1]) * u[0]
+    cov = np.clip(length / 2 - np.abs(along) + 0.5, 0, 1) * np.clip(width / 2 - np.abs(across) + 0.5, 0, 1)
+    return cov, (slice(r0, r1 + 1), slice(c0, c1 + 1))
+
+
+def _draw_fragments(rng: np.random.Generator, shape, ppm: float, zoom: float, area_mm2: float,
+                    max_per_mm2: float, hair_cov: np.ndarray, hair_rgb: np.ndarray,
+                    hairs: list[SynthHair]) -> None:
+    """Loose hair fragments and black dots (``varied`` only), drawn over the shafts, added to ``hairs``.
+
+    What the real dev labels call ``abnormal``: short broken or clipped pieces with square ends, thick, dark
+    or brown, often with a shine along them and often out of focus (lying on the hairs, above the skin), and
+    the round black dots of hairs broken at the skin. Each is a hair of the truth with ``unit = -1`` (it
+    leaves no follicular unit the image shows). Their number is Poisson, at a rate drawn uniformly between
+    0 and ``max_per_mm2`` per scene (0.08 draws about twice as many as the real photos show).
+    """
+    h, w = shape
+    for _ in range(int(rng.poisson(rng.uniform(0.0, max_per_mm2) * area_mm2))):
+        centre = (rng.uniform(0, h), rng.uniform(0, w))
+        ang = rng.uniform(0, math.pi)
+        dot = rng.random() < 0.15
+        width_um = float(rng.uniform(45, 100) if dot else rng.uniform(40, 130)) * zoom
+        wpx = width_um / 1000.0 * ppm
+        length = wpx * rng.uniform(0.9, 1.2) if dot else rng.uniform(0.1, 0.6) * ppm * zoom
+        u = (math.sin(ang), math.cos(ang))
+        p0 = (centre[0] - u[0] * length / 2, centre[1] - u[1] * length / 2)
+        p1 = (centre[0] + u[0] * length / 2, centre[1] + u[1] * length / 2)
+        layer = np.zeros((h, w), np.float32)
+        if dot:
+            win = _segment_coverage((h, w), centre, centre, wpx, layer, 1.0)
+        else:
+            got = _box_coverage((h, w), p0, p1, wpx)
+            win = None if got is None else got[1]
+            if got is not None:
+                layer[win] = got[0]
+        if win is None:
+            continue
+        tone = rng.uniform(3, 45) if rng.random() < 0.7 else rng.uniform(45, 120)
+        tint = rng.uniform(-0.2, 0.2)
+        colour = np.array([tone * (1 + tint), tone, tone * (1 - tint)], np.float32)
+        if rng.random() < 0.3:  # out of focus: it lies on the hairs, above the skin
+            layer = cv2.GaussianBlur(layer, (0, 0), rng.uniform(1.5, 5.0) * zoom)
+            win = (slice(0, h), slice(0, w))
+        lw, cw = layer[win], hair_cov[win]
+        upd = lw > cw
+        rgb = np.broadcast_to(colour, lw.shape + (3,)).copy()
+        if not dot and rng.random() < 0.6 and wpx > 3:  # shine along the piece
+            stripe = _box_coverage(lw.shape, (p0[0] - win[0].start, p0[1] - win[1].start),
+                                   (p1[0] - win[0].start, p1[1] - win[1].start), wpx * rng.uniform(0.15, 0.35))
+            if stripe is not None:
+                s_cov = np.zeros(lw.shape, np.float32)
+                s_cov[stripe[1]] = stripe[0]
+                rgb += rng.uniform(0.3, 0.7) * (200 - colour) * s_cov[..., None]
+        hair_rgb[win][upd] = rgb[upd]
+        np.maximum(cw, lw, out=cw)
+        vis = _clip_segment(p0, p1, h, w)
+        if vis is None:
+            continue
+        a, b, clipped = vis
+        vis_len = math.hypot(b[0] - a[0], b[1] - a[1])
+        if vis_len < 0.5 * length and not dot:
+            continue
+        hairs.append(SynthHair(row_px=(a[0] + b[0]) / 2, col_px=(a[1] + b[1]) / 2, width_px=wpx,
+                               width_um=width_um, length_px=max(vis_len, wpx),
+                               angle_deg=math.degrees(math.atan2(-u[0], u[1])) % 180.0, unit=-1,
+                               exit_row_px=p0[0], exit_col_px=p0[1], at_border=clipped))
+
+
+def _cut_at_row(hairs: list[SynthHair], top: float, min_visible_px: float) -> list[SynthHair]:
+    """The hairs as seen above row ``top`` (something opaque covers the rows below it)."""
+    out = []
+    for hr in hairs:
+        a = math.radians(hr.angle_deg)
+        u = (-math.sin(a), math.cos(a))
+        p0 = (hr.row_px - u[0] * hr.length_px / 2, hr.col_px - u[1] * hr.length_px / 2)
+        p1 = (hr.row_px + u[0] * hr.length_px / 2, hr.col_px + u[1] * hr.length_px / 2)
+        if max(p0[0], p1[0]) < top:
+            out.append(hr)
+            continue
+        if min(p0[0], p1[0]) >= top:
+            continue
+        lo, hi = (p0, p1) if p0[0] < p1[0] else (p1, p0)
+        t = (top - lo[0]) / (hi[0] - lo[0])
+        end = (lo[0] + t * (hi[0] - lo[0]), lo[1] + t * (hi[1] - lo[1]))
+        length = math.hypot(end[0] - lo[0], end[1] - lo[1])
+        if length < min_visible_px and hr.unit >= 0:
+            continue
+        out.append(replace(hr, row_px=(lo[0] + end[0]) / 2, col_px=(lo[1] + end[1]) / 2, length_px=length,
+                           at_border=True))
+    return out
+
+
 def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per_mm: float | None = None,
                  n_units: int | None = None, difficulty: str = "medium", banner: bool = False,
                  red_circle: bool = False, jpeg: bool = True, min_visible_um: float = 250.0,
-                 varied: bool = False, hide_hairs: Collection[tuple[int, int]] = ()) -> SynthScalp:
+                 varied: bool = False, hide_hairs: Collection[tuple[int, int]] = (),
+                 fragments_per_mm2: float = 0.0, strip_edge: bool = False) -> SynthScalp:
     """Render a trichoscopy-like image and return it with its exact hairs.
 
     Parameters
@@ -165,6 +274,14 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
         Hairs (by unit number, counting border units after the inner ones, and place in the unit) left
         undrawn and out of the truth, everything else unchanged: the same scalp after those hairs were
         shed, for visit-to-visit tests (render with and without a set). Not with ``varied``.
+    fragments_per_mm2 : float
+        With ``varied`` only: loose hair fragments and black dots (what the real labels call ``abnormal``),
+        as truth hairs with ``unit = -1``, at a rate drawn per scene between 0 and this many per mm^2. 0
+        (the default) draws none and leaves every pixel as before; the second network of the learned
+        detector was trained with 0.08 (docs/hair_detector_card.md).
+    strip_edge : bool
+        With ``varied`` only: the grey strip under a scale bar is the frame's edge for the truth (hairs it
+        cuts are border hairs, hairs under it are gone), as a dermoscope's own strip is for the real labels.
 
     Returns
     -------
@@ -183,6 +300,10 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
     hidden = frozenset((int(u), int(i)) for u, i in hide_hairs)
     if hidden and varied:
         raise ValueError("hide_hairs cannot be combined with varied=True")
+    if not (math.isfinite(fragments_per_mm2) and fragments_per_mm2 >= 0):
+        raise ValueError(f"fragments_per_mm2 must be a finite number >= 0, got {fragments_per_mm2!r}")
+    if (fragments_per_mm2 > 0 or strip_edge) and not varied:
+        raise ValueError("fragments_per_mm2 and strip_edge need varied=True")
     h, w = int(shape[0]), int(shape[1])
     if h < 16 or w < 16:
         raise ValueError(f"shape must be at least 16 x 16, got {shape}")
@@ -345,6 +466,9 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
                 1 for hr in hairs if hr.unit == unit_index and not hr.at_border)))
         else:
             units.append(SynthUnit(row_px=root[0], col_px=root[1], hairs=0))
+    if fragments_per_mm2 > 0:  # its own generator: the other draws, and so the rest of the scene, are unchanged
+        _draw_fragments(np.random.default_rng([seed, 104729]), (h, w), ppm, zoom, area_mm2, fragments_per_mm2,
+                        hair_cov, hair_rgb, hairs)
     under = cv2.GaussianBlur(under, (0, 0), max(0.04 * ppm, 1.0))
     # --- compose --------------------------------------------------------------------------------------
     skin = base[None, None, :] + (mottle + fine)[..., None]
@@ -385,6 +509,10 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
         cv2.line(out, (x0, y0), (x0, y0 - int(ppm * vrng.uniform(0.5, 1.0))), (40, 40, 40), 1)
         cv2.putText(out, "1.0 mm", (x0 + int(ppm) + 3, y0), cv2.FONT_HERSHEY_SIMPLEX, max(h / 2048, 0.3),
                     (240, 240, 240), 1, cv2.LINE_AA)
+        if strip_edge:  # hairs the strip cuts are border hairs, hairs under it are gone
+            hairs = _cut_at_row(hairs, h - sh, min_visible_um / 1000.0 * ppm)
+            units = [SynthUnit(u.row_px, u.col_px, sum(1 for hr in hairs if hr.unit == i and not hr.at_border))
+                     for i, u in enumerate(units)]
     if banner:
         bh = max(int(0.035 * h), 8)
         top = max(int(0.008 * h), 1)

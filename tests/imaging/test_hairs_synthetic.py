@@ -102,3 +102,37 @@ def test_hidden_hairs_leave_the_same_scalp_without_them() -> None:
     assert changed.any() and changed.mean() < 0.2  # only where the shed shafts were
     with pytest.raises(ValueError, match="varied"):
         render_scalp(seed=1, shape=(64, 64), varied=True, hide_hairs=[(0, 0)])
+
+
+def test_training_scenes_can_carry_fragments_and_cut_hairs_at_the_bottom_strip() -> None:
+    """The fragment network's scenes: loose fragments are truth hairs of no unit, and the grey strip at the
+    bottom is the frame's edge (hairs it cuts are border hairs, none lies under it)."""
+    fragments = stripped = 0
+    for seed in range(120):
+        scene = render_scalp(seed=seed, shape=(256, 256), px_per_mm=220.0, varied=True, fragments_per_mm2=0.5,
+                             strip_edge=True)
+        fragments += sum(h.unit == -1 for h in scene.hairs)
+        assert sum(u.hairs for u in scene.units) == sum(not h.at_border and h.unit >= 0 for h in scene.hairs)
+        strip = scene.image[-3:].reshape(-1, 3).astype(int)
+        if np.abs(strip - 200).max() <= 12:  # this scene has the strip
+            stripped += 1
+            rows = np.nonzero(np.abs(scene.image.astype(int) - 200).max(axis=(1, 2)) > 12)[0]
+            top = rows.max() + 1  # first strip row
+            for h in scene.hairs:
+                a = np.radians(h.angle_deg)
+                reach = h.row_px + abs(np.sin(a)) * h.length_px / 2
+                assert reach <= top + 1.5, (seed, h)
+                if reach > top - 1.5 and h.unit >= 0:
+                    assert h.at_border, (seed, h)
+    assert fragments > 20 and stripped >= 5
+    # off by default: the varied scenes the main network was trained on keep every pixel and hair
+    plain = render_scalp(seed=5, shape=(256, 256), px_per_mm=220.0, varied=True)
+    again = render_scalp(seed=5, shape=(256, 256), px_per_mm=220.0, varied=True, fragments_per_mm2=0.0)
+    assert np.array_equal(plain.image, again.image) and plain.hairs == again.hairs
+    assert all(h.unit >= 0 for s in range(10) for h in render_scalp(seed=s, shape=(256, 256), varied=True).hairs)
+    with pytest.raises(ValueError, match="varied"):
+        render_scalp(seed=1, shape=(64, 64), fragments_per_mm2=0.1)
+    with pytest.raises(ValueError, match="varied"):
+        render_scalp(seed=1, shape=(64, 64), strip_edge=True)
+    with pytest.raises(ValueError, match="fragments_per_mm2"):
+        render_scalp(seed=1, shape=(64, 64), varied=True, fragments_per_mm2=float("nan"))

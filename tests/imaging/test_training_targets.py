@@ -52,3 +52,18 @@ def test_targets_at_each_stride_and_pair_weights(train, stride):
     assert 1 <= weighted.sum() < (heat2 >= 0.99).sum()  # some midpoints are pairs, not all
     assert set(np.unique(w2[2])) <= {1.0, 3.0}
     assert np.all(heat2[weighted] >= 0.99)  # only at midpoints
+
+
+def test_fragment_scenes_add_targets_and_leave_the_rest(train):
+    """--fragments draws loose pieces as extra midpoints; off, the samples are those of the main network."""
+    train["_set_targets"](4, 0.8, False, 1.0)
+    base = [train["render_sample"](s) for s in range(30)]
+    train["_set_targets"](4, 0.8, False, 1.0, 0.5, False)
+    frag = [train["render_sample"](s) for s in range(30)]
+    train["_set_targets"](4, 0.8, False, 1.0)  # the module's globals back to the defaults
+    changed = [k for k in range(30) if not np.array_equal(base[k][0], frag[k][0])]
+    assert 3 <= len(changed) < 30  # fragments in some scenes only (a Poisson number each)
+    more = sum(int((frag[k][1] >= 0.99).sum()) - int((base[k][1] >= 0.99).sum()) for k in changed)
+    assert more >= 1  # they are targets
+    same = [k for k in range(30) if k not in changed]
+    assert all(np.array_equal(base[k][1], frag[k][1]) for k in same)
