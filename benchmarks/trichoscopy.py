@@ -18,9 +18,10 @@ Usage::
     python benchmarks/trichoscopy.py --fold tune --limit 200 --detectors learned --thresholds 0.2 0.3 0.4
 
 The learned detector (``hairtrack.imaging.learned``) was trained on synthetic scalps only; its row is
-printed beside the classical pipeline's, the median guess and the same network decoded from its heatmap
-alone (``gates=False``, the decoding before the image gates; ``--no-baseline`` leaves it out), from the same
-images in the same run.
+printed beside the classical pipeline's, the median guess and the main network alone with its test-time
+flip (the default before the fragment network was paired with it; ``--no-baseline`` leaves it out), from
+the same images in the same run. ``--model`` takes one ONNX file, or two (a pair: the second runs on the
+mirror image).
 """
 
 from __future__ import annotations
@@ -104,12 +105,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--min-length-um", type=float, default=None, help="override the shortest hair kept")
     ap.add_argument("--spur-widths", type=float, default=None, help="override the spur pruning length")
     ap.add_argument("--detectors", nargs="+", choices=("classical", "learned"), default=["classical", "learned"])
-    ap.add_argument("--model", type=Path, default=None, help="learned detector: another ONNX file (a candidate)")
+    ap.add_argument("--model", type=Path, nargs="+", default=None,
+                    help="learned detector: another ONNX file, or a pair (a candidate)")
     ap.add_argument("--thresholds", type=float, nargs="+", default=None,
                     help="learned detector: heatmap thresholds to compare (choose on --fold tune only)")
     ap.add_argument("--no-baseline", action="store_true",
-                    help="leave out the learned detector's heatmap-only decoding (printed beside it by default)")
+                    help="leave out the main network alone (printed beside the learned detector by default)")
     args = ap.parse_args(argv)
+    if args.model is not None and len(args.model) > 2:
+        ap.error("--model takes one ONNX file or a pair")
+    model = None if args.model is None else args.model[0] if len(args.model) == 1 else tuple(args.model)
     if not (args.root / "images").is_dir():
         print(f"skipped: data set not found at {args.root}")
         return 0
@@ -127,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         chosen = sorted(rng.choice(chosen, size=args.limit, replace=False).tolist())
     cv2.setNumThreads(1)
     from hairtrack.imaging.analyze import analyze
-    from hairtrack.imaging.learned import DEFAULT_THRESHOLD, detect_hairs_learned
+    from hairtrack.imaging.learned import DEFAULT_THRESHOLD, MODEL_PATH, detect_hairs_learned
 
     kw = {k: getattr(args, k) for k in ("high", "low", "min_length_um", "spur_widths") if getattr(args, k) is not None}
     methods: dict[str, object] = {}
@@ -135,15 +140,15 @@ def main(argv: list[str] | None = None) -> int:
         methods["classical (hairtrack)"] = ((lambda rgb: detect_hairs(rgb, **kw)) if kw else
                                             (lambda rgb: analyze(rgb, detector="classical").hairs))
     if "learned" in args.detectors and not args.no_baseline and args.model is None:
-        # the same network decoded from its heatmap alone, as before the image gates: the baseline in this run
-        methods["learned, heatmap only"] = lambda rgb: detect_hairs_learned(rgb, gates=False)
+        # the main network alone (with its test-time flip), the default before the pair: the baseline
+        methods["learned, main network only"] = lambda rgb: detect_hairs_learned(rgb, model_path=MODEL_PATH)
     if "learned" in args.detectors:
         ths = args.thresholds or [DEFAULT_THRESHOLD]
         for th in ths:
             label = "learned (synthetic-only)" if len(ths) == 1 else f"learned th={th:g}"
             methods[label] = ((lambda rgb, th=th: analyze(rgb, detector="learned").hairs)
                               if th == DEFAULT_THRESHOLD and len(ths) == 1 else
-                              (lambda rgb, th=th: detect_hairs_learned(rgb, threshold=th, model_path=args.model)))
+                              (lambda rgb, th=th: detect_hairs_learned(rgb, threshold=th, model_path=model)))
     stats = {m: dict(pred=[], tp=0, n_det=0, hit=dict.fromkeys(CLASSES, 0), t_run=[]) for m in methods}
     truth, n_gt, t_dec = [], 0, []
     per_class_n = dict.fromkeys(CLASSES, 0)

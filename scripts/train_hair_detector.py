@@ -31,6 +31,15 @@ kept: the tune fold preferred them to a copy saved about 23 minutes in, see docs
 decoding threshold (``learned.DEFAULT_THRESHOLD``) and the shaft-aware peak suppression were then chosen
 on the dev set's ``tune`` fold; no real image enters this script.
 
+The fragment network (``hair_centernet_fragments.onnx``, averaged with the main one at inference: see
+``hairtrack.imaging.learned.predict_maps``) came from one more run from the main network's weights, on
+scenes with loose fragments and black dots and the scale bar's strip as the frame's edge (run i of the
+model card; 45 minutes on 1 thread, 6,162 steps)::
+
+    python scripts/train_hair_detector.py --images 3600 --minutes 45 --seed 8 --threads 1 --lr 1e-3 \\
+        --init /tmp/c.pt --fragments 0.08 --strip-edge --cache /tmp/cache_i.npz --checkpoint /tmp/i.pt \\
+        --out hairtrack/imaging/models/hair_centernet_fragments.onnx
+
 ``--stride 2 --sigma-cells S --init /tmp/c.pt --cache NEW.npz`` trains the finer-grid variant from the
 shipped weights (measured and not kept: docs/hair_detector_card.md, fourth session); the decoder reads the
 stride from the model's output size.

@@ -7,6 +7,10 @@ heatmap of hair midpoints every 4 input pixels and, at each midpoint, the shaft'
 ``(cos 2θ, sin 2θ)`` and ``log(length / 32 px)``. Its weights were fitted to images from
 :func:`hairtrack.synth.render_scalp` (``varied=True``) only, never to real photos.
 
+Two networks of that design are averaged (:func:`predict_maps`): the main one on the photo and a copy
+fine-tuned on scenes with loose broken hairs and black dots (``models/hair_centernet_fragments.onnx``)
+on its mirror image; the pair finds the real ``abnormal`` hairs the main network misses, at the same cost.
+
 Decoding: peaks of the heatmap (3 x 3 non-maximum suppression) above ``threshold`` inside the usable
 field (:func:`hairtrack.imaging.quality.scan_field`) are hairs; each midpoint is refined to the
 heatmap-weighted centroid of its 3 x 3 window; a peak with no dark shaft across the predicted direction
@@ -34,14 +38,19 @@ from hairtrack.errors import InputError
 from hairtrack.imaging.hairs import Hair, _darkness, _odd, _profile_width, check_px_per_mm
 from hairtrack.imaging.quality import ScanField, as_rgb_uint8, scan_field
 
-__all__ = ["detect_hairs_learned", "MODEL_PATH", "DEFAULT_THRESHOLD"]
+__all__ = ["detect_hairs_learned", "MODEL_PATH", "FRAGMENT_MODEL_PATH", "DEFAULT_THRESHOLD"]
 
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "hair_centernet.onnx"
+# The same network fine-tuned on scenes with loose fragments and black dots (run i of the model card): it
+# sees the photo's mirror image, and its maps are averaged with the main network's.
+FRAGMENT_MODEL_PATH = MODEL_PATH.with_name("hair_centernet_fragments.onnx")
 DEFAULT_THRESHOLD = 0.30  # chosen on the tune fold of the dev set (benchmarks/trichoscopy.py --thresholds)
 _INPUT_PX_PER_MM = 110.0  # the scale the network was trained at
 _LEN_REF_PX = 32.0
 _MULTIPLE = 16  # the encoder halves four times
-_FLIP_MAX_INPUT_PX = 2_000_000  # test-time flip up to this many input pixels (a dermoscope photo has 0.33 M)
+# Both networks up to this many input pixels (a 70x photo has 0.33 M, a 12 MP photo at 220 px/mm 3 M);
+# above it the main network alone, so a huge input does not cost two passes.
+_PAIR_MAX_INPUT_PX = 4_000_000
 # shaft-aware peak suppression (_shaft_nms), chosen on the tune fold of the dev set
 _NMS_ALONG = 0.6  # fraction of the stronger peak's predicted length, along its direction
 _NMS_PERP_PX = 8.0  # input px (16 px of a 1280 x 1024 photo) across it
@@ -98,17 +107,32 @@ def normalize_exposure(rgb: np.ndarray) -> np.ndarray:
     return np.clip(rgb.astype(np.float32) * gain, 0.0, 255.0)
 
 
+def _model_pair(model_path: Path | str | tuple | None) -> tuple[str, str]:
+    """The networks of the first and second (mirrored) pass: the shipped pair by default, one network twice
+    when ``model_path`` is a single model, or the two of a pair."""
+    if model_path is None:
+        return str(MODEL_PATH), str(FRAGMENT_MODEL_PATH)
+    if isinstance(model_path, (tuple, list)):
+        if len(model_path) != 2:
+            raise InputError(f"model_path takes one model or a pair, got {len(model_path)}")
+        return str(model_path[0]), str(model_path[1])
+    return str(model_path), str(model_path)
+
+
 def predict_maps(rgb: np.ndarray, scale: float, *,
-                 model_path: Path | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+                 model_path: Path | str | tuple | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     """The network's input image (at ``scale``), its output maps (4, H/s, W/s) over that input, and s.
 
-    The output stride ``s`` (input px per output cell) is read from the model's output size, so a model
-    of another stride with the same outputs can be passed as ``model_path``.
+    The input is exposure-normalised (:func:`normalize_exposure`). Two passes are averaged: the main
+    network (``MODEL_PATH``) on the photo and the fragment network (``FRAGMENT_MODEL_PATH``) on its mirror
+    image, mirrored back. The pair counts like the main network alone on the dev set's tune fold and finds
+    the broken hairs and black dots it misses (abnormal recall 0.37 -> 0.63; docs/hair_detector_card.md,
+    fifth session); the mirror keeps the cost of the test-time flip it replaces. ``model_path`` may name one
+    model (run on the photo and its mirror image: the flip alone) or a pair. Inputs over
+    ``_PAIR_MAX_INPUT_PX`` get the first pass only.
 
-    The input is exposure-normalised (:func:`normalize_exposure`); the maps are the mean of the photo's and
-    its mirror image's (test-time flip), so a photo and its mirror image give the same hairs. Inputs over
-    ``_FLIP_MAX_INPUT_PX`` (a 12 MP phone photo at the network's scale) skip the flip, which would double
-    the time of their network pass.
+    The output stride ``s`` (input px per output cell) is read from the model's output size, so a model
+    of another stride with the same outputs can be passed.
     """
     h, w = rgb.shape[:2]
     size = (max(int(round(w * scale)), _MULTIPLE), max(int(round(h * scale)), _MULTIPLE))
@@ -118,15 +142,20 @@ def predict_maps(rgb: np.ndarray, scale: float, *,
     pw = (-work.shape[1]) % _MULTIPLE
     padded = cv2.copyMakeBorder(work, 0, ph, 0, pw, cv2.BORDER_REFLECT) if ph or pw else work
     blob = np.ascontiguousarray(normalize_exposure(padded).transpose(2, 0, 1)[None])
-    net = _load_net(str(model_path or MODEL_PATH))
+    first, second = _model_pair(model_path)
+    net = _load_net(first)
     net.setInput(blob)
     maps = np.asarray(net.forward())[0]
     stride = blob.shape[2] // maps.shape[1]
-    if blob.shape[2] * blob.shape[3] <= _FLIP_MAX_INPUT_PX:
-        # Test-time flip: the mirror image's maps, mirrored back (a mirrored shaft's sin 2θ changes sign),
-        # averaged in. The heatmap gets steadier peaks (tune fold: MAE 2.56 -> 2.45, F1 0.769 -> 0.775).
-        net.setInput(np.ascontiguousarray(blob[..., ::-1]))
-        mirrored = np.asarray(net.forward())[0][..., ::-1].copy()
+    if blob.shape[2] * blob.shape[3] <= _PAIR_MAX_INPUT_PX:
+        # The second pass sees the mirror image; its maps are mirrored back (a mirrored shaft's sin 2θ
+        # changes sign) and averaged in. With one network this is a test-time flip (tune fold: MAE
+        # 2.56 -> 2.45); two networks trained apart also differ in their errors.
+        net2 = _load_net(second)
+        net2.setInput(np.ascontiguousarray(blob[..., ::-1]))
+        mirrored = np.asarray(net2.forward())[0][..., ::-1].copy()
+        if mirrored.shape != maps.shape:
+            raise InputError(f"the two hair detector models differ in their outputs: {first}, {second}")
         mirrored[2] *= -1.0
         maps = 0.5 * (maps + mirrored)
     gh, gw = -(-work.shape[0] // stride), -(-work.shape[1] // stride)
@@ -211,7 +240,7 @@ def _gate_peaks(recs: list, threshold: float, shape: tuple[int, int]) -> list:
 
 
 def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, threshold: float = DEFAULT_THRESHOLD,
-                         field: ScanField | None = None, model_path: Path | None = None,
+                         field: ScanField | None = None, model_path: Path | str | tuple | None = None,
                          gates: bool = True) -> tuple[Hair, ...]:
     """Find the hair shafts of a trichoscopy photo with the learned detector.
 
@@ -228,8 +257,9 @@ def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, t
         (:func:`_gate_peaks`).
     field : ScanField, optional
         From :func:`hairtrack.imaging.quality.scan_field`; computed when not given.
-    model_path : Path, optional
-        Another ONNX model with the same outputs.
+    model_path : Path or (Path, Path), optional
+        Another ONNX model with the same outputs (run on the photo and its mirror image), or a pair (the
+        second runs on the mirror image); by default the shipped pair (:func:`predict_maps`).
     gates : bool
         Apply the image gates (:func:`_gate_peaks`, the default). ``False`` decodes from the heatmap alone
         (peaks from ``threshold``, frame band off), the decoding before the gates, for comparison.
