@@ -35,15 +35,16 @@ def test_count_survives_rotation_and_flips(transform):
     # Four scenes of about ten whole hairs each. The network's grid does not turn with the photo (and
     # the padding to a multiple of 16 moves), so single counts move by a hair or three; totals stay close.
     # Weak peaks confirmed by the image (learned._gate_peaks) are most of the movement: they recover real
-    # hairs, but their heat hovers near the floor and depends on the orientation (totals 40-49 over these
-    # scenes and turns, 37-38 without them; docs/hair_detector_card.md).
+    # hairs, but their heat hovers near the floor and depends on the orientation. The pair of networks
+    # steadies them: totals 44-46 over these scenes and turns, against 40-49 with the main network alone
+    # (37-38 without the weak peaks; docs/hair_detector_card.md).
     base, moved = [], []
     for seed in (11, 12, 13, 14):
         sc = render_scalp(seed=seed, shape=(480, 600), px_per_mm=150.0, n_units=8, difficulty="easy")
         base.append(analyze(sc.image, sc.px_per_mm).hair_count)
         moved.append(analyze(np.ascontiguousarray(transform(sc.image)), sc.px_per_mm).hair_count)
     assert all(abs(m - b) <= 3 for b, m in zip(base, moved)), (base, moved)
-    assert abs(sum(moved) - sum(base)) <= 0.2 * sum(base), (base, moved)
+    assert abs(sum(moved) - sum(base)) <= 0.1 * sum(base), (base, moved)
 
 
 @pytest.mark.parametrize("gain", [0.9, 1.1])
