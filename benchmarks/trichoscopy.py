@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         for th in ths:
             label = "learned (synthetic-only)" if len(ths) == 1 else f"learned th={th:g}"
             methods[label] = ((lambda rgb, th=th: analyze(rgb, detector="learned").hairs)
-                              if th == DEFAULT_THRESHOLD and len(ths) == 1 else
+                              if th == DEFAULT_THRESHOLD and len(ths) == 1 and model is None else
                               (lambda rgb, th=th: detect_hairs_learned(rgb, threshold=th, model_path=model)))
     stats = {m: dict(pred=[], tp=0, n_det=0, hit=dict.fromkeys(CLASSES, 0), t_run=[]) for m in methods}
     truth, n_gt, t_dec = [], 0, []

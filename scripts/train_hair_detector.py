@@ -256,12 +256,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.cache.exists():
         z = np.load(args.cache)
         imgs, heats, regs, ws = z["imgs"], z["heats"], z["regs"], z["ws"]
-        # caches written before the settings were stored hold the default scenes
+        # a cache written before the settings were stored is reused only with the default settings
         made = json.loads(str(z["settings"])) if "settings" in z.files else None
         if made is not None and made != json.loads(settings):
             raise SystemExit(f"{args.cache} was made with {made}; give --cache a new file for these settings")
-        if made is None and (args.fragments or args.strip_edge):
-            raise SystemExit(f"{args.cache} was made without --fragments/--strip-edge; give --cache a new file")
+        defaults = dict(stride=4, sigma_cells=0.8, border_hairs=False, pair_weight=1.0, fragments=0.0,
+                        strip_edge=False)
+        if made is None and json.loads(settings) != defaults:
+            raise SystemExit(f"{args.cache} records no settings, so only the defaults may reuse it; give --cache "
+                             "a new file")
     else:
         # the workers get the target settings explicitly (forkserver/spawn children do not share globals)
         with Pool(args.threads, initializer=_set_targets, initargs=targets) as pool:

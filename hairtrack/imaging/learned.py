@@ -9,7 +9,8 @@ heatmap of hair midpoints every 4 input pixels and, at each midpoint, the shaft'
 
 Two networks of that design are averaged (:func:`predict_maps`): the main one on the photo and a copy
 fine-tuned on scenes with loose broken hairs and black dots (``models/hair_centernet_fragments.onnx``)
-on its mirror image; the pair finds the real ``abnormal`` hairs the main network misses, at the same cost.
+on its mirror image; the pair finds the real ``abnormal`` hairs the main network misses, at the cost of
+the test-time flip it replaces (up to 2 M input pixels, where the flip ran before).
 
 Decoding: peaks of the heatmap (3 x 3 non-maximum suppression) above ``threshold`` inside the usable
 field (:func:`hairtrack.imaging.quality.scan_field`) are hairs; each midpoint is refined to the
@@ -49,7 +50,8 @@ _INPUT_PX_PER_MM = 110.0  # the scale the network was trained at
 _LEN_REF_PX = 32.0
 _MULTIPLE = 16  # the encoder halves four times
 # Both networks up to this many input pixels (a 70x photo has 0.33 M, a 12 MP photo at 220 px/mm 3 M);
-# above it the main network alone, so a huge input does not cost two passes.
+# above it the main network alone, so a huge input does not cost two passes. (The flip alone stopped at
+# 2 M; between 2 and 4 M the second pass is new, and a 12 MP photo at 220 px/mm takes 0.8-1.0 s, not 0.5.)
 _PAIR_MAX_INPUT_PX = 4_000_000
 # shaft-aware peak suppression (_shaft_nms), chosen on the tune fold of the dev set
 _NMS_ALONG = 0.6  # fraction of the stronger peak's predicted length, along its direction

@@ -59,8 +59,10 @@ def test_fragment_scenes_add_targets_and_leave_the_rest(train):
     train["_set_targets"](4, 0.8, False, 1.0)
     base = [train["render_sample"](s) for s in range(30)]
     train["_set_targets"](4, 0.8, False, 1.0, 0.5, False)
-    frag = [train["render_sample"](s) for s in range(30)]
-    train["_set_targets"](4, 0.8, False, 1.0)  # the module's globals back to the defaults
+    try:
+        frag = [train["render_sample"](s) for s in range(30)]
+    finally:
+        train["_set_targets"](4, 0.8, False, 1.0)  # the module's globals back to the defaults
     changed = [k for k in range(30) if not np.array_equal(base[k][0], frag[k][0])]
     assert 3 <= len(changed) < 30  # fragments in some scenes only (a Poisson number each)
     more = sum(int((frag[k][1] >= 0.99).sum()) - int((base[k][1] >= 0.99).sum()) for k in changed)
