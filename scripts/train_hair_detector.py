@@ -243,7 +243,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--strip-edge", action="store_true",
                     help="a scale bar's grey strip is the frame's edge for the truth (a new cache)")
     args = ap.parse_args(argv)
-    targets = (args.stride, args.sigma_cells, args.border_hairs, args.pair_weight, args.fragments, args.strip_edge)
+    names = ("stride", "sigma_cells", "border_hairs", "pair_weight", "fragments", "strip_edge")
+    settings = {k: getattr(args, k) for k in names}  # what the samples depend on, recorded in the cache
+    targets = tuple(settings.values())
     _set_targets(*targets)
     import torch
 
@@ -251,18 +253,14 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(1)
     t0 = time.time()
-    settings = json.dumps(dict(stride=args.stride, sigma_cells=args.sigma_cells, border_hairs=args.border_hairs,
-                               pair_weight=args.pair_weight, fragments=args.fragments, strip_edge=args.strip_edge))
     if args.cache.exists():
         z = np.load(args.cache)
         imgs, heats, regs, ws = z["imgs"], z["heats"], z["regs"], z["ws"]
         # a cache written before the settings were stored is reused only with the default settings
         made = json.loads(str(z["settings"])) if "settings" in z.files else None
-        if made is not None and made != json.loads(settings):
+        if made is not None and made != settings:
             raise SystemExit(f"{args.cache} was made with {made}; give --cache a new file for these settings")
-        defaults = dict(stride=4, sigma_cells=0.8, border_hairs=False, pair_weight=1.0, fragments=0.0,
-                        strip_edge=False)
-        if made is None and json.loads(settings) != defaults:
+        if made is None and settings != {k: ap.get_default(k) for k in names}:
             raise SystemExit(f"{args.cache} records no settings, so only the defaults may reuse it; give --cache "
                              "a new file")
     else:
@@ -273,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         heats = np.stack([s[1] for s in samples])
         regs = np.stack([s[2] for s in samples])
         ws = np.stack([s[3] for s in samples])
-        np.savez(args.cache, imgs=imgs, heats=heats, regs=regs, ws=ws, settings=np.array(settings))
+        np.savez(args.cache, imgs=imgs, heats=heats, regs=regs, ws=ws, settings=np.array(json.dumps(settings)))
     print(f"data: {len(imgs)} samples in {time.time() - t0:.0f} s", flush=True)
     if heats.shape[-1] != imgs.shape[1] // STRIDE:
         raise SystemExit(f"{args.cache} holds targets at another stride; give --cache a new file")

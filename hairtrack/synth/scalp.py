@@ -222,21 +222,20 @@ def _cut_at_row(hairs: list[SynthHair], top: float, min_visible_px: float) -> li
     out = []
     for hr in hairs:
         a = math.radians(hr.angle_deg)
-        u = (-math.sin(a), math.cos(a))
-        p0 = (hr.row_px - u[0] * hr.length_px / 2, hr.col_px - u[1] * hr.length_px / 2)
-        p1 = (hr.row_px + u[0] * hr.length_px / 2, hr.col_px + u[1] * hr.length_px / 2)
-        if max(p0[0], p1[0]) < top:
+        half = (-math.sin(a) * hr.length_px / 2, math.cos(a) * hr.length_px / 2)
+        # rows 0..top; the columns are already inside the frame
+        vis = _clip_segment((hr.row_px - half[0], hr.col_px - half[1]), (hr.row_px + half[0], hr.col_px + half[1]),
+                            top + 1, math.inf)
+        if vis is None:
+            continue
+        p, q, cut = vis
+        if not cut:
             out.append(hr)
             continue
-        if min(p0[0], p1[0]) >= top:
-            continue
-        lo, hi = (p0, p1) if p0[0] < p1[0] else (p1, p0)
-        t = (top - lo[0]) / (hi[0] - lo[0])
-        end = (lo[0] + t * (hi[0] - lo[0]), lo[1] + t * (hi[1] - lo[1]))
-        length = math.hypot(end[0] - lo[0], end[1] - lo[1])
+        length = math.hypot(q[0] - p[0], q[1] - p[1])
         if length < min_visible_px and hr.unit >= 0:
             continue
-        out.append(replace(hr, row_px=(lo[0] + end[0]) / 2, col_px=(lo[1] + end[1]) / 2, length_px=length,
+        out.append(replace(hr, row_px=(p[0] + q[0]) / 2, col_px=(p[1] + q[1]) / 2, length_px=length,
                            at_border=True))
     return out
 
