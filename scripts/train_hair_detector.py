@@ -209,6 +209,26 @@ def focal_loss(pred, gt, ignore, pos_weight=None):
     return -(pos_loss.sum() + neg_loss.sum()) / n
 
 
+def _swa_weights(model, swa, imgs: np.ndarray, rng: np.random.Generator, batch: int, batches: int = 200):
+    """The averaged weights in ``model``, with batch-norm statistics recomputed on training images.
+
+    The running statistics of the last weights do not fit their average (Izmailov et al. 2018, "Averaging
+    Weights Leads to Wider Optima and Better Generalization"), so they are measured again, over ``batches``
+    random batches, as :func:`torch.optim.swa_utils.update_bn` does.
+    """
+    import torch
+    from torch.optim.swa_utils import update_bn
+
+    if swa.n_averaged.item() == 0:
+        raise SystemExit("no weights were averaged: lower --swa-from or --swa-every, or give more --minutes")
+    loader = [torch.from_numpy(imgs[rng.integers(0, len(imgs), batch)].astype(np.float32).transpose(0, 3, 1, 2))
+              for _ in range(batches)]
+    update_bn(loader, swa.module)
+    print(f"averaged {swa.n_averaged.item()} sets of weights; batch-norm statistics over {batches} batches",
+          flush=True)
+    return swa.module
+
+
 def export_onnx(model, out: Path) -> None:
     import torch
 
@@ -242,7 +262,14 @@ def main(argv: list[str] | None = None) -> int:
                     help="loose fragments and black dots as truth hairs, up to this rate (a new cache)")
     ap.add_argument("--strip-edge", action="store_true",
                     help="a scale bar's grey strip is the frame's edge for the truth (a new cache)")
+    ap.add_argument("--swa-from", type=float, default=None, metavar="FRACTION",
+                    help="stochastic weight averaging: keep --lr constant and, from this fraction of the budget "
+                         "on, average the weights every --swa-every steps; the average (its batch-norm "
+                         "statistics recomputed) is what is saved and exported")
+    ap.add_argument("--swa-every", type=int, default=25)
     args = ap.parse_args(argv)
+    if args.swa_from is not None and not 0.0 <= args.swa_from < 1.0:
+        raise SystemExit("--swa-from must be in [0, 1)")
     names = ("stride", "sigma_cells", "border_hairs", "pair_weight", "fragments", "strip_edge")
     settings = {k: getattr(args, k) for k in names}  # what the samples depend on, recorded in the cache
     targets = tuple(settings.values())
@@ -287,12 +314,18 @@ def main(argv: list[str] | None = None) -> int:
     budget = args.minutes * 60.0
     t_start = time.time()
     step = 0
+    swa = None
+    if args.swa_from is not None:
+        from torch.optim.swa_utils import AveragedModel
+
+        swa = AveragedModel(model)
     model.train()
     while True:
         el = time.time() - t_start
         if el > budget:
             break
-        lr = args.lr * 0.5 * (1 + math.cos(math.pi * min(el / budget, 1.0)))
+        # cosine decay; with --swa-from a constant rate, the average doing the annealing's work
+        lr = args.lr if swa is not None else args.lr * 0.5 * (1 + math.cos(math.pi * min(el / budget, 1.0)))
         for gp in opt.param_groups:
             gp["lr"] = lr
         idx = rng.integers(0, len(imgs), args.batch)
@@ -326,10 +359,14 @@ def main(argv: list[str] | None = None) -> int:
         loss.backward()
         opt.step()
         step += 1
+        if swa is not None and el >= args.swa_from * budget and step % args.swa_every == 0:
+            swa.update_parameters(model)
         if step % 100 == 0:
             print(f"step {step} {time.time() - t_start:.0f}s lr {lr:.5f} heat {l_heat.item():.3f} "
                   f"reg {l_reg.item():.3f}", flush=True)
             torch.save(model.state_dict(), args.checkpoint)
+    if swa is not None:
+        model = _swa_weights(model, swa, imgs, rng, args.batch)
     torch.save(model.state_dict(), args.checkpoint)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     export_onnx(model, args.out)

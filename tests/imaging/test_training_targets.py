@@ -69,3 +69,30 @@ def test_fragment_scenes_add_targets_and_leave_the_rest(train):
     assert more >= 1  # they are targets
     same = [k for k in range(30) if k not in changed]
     assert all(np.array_equal(base[k][1], frag[k][1]) for k in same)
+
+
+def test_weight_averaging_averages_and_remeasures_batch_norm(train):
+    """--swa-from: the exported weights are the mean of the averaged sets, with batch-norm statistics of that
+    mean measured on training images (not the last weights' running statistics)."""
+    torch = pytest.importorskip("torch")
+    from torch.optim.swa_utils import AveragedModel
+
+    torch.manual_seed(0)
+    model = train["build_model"]()
+    swa = AveragedModel(model)
+    states = []
+    for k in range(3):
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(0.01 * (k + 1) * torch.randn_like(p))
+        swa.update_parameters(model)
+        states.append({n: p.detach().clone() for n, p in model.named_parameters()})
+    imgs = np.random.default_rng(0).integers(0, 256, (6, 64, 64, 3), dtype=np.uint8)
+    before = model.e1[1].running_mean.clone()
+    out = train["_swa_weights"](model, swa, imgs, np.random.default_rng(1), batch=4, batches=3)
+    for n, p in out.named_parameters():
+        assert torch.allclose(p, sum(s[n] for s in states) / 3, atol=1e-6)
+    assert not torch.allclose(out.e1[1].running_mean, before)  # measured again, on the images
+    assert int(out.e1[1].num_batches_tracked) == 3
+    with pytest.raises(SystemExit, match="no weights were averaged"):
+        train["_swa_weights"](model, AveragedModel(model), imgs, np.random.default_rng(1), batch=4)
