@@ -229,6 +229,29 @@ def _swa_weights(model, swa, imgs: np.ndarray, rng: np.random.Generator, batch: 
     return swa.module
 
 
+def _export_average(paths: list[Path], checkpoint: Path, out: Path) -> int:
+    """Average state dicts of one architecture, weights and batch-norm statistics alike (a uniform "model
+    soup", Wortsman et al. 2022), save the average and export it to ONNX.
+
+    Averaging makes sense only for networks fine-tuned from one starting point, so that they lie in one
+    basin; counters (``num_batches_tracked``) are taken from the first.
+    """
+    import torch
+
+    sds = [torch.load(p) for p in paths]
+    if any(set(sd) != set(sds[0]) for sd in sds):
+        raise SystemExit("the state dicts to average have different layers")
+    avg = {k: (sum(sd[k] for sd in sds) / len(sds) if v.dtype.is_floating_point else v)
+           for k, v in sds[0].items()}
+    model = build_model(2 if any(k.startswith("d1.") for k in avg) else 4)
+    model.load_state_dict(avg)
+    torch.save(model.state_dict(), checkpoint)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    export_onnx(model, out)
+    print(f"averaged {len(sds)} state dicts; exported {out} ({out.stat().st_size / 1e6:.2f} MB)", flush=True)
+    return 0
+
+
 def export_onnx(model, out: Path) -> None:
     import torch
 
@@ -267,7 +290,11 @@ def main(argv: list[str] | None = None) -> int:
                          "on, average the weights every --swa-every steps; the average (its batch-norm "
                          "statistics recomputed) is what is saved and exported")
     ap.add_argument("--swa-every", type=int, default=25)
+    ap.add_argument("--average", type=Path, nargs="+", metavar="PT",
+                    help="no training: average these state dicts (a model soup) into --checkpoint and --out")
     args = ap.parse_args(argv)
+    if args.average:
+        return _export_average(args.average, args.checkpoint, args.out)
     if args.swa_from is not None and not 0.0 <= args.swa_from < 1.0:
         raise SystemExit("--swa-from must be in [0, 1)")
     names = ("stride", "sigma_cells", "border_hairs", "pair_weight", "fragments", "strip_edge")
