@@ -44,6 +44,12 @@ model card; 45 minutes on 1 thread, 6,162 steps)::
 shipped weights (measured and not kept: docs/hair_detector_card.md, fourth session); the decoder reads the
 stride from the model's output size.
 
+``--swa-from 0.2`` keeps the learning rate constant and exports the average of the weights taken every
+``--swa-every`` steps over the last four fifths of the budget (stochastic weight averaging), and
+``--average A.pt B.pt`` exports the plain average of state dicts fine-tuned from one start (a model soup),
+without training. Both were measured in the sixth session and not kept (docs/hair_detector_card.md, which
+gives the commands): longer training fitted the renderer better and the real photos worse.
+
 Training is bounded by wall time, so the number of steps (and the weights) depend on the machine's speed;
 the data (seeds 0..images-1) and the order of batches (``--seed``) do not.
 """

@@ -96,3 +96,33 @@ def test_weight_averaging_averages_and_remeasures_batch_norm(train):
     assert int(out.e1[1].num_batches_tracked) == 3
     with pytest.raises(SystemExit, match="no weights were averaged"):
         train["_swa_weights"](model, AveragedModel(model), imgs, np.random.default_rng(1), batch=4)
+
+
+def test_average_exports_the_mean_of_state_dicts(train, tmp_path):
+    """--average: the saved weights and batch-norm statistics are the mean of the given state dicts, and the
+    exported model runs; state dicts of different layers are refused."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    import cv2
+
+    sds = []
+    for k in range(2):
+        torch.manual_seed(k)
+        sd = train["build_model"]().state_dict()
+        sd["e1.1.running_mean"] += k + 1.0
+        torch.save(sd, tmp_path / f"{k}.pt")
+        sds.append(sd)
+    ckpt, out = tmp_path / "avg.pt", tmp_path / "avg.onnx"
+    argv = ["--average", str(tmp_path / "0.pt"), str(tmp_path / "1.pt"), "--checkpoint", str(ckpt), "--out", str(out)]
+    assert train["main"](argv) == 0
+    avg = torch.load(ckpt)
+    for name, v in avg.items():
+        if v.dtype.is_floating_point:
+            assert torch.allclose(v, (sds[0][name] + sds[1][name]) / 2)
+    net = cv2.dnn.readNetFromONNX(str(out))
+    net.setInput(np.zeros((1, 3, 64, 64), np.float32))
+    assert net.forward().shape == (1, 4, 16, 16)
+    torch.save(train["build_model"](2).state_dict(), tmp_path / "s2.pt")
+    with pytest.raises(SystemExit, match="different layers"):
+        train["main"](["--average", str(tmp_path / "0.pt"), str(tmp_path / "s2.pt"), "--checkpoint", str(ckpt),
+                       "--out", str(out)])
