@@ -1,4 +1,5 @@
-"""The training script's targets (no torch needed): strides, ignored border hairs, weighted side-by-side pairs."""
+"""The training script: its targets (no torch needed: strides, ignored border hairs, weighted side-by-side pairs,
+fragments), and where torch is installed, the weight averaging of --swa-from and --average."""
 
 from __future__ import annotations
 
