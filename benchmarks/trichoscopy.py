@@ -145,8 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     if "learned" in args.detectors:
         ths = args.thresholds or [DEFAULT_THRESHOLD]
         for th in ths:
-            name = "learned (synthetic-only)" if model is None else "learned (--model)"
-            label = name if len(ths) == 1 else f"{name[:-1]}, th={th:g})"
+            tag = "synthetic-only" if model is None else "--model"
+            label = f"learned ({tag})" if len(ths) == 1 else f"learned ({tag}, th={th:g})"
             methods[label] = ((lambda rgb, th=th: analyze(rgb, detector="learned").hairs)
                               if th == DEFAULT_THRESHOLD and len(ths) == 1 and model is None else
                               (lambda rgb, th=th: detect_hairs_learned(rgb, threshold=th, model_path=model)))

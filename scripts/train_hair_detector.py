@@ -227,8 +227,9 @@ def _swa_weights(model, swa, imgs: np.ndarray, rng: np.random.Generator, batch: 
 
     if swa.n_averaged.item() == 0:
         raise SystemExit("no weights were averaged: lower --swa-from or --swa-every, or give more --minutes")
-    loader = [torch.from_numpy(imgs[rng.integers(0, len(imgs), batch)].astype(np.float32).transpose(0, 3, 1, 2))
-              for _ in range(batches)]
+    # a generator: update_bn reads each batch once, so the batches need not all be held at once
+    loader = (torch.from_numpy(imgs[rng.integers(0, len(imgs), batch)].astype(np.float32).transpose(0, 3, 1, 2))
+              for _ in range(batches))
     update_bn(loader, swa.module)
     print(f"averaged {swa.n_averaged.item()} sets of weights; batch-norm statistics over {batches} batches",
           flush=True)
@@ -244,6 +245,9 @@ def _export_average(paths: list[Path], checkpoint: Path, out: Path) -> int:
     """
     import torch
 
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise SystemExit(f"no such state dict: {', '.join(missing)}")
     sds = [torch.load(p) for p in paths]
     if any(set(sd) != set(sds[0]) for sd in sds):
         raise SystemExit("the state dicts to average have different layers")
@@ -303,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
         return _export_average(args.average, args.checkpoint, args.out)
     if args.swa_from is not None and not 0.0 <= args.swa_from < 1.0:
         raise SystemExit("--swa-from must be in [0, 1)")
+    if args.swa_every < 1:
+        raise SystemExit("--swa-every must be at least 1")
     names = ("stride", "sigma_cells", "border_hairs", "pair_weight", "fragments", "strip_edge")
     settings = {k: getattr(args, k) for k in names}  # what the samples depend on, recorded in the cache
     targets = tuple(settings.values())

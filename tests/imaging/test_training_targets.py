@@ -124,6 +124,17 @@ def test_average_exports_the_mean_of_state_dicts(train, tmp_path):
     net.setInput(np.zeros((1, 3, 64, 64), np.float32))
     assert net.forward().shape == (1, 4, 16, 16)
     torch.save(train["build_model"](2).state_dict(), tmp_path / "s2.pt")
+    with pytest.raises(SystemExit, match="no such state dict: .*gone.pt"):
+        train["main"](["--average", str(tmp_path / "0.pt"), str(tmp_path / "gone.pt"), "--checkpoint", str(ckpt),
+                       "--out", str(out)])
     with pytest.raises(SystemExit, match="different layers"):
         train["main"](["--average", str(tmp_path / "0.pt"), str(tmp_path / "s2.pt"), "--checkpoint", str(ckpt),
                        "--out", str(out)])
+
+
+@pytest.mark.parametrize(("args", "message"), [(["--swa-from", "1.0"], "--swa-from must be in"),
+                                               (["--swa-from", "0.2", "--swa-every", "0"], "--swa-every must be")])
+def test_bad_weight_averaging_settings_are_refused_before_any_work(train, tmp_path, args, message):
+    with pytest.raises(SystemExit, match=message):
+        train["main"](args + ["--cache", str(tmp_path / "none.npz")])
+    assert not (tmp_path / "none.npz").exists()  # refused before rendering anything
