@@ -114,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.model is not None and len(args.model) > 2:
         ap.error("--model takes one ONNX file or a pair")
+    for path in args.model or ():
+        if not path.is_file():
+            ap.error(f"--model: no such file: {path}")
     model = None if args.model is None else args.model[0] if len(args.model) == 1 else tuple(args.model)
     if not (args.root / "images").is_dir():
         print(f"skipped: data set not found at {args.root}")
