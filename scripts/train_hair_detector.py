@@ -44,6 +44,11 @@ model card; 45 minutes on 1 thread, 6,162 steps)::
 shipped weights (measured and not kept: docs/hair_detector_card.md, fourth session); the decoder reads the
 stride from the model's output size.
 
+``--defocused 0.2`` lays out-of-focus shafts over each training image as it is drawn into a batch
+(:func:`hairtrack.synth.scalp.add_defocused_shafts`; not hairs of the truth, so the heatmap must stay low on
+them), from a generator of its own, so the batches and their order stay those of the same ``--seed`` without
+it (seventh session, docs/hair_detector_card.md).
+
 ``--swa-from 0.2`` keeps the learning rate constant and exports the average of the weights taken every
 ``--swa-every`` steps over the last four fifths of the budget (stochastic weight averaging), and
 ``--average A.pt B.pt`` exports the plain average of state dicts fine-tuned from one start (a model soup),
@@ -295,6 +300,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="loose fragments and black dots as truth hairs, up to this rate (a new cache)")
     ap.add_argument("--strip-edge", action="store_true",
                     help="a scale bar's grey strip is the frame's edge for the truth (a new cache)")
+    ap.add_argument("--defocused", type=float, default=0.0, metavar="PER_MM2",
+                    help="lay out-of-focus shafts (not hairs of the truth) over each training image, at a rate "
+                         "drawn per image up to this (synth.add_defocused_shafts); 0: none")
     ap.add_argument("--swa-from", type=float, default=None, metavar="FRACTION",
                     help="stochastic weight averaging: keep --lr constant and, from this fraction of the budget "
                          "on, average the weights every --swa-every steps; the average (its batch-norm "
@@ -309,11 +317,15 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--swa-from must be in [0, 1)")
     if args.swa_every < 1:
         raise SystemExit("--swa-every must be at least 1")
+    if not (math.isfinite(args.defocused) and args.defocused >= 0):
+        raise SystemExit("--defocused must be a finite number >= 0")
     names = ("stride", "sigma_cells", "border_hairs", "pair_weight", "fragments", "strip_edge")
     settings = {k: getattr(args, k) for k in names}  # what the samples depend on, recorded in the cache
     targets = tuple(settings.values())
     _set_targets(*targets)
     import torch
+
+    from hairtrack.synth.scalp import add_defocused_shafts
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -350,6 +362,8 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"--init {args.init} does not fit: missing {missing}, unexpected {unexpected}")
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     rng = np.random.default_rng(args.seed)
+    # its own generator, so that --defocused leaves the batches and their order as they were without it
+    defocus_rng = np.random.default_rng([args.seed, 31])
     budget = args.minutes * 60.0
     t_start = time.time()
     step = 0
@@ -368,7 +382,10 @@ def main(argv: list[str] | None = None) -> int:
         for gp in opt.param_groups:
             gp["lr"] = lr
         idx = rng.integers(0, len(imgs), args.batch)
-        x = imgs[idx].astype(np.float32).transpose(0, 3, 1, 2)
+        x = imgs[idx]
+        if args.defocused > 0:
+            x = np.stack([add_defocused_shafts(im, 220.0 * SCALE, defocus_rng, args.defocused) for im in x])
+        x = x.astype(np.float32).transpose(0, 3, 1, 2)
         hm, rg, w = heats[idx][:, None], regs[idx].copy(), ws[idx]
         k = int(rng.integers(4))
         flip_h, flip_v = bool(rng.random() < 0.5), bool(rng.random() < 0.5)

@@ -7,7 +7,7 @@ import pytest
 
 from hairtrack.imaging.analyze import analyze
 from hairtrack.imaging.hairs import detect_hairs
-from hairtrack.synth.scalp import render_scalp
+from hairtrack.synth.scalp import add_defocused_shafts, render_scalp
 
 SHAPE = (480, 600)
 PPM = 150.0  # >= 100 px/mm, where the width target applies
@@ -141,3 +141,25 @@ def test_training_scenes_can_carry_fragments_and_cut_hairs_at_the_bottom_strip()
         render_scalp(seed=1, shape=(64, 64), strip_edge=True)
     with pytest.raises(ValueError, match="fragments_per_mm2"):
         render_scalp(seed=1, shape=(64, 64), varied=True, fragments_per_mm2=float("nan"))
+
+
+def test_defocused_shafts_are_broad_soft_dark_bands_and_leave_the_input_alone() -> None:
+    """Hairs lying above the focal plane, for training a detector to pass over them: broad, soft-edged and
+    dark, seeded, with the image given left as it was; a rate of 0 returns the same pixels."""
+    scene = render_scalp(seed=3, shape=(256, 256), px_per_mm=110.0, n_units=0, difficulty="easy", jpeg=False)
+    before = scene.image.copy()
+    out = add_defocused_shafts(scene.image, 110.0, np.random.default_rng(4), max_per_mm2=3.0)
+    again = add_defocused_shafts(scene.image, 110.0, np.random.default_rng(4), max_per_mm2=3.0)
+    assert np.array_equal(scene.image, before) and np.array_equal(out, again)
+    darker = before.astype(float).mean(axis=2) - out.astype(float).mean(axis=2)
+    assert darker.min() > -1.0  # only ever darkens
+    band = darker > 0.5 * darker.max()
+    assert darker.max() > 40 and 0.02 < band.mean() < 0.9
+    # soft edges: the darkening falls off over several pixels, not in one step as a focused shaft's does
+    steps = np.abs(np.diff(darker, axis=1))
+    assert steps.max() < 0.35 * darker.max()
+    assert np.array_equal(add_defocused_shafts(before, 110.0, np.random.default_rng(4), max_per_mm2=0.0), before)
+    for bad, match in [((before[..., 0], 110.0, 0.1), "uint8"), ((before, 0.0, 0.1), "px_per_mm"),
+                       ((before, 110.0, float("nan")), "max_per_mm2")]:
+        with pytest.raises(ValueError, match=match):
+            add_defocused_shafts(bad[0], bad[1], np.random.default_rng(0), max_per_mm2=bad[2])

@@ -1,5 +1,5 @@
 """The training script: its targets (no torch needed: strides, ignored border hairs, weighted side-by-side pairs,
-fragments), and where torch is installed, the weight averaging of --swa-from and --average."""
+fragments), and where torch is installed, the weight averaging of --swa-from and --average; bad settings refused."""
 
 from __future__ import annotations
 
@@ -133,8 +133,9 @@ def test_average_exports_the_mean_of_state_dicts(train, tmp_path):
 
 
 @pytest.mark.parametrize(("args", "message"), [(["--swa-from", "1.0"], "--swa-from must be in"),
-                                               (["--swa-from", "0.2", "--swa-every", "0"], "--swa-every must be")])
-def test_bad_weight_averaging_settings_are_refused_before_any_work(train, tmp_path, args, message):
+                                               (["--swa-from", "0.2", "--swa-every", "0"], "--swa-every must be"),
+                                               (["--defocused", "-0.1"], "--defocused must be")])
+def test_bad_training_settings_are_refused_before_any_work(train, tmp_path, args, message):
     with pytest.raises(SystemExit, match=message):
         train["main"](args + ["--cache", str(tmp_path / "none.npz")])
     assert not (tmp_path / "none.npz").exists()  # refused before rendering anything
