@@ -44,6 +44,8 @@ model card; 45 minutes on 1 thread, 6,162 steps)::
 shipped weights (measured and not kept: docs/hair_detector_card.md, fourth session); the decoder reads the
 stride from the model's output size.
 
+``--rising 0.3`` draws that share of the hairs rising out of the focal plane, in focus at the skin and softer
+towards the tip (``render_scalp(..., rising_p=0.3)``; still hairs of the truth; a new cache), and
 ``--defocused 0.2`` lays out-of-focus shafts over each training image as it is drawn into a batch
 (:func:`hairtrack.synth.scalp.add_defocused_shafts`; not hairs of the truth, so the heatmap must stay low on
 them), from a generator of its own, so the batches and their order stay those of the same ``--seed`` without
@@ -85,13 +87,14 @@ BORDER_HAIRS = False  # --border-hairs: hairs cut by the frame or entering it ar
 PAIR_WEIGHT = 1.0  # --pair-weight: weight of the midpoint of a hair lying beside another of its unit
 FRAGMENTS_PER_MM2 = 0.0  # --fragments: loose fragments and black dots in the scenes (render_scalp)
 STRIP_EDGE = False  # --strip-edge: a scale bar's grey strip is the frame's edge for the truth
+RISING_P = 0.0  # --rising: share of hairs rising out of the focal plane, soft towards the tip (render_scalp)
 
 
 def _set_targets(stride: int, sigma_cells: float, border_hairs: bool, pair_weight: float = 1.0,
-                 fragments_per_mm2: float = 0.0, strip_edge: bool = False) -> None:
-    global STRIDE, SIGMA_CELLS, BORDER_HAIRS, PAIR_WEIGHT, FRAGMENTS_PER_MM2, STRIP_EDGE
+                 fragments_per_mm2: float = 0.0, strip_edge: bool = False, rising_p: float = 0.0) -> None:
+    global STRIDE, SIGMA_CELLS, BORDER_HAIRS, PAIR_WEIGHT, FRAGMENTS_PER_MM2, STRIP_EDGE, RISING_P
     STRIDE, SIGMA_CELLS, BORDER_HAIRS, PAIR_WEIGHT = stride, sigma_cells, border_hairs, pair_weight
-    FRAGMENTS_PER_MM2, STRIP_EDGE = fragments_per_mm2, strip_edge
+    FRAGMENTS_PER_MM2, STRIP_EDGE, RISING_P = fragments_per_mm2, strip_edge, rising_p
 
 
 def beside_another(hr, hairs) -> bool:
@@ -117,7 +120,7 @@ def render_sample(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     rng = np.random.default_rng([seed, 11])
     sc = render_scalp(seed=seed, shape=(CROP, CROP), px_per_mm=220.0, difficulty=DIFFICULTIES[seed % 3],
                       banner=bool(rng.random() < 0.15), red_circle=bool(rng.random() < 0.25), varied=True,
-                      fragments_per_mm2=FRAGMENTS_PER_MM2, strip_edge=STRIP_EDGE)
+                      fragments_per_mm2=FRAGMENTS_PER_MM2, strip_edge=STRIP_EDGE, rising_p=RISING_P)
     side = int(CROP * SCALE)
     img = cv2.resize(sc.image, (side, side), interpolation=cv2.INTER_AREA)
     g = side // STRIDE
@@ -300,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="loose fragments and black dots as truth hairs, up to this rate (a new cache)")
     ap.add_argument("--strip-edge", action="store_true",
                     help="a scale bar's grey strip is the frame's edge for the truth (a new cache)")
+    ap.add_argument("--rising", type=float, default=0.0, metavar="SHARE",
+                    help="this share of the hairs rise out of the focal plane, soft towards the tip (a new cache)")
     ap.add_argument("--defocused", type=float, default=0.0, metavar="PER_MM2",
                     help="lay out-of-focus shafts (not hairs of the truth) over each training image, at a rate "
                          "drawn per image up to this (synth.add_defocused_shafts); 0: none")
@@ -317,10 +322,14 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--swa-from must be in [0, 1)")
     if args.swa_every < 1:
         raise SystemExit("--swa-every must be at least 1")
+    if not (math.isfinite(args.rising) and 0.0 <= args.rising <= 1.0):
+        raise SystemExit("--rising must be a share in [0, 1]")
     if not (math.isfinite(args.defocused) and args.defocused >= 0):
         raise SystemExit("--defocused must be a finite number >= 0")
-    names = ("stride", "sigma_cells", "border_hairs", "pair_weight", "fragments", "strip_edge")
-    settings = {k: getattr(args, k) for k in names}  # what the samples depend on, recorded in the cache
+    names = ("stride", "sigma_cells", "border_hairs", "pair_weight", "fragments", "strip_edge", "rising")
+    # what the samples depend on, recorded in the cache; --rising only where given, so that caches made
+    # before it existed still match their settings
+    settings = {k: getattr(args, k) for k in names if k != "rising" or args.rising > 0}
     targets = tuple(settings.values())
     _set_targets(*targets)
     import torch
@@ -338,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
         made = json.loads(str(z["settings"])) if "settings" in z.files else None
         if made is not None and made != settings:
             raise SystemExit(f"{args.cache} was made with {made}; give --cache a new file for these settings")
-        if made is None and settings != {k: ap.get_default(k) for k in names}:
+        if made is None and settings != {k: ap.get_default(k) for k in settings}:
             raise SystemExit(f"{args.cache} records no settings, so only the defaults may reuse it; give --cache "
                              "a new file")
     else:

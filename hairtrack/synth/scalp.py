@@ -13,7 +13,8 @@ synthetic scalps only: magnification (hair size 0.7-1.8x), short clipped and bro
 units whose shafts touch along their length, thin light hairs, shafts with a specular stripe, white scale
 flakes and bluish haze on brighter, bluer or pinker skin, stronger uneven light and vignetting, blur up to
 about 3 px, noise, JPEG quality 55-95, and a scale bar with a grey strip. Its extra draws come from a second
-generator, so ``varied=False`` gives the same pixels as before. :func:`add_defocused_shafts` lays
+generator, so ``varied=False`` gives the same pixels as before. ``rising_p`` draws hairs that rise out of
+the focal plane, softer towards the tip. :func:`add_defocused_shafts` lays
 out-of-focus shafts (hairs above the focal plane, which a count leaves out) over any image, as a training
 augmentation.
 
@@ -275,6 +276,33 @@ def add_defocused_shafts(image: np.ndarray, px_per_mm: float, rng: np.random.Gen
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
+def _rising_shaft(start, tip, width: float, shape, sigma_tip: float, pieces: int = 8) -> np.ndarray:
+    """Coverage of a shaft in focus at ``start`` and blurred towards ``tip`` (a Gaussian growing linearly
+    to ``sigma_tip`` px): a hair rising out of a shallow focal plane. Drawn in ``pieces`` lengths, each
+    blurred by its own distance from the skin, overlapping a little so no seam shows."""
+    h, w = shape
+    out = np.zeros(shape, np.float32)
+    for i in range(pieces):
+        a, b = max(i - 0.15, 0) / pieces, min(i + 1.15, pieces) / pieces
+        p0 = (start[0] + a * (tip[0] - start[0]), start[1] + a * (tip[1] - start[1]))
+        p1 = (start[0] + b * (tip[0] - start[0]), start[1] + b * (tip[1] - start[1]))
+        sigma = sigma_tip * (i + 0.5) / pieces
+        pad = width + 3.0 * sigma + 3.0  # the piece's window, with room for its blur
+        r0, r1 = int(max(min(p0[0], p1[0]) - pad, 0)), int(min(max(p0[0], p1[0]) + pad, h - 1)) + 1
+        c0, c1 = int(max(min(p0[1], p1[1]) - pad, 0)), int(min(max(p0[1], p1[1]) + pad, w - 1)) + 1
+        if r1 <= r0 or c1 <= c0:
+            continue
+        piece = np.zeros((r1 - r0, c1 - c0), np.float32)
+        if _segment_coverage(piece.shape, (p0[0] - r0, p0[1] - c0), (p1[0] - r0, p1[1] - c0), width, piece,
+                             1.0) is None:
+            continue
+        if sigma >= 0.3:
+            piece = cv2.GaussianBlur(piece, (0, 0), sigma)
+        view = out[r0:r1, c0:c1]
+        np.maximum(view, piece, out=view)
+    return out
+
+
 def _cut_at_row(hairs: list[SynthHair], top: float, min_visible_px: float) -> list[SynthHair]:
     """The hairs as seen above row ``top`` (something opaque covers the rows below it)."""
     out = []
@@ -302,7 +330,8 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
                  n_units: int | None = None, difficulty: str = "medium", banner: bool = False,
                  red_circle: bool = False, jpeg: bool = True, min_visible_um: float = 250.0,
                  varied: bool = False, hide_hairs: Collection[tuple[int, int]] = (),
-                 fragments_per_mm2: float = 0.0, strip_edge: bool = False) -> SynthScalp:
+                 fragments_per_mm2: float = 0.0, strip_edge: bool = False,
+                 rising_p: float = 0.0) -> SynthScalp:
     """Render a trichoscopy-like image and return it with its exact hairs.
 
     Parameters
@@ -339,6 +368,11 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
     strip_edge : bool
         With ``varied`` only: the grey strip under a scale bar is the frame's edge for the truth (hairs it
         cuts are border hairs, hairs under it are gone), as a dermoscope's own strip is for the real labels.
+    rising_p : float
+        With ``varied`` only: the share of hairs that rise out of the shallow focal plane of a 70x lens, in
+        focus where they leave the skin and softer towards the tip (a Gaussian growing to 15-60 um). They stay
+        hairs of the truth, as the real labels count them. Drawn from a generator of its own: 0 (the
+        default) leaves every pixel as before.
 
     Returns
     -------
@@ -359,8 +393,10 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
         raise ValueError("hide_hairs cannot be combined with varied=True")
     if not (math.isfinite(fragments_per_mm2) and fragments_per_mm2 >= 0):
         raise ValueError(f"fragments_per_mm2 must be a finite number >= 0, got {fragments_per_mm2!r}")
-    if (fragments_per_mm2 > 0 or strip_edge) and not varied:
-        raise ValueError("fragments_per_mm2 and strip_edge need varied=True")
+    if not (math.isfinite(rising_p) and 0.0 <= rising_p <= 1.0):
+        raise ValueError(f"rising_p must be a share in [0, 1], got {rising_p!r}")
+    if (fragments_per_mm2 > 0 or strip_edge or rising_p > 0) and not varied:
+        raise ValueError("fragments_per_mm2, strip_edge and rising_p need varied=True")
     h, w = int(shape[0]), int(shape[1])
     if h < 16 or w < 16:
         raise ValueError(f"shape must be at least 16 x 16, got {shape}")
@@ -423,6 +459,7 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
     under = np.zeros((h, w), np.float32)
     hairs: list[SynthHair] = []
     units: list[SynthUnit] = []
+    focus_rng = np.random.default_rng([seed, 15485863])  # rising_p's draws only
     roots: list[tuple[float, float]] = []
     n_border = int(rng.poisson(0.1 * area_mm2))
     min_gap = 0.35 * ppm
@@ -485,6 +522,9 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
                     colour *= vrng.uniform(1.0, 2.0)
             layer = np.zeros((h, w), np.float32)
             win = None if (k, i_off) in hidden else _segment_coverage((h, w), start, tip, wpx, layer, 1.0)
+            if win is not None and rising_p > 0 and focus_rng.random() < rising_p:
+                layer = _rising_shaft(start, tip, wpx, (h, w), focus_rng.uniform(0.015, 0.06) * ppm)
+                win = (slice(0, h), slice(0, w))
             if win is not None:
                 lw, cw = layer[win], hair_cov[win]
                 upd = lw > cw

@@ -7,7 +7,7 @@ import pytest
 
 from hairtrack.imaging.analyze import analyze
 from hairtrack.imaging.hairs import detect_hairs
-from hairtrack.synth.scalp import add_defocused_shafts, render_scalp
+from hairtrack.synth.scalp import _rising_shaft, add_defocused_shafts, render_scalp
 
 SHAPE = (480, 600)
 PPM = 150.0  # >= 100 px/mm, where the width target applies
@@ -163,3 +163,28 @@ def test_defocused_shafts_are_broad_soft_dark_bands_and_leave_the_input_alone() 
                        ((before, 110.0, float("nan")), "max_per_mm2")]:
         with pytest.raises(ValueError, match=match):
             add_defocused_shafts(bad[0], bad[1], np.random.default_rng(0), max_per_mm2=bad[2])
+
+
+def test_rising_hairs_are_sharp_at_the_skin_and_soft_at_the_tip() -> None:
+    """rising_p: some shafts leave the focal plane, so they blur towards the tip; the truth is the same hairs,
+    and at 0 the pixels are those without the option."""
+    cov = _rising_shaft((100.0, 20.0), (100.0, 220.0), 8.0, (200, 240), sigma_tip=10.0)
+    near, far = cov[:, 40], cov[:, 200]  # across the shaft, near the skin and near the tip
+    assert near.max() > 0.95 and far.max() < 0.8  # the soft end is fainter
+    assert (near > 0.5).sum() <= 9 and (far > 0.05).sum() > 2 * (near > 0.05).sum()  # and spread wider
+    assert np.abs(np.diff(near)).max() > 2.5 * np.abs(np.diff(far)).max()  # and its edges are soft
+    along = cov[100, 30:210]
+    assert np.abs(np.diff(along)).max() < 0.1  # no seam between the pieces
+    changed = 0
+    for seed in range(4):
+        kw = dict(seed=seed, shape=(256, 256), px_per_mm=220.0, n_units=5, difficulty="easy", varied=True)
+        flat, rising = render_scalp(**kw), render_scalp(**kw, rising_p=1.0)
+        assert rising.hairs == flat.hairs
+        assert np.array_equal(render_scalp(**kw, rising_p=0.0).image, flat.image)
+        changed += not np.array_equal(rising.image, flat.image)
+    assert changed == 4
+    for bad in (-0.1, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="rising_p"):
+            render_scalp(seed=1, shape=(64, 64), varied=True, rising_p=bad)
+    with pytest.raises(ValueError, match="varied"):
+        render_scalp(seed=1, shape=(64, 64), rising_p=0.5)

@@ -1,5 +1,5 @@
 """The training script: its targets (no torch needed: strides, ignored border hairs, weighted side-by-side pairs,
-fragments), and where torch is installed, the weight averaging of --swa-from and --average; bad settings refused."""
+fragments, rising hairs), and where torch is installed, the weight averaging of --swa-from and --average; bad settings refused."""
 
 from __future__ import annotations
 
@@ -72,6 +72,20 @@ def test_fragment_scenes_add_targets_and_leave_the_rest(train):
     assert all(np.array_equal(base[k][1], frag[k][1]) for k in same)
 
 
+def test_rising_hairs_change_pixels_not_targets(train):
+    """--rising softens some shafts towards the tip; they stay hairs, so the targets are those without it."""
+    train["_set_targets"](4, 0.8, False, 1.0)
+    base = [train["render_sample"](s) for s in range(6)]
+    train["_set_targets"](4, 0.8, False, 1.0, 0.0, False, 0.5)
+    try:
+        rising = [train["render_sample"](s) for s in range(6)]
+    finally:
+        train["_set_targets"](4, 0.8, False, 1.0)
+    assert sum(not np.array_equal(b[0], r[0]) for b, r in zip(base, rising)) >= 3
+    for b, r in zip(base, rising):
+        assert all(np.array_equal(x, y) for x, y in zip(b[1:], r[1:]))
+
+
 def test_weight_averaging_averages_and_remeasures_batch_norm(train):
     """--swa-from: the exported weights are the mean of the averaged sets, with batch-norm statistics of that
     mean measured on training images (not the last weights' running statistics)."""
@@ -134,7 +148,8 @@ def test_average_exports_the_mean_of_state_dicts(train, tmp_path):
 
 @pytest.mark.parametrize(("args", "message"), [(["--swa-from", "1.0"], "--swa-from must be in"),
                                                (["--swa-from", "0.2", "--swa-every", "0"], "--swa-every must be"),
-                                               (["--defocused", "-0.1"], "--defocused must be")])
+                                               (["--defocused", "-0.1"], "--defocused must be"),
+                                               (["--rising", "1.5"], "--rising must be")])
 def test_bad_training_settings_are_refused_before_any_work(train, tmp_path, args, message):
     with pytest.raises(SystemExit, match=message):
         train["main"](args + ["--cache", str(tmp_path / "none.npz")])
