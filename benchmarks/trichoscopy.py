@@ -3,7 +3,8 @@
 Prints count MAE, MAPE, bias and Pearson r per image; hair-level precision, recall and F1 (each detected
 midpoint matched one to one to a ground-truth box, Hungarian assignment on the distance to the box's
 centre line, a match only when the midpoint lies inside the box grown by ``--grow-px``); recall per class;
-and milliseconds per image next to the time to merely decode that JPEG in the same run.
+where the misses are (stacked on a found hair, or at the frame); and milliseconds per image next to the
+time to merely decode that JPEG in the same run.
 
 Folds are patient-disjoint (NAME = DATE_PATIENT_N): the patients are shuffled with a fixed seed and cut in
 half, ``tune`` and ``report``. Thresholds may only be chosen on ``tune``; the figures to quote come from
@@ -86,6 +87,30 @@ def match(det_rc: np.ndarray, boxes: list[tuple[str, float, float, float, float]
     return [int(c) for r, c in zip(rows, cols) if cost[r, c] < 1e6]
 
 
+def miss_kinds(boxes: list[tuple[str, float, float, float, float]], hit: list[int], shape: tuple[int, int],
+               edge_px: float = 40.0) -> dict[str, int]:
+    """Where the missed boxes are: ``stacked``, half or more of the box inside a found hair's box (shafts of
+    one unit lying on top of each other, labelled apart, seen as one); ``at_edge``, centre within ``edge_px``
+    of the frame; ``missed``, all of them."""
+    def span(bx):
+        return min(bx[1], bx[3]), max(bx[1], bx[3]), min(bx[2], bx[4]), max(bx[2], bx[4])
+
+    found = [span(boxes[j]) for j in set(hit)]
+    out = {"missed": 0, "stacked": 0, "at_edge": 0}
+    for j, bx in enumerate(boxes):
+        if j in hit:
+            continue
+        x0, x1, y0, y1 = span(bx)
+        area = max((x1 - x0) * (y1 - y0), 1e-9)
+        inside = max((max(0.0, min(x1, f[1]) - max(x0, f[0])) * max(0.0, min(y1, f[3]) - max(y0, f[2])) / area
+                      for f in found), default=0.0)
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        out["missed"] += 1
+        out["stacked"] += inside >= 0.5
+        out["at_edge"] += min(cx, cy, shape[1] - cx, shape[0] - cy) < edge_px
+    return out
+
+
 def count_stats(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     err = pred - truth
     r = float(np.corrcoef(pred, truth)[0, 1]) if np.std(pred) > 0 and np.std(truth) > 0 else float("nan")
@@ -153,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
             methods[label] = ((lambda rgb, th=th: analyze(rgb, detector="learned").hairs)
                               if th == DEFAULT_THRESHOLD and len(ths) == 1 and model is None else
                               (lambda rgb, th=th: detect_hairs_learned(rgb, threshold=th, model_path=model)))
-    stats = {m: dict(pred=[], tp=0, n_det=0, hit=dict.fromkeys(CLASSES, 0), t_run=[]) for m in methods}
+    stats = {m: dict(pred=[], tp=0, n_det=0, hit=dict.fromkeys(CLASSES, 0), t_run=[],
+                     misses=dict(missed=0, stacked=0, at_edge=0)) for m in methods}
     truth, n_gt, t_dec = [], 0, []
     per_class_n = dict.fromkeys(CLASSES, 0)
     for n in chosen:
@@ -178,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
             st["n_det"] += len(det)
             for j in hit:
                 st["hit"][boxes[j][0]] = st["hit"].get(boxes[j][0], 0) + 1
+            for k, v in miss_kinds(boxes, hit, rgb.shape[:2]).items():
+                st["misses"][k] += v
             st["pred"].append(len(hairs))
     truth_a = np.array(truth, float)
     print(f"trichoscopy-dev: fold={args.fold} images={len(chosen)} (patients "
@@ -197,6 +225,10 @@ def main(argv: list[str] | None = None) -> int:
     for m, st in stats.items():
         print(f"recall per class, {m}: " + ", ".join(
             f"{c} {st['hit'][c] / per_class_n[c]:.3f} (n={per_class_n[c]})" for c in per_class_n if per_class_n[c]))
+    for m, st in stats.items():
+        ms = st["misses"]
+        print(f"misses, {m}: {ms['missed']}; {ms['stacked']} lie half or more inside a found hair's box "
+              f"(stacked shafts of one unit), {ms['at_edge']} within 40 px of the frame")
     for m, st in stats.items():
         print(f"speed (1 thread), {m}: {1000 * np.median(st['t_run']):.1f} ms/image median "
               f"({1000 * np.mean(st['t_run']):.1f} mean), JPEG decode {1000 * np.median(t_dec):.1f} ms median; "

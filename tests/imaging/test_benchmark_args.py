@@ -18,3 +18,15 @@ def test_a_bad_model_is_refused_with_its_reason(tmp_path, capsys, model, message
         main(["--root", str(tmp_path), "--model", *(str(tmp_path / m) for m in model)])
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_misses_are_sorted_into_stacked_and_at_the_frame():
+    """A missed box half inside a found one is a stacked shaft; one centred near the frame is at the edge."""
+    miss_kinds = runpy.run_path(str(SCRIPT), run_name="trichoscopy")["miss_kinds"]
+    boxes = [("premium", 100, 100, 200, 140),   # found
+             ("premium", 190, 130, 110, 110),   # missed, drawn right to left, inside the found one: stacked
+             ("single", 300, 10, 340, 30),      # missed, centre 20 px from the top: at the edge
+             ("single", 400, 400, 440, 440)]    # missed, neither
+    assert miss_kinds(boxes, [0], (1024, 1280)) == {"missed": 3, "stacked": 1, "at_edge": 1}
+    assert miss_kinds(boxes, [], (1024, 1280)) == {"missed": 4, "stacked": 0, "at_edge": 1}
+    assert miss_kinds(boxes, [0, 1, 2, 3], (1024, 1280)) == {"missed": 0, "stacked": 0, "at_edge": 0}
