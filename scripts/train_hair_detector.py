@@ -77,6 +77,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 CROP = 512          # rendered side, full-photo pixels
+RENDER_PPM = 220.0  # rendered scale, px/mm (a 70x dermoscope photo)
 SCALE = 0.5         # network input scale (full photo -> input)
 STRIDE = 4          # output stride relative to the input (8 px of the full photo); --stride
 SIGMA_CELLS = 0.8   # Gaussian of a midpoint on the heatmap, in output cells; --sigma-cells
@@ -118,7 +119,7 @@ def render_sample(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     from hairtrack.synth.scalp import DIFFICULTIES, render_scalp
 
     rng = np.random.default_rng([seed, 11])
-    sc = render_scalp(seed=seed, shape=(CROP, CROP), px_per_mm=220.0, difficulty=DIFFICULTIES[seed % 3],
+    sc = render_scalp(seed=seed, shape=(CROP, CROP), px_per_mm=RENDER_PPM, difficulty=DIFFICULTIES[seed % 3],
                       banner=bool(rng.random() < 0.15), red_circle=bool(rng.random() < 0.25), varied=True,
                       fragments_per_mm2=FRAGMENTS_PER_MM2, strip_edge=STRIP_EDGE, rising_p=RISING_P)
     side = int(CROP * SCALE)
@@ -327,9 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (math.isfinite(args.defocused) and args.defocused >= 0):
         raise SystemExit("--defocused must be a finite number >= 0")
     names = ("stride", "sigma_cells", "border_hairs", "pair_weight", "fragments", "strip_edge", "rising")
-    # what the samples depend on, recorded in the cache; --rising only where given, so that caches made
-    # before it existed still match their settings
-    settings = {k: getattr(args, k) for k in names if k != "rising" or args.rising > 0}
+    settings = {k: getattr(args, k) for k in names}  # what the samples depend on, recorded in the cache
     targets = tuple(settings.values())
     _set_targets(*targets)
     import torch
@@ -345,9 +344,11 @@ def main(argv: list[str] | None = None) -> int:
         imgs, heats, regs, ws = z["imgs"], z["heats"], z["regs"], z["ws"]
         # a cache written before the settings were stored is reused only with the default settings
         made = json.loads(str(z["settings"])) if "settings" in z.files else None
+        if made is not None:  # a setting added since the cache was made had its default then
+            made = {k: made.get(k, ap.get_default(k)) for k in names}
         if made is not None and made != settings:
             raise SystemExit(f"{args.cache} was made with {made}; give --cache a new file for these settings")
-        if made is None and settings != {k: ap.get_default(k) for k in settings}:
+        if made is None and settings != {k: ap.get_default(k) for k in names}:
             raise SystemExit(f"{args.cache} records no settings, so only the defaults may reuse it; give --cache "
                              "a new file")
     else:
@@ -393,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
         idx = rng.integers(0, len(imgs), args.batch)
         x = imgs[idx]
         if args.defocused > 0:
-            x = np.stack([add_defocused_shafts(im, 220.0 * SCALE, defocus_rng, args.defocused) for im in x])
+            x = np.stack([add_defocused_shafts(im, RENDER_PPM * SCALE, defocus_rng, args.defocused) for im in x])
         x = x.astype(np.float32).transpose(0, 3, 1, 2)
         hm, rg, w = heats[idx][:, None], regs[idx].copy(), ws[idx]
         k = int(rng.integers(4))

@@ -83,6 +83,11 @@ class SynthScalp:
     seed: int
 
 
+def _tinted(tone: float, tint: float) -> np.ndarray:
+    """RGB of a hair's grey ``tone``, warmer (tint > 0) or cooler (tint < 0)."""
+    return np.array([tone * (1 + tint), tone, tone * (1 - tint)], np.float32)
+
+
 def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], sigma: float) -> np.ndarray:
     h, w = shape
     q = max(int(sigma // 3), 1)
@@ -191,7 +196,7 @@ def _draw_fragments(rng: np.random.Generator, shape, ppm: float, zoom: float, ar
             continue
         tone = rng.uniform(3, 45) if rng.random() < 0.7 else rng.uniform(45, 120)
         tint = rng.uniform(-0.2, 0.2)
-        colour = np.array([tone * (1 + tint), tone, tone * (1 - tint)], np.float32)
+        colour = _tinted(tone, tint)
         if rng.random() < 0.3:  # out of focus: it lies on the hairs, above the skin
             layer = cv2.GaussianBlur(layer, (0, 0), rng.uniform(1.5, 5.0) * zoom)
             win = (slice(0, h), slice(0, w))
@@ -271,7 +276,7 @@ def add_defocused_shafts(image: np.ndarray, px_per_mm: float, rng: np.random.Gen
         alpha = (layer / max(float(layer.max()), 1e-6) * rng.uniform(0.45, 0.9))[..., None]
         tone = rng.uniform(15, 80)
         tint = rng.uniform(-0.15, 0.15)
-        colour = np.array([tone * (1 + tint), tone, tone * (1 - tint)], np.float32)
+        colour = _tinted(tone, tint)
         out = out * (1 - alpha) + colour * alpha
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
@@ -517,7 +522,7 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
             if varied:
                 tone = vrng.uniform(80, 160) if light else vrng.uniform(3, 60)
                 tint = vrng.uniform(-0.15, 0.15)
-                colour = np.array([tone * (1 + tint), tone, tone * (1 - tint)], np.float32)
+                colour = _tinted(tone, tint)
                 if broken:
                     colour *= vrng.uniform(1.0, 2.0)
             layer = np.zeros((h, w), np.float32)

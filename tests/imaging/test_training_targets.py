@@ -1,5 +1,6 @@
 """The training script: its targets (no torch needed: strides, ignored border hairs, weighted side-by-side pairs,
-fragments, rising hairs), and where torch is installed, the weight averaging of --swa-from and --average; bad settings refused."""
+fragments, rising hairs), bad settings refused, and where torch is installed, the weight averaging of --swa-from
+and --average."""
 
 from __future__ import annotations
 
@@ -154,3 +155,23 @@ def test_bad_training_settings_are_refused_before_any_work(train, tmp_path, args
     with pytest.raises(SystemExit, match=message):
         train["main"](args + ["--cache", str(tmp_path / "none.npz")])
     assert not (tmp_path / "none.npz").exists()  # refused before rendering anything
+
+
+def test_a_cache_made_before_a_setting_existed_counts_it_at_its_default(train, tmp_path):
+    """Caches record the settings their samples were drawn with; one made before --rising existed is reused
+    without it and refused with it."""
+    pytest.importorskip("torch")
+    import json
+
+    old = dict(stride=4, sigma_cells=0.8, border_hairs=False, pair_weight=1.0, fragments=0.0, strip_edge=False)
+    cache = tmp_path / "old.npz"
+    np.savez(cache, imgs=np.zeros((2, 64, 64, 3), np.uint8), heats=np.zeros((2, 16, 16), np.float32),
+             regs=np.zeros((2, 3, 16, 16), np.float32), ws=np.zeros((2, 2, 16, 16), np.float32),
+             settings=np.array(json.dumps(old)))
+    with pytest.raises(SystemExit, match="was made with .*'rising': 0.0"):
+        train["main"](["--cache", str(cache), "--rising", "0.3", "--minutes", "0"])
+    out = tmp_path / "m.onnx"
+    pytest.importorskip("onnx")
+    assert train["main"](["--cache", str(cache), "--minutes", "0", "--checkpoint", str(tmp_path / "m.pt"),
+                          "--out", str(out)]) == 0
+    assert out.is_file()
