@@ -9,9 +9,13 @@ Usage::
 
     python benchmarks/synthetic.py --images 20
     python benchmarks/synthetic.py --images 2 --shape 3000 4000 --px-per-mm 110 --detectors learned --threads 2
+    python benchmarks/synthetic.py --detectors learned --model /tmp/a.onnx /tmp/b.onnx --threshold 0.28
 
 Both detectors run on the same images in the same run. The learned one was trained on ``varied=True``
 scenes of 512 x 512 px (scripts/train_hair_detector.py); these are the plain presets at full size.
+``--model`` (one ONNX file, or a pair as in ``benchmarks/trichoscopy.py``) and ``--threshold`` add a row for a
+candidate network, "learned (--model)", timed as the detector alone (without the quality checks and units that
+``analyze()`` adds).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     from scipy.optimize import linear_sum_assignment
 
     from hairtrack.imaging.analyze import analyze
+    from hairtrack.imaging.learned import DEFAULT_THRESHOLD, detect_hairs_learned
     from hairtrack.synth.scalp import render_scalp
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -40,16 +45,33 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1000)
     ap.add_argument("--detectors", nargs="+", choices=("classical", "learned"), default=["classical", "learned"])
     ap.add_argument("--threads", type=int, default=1, help="OpenCV threads (the network pass uses them)")
+    ap.add_argument("--model", type=Path, nargs="+", default=None,
+                    help="learned detector: another ONNX file, or a pair (a candidate), as an extra row")
+    ap.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, help="the candidate's heatmap threshold")
     args = ap.parse_args(argv)
+    if args.model is not None and len(args.model) > 2:
+        ap.error("--model takes one ONNX file or a pair")
+    for path in args.model or ():
+        if not path.is_file():
+            ap.error(f"--model: no such file: {path}")
+    if not 0.0 < args.threshold < 1.0:
+        ap.error(f"--threshold must be between 0 and 1, got {args.threshold}")
+    model = None if args.model is None else args.model[0] if len(args.model) == 1 else tuple(args.model)
+    # each method: the hairs it finds in a scene, and what its time covers
+    methods = {m: (lambda sc, m=m: analyze(sc.image, sc.px_per_mm, detector=m).hairs) for m in args.detectors}
+    if model is not None:
+        methods["learned (--model)"] = lambda sc: detect_hairs_learned(sc.image, px_per_mm=sc.px_per_mm,
+                                                                       threshold=args.threshold, model_path=model)
     cv2.setNumThreads(args.threads)
     print(f"synthetic scalps: {args.images} images per difficulty, {args.shape[1]}x{args.shape[0]}, "
           f"{args.px_per_mm:g} px/mm, every 3rd with a banner, every 4th with a red circle")
-    print(f"{'difficulty':<11}{'method':<11}{'hairs':>6}{'MAE':>7}{'MAPE%':>7}{'bias':>7}{'r':>7}{'prec':>7}"
+    width = max(11, *(len(m) + 2 for m in methods))
+    print(f"{'difficulty':<11}{'method':<{width}}{'hairs':>6}{'MAE':>7}{'MAPE%':>7}{'bias':>7}{'r':>7}{'prec':>7}"
           f"{'recall':>7}{'F1':>7}{'rec<30um':>9}{'|w err| med':>12}{'w bias':>8}{'ms':>7}{'dec ms':>8}")
     rules: dict[str, dict[str, np.ndarray]] = {}
     preds: dict[str, dict[str, np.ndarray]] = {}
     for diff in ("easy", "medium", "hard"):
-        st = {m: dict(pred=[], tp=0, nd=0, werr=[], t_run=[], thin_hit=0) for m in args.detectors}
+        st = {m: dict(pred=[], tp=0, nd=0, werr=[], t_run=[], thin_hit=0) for m in methods}
         truth, t_dec, n_thin = [], [], 0
         truth_exit, truth_whole = [], []  # the other counting rules (see the second table)
         for k in range(args.images):
@@ -64,16 +86,16 @@ def main(argv: list[str] | None = None) -> int:
             truth_exit.append(sum(0 <= h.exit_row_px < hh and 0 <= h.exit_col_px < ww for h in sc.hairs))
             truth_whole.append(sum(not h.at_border for h in sc.hairs))
             n_thin += sum(h.width_um < 30 for h in sc.hairs)
-            for m in args.detectors:
+            for m, find in methods.items():
                 t1 = time.perf_counter()
-                a = analyze(sc.image, sc.px_per_mm, detector=m)
+                found = find(sc)
                 t2 = time.perf_counter()
                 s_ = st[m]
                 s_["t_run"].append(t2 - t1)
-                s_["pred"].append(a.hair_count)
-                s_["nd"] += a.hair_count
-                if a.hairs and sc.hairs:
-                    det = np.array([[h.row_px, h.col_px] for h in a.hairs])
+                s_["pred"].append(len(found))
+                s_["nd"] += len(found)
+                if found and sc.hairs:
+                    det = np.array([[h.row_px, h.col_px] for h in found])
                     tru = np.array([[h.row_px, h.col_px] for h in sc.hairs])
                     dist = np.hypot(det[:, None, 0] - tru[None, :, 0], det[:, None, 1] - tru[None, :, 1])
                     lim = np.array([h.length_px / 2 for h in sc.hairs])[None, :]
@@ -84,12 +106,12 @@ def main(argv: list[str] | None = None) -> int:
                             s_["tp"] += 1
                             s_["thin_hit"] += sc.hairs[c].width_um < 30
                             if sc.hairs[c].width_um >= 20:
-                                s_["werr"].append(a.hairs[r].width_um / sc.hairs[c].width_um - 1)
+                                s_["werr"].append(found[r].width_um / sc.hairs[c].width_um - 1)
         t = np.array(truth, float)
         rules[diff] = {"all visible": t, "exit point in the frame": np.array(truth_exit, float),
                        "not cut by the frame": np.array(truth_whole, float)}
-        preds[diff] = {m: np.array(st[m]["pred"], float) for m in args.detectors}
-        for m in args.detectors:
+        preds[diff] = {m: np.array(st[m]["pred"], float) for m in methods}
+        for m in methods:
             s_ = st[m]
             p = np.array(s_["pred"], float)
             e = p - t
@@ -98,22 +120,24 @@ def main(argv: list[str] | None = None) -> int:
             f1 = 2 * prec * rec / max(prec + rec, 1e-9)
             w = np.array(s_["werr"]) if s_["werr"] else np.array([np.nan])
             thin = s_["thin_hit"] / n_thin if n_thin else float("nan")
-            print(f"{diff:<11}{m:<11}{int(t.sum()):>6}{np.abs(e).mean():>7.2f}"
+            print(f"{diff:<11}{m:<{width}}{int(t.sum()):>6}{np.abs(e).mean():>7.2f}"
                   f"{100 * np.mean(np.abs(e) / np.maximum(t, 1)):>7.1f}{e.mean():>7.2f}{r:>7.3f}{prec:>7.3f}"
                   f"{rec:>7.3f}{f1:>7.3f}{thin:>9.3f}{100 * np.median(np.abs(w)):>11.1f}%{100 * np.median(w):>7.1f}%"
                   f"{1000 * np.median(s_['t_run']):>7.1f}{1000 * np.median(t_dec):>8.1f}")
     print("count error per difficulty is MAPE (per image); width error: matched hairs >= 20 um; rec<30um: "
-          f"recall of hairs thinner than 30 um; ms: analyze() per image, {args.threads} thread(s); dec ms: JPEG decode")
+          f"recall of hairs thinner than 30 um; ms: analyze() per image (the --model row: the detector alone), "
+          f"{args.threads} thread(s); dec ms: JPEG decode")
     # What "the count" is depends on a rule at the frame's edge. The table above counts every visible hair.
     # Density (hairs per area) is unbiased when a hair counts where its exit point lies; real labels mostly
     # skip hairs the frame cuts. Same detections, three truths; total = |sum of counts - sum of truths|.
     print("\ncount error by counting rule: per-image MAPE % / total count error %")
-    print(f"{'difficulty':<11}{'method':<11}" + "".join(f"{r:>26}" for r in next(iter(rules.values()))))
+    width = max(11, *(len(m) + 2 for m in methods))
+    print(f"{'difficulty':<11}{'method':<{width}}" + "".join(f"{r:>26}" for r in next(iter(rules.values()))))
     for diff, by_rule in rules.items():
         for m, p in preds[diff].items():
             cells = [f"{100 * np.mean(np.abs(p - t) / np.maximum(t, 1)):.1f} / {100 * abs(p.sum() - t.sum()) / max(t.sum(), 1):.1f}"
                      for t in by_rule.values()]
-            print(f"{diff:<11}{m:<11}" + "".join(f"{c:>26}" for c in cells))
+            print(f"{diff:<11}{m:<{width}}" + "".join(f"{c:>26}" for c in cells))
     return 0
 
 

@@ -51,6 +51,12 @@ towards the tip (``render_scalp(..., rising_p=0.3)``; still hairs of the truth; 
 them), from a generator of its own, so the batches and their order stay those of the same ``--seed`` without
 it (seventh session, docs/hair_detector_card.md).
 
+``--crop 768`` renders larger scenes (768 x 768 px, 384 x 384 at the network's input): in a 512-px crop about
+half of the hairs are cut by the crop's edge and left out of the loss, leaving 1.4 whole hairs a scene. ``--plain
+0.25`` draws that share of the scenes with the plain presets of ``benchmarks/synthetic.py`` (``varied=False``, at
+seeds from ``PLAIN_SEED0`` up, far from the benchmark's and the tests'); fragments, the strip edge and rising
+hairs apply to the varied scenes only. Both need a new cache (eighth session, docs/hair_detector_card.md).
+
 ``--swa-from 0.2`` keeps the learning rate constant and exports the average of the weights taken every
 ``--swa-every`` steps over the last four fifths of the budget (stochastic weight averaging), and
 ``--average A.pt B.pt`` exports the plain average of state dicts fine-tuned from one start (a model soup),
@@ -89,13 +95,17 @@ PAIR_WEIGHT = 1.0  # --pair-weight: weight of the midpoint of a hair lying besid
 FRAGMENTS_PER_MM2 = 0.0  # --fragments: loose fragments and black dots in the scenes (render_scalp)
 STRIP_EDGE = False  # --strip-edge: a scale bar's grey strip is the frame's edge for the truth
 RISING_P = 0.0  # --rising: share of hairs rising out of the focal plane, soft towards the tip (render_scalp)
+PLAIN_P = 0.0  # --plain: share of scenes drawn with the plain presets (varied=False) of benchmarks/synthetic.py
+# Plain scenes take their seeds from here up, far from those of the benchmarks (1000 on) and the tests.
+PLAIN_SEED0 = 1_000_000
 
 
 def _set_targets(stride: int, sigma_cells: float, border_hairs: bool, pair_weight: float = 1.0,
-                 fragments_per_mm2: float = 0.0, strip_edge: bool = False, rising_p: float = 0.0) -> None:
-    global STRIDE, SIGMA_CELLS, BORDER_HAIRS, PAIR_WEIGHT, FRAGMENTS_PER_MM2, STRIP_EDGE, RISING_P
+                 fragments_per_mm2: float = 0.0, strip_edge: bool = False, rising_p: float = 0.0,
+                 crop: int = 512, plain_p: float = 0.0) -> None:
+    global STRIDE, SIGMA_CELLS, BORDER_HAIRS, PAIR_WEIGHT, FRAGMENTS_PER_MM2, STRIP_EDGE, RISING_P, CROP, PLAIN_P
     STRIDE, SIGMA_CELLS, BORDER_HAIRS, PAIR_WEIGHT = stride, sigma_cells, border_hairs, pair_weight
-    FRAGMENTS_PER_MM2, STRIP_EDGE, RISING_P = fragments_per_mm2, strip_edge, rising_p
+    FRAGMENTS_PER_MM2, STRIP_EDGE, RISING_P, CROP, PLAIN_P = fragments_per_mm2, strip_edge, rising_p, crop, plain_p
 
 
 def beside_another(hr, hairs) -> bool:
@@ -115,13 +125,18 @@ def beside_another(hr, hairs) -> bool:
 
 
 def render_sample(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """One training sample: input (256, 256, 3) uint8, heatmap, regression (3, ...) and weight maps."""
+    """One training sample: input (CROP / 2, CROP / 2, 3) uint8, heatmap, regression (3, ...) and weight maps."""
     from hairtrack.synth.scalp import DIFFICULTIES, render_scalp
 
     rng = np.random.default_rng([seed, 11])
-    sc = render_scalp(seed=seed, shape=(CROP, CROP), px_per_mm=RENDER_PPM, difficulty=DIFFICULTIES[seed % 3],
-                      banner=bool(rng.random() < 0.15), red_circle=bool(rng.random() < 0.25), varied=True,
-                      fragments_per_mm2=FRAGMENTS_PER_MM2, strip_edge=STRIP_EDGE, rising_p=RISING_P)
+    banner, red_circle = bool(rng.random() < 0.15), bool(rng.random() < 0.25)
+    if PLAIN_P > 0 and rng.random() < PLAIN_P:  # a third draw, so --plain 0 leaves every sample as it was
+        sc = render_scalp(seed=PLAIN_SEED0 + seed, shape=(CROP, CROP), px_per_mm=RENDER_PPM,
+                          difficulty=DIFFICULTIES[seed % 3], banner=banner, red_circle=red_circle)
+    else:
+        sc = render_scalp(seed=seed, shape=(CROP, CROP), px_per_mm=RENDER_PPM, difficulty=DIFFICULTIES[seed % 3],
+                          banner=banner, red_circle=red_circle, varied=True, fragments_per_mm2=FRAGMENTS_PER_MM2,
+                          strip_edge=STRIP_EDGE, rising_p=RISING_P)
     side = int(CROP * SCALE)
     img = cv2.resize(sc.image, (side, side), interpolation=cv2.INTER_AREA)
     g = side // STRIDE
@@ -306,6 +321,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="a scale bar's grey strip is the frame's edge for the truth (a new cache)")
     ap.add_argument("--rising", type=float, default=0.0, metavar="SHARE",
                     help="this share of the hairs rise out of the focal plane, soft towards the tip (a new cache)")
+    ap.add_argument("--crop", type=int, default=CROP, metavar="PX",
+                    help="side of each rendered scene in photo px (a multiple of 32 from 256; a new cache)")
+    ap.add_argument("--plain", type=float, default=0.0, metavar="SHARE",
+                    help="this share of the scenes drawn with the plain presets, not varied (a new cache)")
     ap.add_argument("--defocused", type=float, default=0.0, metavar="PER_MM2",
                     help="lay out-of-focus shafts (not hairs of the truth) over each training image, at a rate "
                          "drawn per image up to this (synth.add_defocused_shafts); 0: none")
@@ -327,7 +346,12 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--rising must be a share in [0, 1]")
     if not (math.isfinite(args.defocused) and args.defocused >= 0):
         raise SystemExit("--defocused must be a finite number >= 0")
-    names = ("stride", "sigma_cells", "border_hairs", "pair_weight", "fragments", "strip_edge", "rising")
+    if not (math.isfinite(args.plain) and 0.0 <= args.plain <= 1.0):
+        raise SystemExit("--plain must be a share in [0, 1]")
+    if args.crop < 256 or args.crop % 32:
+        raise SystemExit("--crop must be a multiple of 32 from 256 (the network halves its input four times)")
+    names = ("stride", "sigma_cells", "border_hairs", "pair_weight", "fragments", "strip_edge", "rising", "crop",
+             "plain")
     settings = {k: getattr(args, k) for k in names}  # what the samples depend on, recorded in the cache
     targets = tuple(settings.values())
     _set_targets(*targets)

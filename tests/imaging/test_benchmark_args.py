@@ -1,4 +1,4 @@
-"""benchmarks/trichoscopy.py refuses a bad --model before it reads any image (the data set need not be there)."""
+"""The benchmarks refuse a bad --model before they read or draw any image (the data set need not be there)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "trichoscopy.py"
+SYNTHETIC = SCRIPT.with_name("synthetic.py")
 
 
 @pytest.mark.parametrize(("model", "message"), [(["missing.onnx"], "no such file"),
@@ -16,6 +17,17 @@ def test_a_bad_model_is_refused_with_its_reason(tmp_path, capsys, model, message
     main = runpy.run_path(str(SCRIPT), run_name="trichoscopy")["main"]
     with pytest.raises(SystemExit) as exc:
         main(["--root", str(tmp_path), "--model", *(str(tmp_path / m) for m in model)])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("args", "message"), [(["--model", "missing.onnx"], "no such file"),
+                                               (["--model", "a", "b", "c"], "one ONNX file or a pair"),
+                                               (["--threshold", "1.5"], "--threshold must be between 0 and 1")])
+def test_the_synthetic_benchmark_refuses_a_bad_candidate(tmp_path, capsys, args, message):
+    main = runpy.run_path(str(SYNTHETIC), run_name="synthetic")["main"]
+    with pytest.raises(SystemExit) as exc:
+        main([a if a.startswith("--") or a[0].isdigit() else str(tmp_path / a) for a in args])
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
 

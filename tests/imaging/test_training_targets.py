@@ -1,5 +1,5 @@
 """The training script: its targets (no torch needed: strides, ignored border hairs, weighted side-by-side pairs,
-fragments, rising hairs), bad settings refused, and where torch is installed, the weight averaging of --swa-from
+fragments, rising hairs, plain scenes, larger crops), bad settings refused, and where torch is installed, the weight averaging of --swa-from
 and --average."""
 
 from __future__ import annotations
@@ -87,6 +87,38 @@ def test_rising_hairs_change_pixels_not_targets(train):
         assert all(np.array_equal(x, y) for x, y in zip(b[1:], r[1:]))
 
 
+def test_plain_scenes_and_larger_crops(train):
+    """--plain draws that share of the scenes with the benchmark's plain presets, at seeds of their own;
+    --crop renders larger scenes. Off, the samples are those of the main network."""
+    import cv2
+
+    from hairtrack.synth.scalp import DIFFICULTIES, render_scalp
+
+    train["_set_targets"](4, 0.8, False, 1.0)
+    base = [train["render_sample"](s) for s in range(12)]
+    train["_set_targets"](4, 0.8, False, 1.0, 0.0, False, 0.0, 512, 0.5)
+    try:
+        mixed = [train["render_sample"](s) for s in range(12)]
+        train["_set_targets"](4, 0.8, False, 1.0, 0.0, False, 0.0, 768, 0.0)
+        big = train["render_sample"](3)
+    finally:
+        train["_set_targets"](4, 0.8, False, 1.0)
+    plain = [s for s in range(12) if not np.array_equal(base[s][0], mixed[s][0])]
+    assert 2 <= len(plain) <= 10
+    for s in range(12):
+        if s not in plain:
+            assert all(np.array_equal(x, y) for x, y in zip(base[s], mixed[s]))
+    s = plain[0]
+    draw = np.random.default_rng([s, 11])
+    banner, circle = bool(draw.random() < 0.15), bool(draw.random() < 0.25)
+    scene = render_scalp(seed=train["PLAIN_SEED0"] + s, shape=(512, 512), px_per_mm=220.0,
+                         difficulty=DIFFICULTIES[s % 3], banner=banner, red_circle=circle)
+    assert np.array_equal(mixed[s][0], cv2.resize(scene.image, (256, 256), interpolation=cv2.INTER_AREA))
+    assert (mixed[s][1] >= 0.99).sum() == sum(not h.at_border for h in scene.hairs)  # its whole hairs are targets
+    img, heat, reg, w = big
+    assert img.shape == (384, 384, 3) and heat.shape == (96, 96) and reg.shape == (3, 96, 96)
+
+
 def test_weight_averaging_averages_and_remeasures_batch_norm(train):
     """--swa-from: the exported weights are the mean of the averaged sets, with batch-norm statistics of that
     mean measured on training images (not the last weights' running statistics)."""
@@ -150,7 +182,11 @@ def test_average_exports_the_mean_of_state_dicts(train, tmp_path):
 @pytest.mark.parametrize(("args", "message"), [(["--swa-from", "1.0"], "--swa-from must be in"),
                                                (["--swa-from", "0.2", "--swa-every", "0"], "--swa-every must be"),
                                                (["--defocused", "-0.1"], "--defocused must be"),
-                                               (["--rising", "1.5"], "--rising must be")])
+                                               (["--rising", "1.5"], "--rising must be"),
+                                               (["--plain", "1.5"], "--plain must be"),
+                                               (["--plain", "nan"], "--plain must be"),
+                                               (["--crop", "300"], "--crop must be"),
+                                               (["--crop", "128"], "--crop must be")])
 def test_bad_training_settings_are_refused_before_any_work(train, tmp_path, args, message):
     with pytest.raises(SystemExit, match=message):
         train["main"](args + ["--cache", str(tmp_path / "none.npz")])
