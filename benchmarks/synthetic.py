@@ -3,7 +3,9 @@
 Prints, per difficulty, count MAE, MAPE, bias and Pearson r; hair-level precision / recall / F1 (a
 detected midpoint matched one to one to a true hair, Hungarian on distance, within half the true hair's
 visible length); the width error of matched hairs of 20 um and more (the scale is >= 100 px/mm);
-and milliseconds per image beside the time to decode the same image as JPEG.
+and milliseconds per image beside the time to decode the same image as JPEG. A last table gives the density
+(hairs/cm²) against every hair whose follicle lies in the field, found / area and corrected for the frame's cut
+as ``analyze()`` reports it.
 
 Usage::
 
@@ -48,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", type=Path, nargs="+", default=None,
                     help="learned detector: another ONNX file, or a pair (a candidate), as an extra row")
     ap.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, help="the candidate's heatmap threshold")
+    ap.add_argument("--density-images", type=int, default=10,
+                    help="scenes per difficulty for the density table (the frame's edge); 0 leaves it out")
     args = ap.parse_args(argv)
     if args.model is not None and len(args.model) > 2:
         ap.error("--model takes one ONNX file or a pair")
@@ -131,14 +135,67 @@ def main(argv: list[str] | None = None) -> int:
     # Density (hairs per area) is unbiased when a hair counts where its exit point lies; real labels mostly
     # skip hairs the frame cuts. Same detections, three truths; total = |sum of counts - sum of truths|.
     print("\ncount error by counting rule: per-image MAPE % / total count error %")
-    width = max(11, *(len(m) + 2 for m in methods))
     print(f"{'difficulty':<11}{'method':<{width}}" + "".join(f"{r:>26}" for r in next(iter(rules.values()))))
     for diff, by_rule in rules.items():
         for m, p in preds[diff].items():
             cells = [f"{100 * np.mean(np.abs(p - t) / np.maximum(t, 1)):.1f} / {100 * abs(p.sum() - t.sum()) / max(t.sum(), 1):.1f}"
                      for t in by_rule.values()]
             print(f"{diff:<11}{m:<{width}}" + "".join(f"{c:>26}" for c in cells))
+    if args.density_images:
+        density_table(args, methods, width)
     return 0
+
+
+def density_table(args: argparse.Namespace, methods: dict, width: int) -> None:
+    """Hairs per cm² against the truth a clinician counts: every hair whose follicle lies in the field.
+
+    The presets place a few units just outside the frame, not a scalp's worth, so the truth at a frame's edge is
+    taken from the centre of a scene drawn twice as large (without banner or circle), where hairs reach in
+    from every side. Each method's hairs give a plain density (hairs found / usable area) and the one
+    ``analyze()`` reports, corrected for the frame's cut (``imaging.density``). "true whole hairs" applies
+    the correction to the exact hairs lying wholly inside, a check of the estimator alone.
+    """
+    from types import SimpleNamespace
+
+    from hairtrack.imaging.density import edge_corrected_density
+    from hairtrack.imaging.quality import scan_field
+    from hairtrack.synth.scalp import render_scalp
+
+    width = max(width, len("true whole hairs") + 2)
+    h, w = args.shape
+    r0, c0 = h // 2, w // 2
+    px2_per_cm2 = (args.px_per_mm * 10.0) ** 2
+    print(f"\ndensity (hairs/cm²) against the follicles in the field: {args.density_images} centres of "
+          f"{2 * w}x{2 * h} scenes per difficulty; total error % / per-image MAPE %")
+    print(f"{'difficulty':<11}{'method':<{width}}{'found / area':>18}{'edge-corrected':>18}")
+    for diff in ("easy", "medium", "hard"):
+        rows: dict[str, list[tuple[float, float, float]]] = {}
+        for k in range(args.density_images):
+            big = render_scalp(seed=args.seed + 500 + k, shape=(2 * h, 2 * w), px_per_mm=args.px_per_mm,
+                               difficulty=diff)
+            crop = np.ascontiguousarray(big.image[r0:r0 + h, c0:c0 + w])
+            usable = scan_field(crop).usable
+            area_cm2 = usable.sum() / px2_per_cm2
+            follicles = sum(1 for hr in big.hairs if 0 <= hr.exit_row_px - r0 < h and 0 <= hr.exit_col_px - c0 < w
+                            and usable[int(hr.exit_row_px - r0), int(hr.exit_col_px - c0)])
+            truth = follicles / area_cm2
+            scene = SimpleNamespace(image=crop, px_per_mm=args.px_per_mm)
+            found = {m: [np.array([hr.end_a, hr.end_b]) for hr in find(scene)] for m, find in methods.items()}
+            exact = []
+            for hr in big.hairs:
+                a = np.radians(hr.angle_deg)
+                half = 0.5 * hr.length_px * np.array([-np.sin(a), np.cos(a)])
+                mid = np.array([hr.row_px - r0, hr.col_px - c0])
+                exact.append(np.array([mid - half, mid + half]))
+            for m, shapes in {**found, "true whole hairs": exact}.items():
+                d = edge_corrected_density(shapes, usable)
+                plain = (len(shapes) / area_cm2) if m != "true whole hairs" else d.whole / area_cm2
+                rows.setdefault(m, []).append((plain, d.per_px2 * px2_per_cm2, truth))
+        for m, v in rows.items():
+            a = np.array(v)
+            cells = [f"{100 * (a[:, j].sum() / a[:, 2].sum() - 1):+.1f} / {100 * np.mean(np.abs(a[:, j] / a[:, 2] - 1)):.1f}"
+                     for j in (0, 1)]
+            print(f"{diff:<11}{m:<{width}}" + "".join(f"{c:>18}" for c in cells))
 
 
 if __name__ == "__main__":

@@ -138,7 +138,7 @@ def measure_overview(
             notes.append(f"the {zone.value.replace('_', ' ')} is not visible in a {view} view")
     notes += [f"overview photo: {issue.replace('_', ' ')}" for issue in cov["issues"]]
     return {
-        "image": name, "mode": "overview", "hair_count": None, "hairs": [], "follicular_units": [], "px_per_mm": scale,
+        "image": name, "mode": "overview", "hair_count": None, "hairs_whole": None, "hairs": [], "follicular_units": [], "px_per_mm": scale,
         "area_cm2": None, "hairs_per_cm2": None, "fu_per_cm2": None, "hairs_per_fu": None, "mean_width_um": None,
         "terminal_fraction": None, "vellus_fraction": None, "coverage_pct": coverage,
         "quality": {"ok": cov["head_found"] and not cov["issues"], "issues": list(cov["issues"]), "figures": {}},

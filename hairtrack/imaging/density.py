@@ -1,0 +1,158 @@
+"""Density in a field that cuts some hairs: the Miles-Lantuéjoul edge correction.
+
+A trichoscopy field is a few millimetres wide and a visible shaft is often one. The frame cuts every hair that
+crosses it, and a count of the hairs seen whole is short by the share it cuts (a quarter for 1 mm shafts in a
+5.8 x 4.7 mm field). That share grows with the hairs' length, so a plain count per area falls as the hair grows
+between two scans. The learned detector, like the real labels it is measured on, counts whole hairs.
+
+The clinical density counts each hair once, at its follicle. Miles (1974) and Lantuéjoul (1980) give an unbiased
+estimate of it from the whole objects alone: an object lying wholly inside the window ``W`` counts
+``1 / |W ⊖ O|`` per unit area, where ``W ⊖ O`` is the set of places where the object, moved there, would still lie
+wholly inside (the window eroded by the object's shape). A short hair far from the edge counts about
+``1 / |W|``; a long one counts more, standing in for those of its length that the frame cuts. (Baddeley & Jensen,
+*Stereology for Statisticians*, 2005, ch. 3.)
+
+Pure functions on arrays; :func:`hairtrack.imaging.analyze.analyze` uses them for ``hairs_per_cm2`` and
+``fu_per_cm2``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+__all__ = ["FieldDensity", "edge_corrected_density"]
+
+_COARSE_SIDE = 160  # the window is eroded on a grid this many cells across its long side
+_MIN_SHARE = 0.2  # no object counts more than 1 / (this share of the window): very long ones stay bounded
+
+
+@dataclass(frozen=True, slots=True)
+class FieldDensity:
+    """Objects of a field, counted with the edge correction.
+
+    Attributes
+    ----------
+    whole : int
+        Objects lying wholly inside the counting window: the ones the estimate rests on.
+    per_px2 : float
+        Estimated objects per square pixel (whole ones weighted by ``1 / |W ⊖ O|``); 0 without a window.
+    window_px2 : float
+        Area of the counting window (the usable field less a thin margin at its edge), in square pixels.
+    """
+
+    whole: int
+    per_px2: float
+    window_px2: float
+
+    @property
+    def estimate(self) -> float:
+        """Estimated objects with their reference point in the window (``per_px2 * window_px2``)."""
+        return self.per_px2 * self.window_px2
+
+
+def _inside(points: np.ndarray, window: np.ndarray) -> bool:
+    """True when every point, and the straight path between consecutive points (every 4 px), lies in ``window``."""
+    h, w = window.shape
+    path = [points]
+    for a, b in zip(points[:-1], points[1:]):
+        n = max(int(math.ceil(float(np.hypot(*(b - a))) / 4.0)), 1)
+        path.append(a + (b - a) * np.linspace(0.0, 1.0, n + 1)[:, None])
+    idx = np.rint(np.concatenate(path)).astype(np.int64)
+    r, c = idx[:, 0], idx[:, 1]
+    if r.min() < 0 or c.min() < 0 or r.max() >= h or c.max() >= w:
+        return False
+    return bool(window[r, c].all())
+
+
+def edge_corrected_density(shapes: Sequence[np.ndarray], usable: np.ndarray, *,
+                           margin_px: float | None = None) -> FieldDensity:
+    """Objects per square pixel of a field, from those it shows whole (Miles-Lantuéjoul).
+
+    Parameters
+    ----------
+    shapes : sequence of (k, 2) arrays
+        Each object as points (row, col) in the image's pixels whose convex hull is its shape: a hair is its two
+        ends, a follicular unit the ends of all its hairs.
+    usable : ndarray of bool, H x W
+        Where objects may be counted (``hairtrack.imaging.quality.ScanField.usable``).
+    margin_px : float, optional
+        An object touching the usable field's edge within this many pixels is cut by it. Default 0.3% of the
+        image's long side (4 px of a 1280 x 1024 photo), so a shaft the frame cuts is not taken for whole
+        where its end is found a pixel short of the edge.
+
+    Returns
+    -------
+    FieldDensity
+
+    Raises
+    ------
+    ValueError
+        ``usable`` not a 2-D mask, a shape not (k >= 1, 2) finite points, or a negative margin.
+
+    Notes
+    -----
+    The erosion ``W ⊖ O`` is computed on a grid of about 160 cells across (each object's shape rounded to it;
+    shapes of the same rounded size share one erosion), so it costs a few milliseconds even for a 12 MP photo
+    with thousands of hairs. An object for which less than a fifth of the window remains counts as if a fifth
+    remained, which bounds the weight of a shaft nearly as long as the field.
+
+    Examples
+    --------
+    >>> field = np.ones((100, 200), bool)
+    >>> short = [np.array([[50.0, 95.0], [50.0, 105.0]])]  # a 10-px shaft in the middle
+    >>> d = edge_corrected_density(short, field, margin_px=0)
+    >>> d.whole, round(d.estimate, 2)  # the window less 10 px of width: 200 * 100 / (190 * 100)
+    (1, 1.05)
+    >>> edge_corrected_density([np.array([[50.0, 150.0], [50.0, 210.0]])], field).whole  # cut by the frame
+    0
+    """
+    usable = np.asarray(usable)
+    if usable.ndim != 2:
+        raise ValueError(f"usable must be a 2-D mask, got shape {usable.shape}")
+    h, w = usable.shape
+    if margin_px is None:
+        margin_px = 0.003 * max(h, w)
+    if not (math.isfinite(margin_px) and margin_px >= 0):
+        raise ValueError(f"margin_px must be a finite number >= 0, got {margin_px!r}")
+    window = usable.astype(np.uint8)
+    m = int(round(margin_px))
+    if m > 0:
+        window = cv2.erode(window, np.ones((2 * m + 1, 2 * m + 1), np.uint8), borderType=cv2.BORDER_CONSTANT,
+                           borderValue=0)
+    window_px2 = float(window.sum())
+    if window_px2 == 0:
+        return FieldDensity(whole=0, per_px2=0.0, window_px2=0.0)
+    f = max(max(h, w) / _COARSE_SIDE, 1.0)
+    size = (max(int(round(w / f)), 1), max(int(round(h / f)), 1))
+    coarse = (cv2.resize(window.astype(np.float32), size, interpolation=cv2.INTER_AREA) >= 0.5).astype(np.uint8)
+    cell_px2 = (h / size[1]) * (w / size[0])
+    floor = _MIN_SHARE * window_px2
+    eroded_px2: dict[tuple[int, bytes], float] = {}
+    whole, per_px2 = 0, 0.0
+    for shape in shapes:
+        pts = np.asarray(shape, float).reshape(-1, 2)
+        if len(pts) == 0 or not np.all(np.isfinite(pts)):
+            raise ValueError("each shape must be one or more finite (row, col) points")
+        if not _inside(pts, window):
+            continue
+        whole += 1
+        # the shape about its centre, on the coarse grid; an erosion places the kernel's centre at each cell
+        off = np.round((pts - pts.mean(axis=0)) * np.array([size[1] / h, size[0] / w])).astype(np.int32)
+        r = int(np.abs(off).max())
+        kernel = np.zeros((2 * r + 1, 2 * r + 1), np.uint8)
+        xy = (off[:, ::-1] + r).astype(np.int32)  # (col, row) for OpenCV
+        if len(xy) >= 3:
+            cv2.fillConvexPoly(kernel, cv2.convexHull(xy), 1)
+        for a, b in zip(xy, np.roll(xy, -1, axis=0)):
+            cv2.line(kernel, tuple(int(v) for v in a), tuple(int(v) for v in b), 1, 1)
+        key = (r, kernel.tobytes())
+        if key not in eroded_px2:
+            eroded = cv2.erode(coarse, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+            eroded_px2[key] = float(eroded.sum()) * cell_px2
+        per_px2 += 1.0 / max(eroded_px2[key], floor)
+    return FieldDensity(whole=whole, per_px2=per_px2, window_px2=window_px2)
