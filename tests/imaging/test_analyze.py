@@ -135,3 +135,24 @@ def test_grey_and_16_bit_input_are_accepted(scene):
     grey = scene.image.mean(axis=2).astype(np.uint8)
     assert analyze(grey).hair_count > 0
     assert analyze(scene.image.astype(np.uint16) * 257).hair_count == analyze(scene.image).hair_count
+
+
+def test_density_counts_the_hairs_the_frame_cuts():
+    """Four fields from the inside of one larger scalp, where hairs reach in from every side: the density analyze()
+    reports is much closer to the clinical one (every hair whose follicle lies in the field) than hairs found /
+    area, which misses the shafts the frame cuts. (What remains is the detector's own miss rate: seeds
+    2001-2003 give -29 / -19 / -33% found / area and -17 / -4 / -20% corrected.)"""
+    big = render_scalp(seed=2001, shape=(1536, 1920), px_per_mm=110.0, difficulty="easy", jpeg=False)
+    px2_per_cm2 = (110.0 * 10) ** 2
+    plain, corrected, truth = [], [], []
+    for r0, c0 in ((256, 320), (256, 960), (768, 320), (768, 960)):
+        a = analyze(np.ascontiguousarray(big.image[r0:r0 + 512, c0:c0 + 640]), 110.0)
+        follicles = sum(1 for h in big.hairs if 0 <= h.exit_row_px - r0 < 512 and 0 <= h.exit_col_px - c0 < 640)
+        assert a.area_cm2 == pytest.approx(512 * 640 / px2_per_cm2)  # the whole field is usable here
+        assert a.hairs_whole <= a.hair_count
+        plain.append(a.hair_count / a.area_cm2)
+        corrected.append(a.hairs_per_cm2)
+        truth.append(follicles / a.area_cm2)
+    plain_err = abs(sum(plain) / sum(truth) - 1)
+    corrected_err = abs(sum(corrected) / sum(truth) - 1)
+    assert plain_err > 0.15 and corrected_err < plain_err - 0.08, (plain, corrected, truth)
