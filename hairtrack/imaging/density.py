@@ -55,18 +55,21 @@ class FieldDensity:
         return self.per_px2 * self.window_px2
 
 
-def _inside(points: np.ndarray, window: np.ndarray) -> bool:
-    """True when every point, and the straight path between consecutive points (every 4 px), lies in ``window``."""
+def _whole(points: np.ndarray, owner: np.ndarray, n: int, window: np.ndarray) -> np.ndarray:
+    """For each of ``n`` shapes, whether its points and the straight paths between its consecutive points
+    (sampled every 4 px) all lie in ``window``. ``points`` (m, 2) belong to shapes ``owner`` (m,), in order."""
     h, w = window.shape
-    path = [points]
-    for a, b in zip(points[:-1], points[1:]):
-        n = max(int(math.ceil(float(np.hypot(*(b - a))) / 4.0)), 1)
-        path.append(a + (b - a) * np.linspace(0.0, 1.0, n + 1)[:, None])
-    idx = np.rint(np.concatenate(path)).astype(np.int64)
-    r, c = idx[:, 0], idx[:, 1]
-    if r.min() < 0 or c.min() < 0 or r.max() >= h or c.max() >= w:
-        return False
-    return bool(window[r, c].all())
+    same = owner[1:] == owner[:-1]
+    a, b = points[:-1][same], points[1:][same]
+    steps = np.maximum(np.ceil(np.hypot(*(b - a).T) / 4.0), 1).astype(np.int64)
+    edge = np.repeat(np.arange(len(a)), steps)
+    t = (np.arange(len(edge)) - np.repeat(np.cumsum(steps) - steps, steps) + 1) / steps[edge]
+    samples = np.concatenate([points, a[edge] + (b - a)[edge] * t[:, None]])
+    who = np.concatenate([owner, owner[:-1][same][edge]])
+    rc = np.rint(samples).astype(np.int64)
+    ok = (rc[:, 0] >= 0) & (rc[:, 0] < h) & (rc[:, 1] >= 0) & (rc[:, 1] < w)
+    ok[ok] = window[rc[ok, 0], rc[ok, 1]] > 0
+    return np.bincount(who[~ok], minlength=n) == 0
 
 
 def edge_corrected_density(shapes: Sequence[np.ndarray], usable: np.ndarray, *,
@@ -119,6 +122,9 @@ def edge_corrected_density(shapes: Sequence[np.ndarray], usable: np.ndarray, *,
         margin_px = 0.003 * max(h, w)
     if not (math.isfinite(margin_px) and margin_px >= 0):
         raise ValueError(f"margin_px must be a finite number >= 0, got {margin_px!r}")
+    arrays = [np.asarray(shape, float).reshape(-1, 2) for shape in shapes]
+    if any(len(p) == 0 or not np.all(np.isfinite(p)) for p in arrays):
+        raise ValueError("each shape must be one or more finite (row, col) points")
     window = usable.astype(np.uint8)
     m = int(round(margin_px))
     if m > 0:
@@ -132,27 +138,30 @@ def edge_corrected_density(shapes: Sequence[np.ndarray], usable: np.ndarray, *,
     coarse = (cv2.resize(window.astype(np.float32), size, interpolation=cv2.INTER_AREA) >= 0.5).astype(np.uint8)
     cell_px2 = (h / size[1]) * (w / size[0])
     floor = _MIN_SHARE * window_px2
-    eroded_px2: dict[tuple[int, bytes], float] = {}
-    whole, per_px2 = 0, 0.0
-    for shape in shapes:
-        pts = np.asarray(shape, float).reshape(-1, 2)
-        if len(pts) == 0 or not np.all(np.isfinite(pts)):
-            raise ValueError("each shape must be one or more finite (row, col) points")
-        if not _inside(pts, window):
-            continue
-        whole += 1
-        # the shape about its centre, on the coarse grid; an erosion places the kernel's centre at each cell
-        off = np.round((pts - pts.mean(axis=0)) * np.array([size[1] / h, size[0] / w])).astype(np.int32)
-        r = int(np.abs(off).max())
-        kernel = np.zeros((2 * r + 1, 2 * r + 1), np.uint8)
-        xy = (off[:, ::-1] + r).astype(np.int32)  # (col, row) for OpenCV
-        if len(xy) >= 3:
-            cv2.fillConvexPoly(kernel, cv2.convexHull(xy), 1)
-        for a, b in zip(xy, np.roll(xy, -1, axis=0)):
-            cv2.line(kernel, tuple(int(v) for v in a), tuple(int(v) for v in b), 1, 1)
-        key = (r, kernel.tobytes())
+    if not arrays:
+        return FieldDensity(whole=0, per_px2=0.0, window_px2=window_px2)
+    counts = np.array([len(p) for p in arrays])
+    owner = np.repeat(np.arange(len(arrays)), counts)
+    points = np.concatenate(arrays)
+    whole = _whole(points, owner, len(arrays), window)
+    # each shape about its centre, on the coarse grid (an erosion places the kernel's centre at each cell)
+    centre = np.column_stack([np.bincount(owner, points[:, k]) for k in (0, 1)]) / counts[:, None]
+    off = np.rint((points - centre[owner]) * np.array([size[1] / h, size[0] / w])).astype(np.int32)
+    starts = np.cumsum(counts) - counts
+    eroded_px2: dict[bytes, float] = {}
+    per_px2 = 0.0
+    for i in np.nonzero(whole)[0]:
+        o = off[starts[i]:starts[i] + counts[i]]
+        key = o.tobytes()
         if key not in eroded_px2:
+            r = int(np.abs(o).max())
+            kernel = np.zeros((2 * r + 1, 2 * r + 1), np.uint8)
+            xy = o[:, ::-1] + r  # (col, row) for OpenCV
+            if len(xy) >= 3:
+                cv2.fillConvexPoly(kernel, cv2.convexHull(xy), 1)
+            for a, b in zip(xy, np.roll(xy, -1, axis=0)):
+                cv2.line(kernel, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), 1, 1)
             eroded = cv2.erode(coarse, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
             eroded_px2[key] = float(eroded.sum()) * cell_px2
         per_px2 += 1.0 / max(eroded_px2[key], floor)
-    return FieldDensity(whole=whole, per_px2=per_px2, window_px2=window_px2)
+    return FieldDensity(whole=int(whole.sum()), per_px2=per_px2, window_px2=window_px2)
