@@ -59,17 +59,20 @@ def _whole(points: np.ndarray, owner: np.ndarray, n: int, window: np.ndarray) ->
     """For each of ``n`` shapes, whether its points and the straight paths between its consecutive points
     (sampled every 4 px) all lie in ``window``. ``points`` (m, 2) belong to shapes ``owner`` (m,), in order."""
     h, w = window.shape
+    in_frame = (points[:, 0] > -0.5) & (points[:, 0] < h - 0.5) & (points[:, 1] > -0.5) & (points[:, 1] < w - 0.5)
+    ok = np.bincount(owner[~in_frame], minlength=n) == 0  # a point outside the picture: cut, nothing to sample
+    keep = ok[owner]
+    points, owner = points[keep], owner[keep]
     same = owner[1:] == owner[:-1]
-    a, b = points[:-1][same], points[1:][same]
+    a, b = points[:-1][same], points[1:][same]  # the paths, each at most the picture's diagonal
     steps = np.maximum(np.ceil(np.hypot(*(b - a).T) / 4.0), 1).astype(np.int64)
     edge = np.repeat(np.arange(len(a)), steps)
     t = (np.arange(len(edge)) - np.repeat(np.cumsum(steps) - steps, steps) + 1) / steps[edge]
     samples = np.concatenate([points, a[edge] + (b - a)[edge] * t[:, None]])
     who = np.concatenate([owner, owner[:-1][same][edge]])
-    rc = np.rint(samples).astype(np.int64)
-    ok = (rc[:, 0] >= 0) & (rc[:, 0] < h) & (rc[:, 1] >= 0) & (rc[:, 1] < w)
-    ok[ok] = window[rc[ok, 0], rc[ok, 1]] > 0
-    return np.bincount(who[~ok], minlength=n) == 0
+    rc = np.clip(np.rint(samples).astype(np.int64), 0, [h - 1, w - 1])
+    ok &= np.bincount(who[window[rc[:, 0], rc[:, 1]] == 0], minlength=n) == 0
+    return ok
 
 
 def edge_corrected_density(shapes: Sequence[np.ndarray], usable: np.ndarray, *,
@@ -144,14 +147,17 @@ def edge_corrected_density(shapes: Sequence[np.ndarray], usable: np.ndarray, *,
     owner = np.repeat(np.arange(len(arrays)), counts)
     points = np.concatenate(arrays)
     whole = _whole(points, owner, len(arrays), window)
-    # each shape about its centre, on the coarse grid (an erosion places the kernel's centre at each cell)
+    # each whole shape about its centre, on the coarse grid (an erosion places the kernel's centre at each cell)
+    counts = counts[whole]
+    points = np.concatenate([p for p, keep in zip(arrays, whole) if keep]) if whole.any() else points[:0]
+    owner = np.repeat(np.arange(len(counts)), counts)
     centre = np.column_stack([np.bincount(owner, points[:, k]) for k in (0, 1)]) / counts[:, None]
     off = np.rint((points - centre[owner]) * np.array([size[1] / h, size[0] / w])).astype(np.int32)
     starts = np.cumsum(counts) - counts
     eroded_px2: dict[bytes, float] = {}
     per_px2 = 0.0
-    for i in np.nonzero(whole)[0]:
-        o = off[starts[i]:starts[i] + counts[i]]
+    for start, count in zip(starts, counts):
+        o = off[start:start + count]
         key = o.tobytes()
         if key not in eroded_px2:
             r = int(np.abs(o).max())

@@ -126,3 +126,12 @@ def test_very_long_shafts_are_bounded_and_empty_fields_are_zero():
 def test_bad_input_is_refused_with_its_reason(shapes, usable, kw, message):
     with pytest.raises(ValueError, match=message):
         edge_corrected_density(shapes, usable, **kw)
+
+
+def test_far_points_are_cut_without_sampling_their_path():
+    """A shape with a point far outside the picture is cut, at once (no path of a billion pixels is sampled)."""
+    field = np.ones((100, 200), bool)
+    far = np.array([[50.0, 100.0], [50.0, 1e12]])
+    inside = np.array([[50.0, 90.0], [50.0, 110.0]])
+    d = edge_corrected_density([far, inside], field)
+    assert d.whole == 1 and d.estimate == pytest.approx(edge_corrected_density([inside], field).estimate)
