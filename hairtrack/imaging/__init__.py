@@ -1,8 +1,9 @@
-"""Pixels to measurements: loading photos, their scale, hairs, follicular units and quality."""
+"""Pixels to measurements: loading photos, their scale, hairs, follicular units, densities and quality."""
 
 from hairtrack.imaging.calibration import Calibration, GridMeasurement, NoGridError, calibration_from_value, measure_grid
 from hairtrack.imaging.io import ImageError, LoadedImage, load_image, sanitized_copy
 from hairtrack.imaging.analyze import Analysis, analysis_to_dict, analyze
+from hairtrack.imaging.density import FieldDensity, edge_corrected_density
 from hairtrack.imaging.hairs import Hair, detect_hairs
 from hairtrack.imaging.quality import QualityReport, ScanField, assess_quality, scan_field
 from hairtrack.imaging.units import FollicularUnit, group_units
@@ -20,6 +21,8 @@ __all__ = [
     "Analysis",
     "analyze",
     "analysis_to_dict",
+    "FieldDensity",
+    "edge_corrected_density",
     "Hair",
     "detect_hairs",
     "QualityReport",
