@@ -36,8 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     import cv2
     from scipy.optimize import linear_sum_assignment
 
+    from hairtrack.errors import InputError
     from hairtrack.imaging.analyze import analyze
-    from hairtrack.imaging.learned import DEFAULT_THRESHOLD, detect_hairs_learned
+    from hairtrack.imaging.learned import DEFAULT_THRESHOLD, detect_hairs_learned, model_from_paths
     from hairtrack.synth.scalp import render_scalp
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -53,14 +54,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--density-images", type=int, default=10,
                     help="scenes per difficulty for the density table (the frame's edge); 0 leaves it out")
     args = ap.parse_args(argv)
-    if args.model is not None and len(args.model) > 2:
-        ap.error("--model takes one ONNX file or a pair")
-    for path in args.model or ():
-        if not path.is_file():
-            ap.error(f"--model: no such file: {path}")
+    try:
+        model = model_from_paths(args.model)
+    except InputError as exc:
+        ap.error(str(exc))
     if not 0.0 < args.threshold < 1.0:
         ap.error(f"--threshold must be between 0 and 1, got {args.threshold}")
-    model = None if args.model is None else args.model[0] if len(args.model) == 1 else tuple(args.model)
     # each method: the hairs it finds in a scene, and what its time covers
     methods = {m: (lambda sc, m=m: analyze(sc.image, sc.px_per_mm, detector=m).hairs) for m in args.detectors}
     if model is not None:
@@ -151,12 +150,14 @@ def density_table(args: argparse.Namespace, methods: dict, width: int) -> None:
 
     The presets place a few units just outside the frame, not a scalp's worth, so the truth at a frame's edge is
     taken from the centre of a scene drawn twice as large (without banner or circle), where hairs reach in
-    from every side. Each method's hairs give a plain density (hairs found / usable area) and the one
-    ``analyze()`` reports, corrected for the frame's cut (``imaging.density``). "true whole hairs" applies
+    from every side. Each detector gives a plain density (hairs found / usable area) and the one ``analyze()``
+    reports, corrected for the frame's cut (``imaging.density``); a ``--model`` candidate's hairs go through
+    the same correction. "true whole hairs" applies
     the correction to the exact hairs lying wholly inside, a check of the estimator alone.
     """
     from types import SimpleNamespace
 
+    from hairtrack.imaging.analyze import analyze
     from hairtrack.imaging.density import edge_corrected_density
     from hairtrack.imaging.quality import scan_field
     from hairtrack.synth.scalp import render_scalp
@@ -179,18 +180,22 @@ def density_table(args: argparse.Namespace, methods: dict, width: int) -> None:
             follicles = sum(1 for hr in big.hairs if 0 <= hr.exit_row_px - r0 < h and 0 <= hr.exit_col_px - c0 < w
                             and usable[int(hr.exit_row_px - r0), int(hr.exit_col_px - c0)])
             truth = follicles / area_cm2
-            scene = SimpleNamespace(image=crop, px_per_mm=args.px_per_mm)
-            found = {m: [np.array([hr.end_a, hr.end_b]) for hr in find(scene)] for m, find in methods.items()}
+            for m in methods:
+                if m in args.detectors:  # what analyze() reports
+                    a = analyze(crop, args.px_per_mm, detector=m)
+                    rows.setdefault(m, []).append((a.hair_count / a.area_cm2, a.hairs_per_cm2, truth))
+                else:  # a candidate network (--model): its hairs through the same correction
+                    found = methods[m](SimpleNamespace(image=crop, px_per_mm=args.px_per_mm))
+                    d = edge_corrected_density([np.array([hr.end_a, hr.end_b]) for hr in found], usable)
+                    rows.setdefault(m, []).append((len(found) / area_cm2, d.per_px2 * px2_per_cm2, truth))
             exact = []
             for hr in big.hairs:
                 a = np.radians(hr.angle_deg)
                 half = 0.5 * hr.length_px * np.array([-np.sin(a), np.cos(a)])
                 mid = np.array([hr.row_px - r0, hr.col_px - c0])
                 exact.append(np.array([mid - half, mid + half]))
-            for m, shapes in {**found, "true whole hairs": exact}.items():
-                d = edge_corrected_density(shapes, usable)
-                plain = (len(shapes) / area_cm2) if m != "true whole hairs" else d.whole / area_cm2
-                rows.setdefault(m, []).append((plain, d.per_px2 * px2_per_cm2, truth))
+            d = edge_corrected_density(exact, usable)
+            rows.setdefault("true whole hairs", []).append((d.whole / area_cm2, d.per_px2 * px2_per_cm2, truth))
         for m, v in rows.items():
             a = np.array(v)
             cells = [f"{100 * (a[:, j].sum() / a[:, 2].sum() - 1):+.1f} / {100 * np.mean(np.abs(a[:, j] / a[:, 2] - 1)):.1f}"

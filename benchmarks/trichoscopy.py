@@ -137,12 +137,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-baseline", action="store_true",
                     help="leave out the main network alone (printed beside the learned detector by default)")
     args = ap.parse_args(argv)
-    if args.model is not None and len(args.model) > 2:
-        ap.error("--model takes one ONNX file or a pair")
-    for path in args.model or ():
-        if not path.is_file():
-            ap.error(f"--model: no such file: {path}")
-    model = None if args.model is None else args.model[0] if len(args.model) == 1 else tuple(args.model)
+    from hairtrack.errors import InputError
+    from hairtrack.imaging.learned import model_from_paths
+
+    try:
+        model = model_from_paths(args.model)
+    except InputError as exc:
+        ap.error(str(exc))
     if not (args.root / "images").is_dir():
         print(f"skipped: data set not found at {args.root}")
         return 0

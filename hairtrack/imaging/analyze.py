@@ -74,6 +74,12 @@ def _scale_of(calibration: Any) -> tuple[float | None, str | None]:
     return check_px_per_mm(value), str(getattr(calibration, "source", "explicit"))
 
 
+def _with_issue(quality: QualityReport, issue: str, sentence: str) -> QualityReport:
+    """``quality`` with one more named issue and its sentence (so no longer ok)."""
+    return QualityReport(ok=False, issues=quality.issues + (issue,), warnings=quality.warnings + (sentence,),
+                         figures=quality.figures)
+
+
 # "hairs_cut_by_field": from this many hairs found, when fewer than this share lie wholly inside the field
 _CUT_MIN_HAIRS = 4
 _CUT_MAX_SHARE = 0.5
@@ -144,17 +150,13 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
     units = group_units(hairs, px_per_mm=ppm)
     quality = assess_quality(rgb, field, hairs, px_per_mm=ppm)
     if min(h, w) < 64 and "too_small" not in quality.issues:
-        quality = QualityReport(ok=False, issues=quality.issues + ("too_small",),
-                                warnings=quality.warnings + (f"The picture is only {w} x {h} px: too small to "
-                                                             "measure hairs.",), figures=quality.figures)
+        quality = _with_issue(quality, "too_small", f"The picture is only {w} x {h} px: too small to measure hairs.")
     hair_density = edge_corrected_density([np.array([hr.end_a, hr.end_b]) for hr in hairs], field.usable)
     if len(hairs) >= _CUT_MIN_HAIRS and hair_density.whole < _CUT_MAX_SHARE * len(hairs):
-        quality = QualityReport(ok=False, issues=quality.issues + ("hairs_cut_by_field",),
-                                warnings=quality.warnings + (
-                                    f"Most hairs found cross the edge of the field ({len(hairs) - hair_density.whole} "
-                                    f"of {len(hairs)}): the density rests on the {hair_density.whole} whole ones and "
-                                    "is less certain. Clip the hair shorter or take a wider field.",),
-                                figures=quality.figures)
+        quality = _with_issue(quality, "hairs_cut_by_field",
+                              f"Most hairs found cross the edge of the field ({len(hairs) - hair_density.whole} of "
+                              f"{len(hairs)}): the density rests on the {hair_density.whole} whole ones and is less "
+                              "certain. Clip the hair shorter or take a wider field.")
     warnings = list(quality.warnings)
     area_cm2 = hpc = fpc = mean_w = term = vell = None
     usable_px = field.usable_fraction * h * w

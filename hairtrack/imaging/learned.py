@@ -39,7 +39,7 @@ from hairtrack.errors import InputError
 from hairtrack.imaging.hairs import Hair, _darkness, _odd, _profile_width, check_px_per_mm
 from hairtrack.imaging.quality import ScanField, as_rgb_uint8, scan_field
 
-__all__ = ["detect_hairs_learned", "MODEL_PATH", "FRAGMENT_MODEL_PATH", "DEFAULT_THRESHOLD"]
+__all__ = ["detect_hairs_learned", "model_from_paths", "MODEL_PATH", "FRAGMENT_MODEL_PATH", "DEFAULT_THRESHOLD"]
 
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "hair_centernet.onnx"
 # The same network fine-tuned on scenes with loose fragments and black dots (run i of the model card): it
@@ -119,6 +119,20 @@ def _model_pair(model_path: Path | str | tuple | None) -> tuple[str, str]:
             raise InputError(f"model_path takes one model or a pair, got {len(model_path)}")
         return str(model_path[0]), str(model_path[1])
     return str(model_path), str(model_path)
+
+
+def model_from_paths(paths: list[Path] | None) -> Path | tuple[Path, Path] | None:
+    """``model_path`` for :func:`detect_hairs_learned` from a command line's files: None (the shipped pair), one
+    network (run on the photo and its mirror image) or a pair. Raises InputError for more than two or a file
+    that is not there."""
+    if paths is None:
+        return None
+    if not 1 <= len(paths) <= 2:
+        raise InputError("--model takes one ONNX file or a pair")
+    for path in paths:
+        if not Path(path).is_file():
+            raise InputError(f"--model: no such file: {path}")
+    return Path(paths[0]) if len(paths) == 1 else (Path(paths[0]), Path(paths[1]))
 
 
 def predict_maps(rgb: np.ndarray, scale: float, *,
