@@ -3,7 +3,8 @@
 Prints count MAE, MAPE, bias and Pearson r per image; hair-level precision, recall and F1 (each detected
 midpoint matched one to one to a ground-truth box, Hungarian assignment on the distance to the box's
 centre line, a match only when the midpoint lies inside the box grown by ``--grow-px``); recall per class;
-where the misses are (stacked on a found hair, or at the frame); and milliseconds per image next to the
+where the misses are (stacked on a found hair, or at the frame); how much the frame's edge correction of the
+density (``imaging.density``, as ``analyze()`` applies it) changes hairs / area; and milliseconds per image next to the
 time to merely decode that JPEG in the same run.
 
 Folds are patient-disjoint (NAME = DATE_PATIENT_N): the patients are shuffled with a fixed seed and cut in
@@ -179,8 +180,11 @@ def main(argv: list[str] | None = None) -> int:
             methods[label] = ((lambda rgb, th=th: analyze(rgb, detector="learned").hairs)
                               if th == DEFAULT_THRESHOLD and len(ths) == 1 and model is None else
                               (lambda rgb, th=th: detect_hairs_learned(rgb, threshold=th, model_path=model)))
+    from hairtrack.imaging.density import edge_corrected_density
+    from hairtrack.imaging.quality import scan_field
+
     stats = {m: dict(pred=[], tp=0, n_det=0, hit=dict.fromkeys(CLASSES, 0), t_run=[],
-                     misses=dict(missed=0, stacked=0, at_edge=0)) for m in methods}
+                     misses=dict(missed=0, stacked=0, at_edge=0), whole=0, lift=[]) for m in methods}
     truth, n_gt, t_dec = [], 0, []
     per_class_n = dict.fromkeys(CLASSES, 0)
     for n in chosen:
@@ -194,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         truth.append(len(boxes))
         for bx in boxes:
             per_class_n[bx[0]] = per_class_n.get(bx[0], 0) + 1
+        usable = scan_field(rgb).usable
         for m, fn in methods.items():
             st = stats[m]
             t2 = time.perf_counter()
@@ -208,6 +213,10 @@ def main(argv: list[str] | None = None) -> int:
             for k, v in miss_kinds(boxes, hit, rgb.shape[:2]).items():
                 st["misses"][k] += v
             st["pred"].append(len(hairs))
+            if hairs:  # the correction in pixels: corrected density over hairs found / usable area
+                d = edge_corrected_density([np.array([hr.end_a, hr.end_b]) for hr in hairs], usable)
+                st["whole"] += d.whole
+                st["lift"].append(d.per_px2 * usable.sum() / len(hairs))
     truth_a = np.array(truth, float)
     print(f"trichoscopy-dev: fold={args.fold} images={len(chosen)} (patients "
           f"{len({c.split('_')[1] for c in chosen})}), hairs={n_gt}, classical thresholds "
@@ -230,6 +239,11 @@ def main(argv: list[str] | None = None) -> int:
         ms = st["misses"]
         print(f"misses, {m}: {ms['missed']}; {ms['stacked']} lie half or more inside a found hair's box "
               f"(stacked shafts of one unit), {ms['at_edge']} within 40 px of the frame")
+    for m, st in stats.items():
+        if st["lift"]:
+            print(f"density, {m}: {100 * st['whole'] / max(st['n_det'], 1):.0f}% of the hairs found lie whole in "
+                  f"the field; the frame's correction raises hairs / area by "
+                  f"{100 * (np.median(st['lift']) - 1):+.1f}% (median per image)")
     for m, st in stats.items():
         print(f"speed (1 thread), {m}: {1000 * np.median(st['t_run']):.1f} ms/image median "
               f"({1000 * np.mean(st['t_run']):.1f} mean), JPEG decode {1000 * np.median(t_dec):.1f} ms median; "
