@@ -3,7 +3,7 @@
 from hairtrack.imaging.calibration import Calibration, GridMeasurement, NoGridError, calibration_from_value, measure_grid
 from hairtrack.imaging.io import ImageError, LoadedImage, load_image, sanitized_copy
 from hairtrack.imaging.analyze import Analysis, analysis_to_dict, analyze
-from hairtrack.imaging.density import FieldDensity, edge_corrected_density
+from hairtrack.imaging.density import FieldDensity, edge_corrected_densities, edge_corrected_density
 from hairtrack.imaging.hairs import Hair, detect_hairs
 from hairtrack.imaging.quality import QualityReport, ScanField, assess_quality, scan_field
 from hairtrack.imaging.units import FollicularUnit, group_units
@@ -23,6 +23,7 @@ __all__ = [
     "analysis_to_dict",
     "FieldDensity",
     "edge_corrected_density",
+    "edge_corrected_densities",
     "Hair",
     "detect_hairs",
     "QualityReport",

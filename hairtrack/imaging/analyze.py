@@ -19,7 +19,7 @@ import numpy as np
 
 from hairtrack.domain import Zone
 from hairtrack.errors import InputError
-from hairtrack.imaging.density import edge_corrected_density
+from hairtrack.imaging.density import edge_corrected_densities
 from hairtrack.imaging.hairs import Hair, check_px_per_mm, detect_hairs
 from hairtrack.imaging.learned import detect_hairs_learned
 from hairtrack.imaging.quality import QualityReport, as_rgb_uint8, assess_quality, scan_field
@@ -151,7 +151,11 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
     quality = assess_quality(rgb, field, hairs, px_per_mm=ppm)
     if min(h, w) < 64 and "too_small" not in quality.issues:
         quality = _with_issue(quality, "too_small", f"The picture is only {w} x {h} px: too small to measure hairs.")
-    hair_density = edge_corrected_density([np.array([hr.end_a, hr.end_b]) for hr in hairs], field.usable)
+    # hairs are their two ends; units the ends of all their hairs (one window for both)
+    hair_density, unit_density = edge_corrected_densities(
+        [[np.array([hr.end_a, hr.end_b]) for hr in hairs],
+         [np.array([end for i in u.members for end in (hairs[i].end_a, hairs[i].end_b)]) for u in units]],
+        field.usable)
     if len(hairs) >= _CUT_MIN_HAIRS and hair_density.whole < _CUT_MAX_SHARE * len(hairs):
         quality = _with_issue(quality, "hairs_cut_by_field",
                               f"Most hairs found cross the edge of the field ({len(hairs) - hair_density.whole} of "
@@ -171,9 +175,7 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
         if area_cm2 > 0 and hair_density.window_px2 > 0:
             px2_per_cm2 = (ppm * 10.0) ** 2
             hpc = hair_density.per_px2 * px2_per_cm2
-            unit_shapes = [np.array([end for i in u.members for end in (hairs[i].end_a, hairs[i].end_b)])
-                           for u in units]
-            fpc = edge_corrected_density(unit_shapes, field.usable).per_px2 * px2_per_cm2
+            fpc = unit_density.per_px2 * px2_per_cm2
         if hairs:
             widths = np.array([hr.width_um for hr in hairs], float)
             mean_w = float(widths.mean())

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["FieldDensity", "edge_corrected_density"]
+__all__ = ["FieldDensity", "edge_corrected_density", "edge_corrected_densities"]
 
 _COARSE_SIDE = 160  # the window is eroded on a grid this many cells across its long side
 _MIN_SHARE = 0.2  # no object counts more than 1 / (this share of the window): very long ones stay bounded
@@ -117,6 +117,13 @@ def edge_corrected_density(shapes: Sequence[np.ndarray], usable: np.ndarray, *,
     >>> edge_corrected_density([np.array([[50.0, 150.0], [50.0, 210.0]])], field).whole  # cut by the frame
     0
     """
+    return edge_corrected_densities([shapes], usable, margin_px=margin_px)[0]
+
+
+def edge_corrected_densities(shape_sets: Sequence[Sequence[np.ndarray]], usable: np.ndarray, *,
+                             margin_px: float | None = None) -> tuple[FieldDensity, ...]:
+    """:func:`edge_corrected_density` for several sets of objects in one field (hairs and units), the counting
+    window prepared once."""
     usable = np.asarray(usable)
     if usable.ndim != 2:
         raise ValueError(f"usable must be a 2-D mask, got shape {usable.shape}")
@@ -125,36 +132,51 @@ def edge_corrected_density(shapes: Sequence[np.ndarray], usable: np.ndarray, *,
         margin_px = 0.003 * max(h, w)
     if not (math.isfinite(margin_px) and margin_px >= 0):
         raise ValueError(f"margin_px must be a finite number >= 0, got {margin_px!r}")
-    arrays = [np.asarray(shape, float).reshape(-1, 2) for shape in shapes]
-    if any(len(p) == 0 or not np.all(np.isfinite(p)) for p in arrays):
+    sets = [[np.asarray(shape, float).reshape(-1, 2) for shape in shapes] for shapes in shape_sets]
+    if any(len(p) == 0 or not np.all(np.isfinite(p)) for arrays in sets for p in arrays):
         raise ValueError("each shape must be one or more finite (row, col) points")
     window = usable.astype(np.uint8)
     m = int(round(margin_px))
     if m > 0:
         window = cv2.erode(window, np.ones((2 * m + 1, 2 * m + 1), np.uint8), borderType=cv2.BORDER_CONSTANT,
                            borderValue=0)
-    window_px2 = float(window.sum())
+    window_px2 = float(np.count_nonzero(window))
     if window_px2 == 0:
-        return FieldDensity(whole=0, per_px2=0.0, window_px2=0.0)
+        return tuple(FieldDensity(whole=0, per_px2=0.0, window_px2=0.0) for _ in sets)
     f = max(max(h, w) / _COARSE_SIDE, 1.0)
     size = (max(int(round(w / f)), 1), max(int(round(h / f)), 1))
     coarse = (cv2.resize(window.astype(np.float32), size, interpolation=cv2.INTER_AREA) >= 0.5).astype(np.uint8)
-    cell_px2 = (h / size[1]) * (w / size[0])
-    floor = _MIN_SHARE * window_px2
+    grid = _Grid(window, coarse, (h / size[1]) * (w / size[0]), (size[1] / h, size[0] / w),
+                 _MIN_SHARE * window_px2)
+    eroded_px2: dict[bytes, float] = {}  # shared by the sets: a unit of one hair has that hair's kernel
+    return tuple(FieldDensity(whole=whole, per_px2=per_px2, window_px2=window_px2)
+                 for whole, per_px2 in (_weigh(arrays, grid, eroded_px2) for arrays in sets))
+
+
+@dataclass(frozen=True, slots=True)
+class _Grid:
+    window: np.ndarray  # the counting window at full resolution (uint8)
+    coarse: np.ndarray  # the same on the coarse grid
+    cell_px2: float  # full-resolution px² per coarse cell
+    to_coarse: tuple[float, float]  # (rows, cols) per full-resolution pixel
+    floor_px2: float  # the least area a shape may fit in (the weight's bound)
+
+
+def _weigh(arrays: list[np.ndarray], grid: _Grid, eroded_px2: dict[bytes, float]) -> tuple[int, float]:
+    """The whole shapes among ``arrays`` and the sum of their weights 1 / |W ⊖ O| (per px²)."""
     if not arrays:
-        return FieldDensity(whole=0, per_px2=0.0, window_px2=window_px2)
+        return 0, 0.0
     counts = np.array([len(p) for p in arrays])
     owner = np.repeat(np.arange(len(arrays)), counts)
     points = np.concatenate(arrays)
-    whole = _whole(points, owner, len(arrays), window)
+    whole = _whole(points, owner, len(arrays), grid.window)
     # each whole shape about its centre, on the coarse grid (an erosion places the kernel's centre at each cell)
     counts = counts[whole]
     points = np.concatenate([p for p, keep in zip(arrays, whole) if keep]) if whole.any() else points[:0]
     owner = np.repeat(np.arange(len(counts)), counts)
     centre = np.column_stack([np.bincount(owner, points[:, k]) for k in (0, 1)]) / counts[:, None]
-    off = np.rint((points - centre[owner]) * np.array([size[1] / h, size[0] / w])).astype(np.int32)
+    off = np.rint((points - centre[owner]) * np.array(grid.to_coarse)).astype(np.int32)
     starts = np.cumsum(counts) - counts
-    eroded_px2: dict[bytes, float] = {}
     per_px2 = 0.0
     for start, count in zip(starts, counts):
         o = off[start:start + count]
@@ -167,7 +189,7 @@ def edge_corrected_density(shapes: Sequence[np.ndarray], usable: np.ndarray, *,
                 cv2.fillConvexPoly(kernel, cv2.convexHull(xy), 1)
             for a, b in zip(xy, np.roll(xy, -1, axis=0)):
                 cv2.line(kernel, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), 1, 1)
-            eroded = cv2.erode(coarse, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
-            eroded_px2[key] = float(eroded.sum()) * cell_px2
-        per_px2 += 1.0 / max(eroded_px2[key], floor)
-    return FieldDensity(whole=int(whole.sum()), per_px2=per_px2, window_px2=window_px2)
+            eroded = cv2.erode(grid.coarse, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+            eroded_px2[key] = float(np.count_nonzero(eroded)) * grid.cell_px2
+        per_px2 += 1.0 / max(eroded_px2[key], grid.floor_px2)
+    return int(whole.sum()), per_px2

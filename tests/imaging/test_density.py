@@ -135,3 +135,18 @@ def test_far_points_are_cut_without_sampling_their_path():
     inside = np.array([[50.0, 90.0], [50.0, 110.0]])
     d = edge_corrected_density([far, inside], field)
     assert d.whole == 1 and d.estimate == pytest.approx(edge_corrected_density([inside], field).estimate)
+
+
+def test_several_sets_share_one_window_and_count_as_apart():
+    """Hairs and units of one field in one call: each set counts as it would alone."""
+    from hairtrack.imaging.density import edge_corrected_densities
+
+    usable = _field()
+    hairs, _ = _scatter(np.random.default_rng(3), usable, 2.5e-4, (40.0, 160.0))
+    units = [np.concatenate([a, b]) for a, b in zip(hairs[::2], hairs[1::2])]
+    both = edge_corrected_densities([hairs, units, []], usable)
+    assert both[0] == edge_corrected_density(hairs, usable)
+    assert both[1] == edge_corrected_density(units, usable)
+    assert both[2].whole == 0 and both[2].per_px2 == 0.0 and both[2].window_px2 == both[0].window_px2
+    with pytest.raises(ValueError, match="finite"):
+        edge_corrected_densities([hairs, [np.array([[np.nan, 1.0]])]], usable)
