@@ -81,7 +81,11 @@ def _run(paths: list[Path], zone: str | None, scale: float | None, jobs: int, de
                 yield _measure_path(*a)
                 progress.advance(task)
         else:
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
+            from hairtrack.imaging.learned import set_threads
+
+            # Share the cores: OpenCV and the detector would otherwise start a thread per core in each worker.
+            threads = max(1, (os.cpu_count() or 1) // jobs)
+            with ProcessPoolExecutor(max_workers=jobs, initializer=set_threads, initargs=(threads,)) as pool:
                 for result in pool.map(_measure_path, *zip(*args, strict=True)):
                     yield result
                     progress.advance(task)

@@ -5,6 +5,7 @@ from hairtrack.imaging.io import ImageError, LoadedImage, load_image, sanitized_
 from hairtrack.imaging.analyze import Analysis, analysis_to_dict, analyze
 from hairtrack.imaging.density import FieldDensity, edge_corrected_densities, edge_corrected_density
 from hairtrack.imaging.hairs import Hair, detect_hairs
+from hairtrack.imaging.learned import set_threads
 from hairtrack.imaging.quality import QualityReport, ScanField, assess_quality, scan_field
 from hairtrack.imaging.units import FollicularUnit, group_units
 
@@ -26,6 +27,7 @@ __all__ = [
     "edge_corrected_densities",
     "Hair",
     "detect_hairs",
+    "set_threads",
     "QualityReport",
     "ScanField",
     "assess_quality",

@@ -179,3 +179,31 @@ def test_a_pair_of_models_runs_each_on_its_side(scenes):
     assert len(a) == len(b) and all(abs(p[0] - q[0]) <= 1 and abs(p[1] - q[1]) <= 1 for p, q in zip(a, b))
     with pytest.raises(InputError, match="one model or a pair"):
         detect_hairs_learned(sc.image, px_per_mm=sc.px_per_mm, model_path=(MODEL_PATH,) * 3)
+
+
+def test_sessions_follow_the_thread_setting_and_refuse_bad_counts(tmp_path):
+    import cv2
+
+    from hairtrack.imaging import set_threads
+
+    before = cv2.getNumThreads()
+    try:
+        set_threads(1)
+        one = _load_net(str(MODEL_PATH))
+        assert one.get_session_options().intra_op_num_threads == 1
+        assert _load_net(str(MODEL_PATH)) is one  # made once per model and thread count
+        set_threads(2)
+        assert _load_net(str(MODEL_PATH)).get_session_options().intra_op_num_threads == 2
+    finally:
+        cv2.setNumThreads(before)
+    with pytest.raises(InputError, match="at least 1"):
+        set_threads(0)
+
+
+def test_a_file_that_is_not_a_model_is_refused_by_name(tmp_path, scenes):
+    bad = tmp_path / "broken.onnx"
+    bad.write_bytes(b"not a network")
+    with pytest.raises(InputError, match="broken.onnx cannot be loaded"):
+        detect_hairs_learned(scenes[0].image, px_per_mm=PPM, model_path=bad)
+    with pytest.raises(InputError, match="not found"):
+        detect_hairs_learned(scenes[0].image, px_per_mm=PPM, model_path=tmp_path / "missing.onnx")
