@@ -19,10 +19,11 @@ Usage::
     python benchmarks/trichoscopy.py --fold report --limit 200
     python benchmarks/trichoscopy.py --fold tune --limit 200 --detectors learned --thresholds 0.2 0.3 0.4
 
-The learned detector (``hairtrack.imaging.learned``) was trained on synthetic scalps only; its row is
-printed beside the classical pipeline's, the median guess and the main network alone with its test-time
-flip (the default before the fragment network was paired with it; ``--no-baseline`` leaves it out), from
-the same images in the same run. ``--model`` takes one ONNX file, or two (a pair: the second runs on the
+The learned detector (``hairtrack.imaging.learned``) was trained on synthetic scalps only; its row (the
+default 8-bit pair) is printed beside the classical pipeline's, the median guess, the float networks the
+8-bit pair was made from, and the main network alone with its test-time flip (the default before the
+fragment network was paired with it); ``--no-baseline`` leaves the last two out. All from the same images
+in the same run. ``--model`` takes one ONNX file, or two (a pair: the second runs on the
 mirror image).
 """
 
@@ -162,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         chosen = sorted(rng.choice(chosen, size=args.limit, replace=False).tolist())
     cv2.setNumThreads(1)
     from hairtrack.imaging.analyze import analyze
-    from hairtrack.imaging.learned import DEFAULT_THRESHOLD, MODEL_PATH, detect_hairs_learned
+    from hairtrack.imaging.learned import DEFAULT_THRESHOLD, FLOAT_MODELS, MODEL_PATH, detect_hairs_learned
 
     kw = {k: getattr(args, k) for k in ("high", "low", "min_length_um", "spur_widths") if getattr(args, k) is not None}
     methods: dict[str, object] = {}
@@ -170,7 +171,9 @@ def main(argv: list[str] | None = None) -> int:
         methods["classical (hairtrack)"] = ((lambda rgb: detect_hairs(rgb, **kw)) if kw else
                                             (lambda rgb: analyze(rgb, detector="classical").hairs))
     if "learned" in args.detectors and not args.no_baseline and args.model is None:
-        # the main network alone (with its test-time flip), the default before the pair: the baseline
+        # the baselines: the float networks the default 8-bit pair was made from, and the main network alone
+        # (with its test-time flip), the default before the pair
+        methods["learned, float networks"] = lambda rgb: detect_hairs_learned(rgb, model_path=FLOAT_MODELS)
         methods["learned, main network only"] = lambda rgb: detect_hairs_learned(rgb, model_path=MODEL_PATH)
     if "learned" in args.detectors:
         ths = args.thresholds or [DEFAULT_THRESHOLD]

@@ -8,7 +8,10 @@ import pytest
 from hairtrack.errors import InputError
 from hairtrack.imaging.analyze import analyze
 from hairtrack.imaging.hairs import Hair
-from hairtrack.imaging.learned import FRAGMENT_MODEL_PATH, MODEL_PATH, _gate_peaks, _load_net, _shaft_nms, detect_hairs_learned
+from hairtrack.imaging.learned import (
+    DEFAULT_MODELS, FLOAT_MODELS, MODEL_PATH, _gate_peaks, _load_net, _shaft_nms, detect_hairs_learned,
+    predict_maps,
+)
 from hairtrack.synth.scalp import render_scalp
 
 SHAPE = (512, 640)
@@ -17,10 +20,24 @@ SEEDS = range(6)
 
 
 def test_model_ships_small_and_loads():
-    for path in (MODEL_PATH, FRAGMENT_MODEL_PATH):
+    for path in (*FLOAT_MODELS, *DEFAULT_MODELS):
         assert path.is_file()
         assert path.stat().st_size < 3_000_000
         assert _load_net(str(path)) is not None
+    assert all(p.stat().st_size < 400_000 for p in DEFAULT_MODELS)  # 8-bit weights
+
+
+def test_the_8_bit_pair_gives_the_float_pairs_maps_and_hairs(scenes):
+    """The default 8-bit pair is the float pair up to rounding: its heatmap stays within 0.1 of the float one
+    (the mean difference is a few thousandths) and it finds the same hairs but for one or two per scene."""
+    for sc in scenes:
+        _, q, _ = predict_maps(sc.image, 1.0)
+        _, f, _ = predict_maps(sc.image, 1.0, model_path=FLOAT_MODELS)
+        assert np.abs(q[0] - f[0]).max() < 0.1
+        assert np.abs(q[0] - f[0]).mean() < 0.01
+        assert np.abs(q[3] - f[3])[f[0] > 0.3].mean() < 0.05  # log length where there are hairs
+    for sc, hairs in zip(scenes, [detect_hairs_learned(sc.image, px_per_mm=PPM, model_path=FLOAT_MODELS) for sc in scenes]):
+        assert abs(len(detect_hairs_learned(sc.image, px_per_mm=PPM)) - len(hairs)) <= 2
 
 
 @pytest.fixture(scope="module")
@@ -170,10 +187,10 @@ def test_the_pair_gives_a_mirror_image_nearly_the_same_hairs(scenes):
 def test_a_pair_of_models_runs_each_on_its_side(scenes):
     """``model_path`` as a pair: the first network on the photo, the second on its mirror image."""
     sc = scenes[0]
-    pair = detect_hairs_learned(sc.image, px_per_mm=sc.px_per_mm, model_path=(MODEL_PATH, FRAGMENT_MODEL_PATH))
+    pair = detect_hairs_learned(sc.image, px_per_mm=sc.px_per_mm, model_path=DEFAULT_MODELS)
     assert pair == detect_hairs_learned(sc.image, px_per_mm=sc.px_per_mm)
     swapped = detect_hairs_learned(np.ascontiguousarray(sc.image[:, ::-1]), px_per_mm=sc.px_per_mm,
-                                   model_path=(FRAGMENT_MODEL_PATH, MODEL_PATH))
+                                   model_path=DEFAULT_MODELS[::-1])
     a = sorted((round(h.row_px), round(h.col_px)) for h in pair)
     b = sorted((round(h.row_px), round(SHAPE[1] - 1 - h.col_px)) for h in swapped)
     assert len(a) == len(b) and all(abs(p[0] - q[0]) <= 1 and abs(p[1] - q[1]) <= 1 for p, q in zip(a, b))
