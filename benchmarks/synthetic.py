@@ -65,7 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     if model is not None:
         methods["learned (--model)"] = lambda sc: detect_hairs_learned(sc.image, px_per_mm=sc.px_per_mm,
                                                                        threshold=args.threshold, model_path=model)
-    cv2.setNumThreads(args.threads)
+    from hairtrack.imaging.learned import set_threads
+
+    set_threads(args.threads)  # OpenCV and the detector's sessions
     print(f"synthetic scalps: {args.images} images per difficulty, {args.shape[1]}x{args.shape[0]}, "
           f"{args.px_per_mm:g} px/mm, every 3rd with a banner, every 4th with a red circle")
     width = max(11, *(len(m) + 2 for m in methods))

@@ -161,7 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.limit and args.limit < len(chosen):
         rng = np.random.default_rng(args.seed)
         chosen = sorted(rng.choice(chosen, size=args.limit, replace=False).tolist())
-    cv2.setNumThreads(1)
+    from hairtrack.imaging.learned import set_threads
+
+    set_threads(1)  # OpenCV and the detector's sessions
     from hairtrack.imaging.analyze import analyze
     from hairtrack.imaging.learned import DEFAULT_THRESHOLD, FLOAT_MODELS, MODEL_PATH, detect_hairs_learned
 

@@ -85,13 +85,32 @@ def quantize(model: Path, out: Path, inputs: list[np.ndarray], *, method: str = 
                                           "entropy": CalibrationMethod.Entropy}[method])
 
 
+def record_provenance(out: Path, model: Path, calibration: dict) -> None:
+    """Write into the model's metadata what it was made from: the float model's SHA-256, the calibration
+    scenes and the onnxruntime version (its graph optimiser runs before quantization, so another version may
+    give other bytes)."""
+    import hashlib
+    import json
+
+    import onnx
+    import onnxruntime
+
+    m = onnx.load(str(out))
+    meta = {"source": f"{model.name} sha256 {hashlib.sha256(model.read_bytes()).hexdigest()}",
+            "calibration": json.dumps(calibration, sort_keys=True), "onnxruntime": onnxruntime.__version__}
+    for key, value in meta.items():
+        prop = m.metadata_props.add()
+        prop.key, prop.value = key, value
+    onnx.save(m, str(out))
+
+
 def map_differences(model: Path, quantized: Path, inputs: list[np.ndarray]) -> dict[str, float]:
     """Largest and mean absolute difference of the heatmap, and the share of cells over 0.3 in one map only."""
-    from hairtrack.imaging.learned import _load_net, _run_net
+    from hairtrack.imaging.learned import _run_net
 
     worst = mean = flips = 0.0
     for blob in inputs:
-        a, b = _run_net(_load_net(str(model)), blob), _run_net(_load_net(str(quantized)), blob)
+        a, b = _run_net(str(model), blob), _run_net(str(quantized), blob)
         d = np.abs(a[0] - b[0])
         worst, mean = max(worst, float(d.max())), mean + float(d.mean()) / len(inputs)
         flips += float(((a[0] >= 0.3) != (b[0] >= 0.3)).mean()) / len(inputs)
@@ -118,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     opts = dict(fragments_per_mm2=args.fragments, strip_edge=args.strip_edge, mirror=args.mirror)
     quantize(args.model, args.out, list(calibration_inputs(args.images, CALIBRATION_SEED0, **opts)),
              method=args.method, exclude=args.exclude)
+    record_provenance(args.out, args.model, {
+        "images": args.images, "seeds_from": CALIBRATION_SEED0, "shape": list(SHAPE), "px_per_mm": PX_PER_MM,
+        "fragments_per_mm2": args.fragments, "strip_edge": args.strip_edge, "mirror": args.mirror,
+        "method": args.method, "exclude": args.exclude, "reduce_range": True, "real_photos": 0})
     check = list(calibration_inputs(8, CHECK_SEED0, **opts))
     diffs = map_differences(args.model, args.out, check)
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB); against {args.model.name} on 8 other scenes: "

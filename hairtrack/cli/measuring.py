@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -68,6 +69,22 @@ def _scale(px_per_mm: float | None, device: str | None, db: str | None, data_dir
     return px_per_mm
 
 
+def _usable_cores() -> int:
+    """Cores this process may run on (its affinity, e.g. under taskset or a container's cpuset)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def _init_worker(threads: int) -> None:
+    """Give a worker process its share of the cores. The image libraries are imported here, in the worker,
+    so the parent does not start their threads before it forks."""
+    from hairtrack.imaging.learned import set_threads
+
+    set_threads(threads)
+
+
 def _run(paths: list[Path], zone: str | None, scale: float | None, jobs: int, detector: str | None = None,
          view: str | None = None) -> Iterator[dict[str, Any]]:
     """Results in input order, with a progress bar on stderr for batches."""
@@ -81,11 +98,12 @@ def _run(paths: list[Path], zone: str | None, scale: float | None, jobs: int, de
                 yield _measure_path(*a)
                 progress.advance(task)
         else:
-            from hairtrack.imaging.learned import set_threads
-
             # Share the cores: OpenCV and the detector would otherwise start a thread per core in each worker.
-            threads = max(1, (os.cpu_count() or 1) // jobs)
-            with ProcessPoolExecutor(max_workers=jobs, initializer=set_threads, initargs=(threads,)) as pool:
+            threads = max(1, _usable_cores() // jobs)
+            # spawn, not fork: a forked copy of this process would inherit the image libraries' thread pools
+            # without their threads (the same on every platform; macOS and Windows spawn anyway)
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                                     initializer=_init_worker, initargs=(threads,)) as pool:
                 for result in pool.map(_measure_path, *zip(*args, strict=True)):
                     yield result
                     progress.advance(task)
@@ -110,7 +128,7 @@ def analyze(
     """
     the_zone = parse_zone(zone).value if zone else None
     scale = _scale(px_per_mm, device, db, data_dir)
-    workers = jobs or os.cpu_count() or 1
+    workers = jobs or _usable_cores()
     failed = 0
     table = Table("image", "hairs", "hairs/cm²", "units/cm²", "hairs/unit", "width µm", "terminal", "quality")
     if detector is not None and detector not in ("classical", "learned"):

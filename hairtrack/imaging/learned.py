@@ -1,6 +1,6 @@
 """Hair shafts found by a small learned detector, trained on synthetic scalps only.
 
-The network (``models/hair_centernet.onnx``, about 0.8 MB; training in ``scripts/train_hair_detector.py``,
+The network (``models/hair_centernet.onnx``, 0.8 MB in float; training in ``scripts/train_hair_detector.py``,
 card in ``docs/hair_detector_card.md``) is CenterNet-style (Zhou, Wang & Kraehenbuehl 2019, "Objects as
 Points"): from the photo at about 110 px/mm (half of a 70x dermoscope's 1280 x 1024 frame) it predicts a
 heatmap of hair midpoints every 4 input pixels and, at each midpoint, the shaft's direction as
@@ -11,8 +11,10 @@ Two networks of that design are averaged (:func:`predict_maps`): the main one on
 fine-tuned on scenes with loose broken hairs and black dots (``models/hair_centernet_fragments.onnx``)
 on its mirror image; the pair finds the real ``abnormal`` hairs the main network misses, at the cost of
 the test-time flip it replaces (up to 2 M input pixels, where the flip ran before). Both run with 8-bit
-weights and activations (``*_int8.onnx``, made by ``scripts/quantize_hair_detector.py`` with activation
-ranges measured on synthetic scenes only): twice as fast on one core, and counting like the float pair.
+weights and activations (``*_int8.onnx``, 0.23 MB each, made by ``scripts/quantize_hair_detector.py`` with
+activation ranges measured on synthetic scenes only): on this project's x86 machine with VNNI instructions
+a pass takes 10 ms instead of 22 on one core, and the pair counts like the float one (older x86 processors
+gain less).
 
 Decoding: peaks of the heatmap (3 x 3 non-maximum suppression) above ``threshold`` inside the usable
 field (:func:`hairtrack.imaging.quality.scan_field`) are hairs; each midpoint is refined to the
@@ -31,6 +33,7 @@ faster than OpenCV's DNN module with the same weights and outputs); no training 
 from __future__ import annotations
 
 import math
+import os
 import threading
 from pathlib import Path
 
@@ -75,8 +78,23 @@ _EDGE_INPUT_PX = 24.0  # near the frame (0.22 mm at 110 px/mm) ...
 _EDGE_HEAT = 0.5  # ... a peak counts only from this heat up
 
 
-_SESSIONS: dict[tuple[str, int], "ort.InferenceSession"] = {}
+# One session per model file: resolved path -> ((mtime, size, threads), session). A changed file or thread
+# count replaces the session instead of adding one, so the cache stays as small as the set of models used.
+_SESSIONS: dict[str, tuple[tuple[int, int, int], "ort.InferenceSession"]] = {}
 _SESSIONS_LOCK = threading.Lock()
+_THREADS: int | None = None  # set_threads(); None: OpenCV's own count
+# Sessions inherited by a forked child: their thread pools did not come along, and freeing one there would
+# join threads that do not exist (a crash). The child keeps them unused and makes its own.
+_INHERITED: list = []
+
+
+def _forget_sessions_after_fork() -> None:
+    _INHERITED.extend(_SESSIONS.values())
+    _SESSIONS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_sessions_after_fork)
 
 
 # Median over 60 training renders (scripts/train_hair_detector.py, seeds 0-3599 step 60, at the network's
@@ -85,49 +103,70 @@ _TRAIN_MEDIAN_RGB = np.array([175.0, 168.0, 171.5], np.float32)
 
 
 def _load_net(path: str) -> "ort.InferenceSession":
-    """An onnxruntime session for the model at ``path``, made once per path and thread count.
+    """An onnxruntime session for the model at ``path``, made on first use and kept while the file and the
+    thread count stay the same.
 
-    Its threads follow OpenCV's setting (``cv2.setNumThreads``), the one knob the rest of the image code
-    already obeys, so ``--jobs`` workers and the one-thread benchmarks do not oversubscribe the cores. A
-    session's ``run`` is safe to call from several threads at once (the web app analyses two photos at a
-    time), so threads share it.
+    Its threads are those of :func:`set_threads` (OpenCV's count until it is called), so ``--jobs`` workers
+    and the one-thread benchmarks do not oversubscribe the cores. Its threads do not spin-wait for more
+    work after a run: spinning kept a core busy after each pass and slowed the image code that follows (2
+    threads on 2 busy cores: 15.7 -> 9.2 ms a pass, the next step 8.0 -> 4.0 ms). A session's ``run`` is
+    safe to call from several threads at once (the web app analyses two photos at a time), so threads share it.
     """
-    threads = max(1, cv2.getNumThreads())
-    key = (path, threads)
+    file = Path(path)
+    try:
+        file = file.resolve(strict=True)
+        st = file.stat()
+    except OSError:
+        raise InputError(f"hair detector model not found at {path}; reinstall hairtrack or use "
+                         "detector='classical'") from None
+    threads = _THREADS if _THREADS is not None else max(1, cv2.getNumThreads())
+    stamp = (st.st_mtime_ns, st.st_size, threads)
     with _SESSIONS_LOCK:
-        if key not in _SESSIONS:
-            if not Path(path).is_file():
-                raise InputError(f"hair detector model not found at {path}; reinstall hairtrack or use "
-                                 "detector='classical'")
+        cached = _SESSIONS.get(str(file))
+        if cached is None or cached[0] != stamp:
             opts = ort.SessionOptions()
             opts.intra_op_num_threads = threads
             opts.inter_op_num_threads = 1
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
             opts.log_severity_level = 3  # warnings about unused initialisers are not the user's concern
             try:
-                _SESSIONS[key] = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
+                session = ort.InferenceSession(str(file), opts, providers=["CPUExecutionProvider"])
             except Exception as exc:  # onnxruntime raises its own types for a corrupt or foreign file
                 raise InputError(f"hair detector model at {path} cannot be loaded: {exc}") from exc
-        return _SESSIONS[key]
+            cached = _SESSIONS[str(file)] = (stamp, session)
+        return cached[1]
 
 
 def set_threads(threads: int) -> None:
     """Use at most ``threads`` threads for the image code of this process: OpenCV's and the detector's.
 
+    The detector keeps its own count rather than asking OpenCV, whose count is fixed on macOS (its GCD
+    backend ignores ``cv2.setNumThreads``).
+
     Parameters
     ----------
     threads : int
-        At least 1. Sessions made before the call keep theirs; new ones (one per model and thread count)
-        are made on first use.
+        At least 1. A session made for another count is replaced on its next use.
     """
+    global _THREADS
     if threads < 1:
         raise InputError(f"threads must be at least 1, got {threads}")
+    _THREADS = int(threads)
     cv2.setNumThreads(int(threads))
 
 
-def _run_net(session: "ort.InferenceSession", blob: np.ndarray) -> np.ndarray:
-    """The maps (C, H/s, W/s) of one network on one input blob (1, 3, H, W), float32."""
-    name = session.get_inputs()[0].name
-    return session.run(None, {name: blob})[0][0]
+def _run_net(path: str, blob: np.ndarray) -> np.ndarray:
+    """The maps (C, H/s, W/s) of the model at ``path`` on one input blob (1, 3, H, W) float32.
+
+    A model that loads but cannot take the input (another input size or layout) raises InputError naming it.
+    """
+    session = _load_net(path)
+    try:
+        return session.run(None, {session.get_inputs()[0].name: blob})[0][0]
+    except Exception as exc:  # onnxruntime's InvalidArgument, Fail, ...
+        raise InputError(f"hair detector model at {path} cannot run on a {blob.shape[3]} x {blob.shape[2]} "
+                         f"input: {exc}") from exc
 
 
 def _input_scale(h: int, w: int, ppm: float | None) -> float:
@@ -221,13 +260,13 @@ def predict_maps(rgb: np.ndarray, scale: float, *,
     """
     work, blob = network_input(rgb, scale)
     first, second = _model_pair(model_path)
-    maps = _run_net(_load_net(first), blob)
+    maps = _run_net(first, blob)
     stride = blob.shape[2] // maps.shape[1]
     if blob.shape[2] * blob.shape[3] <= _PAIR_MAX_INPUT_PX:
         # The second pass sees the mirror image; its maps are mirrored back (a mirrored shaft's sin 2θ
         # changes sign) and averaged in. With one network this is a test-time flip (tune fold: MAE
         # 2.56 -> 2.45); two networks trained apart also differ in their errors.
-        mirrored = _run_net(_load_net(second), np.ascontiguousarray(blob[..., ::-1]))[..., ::-1].copy()
+        mirrored = _run_net(second, np.ascontiguousarray(blob[..., ::-1]))[..., ::-1].copy()
         if mirrored.shape != maps.shape:
             raise InputError(f"the two hair detector models differ in their outputs: {first}, {second}")
         mirrored[2] *= -1.0

@@ -188,7 +188,6 @@ def test_a_pair_of_models_runs_each_on_its_side(scenes):
     """``model_path`` as a pair: the first network on the photo, the second on its mirror image."""
     sc = scenes[0]
     pair = detect_hairs_learned(sc.image, px_per_mm=sc.px_per_mm, model_path=DEFAULT_MODELS)
-    assert pair == detect_hairs_learned(sc.image, px_per_mm=sc.px_per_mm)
     swapped = detect_hairs_learned(np.ascontiguousarray(sc.image[:, ::-1]), px_per_mm=sc.px_per_mm,
                                    model_path=DEFAULT_MODELS[::-1])
     a = sorted((round(h.row_px), round(h.col_px)) for h in pair)
@@ -198,23 +197,46 @@ def test_a_pair_of_models_runs_each_on_its_side(scenes):
         detect_hairs_learned(sc.image, px_per_mm=sc.px_per_mm, model_path=(MODEL_PATH,) * 3)
 
 
-def test_sessions_follow_the_thread_setting_and_refuse_bad_counts(tmp_path):
+def test_sessions_follow_the_thread_setting_and_refuse_bad_counts(monkeypatch):
     import cv2
 
-    from hairtrack.imaging import set_threads
+    from hairtrack.imaging import learned, set_threads
 
+    monkeypatch.setattr(learned, "_THREADS", None)
+    monkeypatch.setattr(learned, "_SESSIONS", {})
     before = cv2.getNumThreads()
     try:
         set_threads(1)
         one = _load_net(str(MODEL_PATH))
         assert one.get_session_options().intra_op_num_threads == 1
         assert _load_net(str(MODEL_PATH)) is one  # made once per model and thread count
-        set_threads(2)
-        assert _load_net(str(MODEL_PATH)).get_session_options().intra_op_num_threads == 2
+        for n in (2, 3, 1):
+            set_threads(n)
+            assert _load_net(str(MODEL_PATH)).get_session_options().intra_op_num_threads == n
+        assert len(learned._SESSIONS) == 1  # replaced, not added
     finally:
         cv2.setNumThreads(before)
     with pytest.raises(InputError, match="at least 1"):
         set_threads(0)
+
+
+def test_a_model_file_replaced_on_disk_is_loaded_again(tmp_path):
+    path = tmp_path / "m.onnx"
+    path.write_bytes(FLOAT_MODELS[0].read_bytes())
+    first = _load_net(str(path))
+    path.write_bytes(FLOAT_MODELS[1].read_bytes())
+    import os
+
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000_000))
+    assert _load_net(str(path)) is not first
+    assert _load_net(str(tmp_path / "." / "m.onnx")) is _load_net(str(path))  # one session per file, however named
+
+
+def test_a_model_that_cannot_take_the_input_is_named():
+    from hairtrack.imaging.learned import _run_net
+
+    with pytest.raises(InputError, match="hair_centernet.onnx cannot run on a 64 x 64 input"):
+        _run_net(str(MODEL_PATH), np.zeros((1, 4, 64, 64), np.float32))
 
 
 def test_a_file_that_is_not_a_model_is_refused_by_name(tmp_path, scenes):
@@ -224,3 +246,32 @@ def test_a_file_that_is_not_a_model_is_refused_by_name(tmp_path, scenes):
         detect_hairs_learned(scenes[0].image, px_per_mm=PPM, model_path=bad)
     with pytest.raises(InputError, match="not found"):
         detect_hairs_learned(scenes[0].image, px_per_mm=PPM, model_path=tmp_path / "missing.onnx")
+
+
+def _count_in_child(image: np.ndarray) -> int:
+    from hairtrack.imaging import set_threads
+
+    set_threads(1)  # another thread count than the parent's sessions: the child makes its own
+    return len(detect_hairs_learned(image, px_per_mm=PPM))
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="no fork on this platform")
+def test_a_forked_child_makes_its_own_sessions(scenes, monkeypatch):
+    """A process forked after the detector ran (gunicorn's preload, a fork pool) gets the same hairs; the
+    sessions it inherited, whose thread pools stayed with the parent, are not freed there (that crashed)."""
+    import multiprocessing
+
+    import cv2
+
+    from hairtrack.imaging import learned
+
+    monkeypatch.setattr(learned, "_THREADS", None)
+    before = cv2.getNumThreads()
+    try:
+        learned.set_threads(2)
+        image = scenes[1].image
+        here = len(detect_hairs_learned(image, px_per_mm=PPM))
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            assert pool.apply_async(_count_in_child, (image,)).get(timeout=60) == here  # a crash: a timeout
+    finally:
+        cv2.setNumThreads(before)

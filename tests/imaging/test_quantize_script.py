@@ -8,14 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hairtrack.imaging.learned import FLOAT_MODELS, _load_net, _run_net
+from hairtrack.imaging.learned import FLOAT_MODELS, _run_net
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "quantize_hair_detector.py"
 
 
 @pytest.fixture()
 def quant():
-    pytest.importorskip("onnx")  # onnxruntime's quantization tools need it (the train extra)
     return runpy.run_path(str(SCRIPT), run_name="quantize_hair_detector")
 
 
@@ -34,16 +33,18 @@ def test_calibration_scenes_are_the_detectors_own_inputs_of_synthetic_photos(qua
 
 
 def test_the_script_writes_a_small_8_bit_model_that_gives_the_float_maps(quant, tmp_path, capsys):
+    pytest.importorskip("onnx")  # onnxruntime's quantization tools need it (the train extra)
     out = tmp_path / "q.onnx"
     assert quant["main"]([str(FLOAT_MODELS[0]), str(out), "--images", "3"]) == 0
     assert "heat_max_abs" in capsys.readouterr().out
     assert out.stat().st_size < FLOAT_MODELS[0].stat().st_size / 2
     import onnx
 
+    assert {p.key for p in onnx.load(str(out)).metadata_props} >= {"onnxruntime", "calibration"}
     ops = {n.op_type for n in onnx.load(str(out)).graph.node}
     assert {"QuantizeLinear", "DequantizeLinear"} <= ops
     blob = next(quant["calibration_inputs"](1, 99))
-    f, q = (_run_net(_load_net(str(m)), blob) for m in (FLOAT_MODELS[0], out))
+    f, q = (_run_net(str(m), blob) for m in (FLOAT_MODELS[0], out))
     assert np.abs(f[0] - q[0]).max() < 0.15  # three calibration scenes only: looser than the shipped pair's test
 
 

@@ -166,9 +166,9 @@ def test_average_exports_the_mean_of_state_dicts(train, tmp_path):
     for name, v in avg.items():
         if v.dtype.is_floating_point:
             assert torch.allclose(v, (sds[0][name] + sds[1][name]) / 2)
-    from hairtrack.imaging.learned import _load_net, _run_net
+    from hairtrack.imaging.learned import _run_net
 
-    assert _run_net(_load_net(str(out)), np.zeros((1, 3, 64, 64), np.float32)).shape == (4, 16, 16)
+    assert _run_net(str(out), np.zeros((1, 3, 64, 64), np.float32)).shape == (4, 16, 16)
     torch.save(train["build_model"](2).state_dict(), tmp_path / "s2.pt")
     with pytest.raises(SystemExit, match="no such state dict: .*gone.pt"):
         train["main"](["--average", str(tmp_path / "0.pt"), str(tmp_path / "gone.pt"), "--checkpoint", str(ckpt),
