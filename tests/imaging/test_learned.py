@@ -248,30 +248,39 @@ def test_a_file_that_is_not_a_model_is_refused_by_name(tmp_path, scenes):
         detect_hairs_learned(scenes[0].image, px_per_mm=PPM, model_path=tmp_path / "missing.onnx")
 
 
-def _count_in_child(image: np.ndarray) -> int:
-    from hairtrack.imaging import set_threads
+_FORK_SCRIPT = """
+import multiprocessing, sys
+import cv2
+from hairtrack.imaging import learned
+from hairtrack.synth.scalp import render_scalp
 
-    set_threads(1)  # another thread count than the parent's sessions: the child makes its own
-    return len(detect_hairs_learned(image, px_per_mm=PPM))
+# OpenCV's own thread pool does not survive a fork either (cv2.setNumThreads hangs in such a child, which is
+# why the CLI's workers are spawned); this test is about the detector's sessions, so OpenCV runs serially.
+cv2.setNumThreads(0)
+image = render_scalp(seed=1, shape=(512, 640), px_per_mm=110.0, n_units=8, difficulty="easy").image
+
+def count(threads):
+    learned._THREADS = threads  # the child asks for another count: it makes its own sessions
+    return len(learned.detect_hairs_learned(image, px_per_mm=110.0))
+
+if __name__ == "__main__":
+    here = count(2)
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        there = pool.apply_async(count, (1,)).get(timeout=60)
+    print(here, there)
+    sys.exit(0 if here == there else 1)
+"""
 
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="no fork on this platform")
-def test_a_forked_child_makes_its_own_sessions(scenes, monkeypatch):
+def test_a_forked_child_makes_its_own_sessions(tmp_path):
     """A process forked after the detector ran (gunicorn's preload, a fork pool) gets the same hairs; the
-    sessions it inherited, whose thread pools stayed with the parent, are not freed there (that crashed)."""
-    import multiprocessing
+    sessions it inherited, whose thread pools stayed with the parent, are not freed there (that crashed).
+    Run in a fresh interpreter, so no other test's threads are around at the fork."""
+    import subprocess
+    import sys
 
-    import cv2
-
-    from hairtrack.imaging import learned
-
-    monkeypatch.setattr(learned, "_THREADS", None)
-    before = cv2.getNumThreads()
-    try:
-        learned.set_threads(2)
-        image = scenes[1].image
-        here = len(detect_hairs_learned(image, px_per_mm=PPM))
-        with multiprocessing.get_context("fork").Pool(1) as pool:
-            assert pool.apply_async(_count_in_child, (image,)).get(timeout=60) == here  # a crash: a timeout
-    finally:
-        cv2.setNumThreads(before)
+    script = tmp_path / "fork_check.py"
+    script.write_text(_FORK_SCRIPT)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
