@@ -11,7 +11,10 @@ profile is checked against the baseline (the scans before the evaluated treatmen
 ``lighting``      another lighting label, or brightness / white balance off by more than their tolerance;
 ``zone_position`` the registration to the earlier scan overlaps less than ``min_overlap_pct``;
 ``different_field`` the registration says the photo shows another patch of scalp (excluded);
-``interval``      a monthly scan taken < ``interval_min_days`` or > ``interval_max_days`` after the last.
+``interval``      a monthly scan taken < ``interval_min_days`` or > ``interval_max_days`` after the last;
+``method``        measured by another version of the measurement than the baseline (another detector, new
+                  network weights, a changed density; ``imaging.analyze.measurement_method``): its figures
+                  are not like for like with the baseline's.
 
 Each flag carries a factor; a scan's recommended weight is the product of its flags' factors (1.0 when
 none, 0.0 when excluded). ``interval`` is informational (factor 1): a late scan is not a worse photo.
@@ -76,7 +79,8 @@ class ScanFigures:
 
     ``brightness`` is the mean linear luminance (0-1) of the skin or of the card's grey patch;
     ``white_balance_gains`` the ``(r, g, b)`` gains from the card; ``overlap_pct`` and
-    ``different_field`` come from registering the scan to the previous scan of its zone.
+    ``different_field`` come from registering the scan to the previous scan of its zone; ``method`` names
+    what measured it (the analyze object's ``method``).
     """
 
     px_per_mm: float | None = None
@@ -84,6 +88,7 @@ class ScanFigures:
     white_balance_gains: tuple[float, float, float] | None = None
     overlap_pct: float | None = None
     different_field: bool | None = None
+    method: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +234,7 @@ def check_protocol(
     bright = _median([f.brightness for f in base_figs])
     wb = [f.white_balance_gains for f in base_figs if f.white_balance_gains is not None]
     wb_ref = tuple(statistics.median(g[i] for g in wb) for i in range(3)) if wb else None
+    method = _mode([f.method or "" for f in base_figs])
     s = settings
     dw = s.down_weight
     all_dates = sorted({m.date for m in measurements})
@@ -260,6 +266,9 @@ def check_protocol(
                 max(abs(a / b - 1) for a, b in zip(f.white_balance_gains, wb_ref)) > s.white_balance_tolerance:
             flags.append(ConditionFlag("lighting", "white balance differs from the baseline's by more than "
                                        f"{100 * s.white_balance_tolerance:g}%: another light source?", dw))
+        if method is not None and f.method and f.method.strip().lower() != method:
+            flags.append(ConditionFlag("method", f"measured by '{f.method}', the baseline by '{method}': another "
+                                       "version of hairtrack's measurement, so the figures are not like for like", dw))
         if f.different_field:
             flags.append(ConditionFlag("different_field", "the photo shows another patch of scalp than the earlier "
                                        "scan of this zone: kept out of the change estimate", 0.0))

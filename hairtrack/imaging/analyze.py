@@ -11,6 +11,8 @@ both configurable. Without a scale every value that needs one is ``None`` and a 
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -21,11 +23,12 @@ from hairtrack.domain import Zone
 from hairtrack.errors import InputError
 from hairtrack.imaging.density import edge_corrected_densities
 from hairtrack.imaging.hairs import Hair, check_px_per_mm, detect_hairs
-from hairtrack.imaging.learned import detect_hairs_learned
+from hairtrack.imaging.learned import DEFAULT_MODELS, detect_hairs_learned
 from hairtrack.imaging.quality import QualityReport, as_rgb_uint8, assess_quality, scan_field
 from hairtrack.imaging.units import FollicularUnit, group_units
 
-__all__ = ["Analysis", "analyze", "analysis_to_dict", "DETECTORS", "DEFAULT_DETECTOR"]
+__all__ = ["Analysis", "analyze", "analysis_to_dict", "measurement_method", "DETECTORS", "DEFAULT_DETECTOR",
+           "METHOD_REVISION"]
 
 _NO_SCALE = ("No scale given: counts only. Give --px-per-mm or --device to get densities per cm² and "
              "widths in micrometres.")
@@ -51,6 +54,7 @@ class Analysis:
     vellus_fraction: float | None
     coverage_pct: float | None
     hairs_whole: int  # hairs lying wholly inside the usable field: the densities rest on these
+    method: str  # measurement_method(detector): scans of different methods are not like for like
     quality: QualityReport
     warnings: tuple[str, ...]
     elapsed_ms: float
@@ -88,6 +92,30 @@ DETECTORS = ("classical", "learned")
 # The learned detector beats the classical one on the dev set's untuned report fold (count MAE 2.19 vs 2.91,
 # F1 0.817 vs 0.737; docs/hair_detector_card.md). The classical pipeline stays as the documented fallback.
 DEFAULT_DETECTOR = "learned"
+# Bump when a change moves the figures measured from the same photo (decoding, gates, the density's
+# definition, the classical pipeline); new weights change the learned method's name by themselves. The
+# capture check (analysis.protocol, ``method``) flags scans measured by another method than the baseline's.
+# 1: the float pair, hairs / area; 2: densities corrected for the frame's cut (2026-11-27).
+METHOD_REVISION = 2
+
+
+@functools.cache
+def measurement_method(detector: str = DEFAULT_DETECTOR) -> str:
+    """A short name of what measures a photo: the detector, its networks' fingerprint and ``METHOD_REVISION``.
+
+    Examples
+    --------
+    >>> measurement_method("classical")
+    'classical/r2'
+    >>> measurement_method("learned").startswith("learned/")
+    True
+    """
+    if detector not in DETECTORS:
+        raise InputError(f"detector must be one of {DETECTORS}, got {detector!r}")
+    if detector == "classical":
+        return f"classical/r{METHOD_REVISION}"
+    digest = hashlib.sha256(b"".join(path.read_bytes() for path in DEFAULT_MODELS)).hexdigest()[:10]
+    return f"learned/{digest}/r{METHOD_REVISION}"
 
 
 def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None = None, *,
@@ -185,7 +213,8 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
                     calibration_source=source, area_cm2=area_cm2, hairs_per_cm2=hpc, fu_per_cm2=fpc,
                     hairs_per_fu=hpf, mean_width_um=mean_w, terminal_fraction=term, vellus_fraction=vell,
                     coverage_pct=coverage, quality=quality, warnings=tuple(warnings),
-                    hairs_whole=hair_density.whole, elapsed_ms=(time.perf_counter() - t0) * 1000.0)
+                    hairs_whole=hair_density.whole, method=measurement_method(detector),
+                    elapsed_ms=(time.perf_counter() - t0) * 1000.0)
 
 
 def _r(x: float | None, nd: int) -> float | None:
@@ -199,13 +228,14 @@ def analysis_to_dict(analysis: Analysis, image_name: str) -> dict[str, Any]:
     --------
     >>> from hairtrack.synth import render_scalp
     >>> d = analysis_to_dict(analyze(render_scalp(seed=2, shape=(256, 320)).image), "a.jpg")
-    >>> list(d)[:4], d["px_per_mm"], d["hairs_per_cm2"]
-    (['image', 'mode', 'hair_count', 'hairs_whole'], None, None)
+    >>> list(d)[:5], d["px_per_mm"], d["hairs_per_cm2"]
+    (['image', 'mode', 'method', 'hair_count', 'hairs_whole'], None, None)
     """
     a = analysis
     return {
         "image": image_name,
         "mode": a.mode,
+        "method": a.method,
         "hair_count": a.hair_count,
         "hairs_whole": a.hairs_whole,
         "hairs": [{"x_px": round(hr.col_px, 1), "y_px": round(hr.row_px, 1), "width_px": round(hr.width_px, 2),

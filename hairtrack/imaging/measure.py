@@ -20,6 +20,8 @@ from hairtrack.imaging.io import LoadedImage, load_image
 __all__ = ["Measured", "measure_upload", "measure_overview", "scale_from_card", "clean_filename", "UNUSABLE_ISSUES", "VIEWS"]
 
 VIEWS = ("front", "top", "left", "right", "back")
+# The overview's coverage measurement, named like analyze's measurement_method (bump when its figures move).
+OVERVIEW_METHOD = "overview/r1"
 
 # Quality issues that make the numbers meaningless: reported as an error, not as a measurement.
 UNUSABLE_ISSUES = {"blank": "the image is blank (no texture at all)", "not_scalp": "this does not look like a close-up of scalp"}
@@ -138,7 +140,7 @@ def measure_overview(
             notes.append(f"the {zone.value.replace('_', ' ')} is not visible in a {view} view")
     notes += [f"overview photo: {issue.replace('_', ' ')}" for issue in cov["issues"]]
     return {
-        "image": name, "mode": "overview", "hair_count": None, "hairs_whole": None, "hairs": [], "follicular_units": [], "px_per_mm": scale,
+        "image": name, "mode": "overview", "method": OVERVIEW_METHOD, "hair_count": None, "hairs_whole": None, "hairs": [], "follicular_units": [], "px_per_mm": scale,
         "area_cm2": None, "hairs_per_cm2": None, "fu_per_cm2": None, "hairs_per_fu": None, "mean_width_um": None,
         "terminal_fraction": None, "vellus_fraction": None, "coverage_pct": coverage,
         "quality": {"ok": cov["head_found"] and not cov["issues"], "issues": list(cov["issues"]), "figures": {}},

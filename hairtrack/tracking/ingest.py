@@ -109,11 +109,12 @@ def registration_figures(analyses: Mapping[tuple[dt.date, Zone, int], Mapping[st
     figures = {}
     for key, analysis in analyses.items():
         reg = analysis.get("registration") or {}
-        if "overlap_pct" in reg or analysis.get("px_per_mm"):
+        if "overlap_pct" in reg or analysis.get("px_per_mm") or analysis.get("method"):
             figures[key] = ScanFigures(
                 px_per_mm=analysis.get("px_per_mm"),
                 overlap_pct=reg.get("overlap_pct"),
                 different_field=reg.get("different_field"),
+                method=analysis.get("method") if isinstance(analysis.get("method"), str) else None,
             )
     return figures
 

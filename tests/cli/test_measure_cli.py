@@ -17,7 +17,7 @@ from tests.conftest import snapshot
 from tests.helpers import png_header_only
 
 Cli = Callable[..., Result]
-KEYS = ["image", "mode", "hair_count", "hairs_whole", "hairs", "follicular_units", "px_per_mm", "area_cm2", "hairs_per_cm2", "fu_per_cm2",
+KEYS = ["image", "mode", "method", "hair_count", "hairs_whole", "hairs", "follicular_units", "px_per_mm", "area_cm2", "hairs_per_cm2", "fu_per_cm2",
         "hairs_per_fu", "mean_width_um", "terminal_fraction", "vellus_fraction", "coverage_pct", "quality", "warnings", "elapsed_ms"]
 
 

@@ -11,7 +11,7 @@ from hairtrack.errors import InputError
 from hairtrack.imaging.analyze import analysis_to_dict, analyze
 from hairtrack.synth.scalp import render_scalp
 
-KEYS = ["image", "mode", "hair_count", "hairs_whole", "hairs", "follicular_units", "px_per_mm", "area_cm2", "hairs_per_cm2",
+KEYS = ["image", "mode", "method", "hair_count", "hairs_whole", "hairs", "follicular_units", "px_per_mm", "area_cm2", "hairs_per_cm2",
         "fu_per_cm2", "hairs_per_fu", "mean_width_um", "terminal_fraction", "vellus_fraction", "coverage_pct",
         "quality", "warnings", "elapsed_ms"]
 
@@ -156,3 +156,37 @@ def test_density_counts_the_hairs_the_frame_cuts():
     plain_err = abs(sum(plain) / sum(truth) - 1)
     corrected_err = abs(sum(corrected) / sum(truth) - 1)
     assert plain_err > 0.15 and corrected_err < plain_err - 0.08, (plain, corrected, truth)
+
+
+def test_the_method_names_the_detector_its_networks_and_the_revision(tmp_path):
+    from hairtrack.imaging.analyze import METHOD_REVISION, measurement_method
+    from hairtrack.synth import render_scalp
+
+    image = render_scalp(seed=3, shape=(256, 320)).image
+    learned, classical = (analyze(image, 220.0, detector=d).method for d in ("learned", "classical"))
+    assert learned == measurement_method() and learned.startswith("learned/") and learned.endswith(f"/r{METHOD_REVISION}")
+    assert classical == f"classical/r{METHOD_REVISION}"
+    assert len(set(learned.split("/")[1])) > 1  # a fingerprint of the networks, not a fixed word
+    with pytest.raises(InputError):
+        measurement_method("magic")
+
+
+def test_other_network_weights_give_another_method(tmp_path, monkeypatch):
+    import importlib
+
+    mod = importlib.import_module("hairtrack.imaging.analyze")  # the module; the package exports the function
+
+    shipped = mod.measurement_method("learned")
+    copies = []
+    for k, path in enumerate(mod.DEFAULT_MODELS):
+        copy = tmp_path / path.name
+        copy.write_bytes(path.read_bytes() + (b"\0" if k == 1 else b""))
+        copies.append(copy)
+    monkeypatch.setattr(mod, "DEFAULT_MODELS", tuple(copies))
+    mod.measurement_method.cache_clear()
+    try:
+        assert mod.measurement_method("learned") != shipped
+    finally:
+        monkeypatch.undo()
+        mod.measurement_method.cache_clear()
+    assert mod.measurement_method("learned") == shipped

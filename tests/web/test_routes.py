@@ -18,7 +18,7 @@ from tests.conftest import snapshot
 from tests.helpers import png_header_only
 from tests.web.conftest import make_client, scalp_jpeg, sign_up, tokens
 
-CONTRACT = ["image", "mode", "hair_count", "hairs_whole", "hairs", "follicular_units", "px_per_mm", "area_cm2", "hairs_per_cm2", "fu_per_cm2",
+CONTRACT = ["image", "mode", "method", "hair_count", "hairs_whole", "hairs", "follicular_units", "px_per_mm", "area_cm2", "hairs_per_cm2", "fu_per_cm2",
             "hairs_per_fu", "mean_width_um", "terminal_fraction", "vellus_fraction", "coverage_pct", "quality", "warnings", "elapsed_ms"]
 
 
