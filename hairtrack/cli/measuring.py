@@ -78,8 +78,7 @@ def _usable_cores() -> int:
 
 
 def _init_worker(threads: int) -> None:
-    """Give a worker process its share of the cores. The image libraries are imported here, in the worker,
-    so the parent does not start their threads before it forks."""
+    """Give a (spawned) worker process its share of the cores, for OpenCV and the detector alike."""
     from hairtrack.imaging.learned import set_threads
 
     set_threads(threads)

@@ -114,7 +114,11 @@ def measurement_method(detector: str = DEFAULT_DETECTOR) -> str:
         raise InputError(f"detector must be one of {DETECTORS}, got {detector!r}")
     if detector == "classical":
         return f"classical/r{METHOD_REVISION}"
-    digest = hashlib.sha256(b"".join(path.read_bytes() for path in DEFAULT_MODELS)).hexdigest()[:10]
+    try:
+        digest = hashlib.sha256(b"".join(path.read_bytes() for path in DEFAULT_MODELS)).hexdigest()[:10]
+    except OSError as exc:
+        raise InputError(f"hair detector model cannot be read ({exc}); reinstall hairtrack or use "
+                         "detector='classical'") from exc
     return f"learned/{digest}/r{METHOD_REVISION}"
 
 

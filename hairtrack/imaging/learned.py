@@ -164,6 +164,8 @@ def _run_net(path: str, blob: np.ndarray) -> np.ndarray:
     session = _load_net(path)
     try:
         return session.run(None, {session.get_inputs()[0].name: blob})[0][0]
+    except MemoryError:
+        raise
     except Exception as exc:  # onnxruntime's InvalidArgument, Fail, ...
         raise InputError(f"hair detector model at {path} cannot run on a {blob.shape[3]} x {blob.shape[2]} "
                          f"input: {exc}") from exc
