@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from hairtrack.errors import InputError
     from hairtrack.imaging.analyze import analyze
-    from hairtrack.imaging.learned import DEFAULT_THRESHOLD, detect_hairs_learned, model_from_paths
+    from hairtrack.imaging.learned import DEFAULT_THRESHOLD, detect_hairs_learned, model_from_paths, set_threads
     from hairtrack.synth.scalp import render_scalp
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -65,8 +65,6 @@ def main(argv: list[str] | None = None) -> int:
     if model is not None:
         methods["learned (--model)"] = lambda sc: detect_hairs_learned(sc.image, px_per_mm=sc.px_per_mm,
                                                                        threshold=args.threshold, model_path=model)
-    from hairtrack.imaging.learned import set_threads
-
     set_threads(args.threads)  # OpenCV and the detector's sessions
     print(f"synthetic scalps: {args.images} images per difficulty, {args.shape[1]}x{args.shape[0]}, "
           f"{args.px_per_mm:g} px/mm, every 3rd with a banner, every 4th with a red circle")

@@ -137,10 +137,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--thresholds", type=float, nargs="+", default=None,
                     help="learned detector: heatmap thresholds to compare (choose on --fold tune only)")
     ap.add_argument("--no-baseline", action="store_true",
-                    help="leave out the main network alone (printed beside the learned detector by default)")
+                    help="leave out the baseline rows (the float networks and the main network alone)")
     args = ap.parse_args(argv)
     from hairtrack.errors import InputError
-    from hairtrack.imaging.learned import model_from_paths
+    from hairtrack.imaging.analyze import analyze
+    from hairtrack.imaging.density import edge_corrected_density
+    from hairtrack.imaging.learned import (
+        DEFAULT_THRESHOLD, FLOAT_MODELS, MODEL_PATH, detect_hairs_learned, model_from_paths, set_threads,
+    )
+    from hairtrack.imaging.quality import scan_field
 
     try:
         model = model_from_paths(args.model)
@@ -161,11 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.limit and args.limit < len(chosen):
         rng = np.random.default_rng(args.seed)
         chosen = sorted(rng.choice(chosen, size=args.limit, replace=False).tolist())
-    from hairtrack.imaging.learned import set_threads
-
     set_threads(1)  # OpenCV and the detector's sessions
-    from hairtrack.imaging.analyze import analyze
-    from hairtrack.imaging.learned import DEFAULT_THRESHOLD, FLOAT_MODELS, MODEL_PATH, detect_hairs_learned
 
     kw = {k: getattr(args, k) for k in ("high", "low", "min_length_um", "spur_widths") if getattr(args, k) is not None}
     methods: dict[str, object] = {}
@@ -185,9 +186,6 @@ def main(argv: list[str] | None = None) -> int:
             methods[label] = ((lambda rgb, th=th: analyze(rgb, detector="learned").hairs)
                               if th == DEFAULT_THRESHOLD and len(ths) == 1 and model is None else
                               (lambda rgb, th=th: detect_hairs_learned(rgb, threshold=th, model_path=model)))
-    from hairtrack.imaging.density import edge_corrected_density
-    from hairtrack.imaging.quality import scan_field
-
     stats = {m: dict(pred=[], tp=0, n_det=0, hit=dict.fromkeys(CLASSES, 0), t_run=[],
                      misses=dict(missed=0, stacked=0, at_edge=0), whole=0, lift=[]) for m in methods}
     truth, n_gt, t_dec = [], 0, []

@@ -67,13 +67,17 @@ def quantize(model: Path, out: Path, inputs: list[np.ndarray], *, method: str = 
     from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
+    from hairtrack.imaging.learned import _load_net
+
+    name = _load_net(str(model)).get_inputs()[0].name
+
     class Reader(CalibrationDataReader):
         def __init__(self) -> None:
             self._it = iter(inputs)
 
         def get_next(self) -> dict[str, np.ndarray] | None:
             blob = next(self._it, None)
-            return None if blob is None else {"image": blob}
+            return None if blob is None else {name: blob}
 
     with tempfile.TemporaryDirectory() as tmp:
         pre = Path(tmp) / "pre.onnx"

@@ -105,3 +105,16 @@ def local_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., 
         return runner.invoke(app, list(args), input=input, catch_exceptions=False)
 
     return run
+
+
+@pytest.fixture
+def image_threads(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A test may call ``set_threads``: the detector's count and OpenCV's are put back afterwards."""
+    import cv2
+
+    from hairtrack.imaging import learned
+
+    monkeypatch.setattr(learned, "_THREADS", None)
+    before = cv2.getNumThreads()
+    yield
+    cv2.setNumThreads(before)

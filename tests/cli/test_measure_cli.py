@@ -155,17 +155,12 @@ def test_overview_photos_give_scalp_coverage(local_cli: Cli, tmp_path: Path) -> 
     assert local_cli("analyze", paths[0], "--overview", "sideways").exit_code == 1
 
 
-def test_workers_share_the_cores_this_process_may_use(monkeypatch) -> None:
+def test_workers_share_the_cores_this_process_may_use(image_threads) -> None:
     import os
 
     from hairtrack.cli import measuring
     from hairtrack.imaging import learned
 
     assert 1 <= measuring._usable_cores() <= (os.cpu_count() or 1)
-    monkeypatch.setattr(learned, "_THREADS", None)
-    before = __import__("cv2").getNumThreads()
-    try:
-        measuring._init_worker(1)
-        assert learned._THREADS == 1
-    finally:
-        __import__("cv2").setNumThreads(before)
+    measuring._init_worker(1)
+    assert learned._THREADS == 1

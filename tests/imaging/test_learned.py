@@ -197,25 +197,18 @@ def test_a_pair_of_models_runs_each_on_its_side(scenes):
         detect_hairs_learned(sc.image, px_per_mm=sc.px_per_mm, model_path=(MODEL_PATH,) * 3)
 
 
-def test_sessions_follow_the_thread_setting_and_refuse_bad_counts(monkeypatch):
-    import cv2
-
+def test_sessions_follow_the_thread_setting_and_refuse_bad_counts(monkeypatch, image_threads):
     from hairtrack.imaging import learned, set_threads
 
-    monkeypatch.setattr(learned, "_THREADS", None)
     monkeypatch.setattr(learned, "_SESSIONS", {})
-    before = cv2.getNumThreads()
-    try:
-        set_threads(1)
-        one = _load_net(str(MODEL_PATH))
-        assert one.get_session_options().intra_op_num_threads == 1
-        assert _load_net(str(MODEL_PATH)) is one  # made once per model and thread count
-        for n in (2, 3, 1):
-            set_threads(n)
-            assert _load_net(str(MODEL_PATH)).get_session_options().intra_op_num_threads == n
-        assert len(learned._SESSIONS) == 1  # replaced, not added
-    finally:
-        cv2.setNumThreads(before)
+    set_threads(1)
+    one = _load_net(str(MODEL_PATH))
+    assert one.get_session_options().intra_op_num_threads == 1
+    assert _load_net(str(MODEL_PATH)) is one  # made once per model and thread count
+    for n in (2, 3, 1):
+        set_threads(n)
+        assert _load_net(str(MODEL_PATH)).get_session_options().intra_op_num_threads == n
+    assert len(learned._SESSIONS) == 1  # replaced, not added
     with pytest.raises(InputError, match="at least 1"):
         set_threads(0)
 
