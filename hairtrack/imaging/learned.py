@@ -13,7 +13,7 @@ on its mirror image; the pair finds the real ``abnormal`` hairs the main network
 the test-time flip it replaces (up to 2 M input pixels, where the flip ran before). Both run with 8-bit
 weights and activations (``*_int8.onnx``, 0.23 MB each, made by ``scripts/quantize_hair_detector.py`` with
 activation ranges measured on synthetic scenes only): on this project's x86 machine with VNNI instructions
-a pass takes 10 ms instead of 22 on one core, and the pair counts like the float one (older x86 processors
+a pass takes 10 ms instead of 22 on one core (``benchmarks/inference.py``), and the pair counts like the float one (older x86 processors
 gain less).
 
 Decoding: peaks of the heatmap (3 x 3 non-maximum suppression) above ``threshold`` inside the usable
@@ -26,8 +26,8 @@ must be confident (0.5) to count. Last, a weaker peak lying on a stronger peak's
 within 0.6 of its predicted length along it and 8 input px across it; :func:`_shaft_nms`) is dropped,
 since the heatmap responds along much of a shaft, not only at its midpoint. Width and contrast are measured from the image as the
 classical pipeline does (:mod:`hairtrack.imaging.hairs`: the integral of relative darkness across the
-shaft over its peak), along the predicted direction. Inference runs in onnxruntime (on one core about 20%
-faster than OpenCV's DNN module with the same weights and outputs); no training framework is needed.
+shaft over its peak), along the predicted direction. Inference runs in onnxruntime (on one core a fifth
+faster than OpenCV's DNN module with the same weights and outputs; ``benchmarks/inference.py``); no training framework is needed.
 """
 
 from __future__ import annotations
@@ -108,8 +108,9 @@ def _load_net(path: str) -> "ort.InferenceSession":
 
     Its threads are those of :func:`set_threads` (OpenCV's count until it is called), so ``--jobs`` workers
     and the one-thread benchmarks do not oversubscribe the cores. Its threads do not spin-wait for more
-    work after a run: spinning kept a core busy after each pass and slowed the image code that follows (2
-    threads on 2 busy cores: 15.7 -> 9.2 ms a pass, the next step 8.0 -> 4.0 ms). A session's ``run`` is
+    work after a run: spinning kept a core busy after each pass and, with another process busy, slowed both
+    the pass and the image code that follows (``benchmarks/inference.py --threads 2 --busy 1``: 14.2 -> 7.7 ms
+    a pass, the next step 7.9 -> 3.9 ms). A session's ``run`` is
     safe to call from several threads at once (the web app analyses two photos at a time), so threads share it.
     """
     file = Path(path)

@@ -42,3 +42,17 @@ def test_misses_are_sorted_into_stacked_and_at_the_frame():
     assert miss_kinds(boxes, [0], (1024, 1280)) == {"missed": 3, "stacked": 1, "at_edge": 1}
     assert miss_kinds(boxes, [], (1024, 1280)) == {"missed": 4, "stacked": 0, "at_edge": 1}
     assert miss_kinds(boxes, [0, 1, 2, 3], (1024, 1280)) == {"missed": 0, "stacked": 0, "at_edge": 0}
+
+
+def test_the_inference_benchmark_refuses_bad_counts_and_times_each_runtime(capsys):
+    main = runpy.run_path(str(SCRIPT.with_name("inference.py")), run_name="inference")["main"]
+    for bad in (["--threads", "0"], ["--repeats", "0"], ["--busy", "-1"]):
+        with pytest.raises(SystemExit) as exc:
+            main(bad)
+        assert exc.value.code == 2
+    assert main(["--repeats", "1", "--threads", "2"]) == 0
+    rows = {line[:34].strip(): line[34:].split() for line in capsys.readouterr().out.splitlines()[2:6]}
+    assert set(rows) == {"float, OpenCV DNN", "float, onnxruntime", "8-bit, onnxruntime (default)",
+                         "8-bit, onnxruntime, spinning on"}
+    assert float(rows["float, onnxruntime"][2]) < 1e-3  # the same float network, the same heat
+    assert 0 < float(rows["8-bit, onnxruntime (default)"][2]) < 0.1  # 8 bits: close, not equal
