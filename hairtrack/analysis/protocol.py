@@ -79,8 +79,8 @@ class ScanFigures:
 
     ``brightness`` is the mean linear luminance (0-1) of the skin or of the card's grey patch;
     ``white_balance_gains`` the ``(r, g, b)`` gains from the card; ``overlap_pct`` and
-    ``different_field`` come from registering the scan to the previous scan of its zone; ``method`` names
-    what measured it (the analyze object's ``method``).
+    ``different_field`` come from registering the scan to the previous scan of its zone. (What measured
+    the scan is the measurement's own ``method``.)
     """
 
     px_per_mm: float | None = None
@@ -88,7 +88,6 @@ class ScanFigures:
     white_balance_gains: tuple[float, float, float] | None = None
     overlap_pct: float | None = None
     different_field: bool | None = None
-    method: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +233,7 @@ def check_protocol(
     bright = _median([f.brightness for f in base_figs])
     wb = [f.white_balance_gains for f in base_figs if f.white_balance_gains is not None]
     wb_ref = tuple(statistics.median(g[i] for g in wb) for i in range(3)) if wb else None
-    method = _mode([f.method or "" for f in base_figs])
+    method = _mode([m.method or "" for m in base])
     s = settings
     dw = s.down_weight
     all_dates = sorted({m.date for m in measurements})
@@ -266,8 +265,8 @@ def check_protocol(
                 max(abs(a / b - 1) for a, b in zip(f.white_balance_gains, wb_ref)) > s.white_balance_tolerance:
             flags.append(ConditionFlag("lighting", "white balance differs from the baseline's by more than "
                                        f"{100 * s.white_balance_tolerance:g}%: another light source?", dw))
-        if method is not None and f.method and f.method.strip().lower() != method:
-            flags.append(ConditionFlag("method", f"measured by '{f.method}', the baseline by '{method}': another "
+        if method is not None and m.method and m.method.strip().lower() != method:
+            flags.append(ConditionFlag("method", f"measured by '{m.method}', the baseline by '{method}': another "
                                        "version of hairtrack's measurement, so the figures are not like for like", dw))
         if f.different_field:
             flags.append(ConditionFlag("different_field", "the photo shows another patch of scalp than the earlier "

@@ -378,7 +378,7 @@ def judge(
         by_zone[v.zone][v.date] = v
     if down:
         flags.append(Flag("capture_down_weighted", f"{down} zone visits broke a capture rule (time of day, hair "
-                          "length, device, lighting or position) and count for less in the estimate"))
+                          "length, device, lighting, position or measurement method) and count for less in the estimate"))
     for o in fit.outliers:
         if o.resolved:
             flags.append(Flag("outlier_replicate", f"{_zname(o.zone)} on {o.date.isoformat()}: image "

@@ -217,3 +217,60 @@ def scan_add(
     else:
         for m in saved:
             out.print(f"saved {profile} {m.date} {m.zone.value} replicate {m.replicate}: {format_float(round(m.hairs_per_cm2 or 0, 1))} hairs/cm² ({m.image})", markup=False)
+
+
+@scan_app.command("remeasure")
+def scan_remeasure(
+    profile: Annotated[str, typer.Option("--profile", "-p", help="Profile (person) name.", show_default=False)],
+    zone: Annotated[list[str] | None, typer.Option("--zone", help="Only this zone (may be repeated).", show_default=False)] = None,
+    every: Annotated[bool, typer.Option("--all", help="Measure every stored photo again, not only those measured by another method.")] = False,
+    detector: Annotated[str | None, typer.Option("--detector", help="learned (the default) or classical.", show_default=False)] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; save nothing.")] = False,
+    db: DbOpt = None,
+    data_dir: DataDirOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Measure a profile's stored photos again with this version's method, so that old and new scans compare like for like.
+
+    Each photo keeps its stored scale; registrations to earlier scans are redone where hairs changed; the
+    replaced figures stay in each scan's analysis. All or nothing. With --json: JSON Lines, one object per scan.
+    """
+    from hairtrack.imaging.analyze import DEFAULT_DETECTOR, measurement_method
+    from hairtrack.imaging.measure import measure_stored
+    from hairtrack.tracking.ingest import remeasure_scans
+
+    if detector is not None and detector not in ("classical", "learned"):
+        fail(f"--detector must be classical or learned, got {detector!r}")
+    zones = [parse_zone(z) for z in zone] if zone else None
+    method = measurement_method(detector or DEFAULT_DETECTOR)
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} steps"),
+                        console=err, transient=True)
+
+    def measure(data: bytes, name: str, the_zone: Zone, px_per_mm: float) -> dict[str, Any]:
+        return measure_stored(data, name, the_zone, px_per_mm, detector=detector)
+
+    with open_store(db, data_dir) as store, progress:
+        task = progress.add_task("measuring stored photos again", total=None)
+        done = remeasure_scans(store, profile, measure, method=method, zones=zones, every=every, save=not dry_run,
+                               on_step=lambda label: progress.advance(task))
+    if json:
+        for r in done:
+            emit_json({
+                "date": r.after.date.isoformat(), "zone": r.after.zone.value, "replicate": r.after.replicate,
+                "image": r.after.image, "method_before": r.before.method, "method": r.after.method,
+                "hairs_per_cm2_before": r.before.hairs_per_cm2, "hairs_per_cm2": r.after.hairs_per_cm2,
+                "registration_redone": r.registered, "saved": not dry_run,
+            })
+        return
+    if not done:
+        out.print(f"every stored photo of {profile} is already measured by {method}; nothing to do (--all measures them anyway)", markup=False)
+        return
+    table = Table("date", "zone", "rep", "method before", "hairs/cm² before", "now", "change")
+    for r in done:
+        b, a = r.before.hairs_per_cm2, r.after.hairs_per_cm2
+        change = "–" if not b or a is None else f"{100 * (a / b - 1):+.1f}%"
+        table.add_row(str(r.after.date), r.after.zone.value, str(r.after.replicate), r.before.method or "(not named)",
+                      _fmt(b, 1), _fmt(a, 1), change)
+    out.print(table)
+    verb = "would be measured again (--dry-run: nothing saved)" if dry_run else "measured again and saved"
+    out.print(f"{len(done)} scan{'s' if len(done) != 1 else ''} of {profile} {verb}, now by {method}", markup=False)

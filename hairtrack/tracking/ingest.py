@@ -12,7 +12,7 @@ first visit keep the error from piling up along a chain of monthly steps.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -21,7 +21,7 @@ import numpy as np
 from hairtrack.domain import Measurement, Zone
 from hairtrack.tracking.store import Store
 
-__all__ = ["NewScan", "save_scans", "registration_figures", "matched_pairs"]
+__all__ = ["NewScan", "save_scans", "registration_figures", "matched_pairs", "Remeasured", "remeasure_scans"]
 
 
 @dataclass(frozen=True)
@@ -39,13 +39,13 @@ def _points(result: Mapping[str, Any]) -> np.ndarray:
     return np.array([(h["y_px"], h["x_px"]) for h in result.get("hairs", [])], dtype=float).reshape(-1, 2)
 
 
-def _register(reference: tuple[Measurement, bytes, dict[str, Any]], scan: NewScan) -> dict[str, Any]:
+def _register(reference: tuple[Measurement, bytes | np.ndarray, Mapping[str, Any]], scan: NewScan) -> dict[str, Any]:
     from hairtrack.imaging.io import load_image
     from hairtrack.imaging.register import compare, comparison_to_dict, match_tolerance_px
 
-    ref_m, ref_bytes, ref_result = reference
+    ref_m, ref_image, ref_result = reference
     lengths = [h["length_px"] for h in (*ref_result.get("hairs", []), *scan.result.get("hairs", [])) if h.get("length_px")]
-    ref_rgb = load_image(ref_bytes).rgb
+    ref_rgb = ref_image if isinstance(ref_image, np.ndarray) else load_image(ref_image).rgb
     found = comparison_to_dict(compare(ref_rgb, scan.rgb, _points(ref_result), _points(scan.result),
                                        tol_px=match_tolerance_px(ref_rgb.shape, lengths)))
     return {
@@ -54,6 +54,11 @@ def _register(reference: tuple[Measurement, bytes, dict[str, Any]], scan: NewSca
         "flags": found["flags"], "kept": len(found["kept"]), "lost": len(found["lost"]), "new": len(found["new"]),
         "change_pct": found.get("change_pct"), "transform": found["transform"],
     }
+
+
+def _method_of(result: Mapping[str, Any]) -> str | None:
+    method = result.get("method")
+    return method[:100] if isinstance(method, str) and method else None
 
 
 def save_scans(
@@ -95,7 +100,8 @@ def save_scans(
         items.append((
             replace(template, replicate=1, hairs_per_cm2=r["hairs_per_cm2"], fu_per_cm2=r.get("fu_per_cm2"),
                     hairs_per_fu=r.get("hairs_per_fu"), mean_width_um=r.get("mean_width_um"),
-                    terminal_fraction=r.get("terminal_fraction"), coverage_pct=r.get("coverage_pct"), image=scan.name),
+                    terminal_fraction=r.get("terminal_fraction"), coverage_pct=r.get("coverage_pct"), image=scan.name,
+                    method=_method_of(r)),
             scan.stored_bytes, analysis,
         ))
     saved = store.add_scans(items)  # one transaction: all the photos of the visit, or none
@@ -109,12 +115,11 @@ def registration_figures(analyses: Mapping[tuple[dt.date, Zone, int], Mapping[st
     figures = {}
     for key, analysis in analyses.items():
         reg = analysis.get("registration") or {}
-        if "overlap_pct" in reg or analysis.get("px_per_mm") or analysis.get("method"):
+        if "overlap_pct" in reg or analysis.get("px_per_mm"):
             figures[key] = ScanFigures(
                 px_per_mm=analysis.get("px_per_mm"),
                 overlap_pct=reg.get("overlap_pct"),
                 different_field=reg.get("different_field"),
-                method=analysis.get("method") if isinstance(analysis.get("method"), str) else None,
             )
     return figures
 
@@ -146,4 +151,174 @@ def matched_pairs(analyses: Mapping[tuple[dt.date, Zone, int], Mapping[str, Any]
             out.append(MatchedPair(Zone(zone), date, replicate, ref_date, *counts,
                                    float(overlap) if isinstance(overlap, (int, float)) else None,
                                    bool(reg.get("different_field"))))
+    return out
+
+
+@dataclass(frozen=True)
+class Remeasured:
+    """One scan measured again: its stored figures (``before``) and the new ones (``after``, with the new
+    ``method``). ``registered`` says whether its registration was redone (its hairs or its reference's
+    changed)."""
+
+    before: Measurement
+    after: Measurement
+    registered: bool
+
+
+def _reference(
+    candidates: Sequence[tuple[Measurement, str]], stored: Mapping[str, Any] | None, replicate: int
+) -> tuple[Measurement, str] | None:
+    """The reference scan a registration uses: the one named by the stored registration while it exists,
+    else the replicate of the same number (or the last one), as :func:`save_scans` picks it."""
+    if not candidates:
+        return None
+    ref = (stored or {}).get("reference") or {}
+    for m, sha in candidates:
+        if ref.get("date") == m.date.isoformat() and ref.get("replicate") == m.replicate:
+            return m, sha
+    return candidates[min(replicate, len(candidates)) - 1]
+
+
+def remeasure_scans(
+    store: Store,
+    profile: str,
+    measure: Callable[[bytes, str, Zone, float], dict[str, Any]],
+    *,
+    method: str,
+    zones: Sequence[Zone] | None = None,
+    every: bool = False,
+    save: bool = True,
+    today: dt.date | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> list[Remeasured]:
+    """Measure a profile's stored photos again with the current method, so that its history is like for like.
+
+    Parameters
+    ----------
+    store : Store
+        The record.
+    profile : str
+        Whose scans.
+    measure : callable
+        ``measure(image_bytes, name, zone, px_per_mm) -> analyze object``; raises a ``HairtrackError``
+        (with a message for the person) for a photo that cannot be measured.
+    method : str
+        The method ``measure`` uses (``imaging.analyze.measurement_method``). Unless ``every``, only scans
+        measured by another method (or by an unnamed one) are measured again.
+    zones : sequence of Zone, optional
+        Only these zones.
+    every : bool
+        Measure every stored photo again, whatever its method.
+    save : bool
+        Without it nothing is written: the result says what would change.
+    today : date, optional
+        The date written into each replaced analysis's history (default: today).
+    on_step : callable, optional
+        Called with a short label after each photo measured and each registration redone (a progress bar).
+
+    Returns
+    -------
+    list of Remeasured
+        The scans measured again, by date, zone and replicate. Scans without a stored photo (imported rows)
+        are never touched.
+
+    Notes
+    -----
+    Each photo keeps the scale it was measured with (its stored ``px_per_mm``). A scan's registration to the
+    earlier scans of its zone compares hairs, so it is redone for every scan whose hairs or whose reference's
+    hairs were measured again. The figures replaced are kept in the analysis under ``replaced`` (method,
+    densities, width and the date), newest last. All or nothing: one photo that cannot be measured now
+    saves none, with an error that names the scan.
+    """
+    from hairtrack.errors import HairtrackError, InputError
+    from hairtrack.imaging.io import load_image
+
+    today = today or dt.date.today()
+    step = on_step or (lambda _label: None)
+    images = [(m, sha) for m, sha in store.scan_images(profile) if zones is None or m.zone in zones]
+    analyses = store.scan_analyses(profile)
+    key = lambda m: (m.date, m.zone, m.replicate)  # noqa: E731
+    chosen = [(m, sha) for m, sha in images if every or (m.method or "").strip().lower() != method.strip().lower()]
+    if not chosen:
+        return []
+    new_results: dict[tuple[dt.date, Zone, int], dict[str, Any]] = {}
+    for m, sha in chosen:
+        stored = analyses.get(key(m)) or {}
+        px_per_mm = stored.get("px_per_mm")
+        where = f"{m.date} {m.zone.value} replicate {m.replicate}"
+        if not isinstance(px_per_mm, int | float) or not px_per_mm > 0:
+            raise InputError(f"the scan {where} has no stored scale (px/mm), so it cannot be measured again; nothing was saved")
+        try:
+            result = measure(store.images.read(sha), m.image or sha[:12], m.zone, float(px_per_mm))
+        except HairtrackError as exc:
+            raise InputError(f"the photo of {where} cannot be measured again ({exc}); nothing was saved") from exc
+        new_results[key(m)] = {**result, "image": m.image or result.get("image")}
+        step("measure")
+
+    # Registrations compare hairs: redo each one whose scan or reference now has other hairs.
+    changed = set(new_results)
+    by_zone: dict[Zone, list[tuple[Measurement, str]]] = {}
+    for m, sha in store.scan_images(profile):
+        by_zone.setdefault(m.zone, []).append((m, sha))
+    registrations: dict[tuple[dt.date, Zone, int], dict[str, Any]] = {}
+    for zone_scans in by_zone.values():
+        if not changed & {key(m) for m, _ in zone_scans}:
+            continue
+        days = sorted({m.date for m, _ in zone_scans})
+        visit = {d: sorted([x for x in zone_scans if x[0].date == d], key=lambda x: x[0].replicate) for d in days}
+        for m, sha in zone_scans:
+            earlier = [d for d in days if d < m.date]
+            if not earlier:
+                continue
+            stored = analyses.get(key(m)) or {}
+            result = new_results.get(key(m)) or stored
+            redo: dict[str, Any] = {}
+            for field, day in (("registration", earlier[-1]), ("registration_first", earlier[0] if earlier[0] != earlier[-1] else None)):
+                if day is None:
+                    continue
+                found = _reference(visit[day], stored.get(field), m.replicate)
+                if found is None:
+                    continue
+                ref_m, ref_sha = found
+                if key(m) not in changed and key(ref_m) not in changed and field in stored:
+                    continue
+                ref_result = new_results.get(key(ref_m)) or analyses.get(key(ref_m)) or {}
+                try:
+                    rgb = load_image(store.images.read(sha)).rgb
+                    redo[field] = _register((ref_m, store.images.read(ref_sha), ref_result),
+                                            NewScan(m.image or "", b"", rgb, result))
+                except Exception as exc:  # registration is a check on the photo, never a reason to lose it
+                    redo[field] = {"error": str(exc)}
+                step("register")
+            if redo:
+                registrations[key(m)] = redo
+
+    out: list[Remeasured] = []
+    items: list[tuple[Measurement, str, dict[str, Any]]] = []
+    for m, sha in sorted(images, key=lambda x: (x[0].date, x[0].zone.value, x[0].replicate)):
+        k = key(m)
+        if k not in new_results and k not in registrations:
+            continue
+        stored = analyses.get(k) or {}
+        if k in new_results:
+            r = new_results[k]
+            replaced = [x for x in stored.get("replaced", []) if isinstance(x, dict)] if isinstance(stored.get("replaced"), list) else []
+            replaced.append({"method": m.method, "hairs_per_cm2": m.hairs_per_cm2, "fu_per_cm2": m.fu_per_cm2,
+                             "hairs_per_fu": m.hairs_per_fu, "mean_width_um": m.mean_width_um,
+                             "terminal_fraction": m.terminal_fraction, "replaced_on": today.isoformat()})
+            analysis = {**r, "replaced": replaced}
+            for field in ("registration", "registration_first"):  # kept where not redone
+                if field in stored:
+                    analysis[field] = stored[field]
+            after = replace(m, hairs_per_cm2=r["hairs_per_cm2"], fu_per_cm2=r.get("fu_per_cm2"), hairs_per_fu=r.get("hairs_per_fu"),
+                            mean_width_um=r.get("mean_width_um"), terminal_fraction=r.get("terminal_fraction"),
+                            coverage_pct=r.get("coverage_pct"), method=_method_of(r))
+        else:
+            analysis, after = dict(stored), m
+        analysis.update(registrations.get(k, {}))
+        items.append((after, sha, analysis))
+        if k in new_results:
+            out.append(Remeasured(before=m, after=after, registered=k in registrations))
+    if save:
+        store.replace_analyses(profile, items)
     return out

@@ -47,7 +47,7 @@ __all__ = [
 MEASUREMENT_COLUMNS = (
     "profile", "date", "zone", "replicate", "hairs_per_cm2", "fu_per_cm2", "hairs_per_fu",
     "mean_width_um", "terminal_fraction", "coverage_pct", "capture_time", "hair_length_mm",
-    "device", "lighting", "image", "note",
+    "device", "lighting", "image", "note", "method",
 )  # fmt: skip
 TREATMENT_COLUMNS = ("profile", "treatment", "date", "end_date", "dose", "cost", "currency", "provider", "note")
 MAX_PROBLEMS = 50
@@ -63,7 +63,7 @@ _RANGES: dict[str, tuple[float, float, str]] = {
     "coverage_pct": (0.0, 100.0, "%"),
     "hair_length_mm": (0.0, 2000.0, "mm"),
 }
-_TEXT_LIMITS = {"device": 100, "lighting": 100, "image": 500, "note": 2000, "dose": 200, "provider": 200}
+_TEXT_LIMITS = {"device": 100, "lighting": 100, "method": 100, "image": 500, "note": 2000, "dose": 200, "provider": 200}
 _PROFILE_RE = re.compile(r"^[^\W_][\w .@+'-]{0,99}$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
@@ -358,6 +358,7 @@ _MEASUREMENT_PARSERS: dict[str, Callable[[str, str], Any]] = {
     "lighting": _text("lighting"),
     "image": _text("image"),
     "note": _text("note"),
+    "method": _text("method"),
 }
 
 

@@ -233,6 +233,8 @@ class MeasurementRow(Base):
     mean_width_um: Mapped[float | None] = mapped_column(sa.Float)
     terminal_fraction: Mapped[float | None] = mapped_column(sa.Float)
     coverage_pct: Mapped[float | None] = mapped_column(sa.Float)
+    # The measurement's method (analyze's ``method``); kept per row so that imported figures carry theirs.
+    method: Mapped[str | None] = mapped_column(sa.String(100))
 
     scan: Mapped[Scan] = relationship(back_populates="measurement")
 

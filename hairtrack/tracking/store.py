@@ -39,7 +39,9 @@ from hairtrack.tracking.models import (
 
 __all__ = ["Store", "ProfileSummary", "ImportReport", "DeletionReport", "DeviceInfo", "UserInfo"]
 
-_MEASURE_FIELDS = ("hairs_per_cm2", "fu_per_cm2", "hairs_per_fu", "mean_width_um", "terminal_fraction", "coverage_pct")
+_MEASURE_FIELDS = (
+    "hairs_per_cm2", "fu_per_cm2", "hairs_per_fu", "mean_width_um", "terminal_fraction", "coverage_pct", "method",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,6 +328,42 @@ class Store:
             for digest in created:  # the rows never landed: neither do their files
                 self.images.delete(digest)
             raise
+        return saved
+
+    def replace_analyses(
+        self, profile: str, items: Sequence[tuple[Measurement, str, dict[str, Any]]]
+    ) -> list[Measurement]:
+        """Replace the figures and stored analysis of analysed scans, in one transaction (all or none).
+
+        Each item is ``(measurement, image_sha256, analysis)``: the scan is found by the measurement's date,
+        zone and replicate, and must still show that image (:class:`ConflictError` otherwise, e.g. when
+        another process deleted and re-added it meanwhile). Capture conditions, notes and the image stay
+        as they are; the measured figures, ``method`` and the analysis are replaced.
+        """
+        with self._write() as s:
+            prof = _require_profile(s, profile, self._owner)
+            saved = []
+            for measurement, sha256, analysis in items:
+                scan = s.scalars(
+                    sa.select(Scan).options(selectinload(Scan.measurement)).where(
+                        Scan.profile_id == prof.id, Scan.date == measurement.date, Scan.zone == measurement.zone,
+                        Scan.replicate == measurement.replicate,
+                    )
+                ).one_or_none()
+                where = f"{profile} {measurement.date} {measurement.zone.value} replicate {measurement.replicate}"
+                if scan is None:
+                    raise NotFoundError(f"no scan {where}")
+                if scan.image_sha256 != sha256:
+                    raise ConflictError(f"the scan {where} no longer shows the image that was measured; nothing was saved")
+                row = scan.measurement
+                if row is None:
+                    row = scan.measurement = MeasurementRow()
+                row.source = "analysis"
+                for f in _MEASURE_FIELDS:
+                    setattr(row, f, getattr(measurement, f))
+                scan.analysis = analysis
+                s.flush()
+                saved.append(_measurement_of(scan, profile))
         return saved
 
     def measurements(self, profile: str | None = None) -> list[Measurement]:

@@ -164,3 +164,45 @@ def test_workers_share_the_cores_this_process_may_use(image_threads) -> None:
     assert 1 <= measuring._usable_cores() <= (os.cpu_count() or 1)
     measuring._init_worker(1)
     assert learned._THREADS == 1
+
+
+def test_scan_remeasure_brings_stored_photos_to_one_method(cli: Cli, scalps: list[tuple[Path, int]], db_url: str) -> None:
+    from hairtrack.imaging.analyze import measurement_method
+
+    cli("profile", "add", "p1")
+    for (path, _), day in zip(scalps, ("2025-03-01", "2025-04-01"), strict=True):
+        assert cli("scan", "add", str(path), "-p", "p1", "--zone", "crown", "--date", day, "--px-per-mm", "220").exit_code == 0
+    learned = measurement_method("learned")
+
+    def methods() -> list[str]:
+        return [row.split(",")[-1] for row in cli("export", "-p", "p1").stdout.splitlines()[1:]]
+
+    assert methods() == [learned, learned]
+    idle = cli("scan", "remeasure", "-p", "p1")
+    assert idle.exit_code == 0 and "already measured by" in idle.stdout
+    # to another method and back: every figure follows the method, and the record says what it replaced
+    result = cli("scan", "remeasure", "-p", "p1", "--detector", "classical", "--json")
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(x) for x in result.stdout.splitlines()]
+    assert [(x["date"], x["method_before"], x["method"], x["saved"]) for x in lines] == [
+        ("2025-03-01", learned, "classical/r2", True), ("2025-04-01", learned, "classical/r2", True)]
+    assert lines[1]["registration_redone"] and methods() == ["classical/r2", "classical/r2"]
+    before = snapshot(db_url)
+    preview = cli("scan", "remeasure", "-p", "p1", "--dry-run")
+    assert preview.exit_code == 0 and "2 scans of p1 would be measured again (--dry-run: nothing saved)" in preview.stdout
+    assert "classical/r2" in preview.stdout and snapshot(db_url) == before
+    assert cli("scan", "remeasure", "-p", "p1", "--zone", "donor").stdout.startswith("every stored photo")
+    back = cli("scan", "remeasure", "-p", "p1", "--zone", "crown")
+    assert back.exit_code == 0 and "2 scans of p1 measured again and saved" in back.stdout
+    assert methods() == [learned, learned]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["-p", "nobody"], "no profile named 'nobody'"),
+    (["-p", "p1", "--detector", "yolo"], "--detector must be classical or learned"),
+    (["-p", "p1", "--zone", "nape"], "unknown zone 'nape'"),
+])
+def test_scan_remeasure_refuses_bad_requests(local_cli: Cli, args: list[str], message: str) -> None:
+    local_cli("profile", "add", "p1")
+    result = local_cli("scan", "remeasure", *args)
+    assert result.exit_code == 1 and message in result.stderr

@@ -18,13 +18,13 @@ Cli = Callable[..., Result]
 
 MEASUREMENTS = (
     "date,zone,replicate,hairs_per_cm2,fu_per_cm2,hairs_per_fu,mean_width_um,terminal_fraction,coverage_pct,"
-    "capture_time,hair_length_mm,device,lighting,image,note\n"
-    "2025-01-06,crown,1,104.2,50.1,2.08,58.2,0.68,,08:12,1,dermlite,led,IMG_1.jpg,\n"
-    "2025-01-06,crown,2,101.7,49.3,2.06,57.9,0.7,,08:12,1,dermlite,led,IMG_2.jpg,\n"
-    "2025-01-06,donor,1,190.5,80.1,2.38,70.1,0.91,,08:14,1,dermlite,led,IMG_3.jpg,\n"
-    '2025-02-03,crown,1,106,51,2.08,58,0.7,,08:30,1.5,dermlite,led,,"wet, after ""shower"""\n'
-    "2025-02-03,donor,1,188.25,79,2.38,71,0.9,,08:31,1.5,dermlite,led,,\n"
-    "2025-03-03,crown,1,,,,,,41.5,,,phone,,,overview only\n"
+    "capture_time,hair_length_mm,device,lighting,image,note,method\n"
+    "2025-01-06,crown,1,104.2,50.1,2.08,58.2,0.68,,08:12,1,dermlite,led,IMG_1.jpg,,learned/f588b811d0/r2\n"
+    "2025-01-06,crown,2,101.7,49.3,2.06,57.9,0.7,,08:12,1,dermlite,led,IMG_2.jpg,,learned/f588b811d0/r2\n"
+    "2025-01-06,donor,1,190.5,80.1,2.38,70.1,0.91,,08:14,1,dermlite,led,IMG_3.jpg,,TrichoScan 3.0\n"
+    '2025-02-03,crown,1,106,51,2.08,58,0.7,,08:30,1.5,dermlite,led,,"wet, after ""shower""",\n'
+    "2025-02-03,donor,1,188.25,79,2.38,71,0.9,,08:31,1.5,dermlite,led,,,\n"
+    "2025-03-03,crown,1,,,,,,41.5,,,phone,,,overview only,overview/r1\n"
 )
 TREATMENTS = (
     "profile,treatment,date,end_date,dose,cost,currency,provider,note\n"
@@ -97,6 +97,7 @@ BAD_MEASUREMENTS = [
     ("zone,hairs_per_cm2\ncrown,1\n", "line 1: missing required column 'date'"),
     ("date,zone,zone,hairs_per_cm2\n2025-03-01,crown,crown,1\n", "line 1: column 'zone' appears twice"),
     ("", "line 1: the file is empty"),
+    ("date,zone,hairs_per_cm2,method\n2025-03-01,crown,1," + "x" * 101 + "\n", "line 2: method is longer than 100 characters"),
     ("date,zone,hairs_per_cm2,note\n2025-03-01,crown,1,caf\u00e9\n".encode("cp1252"), "line 2: the file is not UTF-8 text"),
     ("date,zone,hairs_per_cm2\n2025-03-01,crown,1\n".encode("utf-16"), "line 1: the file is UTF-16 or UTF-32 encoded"),
     ("date,zone,replicate,hairs_per_cm2\n2025-03-05,crown,1,1\n2025-01-06,crown,1,1\n", "line 3: p1 2025-01-06 crown replicate 1 is already stored"),

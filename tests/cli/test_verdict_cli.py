@@ -77,3 +77,21 @@ def test_verdict_refuses_unclear_requests(local_cli: Cli, tmp_path: Path) -> Non
     assert broken.exit_code == 1 and "line 2: date '2025-02-30' is not a real date" in broken.stderr
     wrong = local_cli("report", "--profile", "strong", "--out", str(tmp_path / "r.docx"))
     assert wrong.exit_code == 1 and "must end in .pdf or .html" in wrong.stderr
+
+
+def test_a_csv_method_column_feeds_the_capture_checks(local_cli: Cli, tmp_path: Path) -> None:
+    days = ["2025-01-06", "2025-01-20", "2025-02-20", "2025-03-20", "2025-04-20", "2025-05-20"]
+    rows = [f"p,{d},crown,{150 + i},{'learned/aaaa/r2' if i < 4 else 'learned/bbbb/r2'},08:00" for i, d in enumerate(days)]
+    measurements = tmp_path / "m.csv"
+    measurements.write_text("profile,date,zone,hairs_per_cm2,method,capture_time\n" + "\n".join(rows) + "\n")
+    treatments = tmp_path / "t.csv"
+    treatments.write_text("profile,treatment,date\np,finasteride,2025-02-01\n")
+    result = local_cli("verdict", "--measurements", str(measurements), "--treatments", str(treatments), "--json")
+    assert result.exit_code == 0, result.output
+    flags = {f["code"]: f["message"] for f in json.loads(result.stdout)["flags"]}
+    assert flags["capture_down_weighted"].startswith("2 zone visits") and "measurement method" in flags["capture_down_weighted"]
+    same = measurements.read_text().replace("bbbb", "aaaa")
+    measurements.write_text(same)
+    flags = {f["code"] for f in json.loads(local_cli("verdict", "--measurements", str(measurements), "--treatments",
+                                                     str(treatments), "--json").stdout)["flags"]}
+    assert "capture_down_weighted" not in flags

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 from PIL import Image
 
 from hairtrack.analysis import judge
@@ -81,3 +82,116 @@ def test_unreadable_stored_registrations_are_skipped_not_fatal() -> None:
     }
     pairs = matched_pairs(analyses)
     assert [(p.replicate, p.kept, p.lost, p.new) for p in pairs] == [(1, 40, 3, 5)]
+
+
+# -- measuring stored photos again ----------------------------------------------------------------------
+
+
+def _png(rgb: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _turned_visits() -> list[bytes]:
+    scalp = np.asarray(render_scalp(seed=4, shape=(512, 640), px_per_mm=110.0, n_units=30, difficulty="easy").image)
+    return [_png(cv2.warpAffine(scalp, cv2.getRotationMatrix2D((320, 256), a, 1.0), (640, 512), borderMode=cv2.BORDER_REFLECT))
+            for a in (0, 6, -9)]
+
+
+DAYS = [dt.date(2025, 1, 6), dt.date(2025, 2, 3), dt.date(2025, 3, 3)]
+
+
+def _save(store: Store, pngs: list[bytes], detectors: list[str], zone: Zone = Zone.CROWN) -> None:
+    for day, data, detector in zip(DAYS, pngs, detectors, strict=True):
+        measured = measure_upload(data, f"{day}.png", zone=zone, px_per_mm=110.0, overlay=False, detector=detector)
+        save_scans(store, Measurement(profile="p", date=day, zone=zone, device="derm"),
+                   [NewScan(f"{day}.png", data, measured.loaded.rgb, measured.result)])
+
+
+def _measure(data: bytes, name: str, zone: Zone, px_per_mm: float) -> dict:
+    from hairtrack.imaging.measure import measure_stored
+
+    return measure_stored(data, name, zone, px_per_mm)
+
+
+def _registrations(store: Store) -> dict:
+    keep = ("reference", "overlap_pct", "different_field", "kept", "lost", "new")
+    return {k: {f: {x: a[f][x] for x in keep} for f in ("registration", "registration_first") if f in a}
+            for k, a in store.scan_analyses("p").items()}
+
+
+def test_remeasuring_stale_scans_gives_the_record_a_fresh_save_would_give(tmp_path: Path) -> None:
+    from hairtrack.imaging.analyze import measurement_method
+    from hairtrack.tracking.ingest import remeasure_scans
+
+    pngs, learned = _turned_visits(), measurement_method("learned")
+    with Store(f"sqlite:///{tmp_path / 'fresh.sqlite3'}", image_dir=tmp_path / "fresh") as fresh, \
+            Store(f"sqlite:///{tmp_path / 'old.sqlite3'}", image_dir=tmp_path / "old") as old:
+        for store in (fresh, old):
+            store.add_profile("p")
+        _save(fresh, pngs, ["learned"] * 3)
+        _save(old, pngs, ["classical", "learned", "learned"])  # the first visit measured by an older method
+        old.import_measurements([Measurement("p", DAYS[1], Zone.DONOR, hairs_per_cm2=180.0)])  # no photo
+        before = old.measurements("p")
+        assert [m.method for m in before] == ["classical/r2", learned, None, learned]
+        first_before = old.scan_analyses("p")[(DAYS[0], Zone.CROWN, 1)]
+
+        steps: list[str] = []
+        done = remeasure_scans(old, "p", _measure, method=learned, today=dt.date(2026, 1, 2), on_step=steps.append)
+        # only the stale scan is measured again, but the registrations that used its hairs are redone
+        assert [(r.before.date, r.before.method, r.after.method, r.registered) for r in done] == [(DAYS[0], "classical/r2", learned, False)]
+        assert steps.count("measure") == 1 and steps.count("register") == 2
+        crown = [m for m in old.measurements("p") if m.zone == Zone.CROWN]
+        assert crown == fresh.measurements("p") and before[2] in old.measurements("p")  # the imported row untouched
+        assert _registrations(old) == _registrations(fresh)
+        stored = old.scan_analyses("p")[(DAYS[0], Zone.CROWN, 1)]
+        assert stored["replaced"] == [{"method": "classical/r2", "hairs_per_cm2": first_before["hairs_per_cm2"],
+                                       "fu_per_cm2": first_before["fu_per_cm2"], "hairs_per_fu": first_before["hairs_per_fu"],
+                                       "mean_width_um": first_before["mean_width_um"],
+                                       "terminal_fraction": first_before["terminal_fraction"], "replaced_on": "2026-01-02"}]
+        assert stored["image"] == f"{DAYS[0]}.png" and stored["method"] == learned
+
+        # nothing left to do; --all measures everything again and keeps the whole history
+        assert remeasure_scans(old, "p", _measure, method=learned) == []
+        again = remeasure_scans(old, "p", _measure, method=learned, every=True, zones=[Zone.CROWN])
+        assert len(again) == 3 and all(r.after == r.before for r in again)
+        assert [x["method"] for x in old.scan_analyses("p")[(DAYS[0], Zone.CROWN, 1)]["replaced"]] == ["classical/r2", learned]
+
+
+def test_remeasuring_is_all_or_nothing_and_a_dry_run_saves_nothing(tmp_path: Path) -> None:
+    from hairtrack.errors import InputError
+    from hairtrack.tracking.ingest import remeasure_scans
+    from tests.conftest import snapshot
+
+    url = f"sqlite:///{tmp_path / 'h.sqlite3'}"
+    with Store(url, image_dir=tmp_path / "img") as store:
+        store.add_profile("p")
+        _save(store, _turned_visits(), ["classical"] * 3)
+        before = snapshot(url)
+
+        preview = remeasure_scans(store, "p", _measure, method="learned/x/r2", save=False)
+        assert len(preview) == 3 and all(r.after.method != "classical/r2" for r in preview)
+        assert snapshot(url) == before
+
+        calls = []
+
+        def fails_on_the_second(data: bytes, name: str, zone: Zone, px_per_mm: float) -> dict:
+            calls.append(name)
+            if len(calls) == 2:
+                raise InputError("this does not look like a close-up of scalp")
+            return _measure(data, name, zone, px_per_mm)
+
+        with pytest.raises(InputError, match=r"photo of 2025-02-03 crown replicate 1 cannot be measured again \(this does not look.*nothing was saved"):
+            remeasure_scans(store, "p", fails_on_the_second, method="learned/x/r2")
+        assert snapshot(url) == before
+
+        # a stored analysis without its scale (a damaged record) is named, not guessed
+        with store._write() as s:
+            from hairtrack.tracking.models import Scan
+
+            scan = s.query(Scan).filter(Scan.date == DAYS[2]).one()
+            scan.analysis = {k: v for k, v in scan.analysis.items() if k != "px_per_mm"}
+        with pytest.raises(InputError, match="2025-03-03 crown replicate 1 has no stored scale"):
+            remeasure_scans(store, "p", _measure, method="learned/x/r2")
+        assert store.measurements("p") == [m for m in store.measurements("p") if m.method == "classical/r2"]

@@ -62,6 +62,23 @@ def test_an_older_database_with_data_is_migrated_on_start(db_url: str, image_dir
         assert len(store.measurements("old")) == 1
 
 
+def test_migration_0005_gives_analysed_scans_the_method_their_analysis_names(db_url: str, image_dir: Path) -> None:
+    engines = dbmod.create_engines(db_url)
+    assert dbmod.migrate(engines, target="0004") == "0004"
+    with engines.write.begin() as conn:
+        conn.execute(sa.text("INSERT INTO profiles (name, created_at) VALUES ('old', CURRENT_TIMESTAMP)"))
+        pid = conn.execute(sa.text("SELECT id FROM profiles")).scalar_one()
+        for i, analysis in enumerate(['{"method": "learned/abc/r2", "hair_count": 3}', '{"hair_count": 3}', None], 1):
+            conn.execute(sa.text("INSERT INTO scans (profile_id, zone, date, replicate, analysis, created_at) VALUES "
+                                 "(:p, 'crown', '2025-03-01', :r, :a, CURRENT_TIMESTAMP)"), {"p": pid, "r": i, "a": analysis})
+            sid = conn.execute(sa.text("SELECT id FROM scans WHERE replicate = :r"), {"r": i}).scalar_one()
+            conn.execute(sa.text("INSERT INTO measurements (scan_id, source, hairs_per_cm2) VALUES (:s, 'analysis', 150)"),
+                         {"s": sid})
+    engines.dispose()
+    with Store(db_url, image_dir=image_dir) as store:
+        assert [x.method for x in store.measurements("old")] == ["learned/abc/r2", None, None]
+
+
 def test_opening_twice_does_not_migrate_again_or_lose_data(db_url: str, image_dir: Path) -> None:
     with Store(db_url, image_dir=image_dir) as store:
         store.import_measurements([m()])
