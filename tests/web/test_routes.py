@@ -221,6 +221,8 @@ def test_a_second_user_cannot_reach_the_first_ones_profile(clinic: Callable[...,
     before = snapshot(store.url)
     attempt = bob.post("/profiles/me/delete", data={"confirm": "me", **tokens(bob.get("/profiles").text)})
     assert attempt.status_code == 404 and snapshot(store.url) == before
+    attempt = bob.post("/profiles/me/remeasure", data=tokens(bob.get("/profiles").text))
+    assert attempt.status_code == 404 and snapshot(store.url) == before
     # The same name in Bob's account is his own, separate profile.
     bob.post("/profiles", data={"name": "me", **tokens(bob.get("/profiles").text)})
     assert [p["scans"] for p in bob.get("/api/profiles").json()] == [0]
@@ -308,3 +310,29 @@ def test_a_corrected_form_can_be_sent_again_after_an_error(local_client: TestCli
         assert response.status_code == 200 and "filename*=UTF-8''hairtrack-%C5%81ukasz" in response.headers["content-disposition"]
     odd = local_client.post("/profiles", data={"name": "x", "sex": "robot", **tokens(local_client.get("/profiles").text)})
     assert odd.status_code == 400 and "sex must be male or female" in odd.text
+
+
+def test_scans_of_an_older_method_are_offered_and_measured_again(local_client: TestClient, sqlite_store: Store) -> None:
+    from hairtrack.imaging.analyze import measurement_method
+    from hairtrack.imaging.measure import measure_stored
+    from hairtrack.tracking.ingest import remeasure_scans
+
+    local_client.post("/profiles", data={"name": "anna", **tokens(local_client.get("/profiles").text)})
+    for day, seed in (("2025-03-01", 1), ("2025-04-01", 2)):
+        local_client.post("/profiles/anna/scans", files=[("images", (f"{seed}.jpg", scalp_jpeg(seed), "image/jpeg"))],
+                          data={"zone": "crown", "date": day, "px_per_mm": "220", **tokens(local_client.get("/profiles/anna").text)})
+    page = local_client.get("/profiles/anna").text
+    assert 'id="remeasure"' not in page and page.count(measurement_method()) >= 2  # the scans table names it
+
+    def classical(data: bytes, name: str, zone, px_per_mm: float) -> dict:
+        return measure_stored(data, name, zone, px_per_mm, detector="classical")
+
+    remeasure_scans(sqlite_store, "anna", classical, method="classical/r2")  # as an older version had saved them
+    page = local_client.get("/profiles/anna").text
+    assert 'id="remeasure"' in page and "2 scans with a photo were measured by" in page and "<code>classical/r2</code>" in page
+    done = local_client.post("/profiles/anna/remeasure", data=tokens(page))
+    assert done.status_code == 200 and "Measured 2 scans again with " + measurement_method() in done.text
+    assert 'id="remeasure"' not in done.text
+    assert {m.method for m in sqlite_store.measurements("anna")} == {measurement_method()}
+    again = local_client.post("/profiles/anna/remeasure", data=tokens(local_client.get("/profiles/anna").text))
+    assert "Every photo is already measured by" in again.text

@@ -66,11 +66,36 @@ def create_profile(
 
 @router.get("/{name}", response_class=HTMLResponse)
 def dashboard(request: Request, store: OwnerStore, name: str, as_of: str | None = None) -> HTMLResponse:
+    from hairtrack.imaging.analyze import measurement_method
+
     record = profile_record(store, name, as_of=parse_date(as_of, column="as_of") if as_of else None)
+    images = store.scan_images(name)
+    method = measurement_method()
+    # scans with a photo measured by another method: the page offers to measure them again
+    stale = sorted({m.method or "(not named)" for m, _ in images if (m.method or "").lower() != method.lower()})
     return render(request, "dashboard.html", {
         "record": record, "zones": [z.value for z in Zone], "today": dt.date.today().isoformat(), "today_date": dt.date.today(),
-        "scans_with_images": {(m.date, m.zone, m.replicate): sha for m, sha in store.scan_images(name)},
+        "scans_with_images": {(m.date, m.zone, m.replicate): sha for m, sha in images},
+        "method": method, "stale_methods": stale,
+        "stale_scans": sum((m.method or "").lower() != method.lower() for m, _ in images),
     })
+
+
+@router.post("/{name}/remeasure", dependencies=[CsrfChecked, FormToken])
+async def remeasure(request: Request, store: OwnerStore, name: str) -> RedirectResponse:
+    """Measure the profile's stored photos that an older method measured again (all or none)."""
+    from hairtrack.imaging.analyze import measurement_method
+    from hairtrack.imaging.measure import measure_stored
+
+    store.profile(name)
+    method = measurement_method()
+    done = await run_limited(ingest.remeasure_scans, store, name, measure_stored, method=method)
+    if done:
+        flash(request, f"Measured {len(done)} scan{'s' if len(done) != 1 else ''} again with {method}; "
+                       "the figures they replaced are kept with each scan.", "ok")
+    else:
+        flash(request, f"Every photo is already measured by {method}.", "ok")
+    return RedirectResponse(f"/profiles/{name}", status_code=303)
 
 
 @router.get("/{name}/charts/{zone}.svg")
