@@ -424,6 +424,8 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
         n_units = int(rng.poisson(0.25 * area_mm2))
     # --- skin -------------------------------------------------------------------------------------
     base = np.array([rng.uniform(185, 225), rng.uniform(170, 205), rng.uniform(150, 195)], np.float32)
+    if base[1] > base[0]:  # skin is never greener than it is red (the draws stay the same, so does the rest)
+        base[[0, 1]] = base[[1, 0]]
     if rng.random() < 0.4:  # a cool, bluish cast as under some dermoscope LEDs
         base[2] = min(base[2] + rng.uniform(10, 30), 240)
     mottle = _smooth_noise(rng, (h, w), 0.08 * max(h, w)) * rng.uniform(4, 9)

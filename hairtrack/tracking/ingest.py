@@ -21,7 +21,7 @@ import numpy as np
 from hairtrack.domain import Measurement, Zone
 from hairtrack.tracking.store import Store
 
-__all__ = ["NewScan", "save_scans", "registration_figures", "matched_pairs", "Remeasured", "remeasure_scans"]
+__all__ = ["NewScan", "save_scans", "registration_figures", "matched_pairs", "Remeasured", "remeasure_scans", "is_stale"]
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def save_scans(
         for key, refs in (("registration", previous), ("registration_first", first)):
             if not refs:
                 continue
-            ref_m, sha = refs[min(i, len(refs) - 1)]
+            ref_m, sha = refs[min(i, len(refs) - 1)]  # i-th new photo to i-th replicate, as _reference picks
             ref_result = analyses.get((ref_m.date, ref_m.zone, ref_m.replicate)) or {}
             try:
                 analysis[key] = _register((ref_m, store.images.read(sha), ref_result), scan)
@@ -157,8 +157,7 @@ def matched_pairs(analyses: Mapping[tuple[dt.date, Zone, int], Mapping[str, Any]
 @dataclass(frozen=True)
 class Remeasured:
     """One scan measured again: its stored figures (``before``) and the new ones (``after``, with the new
-    ``method``). ``registered`` says whether its registration was redone (its hairs or its reference's
-    changed)."""
+    ``method``). ``registered`` says whether a registration of it was redone (it has an earlier visit)."""
 
     before: Measurement
     after: Measurement
@@ -166,17 +165,24 @@ class Remeasured:
 
 
 def _reference(
-    candidates: Sequence[tuple[Measurement, str]], stored: Mapping[str, Any] | None, replicate: int
+    candidates: Sequence[tuple[Measurement, str]], stored: Any, replicate: int
 ) -> tuple[Measurement, str] | None:
-    """The reference scan a registration uses: the one named by the stored registration while it exists,
-    else the replicate of the same number (or the last one), as :func:`save_scans` picks it."""
+    """The reference scan a registration uses: the one its stored registration names while that scan exists,
+    else the replicate of the same number (or the last one). (``save_scans`` pairs the i-th photo of a batch
+    with the i-th replicate, which is the same unless replicates were added in later batches.)"""
     if not candidates:
         return None
-    ref = (stored or {}).get("reference") or {}
-    for m, sha in candidates:
-        if ref.get("date") == m.date.isoformat() and ref.get("replicate") == m.replicate:
-            return m, sha
+    ref = stored.get("reference") if isinstance(stored, Mapping) else None
+    if isinstance(ref, Mapping):  # a damaged record is treated as none
+        for m, sha in candidates:
+            if ref.get("date") == m.date.isoformat() and ref.get("replicate") == m.replicate:
+                return m, sha
     return candidates[min(replicate, len(candidates)) - 1]
+
+
+def is_stale(measurement: Measurement, method: str) -> bool:
+    """Whether ``measurement`` was measured by another method than ``method`` (or by an unnamed one)."""
+    return (measurement.method or "").strip().lower() != method.strip().lower()
 
 
 def remeasure_scans(
@@ -224,10 +230,10 @@ def remeasure_scans(
 
     Notes
     -----
-    Each photo keeps the scale it was measured with (its stored ``px_per_mm``). A scan's registration to the
-    earlier scans of its zone compares hairs, so it is redone for every scan whose hairs or whose reference's
-    hairs were measured again. The figures replaced are kept in the analysis under ``replaced`` (method,
-    densities, width and the date), newest last. All or nothing: one photo that cannot be measured now
+    Each photo keeps the scale it was measured with (its stored ``px_per_mm``). Registrations to the earlier
+    scans of a zone compare hairs, so every registration in a zone with a scan measured again is redone. The
+    figures replaced are kept in the analysis under ``replaced`` (method, densities, width and the date),
+    newest last. All or nothing: one photo that cannot be measured now
     saves none, with an error that names the scan.
     """
     from hairtrack.errors import HairtrackError, InputError
@@ -238,7 +244,7 @@ def remeasure_scans(
     images = [(m, sha) for m, sha in store.scan_images(profile) if zones is None or m.zone in zones]
     analyses = store.scan_analyses(profile)
     key = lambda m: (m.date, m.zone, m.replicate)  # noqa: E731
-    chosen = [(m, sha) for m, sha in images if every or (m.method or "").strip().lower() != method.strip().lower()]
+    chosen = [(m, sha) for m, sha in images if every or is_stale(m, method)]
     if not chosen:
         return []
     new_results: dict[tuple[dt.date, Zone, int], dict[str, Any]] = {}
@@ -246,7 +252,7 @@ def remeasure_scans(
         stored = analyses.get(key(m)) or {}
         px_per_mm = stored.get("px_per_mm")
         where = f"{m.date} {m.zone.value} replicate {m.replicate}"
-        if not isinstance(px_per_mm, int | float) or not px_per_mm > 0:
+        if isinstance(px_per_mm, bool) or not isinstance(px_per_mm, int | float) or not px_per_mm > 0:
             raise InputError(f"the scan {where} has no stored scale (px/mm), so it cannot be measured again; nothing was saved")
         try:
             result = measure(store.images.read(sha), m.image or sha[:12], m.zone, float(px_per_mm))
@@ -255,7 +261,9 @@ def remeasure_scans(
         new_results[key(m)] = {**result, "image": m.image or result.get("image")}
         step("measure")
 
-    # Registrations compare hairs: redo each one whose scan or reference now has other hairs.
+    # Registrations compare hairs: in a zone where any scan has other hairs now, every registration is redone
+    # (a stored one may name a reference that the rule below would no longer pick, e.g. after a visit was
+    # added later with an earlier date).
     changed = set(new_results)
     by_zone: dict[Zone, list[tuple[Measurement, str]]] = {}
     for m, sha in store.scan_images(profile):
@@ -280,8 +288,6 @@ def remeasure_scans(
                 if found is None:
                     continue
                 ref_m, ref_sha = found
-                if key(m) not in changed and key(ref_m) not in changed and field in stored:
-                    continue
                 ref_result = new_results.get(key(ref_m)) or analyses.get(key(ref_m)) or {}
                 try:
                     rgb = load_image(store.images.read(sha)).rgb
@@ -302,7 +308,8 @@ def remeasure_scans(
         stored = analyses.get(k) or {}
         if k in new_results:
             r = new_results[k]
-            replaced = [x for x in stored.get("replaced", []) if isinstance(x, dict)] if isinstance(stored.get("replaced"), list) else []
+            earlier_figures = stored.get("replaced")
+            replaced = [x for x in earlier_figures if isinstance(x, dict)] if isinstance(earlier_figures, list) else []
             replaced.append({"method": m.method, "hairs_per_cm2": m.hairs_per_cm2, "fu_per_cm2": m.fu_per_cm2,
                              "hairs_per_fu": m.hairs_per_fu, "mean_width_um": m.mean_width_um,
                              "terminal_fraction": m.terminal_fraction, "replaced_on": today.isoformat()})

@@ -7,6 +7,7 @@ plain records of :mod:`hairtrack.domain` and the small result dataclasses below,
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import copy
 import hashlib
 import re
@@ -319,6 +320,9 @@ class Store:
                         digest = self.images.put(image_bytes)
                         if not existed:
                             created.append(digest)
+                    if measurement.method is None and isinstance((analysis or {}).get("method"), str):
+                        # the analysis names what measured it: so does the measurement
+                        measurement = dataclasses.replace(measurement, method=analysis["method"][:100])  # type: ignore[index]
                     scan = _scan_from(measurement, profile, source="analysis")
                     scan.replicate, scan.image_sha256, scan.analysis = replicate, digest, analysis
                     s.add(scan)

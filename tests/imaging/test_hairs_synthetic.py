@@ -89,6 +89,18 @@ def test_render_is_seeded():
     assert np.array_equal(a.image, b.image) and a.hairs == b.hairs
 
 
+def test_rendered_skin_is_skin_coloured_for_the_quality_check() -> None:
+    """No scene's skin is greener than it is red (seed 126 once was: the quality check called it not scalp)."""
+    from hairtrack.imaging.quality import assess_quality, scan_field
+
+    for seed in range(0, 240, 3):
+        scene = render_scalp(seed=seed, shape=(96, 120), px_per_mm=100.0, n_units=0, difficulty=("easy", "medium", "hard")[seed % 3])
+        r, g, _ = np.median(scene.image.reshape(-1, 3), axis=0)
+        assert g <= r + 2, seed
+    scene = render_scalp(seed=126, shape=(256, 320), px_per_mm=100.0, n_units=0, difficulty="easy")
+    assert "not_scalp" not in assess_quality(scene.image, scan_field(scene.image), ()).issues
+
+
 def test_hidden_hairs_leave_the_same_scalp_without_them() -> None:
     """The same scalp at a later visit: the hairs named in hide_hairs are shed, nothing else moves."""
     full = render_scalp(seed=21, shape=(240, 300), px_per_mm=100.0, n_units=12, difficulty="medium")

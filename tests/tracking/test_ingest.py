@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 from pathlib import Path
@@ -141,7 +142,8 @@ def test_remeasuring_stale_scans_gives_the_record_a_fresh_save_would_give(tmp_pa
         done = remeasure_scans(old, "p", _measure, method=learned, today=dt.date(2026, 1, 2), on_step=steps.append)
         # only the stale scan is measured again, but the registrations that used its hairs are redone
         assert [(r.before.date, r.before.method, r.after.method, r.registered) for r in done] == [(DAYS[0], "classical/r2", learned, False)]
-        assert steps.count("measure") == 1 and steps.count("register") == 2
+        # every registration in the zone is redone: each of them may rest on the changed hairs
+        assert steps.count("measure") == 1 and steps.count("register") == 3
         crown = [m for m in old.measurements("p") if m.zone == Zone.CROWN]
         assert crown == fresh.measurements("p") and before[2] in old.measurements("p")  # the imported row untouched
         assert _registrations(old) == _registrations(fresh)
@@ -192,6 +194,79 @@ def test_remeasuring_is_all_or_nothing_and_a_dry_run_saves_nothing(tmp_path: Pat
 
             scan = s.query(Scan).filter(Scan.date == DAYS[2]).one()
             scan.analysis = {k: v for k, v in scan.analysis.items() if k != "px_per_mm"}
+        damaged = snapshot(url)
         with pytest.raises(InputError, match="2025-03-03 crown replicate 1 has no stored scale"):
             remeasure_scans(store, "p", _measure, method="learned/x/r2")
-        assert store.measurements("p") == [m for m in store.measurements("p") if m.method == "classical/r2"]
+        assert snapshot(url) == damaged
+
+
+def test_a_visit_added_later_with_an_earlier_date_is_registered_against_the_new_hairs(tmp_path: Path) -> None:
+    """Jan (old method), Mar (registered to Jan), then Feb saved afterwards: Mar's stored registration names Jan,
+    whose hairs change; after measuring again the record is the one a fresh save in date order gives."""
+    from hairtrack.imaging.analyze import measurement_method
+    from hairtrack.tracking.ingest import remeasure_scans
+
+    pngs = dict(zip(DAYS, _turned_visits(), strict=True))
+    with Store(f"sqlite:///{tmp_path / 'h.sqlite3'}", image_dir=tmp_path / "img") as store, \
+            Store(f"sqlite:///{tmp_path / 'fresh.sqlite3'}", image_dir=tmp_path / "fresh") as fresh:
+        for st, order, detectors in ((store, (0, 2, 1), ("classical", "learned", "learned")), (fresh, (0, 1, 2), ("learned",) * 3)):
+            st.add_profile("p")
+            for i, detector in zip(order, detectors, strict=True):
+                day = DAYS[i]
+                measured = measure_upload(pngs[day], f"{day}.png", zone=Zone.CROWN, px_per_mm=110.0, overlay=False, detector=detector)
+                save_scans(st, Measurement(profile="p", date=day, zone=Zone.CROWN),
+                           [NewScan(f"{day}.png", pngs[day], measured.loaded.rgb, measured.result)])
+        assert store.scan_analyses("p")[(DAYS[2], Zone.CROWN, 1)]["registration"]["reference"]["date"] == "2025-01-06"
+        remeasure_scans(store, "p", _measure, method=measurement_method("learned"))
+        assert _registrations(store) == _registrations(fresh)
+        assert store.scan_analyses("p")[(DAYS[2], Zone.CROWN, 1)]["registration"]["reference"]["date"] == "2025-02-03"
+
+
+@pytest.mark.parametrize("damaged", ["garbage", ["x"], {"reference": "2025-01-06"}, {"reference": {"date": 5}}])
+def test_a_damaged_stored_registration_is_redone_not_fatal(tmp_path: Path, damaged: object) -> None:
+    from hairtrack.imaging.analyze import measurement_method
+    from hairtrack.tracking.ingest import remeasure_scans
+    from hairtrack.tracking.models import Scan
+
+    with Store(f"sqlite:///{tmp_path / 'h.sqlite3'}", image_dir=tmp_path / "img") as store:
+        store.add_profile("p")
+        _save(store, _turned_visits(), ["classical"] * 3)
+        with store._write() as s:
+            scan = s.query(Scan).filter(Scan.date == DAYS[1]).one()
+            scan.analysis = {**scan.analysis, "registration": damaged, "replaced": "not a list"}
+        done = remeasure_scans(store, "p", _measure, method=measurement_method("learned"))
+        assert len(done) == 3
+        stored = store.scan_analyses("p")[(DAYS[1], Zone.CROWN, 1)]
+        assert stored["registration"]["reference"]["date"] == "2025-01-06" and stored["registration"]["kept"] > 0
+        assert [x["method"] for x in stored["replaced"]] == ["classical/r2"]
+
+
+def test_replacing_analyses_checks_each_scan_and_is_all_or_nothing(tmp_path: Path) -> None:
+    from hairtrack.errors import ConflictError, NotFoundError
+    from tests.conftest import snapshot
+
+    url = f"sqlite:///{tmp_path / 'h.sqlite3'}"
+    with Store(url, image_dir=tmp_path / "img") as store:
+        store.add_profile("p")
+        _save(store, _turned_visits(), ["classical"] * 3)
+        (m1, sha1), (m2, sha2), _ = store.scan_images("p")
+        before = snapshot(url)
+        new = dataclasses.replace(m1, hairs_per_cm2=1.0, method="x/r9")
+        with pytest.raises(ConflictError, match="2025-02-03 crown replicate 1 no longer shows the image"):
+            store.replace_analyses("p", [(new, sha1, {"method": "x/r9"}), (m2, sha1, {})])
+        with pytest.raises(NotFoundError, match="no scan p 2025-02-03 donor replicate 1"):
+            store.replace_analyses("p", [(new, sha1, {}), (dataclasses.replace(m2, zone=Zone.DONOR), sha2, {})])
+        assert snapshot(url) == before  # the first item of each call was rolled back
+        (saved,) = store.replace_analyses("p", [(new, sha1, {"method": "x/r9"})])
+        assert saved == dataclasses.replace(new, device=m1.device) and store.scan_analyses("p")[(DAYS[0], Zone.CROWN, 1)] == {"method": "x/r9"}
+        with pytest.raises(NotFoundError):
+            store.as_owner(12345).replace_analyses("p", [(new, sha1, {})])
+
+
+def test_a_scan_saved_with_an_analysis_takes_its_method(tmp_path: Path) -> None:
+    with Store(f"sqlite:///{tmp_path / 'h.sqlite3'}", image_dir=tmp_path / "img") as store:
+        store.add_profile("p")
+        store.add_scan(Measurement("p", DAYS[0], Zone.CROWN, hairs_per_cm2=150.0), analysis={"method": "learned/abc/r2"})
+        store.add_scan(Measurement("p", DAYS[1], Zone.CROWN, hairs_per_cm2=150.0, method="mine"), analysis={"method": "other"})
+        store.add_scan(Measurement("p", DAYS[2], Zone.CROWN, hairs_per_cm2=150.0), analysis={"method": 7})
+        assert [m.method for m in store.measurements("p")] == ["learned/abc/r2", "mine", None]

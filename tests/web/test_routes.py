@@ -336,3 +336,39 @@ def test_scans_of_an_older_method_are_offered_and_measured_again(local_client: T
     assert {m.method for m in sqlite_store.measurements("anna")} == {measurement_method()}
     again = local_client.post("/profiles/anna/remeasure", data=tokens(local_client.get("/profiles/anna").text))
     assert "Every photo is already measured by" in again.text
+
+
+def test_a_photo_that_is_not_a_scan_is_not_saved(local_client: TestClient, sqlite_store: Store) -> None:
+    import numpy as np
+    from PIL import Image
+
+    local_client.post("/profiles", data={"name": "anna", **tokens(local_client.get("/profiles").text)})
+    rng = np.random.default_rng(0)
+    lawn = np.clip(np.array([50, 150, 40]) + rng.normal(0, 25, (300, 400, 3)), 0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(lawn).save(buffer, "PNG")
+    before = snapshot(sqlite_store.url)
+    response = local_client.post(
+        "/profiles/anna/scans",
+        files=[("images", ("ok.jpg", scalp_jpeg(1), "image/jpeg")), ("images", ("lawn.png", buffer.getvalue(), "image/png"))],
+        data={"zone": "crown", "date": "2025-03-01", "px_per_mm": "220", **tokens(local_client.get("/profiles/anna").text)},
+    )
+    assert response.status_code == 400
+    assert "lawn.png: this does not look like a close-up of scalp; nothing was saved" in response.text
+    assert snapshot(sqlite_store.url) == before
+
+
+def test_the_dashboard_shows_without_readable_model_files(local_client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    from hairtrack.errors import InputError
+
+    analyze = importlib.import_module("hairtrack.imaging.analyze")  # the module (the package exports a function of that name)
+
+    def unreadable(detector: str = "learned") -> str:
+        raise InputError("cannot read the detector's model files")
+
+    local_client.post("/profiles", data={"name": "anna", **tokens(local_client.get("/profiles").text)})
+    monkeypatch.setattr(analyze, "measurement_method", unreadable)
+    page = local_client.get("/profiles/anna")
+    assert page.status_code == 200 and 'id="remeasure"' not in page.text

@@ -19,7 +19,7 @@ from hairtrack.tracking.ingest import NewScan
 from hairtrack.tracking.io import export_document, parse_date, parse_money, parse_treatment_kind, parse_zone
 from hairtrack.web.forms import form_number
 from hairtrack.web.deps import CsrfChecked, OwnerStore, flash, render, run_limited, use_form_token
-from hairtrack.imaging.measure import clean_filename, measure_upload
+from hairtrack.imaging.measure import UNUSABLE_ISSUES, clean_filename, measure_upload
 from hairtrack.web.views import profile_record, zone_figure
 
 router = APIRouter(prefix="/profiles", tags=["profiles"], include_in_schema=False)
@@ -70,14 +70,16 @@ def dashboard(request: Request, store: OwnerStore, name: str, as_of: str | None 
 
     record = profile_record(store, name, as_of=parse_date(as_of, column="as_of") if as_of else None)
     images = store.scan_images(name)
-    method = measurement_method()
+    try:
+        method: str | None = measurement_method()
+    except InputError:  # unreadable model files: the record still shows; measuring will say what is wrong
+        method = None
     # scans with a photo measured by another method: the page offers to measure them again
-    stale = sorted({m.method or "(not named)" for m, _ in images if (m.method or "").lower() != method.lower()})
+    stale = [m for m, _ in images if method is not None and ingest.is_stale(m, method)]
     return render(request, "dashboard.html", {
         "record": record, "zones": [z.value for z in Zone], "today": dt.date.today().isoformat(), "today_date": dt.date.today(),
         "scans_with_images": {(m.date, m.zone, m.replicate): sha for m, sha in images},
-        "method": method, "stale_methods": stale,
-        "stale_scans": sum((m.method or "").lower() != method.lower() for m, _ in images),
+        "method": method, "stale_methods": sorted({m.method or "(not named)" for m in stale}), "stale_scans": len(stale),
     })
 
 
@@ -126,6 +128,10 @@ async def save_scans(
     if scale is None:
         raise InputError("a saved scan needs a scale: give px/mm or a saved device, so that density can be computed")
     measured = [await run_limited(measure_upload, data, fname, zone=the_zone, px_per_mm=scale, overlay=False) for fname, data in uploads]
+    for (fname, _), m in zip(uploads, measured, strict=True):  # as 'hairtrack scan add': no numbers from a non-scan
+        unusable = [UNUSABLE_ISSUES[i] for i in m.result["quality"]["issues"] if i in UNUSABLE_ISSUES]
+        if unusable:
+            raise InputError(f"{fname}: {'; '.join(unusable)}; nothing was saved")
     template = Measurement(
         profile=name, date=day, zone=the_zone, capture_time=_time(capture_time), device=_opt(device), lighting=_opt(lighting),
         hair_length_mm=form_number(hair_length_mm, "hair length (mm)", low=0, high=2000),
