@@ -56,3 +56,26 @@ def test_the_inference_benchmark_refuses_bad_counts_and_times_each_runtime(capsy
                          "8-bit, onnxruntime, spinning on"}
     assert float(rows["float, onnxruntime"][2]) < 1e-3  # the same float network, the same heat
     assert 0 < float(rows["8-bit, onnxruntime (default)"][2]) < 0.1  # 8 bits: close, not equal
+
+
+def test_the_repeatability_benchmark_gives_published_iccs_and_refuses_bad_counts(capsys):
+    """Shrout & Fleiss (1979), Table 2: 6 targets rated by 4 judges; their ICC(1,1) 0.17 and ICC(2,1) 0.29."""
+    import numpy as np
+
+    module = runpy.run_path(str(SCRIPT.with_name("repeatability.py")), run_name="repeatability")
+    table = np.array([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]], float)
+    r = module["repeatability"](table)
+    assert (round(r.icc_1, 2), round(r.icc_a1, 2)) == (0.17, 0.29)
+    assert r.icc_1_ci95[0] < r.icc_1 < r.icc_1_ci95[1]
+    assert abs(r.sem - np.sqrt(((table - table.mean(axis=1, keepdims=True)) ** 2).sum() / 18)) < 1e-12
+    steady = module["repeatability"](np.array([[100.0, 100.0], [150.0, 150.0], [120.0, 120.0]]))
+    assert (steady.icc_1, steady.icc_1_ci95, steady.cv_within_pct, steady.mdc95) == (1.0, (1.0, 1.0), 0.0, 0.0)
+    with pytest.raises(ValueError, match="at least 2 spots and 2 takes"):
+        module["repeatability"](np.ones((1, 3)))
+    for bad in (["--takes", "1"], ["--spots", "1"], ["--real", "-2"], ["--threads", "0"]):
+        with pytest.raises(SystemExit) as exc:
+            module["main"](bad)
+        assert exc.value.code == 2
+    assert module["main"](["--spots", "2", "--takes", "2", "--real", "0", "--detectors", "classical"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("truth (follicles in field)") == 3 and out.count("classical") == 3
