@@ -336,6 +336,16 @@ def test_scans_of_an_older_method_are_offered_and_measured_again(local_client: T
     assert {m.method for m in sqlite_store.measurements("anna")} == {measurement_method()}
     again = local_client.post("/profiles/anna/remeasure", data=tokens(local_client.get("/profiles/anna").text))
     assert "Every photo is already measured by" in again.text
+    # the JSON API: without the CSRF header nothing happens; a dry run says what would change and saves nothing
+    header = {"X-CSRF-Token": tokens(local_client.get("/profiles/anna").text)["csrf_token"]}
+    assert local_client.post("/api/profiles/anna/remeasure").status_code == 403
+    before = snapshot(sqlite_store.url)
+    preview = local_client.post("/api/profiles/anna/remeasure?every=true&dry_run=true", headers=header).json()
+    assert preview["method"] == measurement_method() and not preview["saved"] and len(preview["scans"]) == 2
+    assert [x["method_before"] for x in preview["scans"]] == [measurement_method()] * 2
+    assert snapshot(sqlite_store.url) == before
+    assert local_client.post("/api/profiles/anna/remeasure", headers=header).json()["scans"] == []
+    assert local_client.post("/api/profiles/nobody/remeasure", headers=header).status_code == 404
 
 
 def test_a_photo_that_is_not_a_scan_is_not_saved(local_client: TestClient, sqlite_store: Store) -> None:

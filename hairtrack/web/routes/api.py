@@ -65,3 +65,23 @@ def delete_profile(store: OwnerStore, name: str) -> dict[str, Any]:
     report = store.delete_profile(name)
     return {"deleted": name, "scans": report.scans, "measurements": report.measurements, "treatments": report.treatments,
             "sessions": report.sessions, "image_files": report.image_files}
+
+
+@router.post("/profiles/{name}/remeasure", summary="Measure the stored photos again with this version's method",
+             dependencies=[CsrfChecked])
+async def remeasure(store: OwnerStore, name: str, every: bool = False, dry_run: bool = False) -> dict[str, Any]:
+    """The scans of ``name`` with a photo that another method measured (all of them with ``every``) are measured
+    again, at their stored scale, all or none; ``dry_run`` saves nothing. Returns the method and, per scan,
+    the figures before and after."""
+    from hairtrack.imaging.analyze import measurement_method
+    from hairtrack.imaging.measure import measure_stored
+    from hairtrack.tracking.ingest import remeasure_scans
+    from hairtrack.web.deps import run_limited
+
+    store.profile(name)
+    method = measurement_method()
+    done = await run_limited(remeasure_scans, store, name, measure_stored, method=method, every=every, save=not dry_run)
+    return {"profile": name, "method": method, "saved": not dry_run, "scans": [
+        {"date": r.after.date.isoformat(), "zone": r.after.zone.value, "replicate": r.after.replicate, "image": r.after.image,
+         "method_before": r.before.method, "hairs_per_cm2_before": r.before.hairs_per_cm2,
+         "hairs_per_cm2": r.after.hairs_per_cm2} for r in done]}
