@@ -27,7 +27,7 @@ import time
 
 import numpy as np
 
-from hairtrack.analysis import RuleSettings, judge
+from hairtrack.analysis import NoisePrior, RuleSettings, judge
 from hairtrack.domain import Zone
 from hairtrack.synth import ClinicNoise, simulate_cohort
 
@@ -54,9 +54,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--naive-threshold", type=float, default=10.0, help="naive rule: rise in %% to call it")
     ap.add_argument("--look-alpha", type=float, default=RuleSettings().look_alpha)
     ap.add_argument("--matched", action="store_true", help="also judge with matched hair counts")
+    ap.add_argument("--replicate-sd", type=float, default=ClinicNoise().replicate_sd_log,
+                    help="simulated noise between images of one zone at one visit (log scale; 0.09 ~ 9%%; "
+                         "benchmarks/repeatability.py measures hairtrack's own)")
+    ap.add_argument("--refind-sd", type=float, default=ClinicNoise().refind_sd_log,
+                    help="simulated error of re-finding a zone at each visit (log scale)")
+    ap.add_argument("--prior-replicate-sd", type=float, default=NoisePrior().replicate_sd_log,
+                    help="the verdict's prior on that noise (log scale; hairtrack's default)")
     args = ap.parse_args(argv)
+    for name in ("replicate_sd", "refind_sd", "prior_replicate_sd"):
+        value = getattr(args, name)
+        if not 0 <= value <= 1:
+            ap.error(f"--{name.replace('_', '-')} must be between 0 and 1 (a log-scale SD), got {value:g}")
     rules = RuleSettings(look_alpha=args.look_alpha)
-    noise = ClinicNoise()
+    noise = ClinicNoise(replicate_sd_log=args.replicate_sd, refind_sd_log=args.refind_sd)
+    prior = NoisePrior(replicate_sd_log=args.prior_replicate_sd)
     t0 = time.perf_counter()
     people = simulate_cohort(args.people, seed=args.seed, effects_pct=EFFECTS, months=12, noise=noise,
                              matched=args.matched)
@@ -75,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         for m in LOOKS:
             as_of = p.truth.start + dt.timedelta(days=round(m * 30.4375) + 10)
             t = time.perf_counter()
-            v = judge(p.measurements, p.treatments, as_of=as_of, rules=rules, today=dt.date(2030, 1, 1))
+            v = judge(p.measurements, p.treatments, as_of=as_of, rules=rules, today=dt.date(2030, 1, 1), prior=prior)
             timings.append(time.perf_counter() - t)
             row.append(v.overall.verdict.value == "responding")
             nrow.append(naive_responding(p, as_of, args.naive_threshold))
@@ -83,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                 mdc6["independent"][p.truth.effect_pct].append(v.overall.mdc95_pct)
             if args.matched:
                 vm = judge(p.measurements, p.treatments, as_of=as_of, rules=rules, today=dt.date(2030, 1, 1),
-                           matched=p.matched)
+                           matched=p.matched, prior=prior)
                 mrow.append(vm.overall.verdict.value == "responding")
                 used_matched.append(vm.overall.estimator == "matched")
                 if m == 6 and vm.overall.mdc95_pct is not None:
@@ -103,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"rules: look_alpha={rules.look_alpha:.5f} (one-sided, per look)  naive rule: latest scan day vs last "
           f"baseline scan day, responding if > +{args.naive_threshold:g}%")
     print(f"noise: {noise}")
+    print(f"verdict prior: replicate_sd_log={prior.replicate_sd_log:g} (nu0={prior.replicate_prior_dof:g})")
     print(f"python {platform.python_version()}, numpy {np.__version__}")
     print()
     print("share judged `responding` (overall verdict)")

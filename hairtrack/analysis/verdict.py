@@ -18,7 +18,9 @@ Rules (``RuleSettings``)
   would give 0.0125; the looks are positively correlated (they share the baseline), and on simulated
   people (``benchmarks/verdict.py``, tuned on seed 1) ``look_alpha = 0.02`` keeps the any-look false
   rate at about 3% with more power at month 6 (0.0125: 2.0% false, 81.6% of +20% people at month 6;
-  0.02: 3.2% and 87.4%). The reported ``change_pct_ci95`` is the ordinary 95% interval.
+  0.02: 3.2% and 87.4%; both with the earlier 5% replicate prior; with the 12% prior, measured on
+  hairtrack's own photos, 0.02 gives 2.8% and 86.0%, and 4.0% false where the photos are that noisy).
+  The reported ``change_pct_ci95`` is the ordinary 95% interval.
 - ``too_early`` in months 1-2 unless the upper bound at level ``1 - early_alpha`` (0.995) is below minus
   the expected early shed (10% for minoxidil, 5% for PRP, EV and microneedling, 3% otherwise).
 - ``insufficient_data`` with fewer than 2 baseline scan days or no scan of the zone in the window.

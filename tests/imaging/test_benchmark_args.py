@@ -79,3 +79,15 @@ def test_the_repeatability_benchmark_gives_published_iccs_and_refuses_bad_counts
     assert module["main"](["--spots", "2", "--takes", "2", "--real", "0", "--detectors", "classical"]) == 0
     out = capsys.readouterr().out
     assert out.count("truth (follicles in field)") == 3 and out.count("classical") == 3
+
+
+def test_the_verdict_benchmark_takes_the_noise_it_simulates_and_the_prior_it_judges_with(capsys):
+    main = runpy.run_path(str(SCRIPT.with_name("verdict.py")), run_name="verdict")["main"]
+    for bad in (["--replicate-sd", "-0.1"], ["--refind-sd", "2"], ["--prior-replicate-sd", "-1"]):
+        with pytest.raises(SystemExit) as exc:
+            main(bad)
+        assert exc.value.code == 2
+    assert "must be between 0 and 1" in capsys.readouterr().err
+    assert main(["--people", "8", "--replicate-sd", "0.12", "--prior-replicate-sd", "0.1"]) == 0
+    out = capsys.readouterr().out
+    assert "replicate_sd_log=0.12" in out and "verdict prior: replicate_sd_log=0.1 (nu0=4)" in out
