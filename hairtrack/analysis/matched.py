@@ -25,7 +25,9 @@ Noise model, on the log scale:
   updated by the spread of the pairs within each step;
 - the part shared by a visit ``u_v`` (light, hair length, camera: what the detector can see) is *not*
   removed by matching; it enters with the visit coefficients ``c_v`` of the contrast, inflated by
-  ``1 / capture_weight`` for a visit that broke a capture rule, exactly as in the independent model;
+  ``1 / capture_weight`` for a visit that broke a capture rule, exactly as in the independent model; its
+  variance is the independent model's estimate but never less than the prior's (that estimate comes from
+  a covariance of noisy counts, which can fall to 0 and made the matched interval too narrow);
 - the season is taken out by the donor's own matched contrast (weight ``b``) and, for the rest, by the
   seasonal prior, whose amplitude uncertainty is carried into the interval.
 

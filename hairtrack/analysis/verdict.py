@@ -436,8 +436,11 @@ def judge(
     chains: dict[Zone, ZoneContrast] = {}
     estimators: dict[Zone, str] = {}
     disagree: list[Zone] = []
-    shared_u2 = weight.shared_var_log2 if weight is not None else (
-        prior.shared_sd_log**2 + prior.seasonal_residual_sd_log**2)
+    # The matched change carries the part a visit shares (light, hair length) in full. Its estimate from the
+    # independent counts' treated-donor covariance is noisy where photos are (it can fall to 0), so the
+    # matched interval never takes less than the prior's value.
+    prior_u2 = prior.shared_sd_log**2 + prior.seasonal_residual_sd_log**2
+    shared_u2 = max(weight.shared_var_log2, prior_u2) if weight is not None else prior_u2
 
     def visit_weights(zs) -> dict[dt.date, float]:
         out: dict[dt.date, float] = {}
