@@ -15,6 +15,10 @@ with them (the capture protocol's estimator, hairtrack.analysis.matched); both a
 with the median MDC95 of the overall change at month 6.
 
     PYTHONPATH=. .venv/bin/python benchmarks/verdict.py --people 2000 --seed 1 [--matched]
+
+``--replicate-sd`` and ``--refind-sd`` set the simulated noise (``--replicate-sd 0.12`` is the photo-to-photo
+noise of hairtrack's own detector, measured by ``benchmarks/repeatability.py``); ``--prior-replicate-sd`` the
+verdict's prior on it (hairtrack's default when left out).
 """
 
 from __future__ import annotations
