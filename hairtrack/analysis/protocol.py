@@ -53,6 +53,8 @@ __all__ = [
     "plan_schedule",
     "schedule_ics",
     "next_scan_due",
+    "visit_mdc95_pct",
+    "replicate_advice",
 ]
 
 ScanKey = tuple[dt.date, Zone, int]
@@ -336,6 +338,36 @@ class PlannedScan:
 
 
 BASELINE_LEAD_DAYS = 14
+
+
+def visit_mdc95_pct(photos: int, photo_sd_log: float | None = None) -> float:
+    """The smallest change (in %) between two visits of ``photos`` photos of a zone each that stands out from
+    the photos' own noise: ``1.96 * sqrt(2) * sd / sqrt(photos)`` on the log scale.
+
+    ``photo_sd_log`` defaults to the verdict's prior, hairtrack's measured photo-to-photo noise (12%,
+    ``benchmarks/repeatability.py``). The verdict pools several visits, so its own MDC95 is smaller.
+
+    Examples
+    --------
+    >>> round(visit_mdc95_pct(1)), round(visit_mdc95_pct(3))
+    (33, 19)
+    """
+    from hairtrack.analysis.model import NoisePrior
+
+    if photos < 1:
+        raise InputError(f"photos must be at least 1, got {photos}")
+    sd = NoisePrior().replicate_sd_log if photo_sd_log is None else photo_sd_log
+    return 100.0 * 1.96 * math.sqrt(2.0) * sd / math.sqrt(photos)
+
+
+def replicate_advice(photos: int, zone: Zone, day: dt.date) -> str | None:
+    """What to tell a person who saved ``photos`` photos of ``zone`` on ``day``: ``None`` from three on."""
+    if photos >= 3:
+        return None
+    what = "one photo" if photos == 1 else f"{photos} photos"
+    return (f"{what} of the {zone.value.replace('_', ' ')} on {day}: between two visits like this only a change of "
+            f"about {visit_mdc95_pct(photos):.0f}% stands out from the noise of the photos (with 3 photos, about "
+            f"{visit_mdc95_pct(3):.0f}%); take {3 - photos} more of the same zone today, lifting the scope between them")
 
 
 def _add_months(d: dt.date, months: int) -> dt.date:

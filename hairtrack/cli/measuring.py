@@ -217,6 +217,11 @@ def scan_add(
     else:
         for m in saved:
             out.print(f"saved {profile} {m.date} {m.zone.value} replicate {m.replicate}: {format_float(round(m.hairs_per_cm2 or 0, 1))} hairs/cm² ({m.image})", markup=False)
+    from hairtrack.analysis.protocol import replicate_advice
+
+    advice = replicate_advice(max(m.replicate for m in saved), the_zone, day)
+    if advice:
+        err.print(f"hairtrack: note: {advice}", markup=False)
 
 
 @scan_app.command("remeasure")

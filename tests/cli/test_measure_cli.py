@@ -116,6 +116,10 @@ def test_scan_add_saves_replicates_with_clean_images(cli: Cli, scalps: list[tupl
     assert len(exported) == 3 and exported[1].startswith("p1,2025-03-01,crown,1,") and ",08:30,1,derm,,scalp1.jpg," in exported[1]
     shown = json.loads(cli("profile", "show", "p1", "--json").stdout)
     assert shown["scans"] == 2
+    # two photos of the zone: the note says what a visit like this can show, and asks for a third
+    assert "note: 2 photos of the crown on 2025-03-01" in result.stderr and "take 1 more" in result.stderr
+    third = cli("scan", "add", images[0], "-p", "p1", "--zone", "crown", "--date", "2025-03-01", "--device", "derm")
+    assert third.exit_code == 0 and "note:" not in third.stderr
     rows = snapshot(db_url)["scans"]
     assert all("'scalp" in repr(r) for r in rows)
 

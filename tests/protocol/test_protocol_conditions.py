@@ -119,3 +119,15 @@ def test_a_scan_measured_by_another_method_than_the_baseline_is_flagged():
     # a scan with no recorded method (an imported row, a scan saved before methods were named) is not flagged
     records = [dataclasses.replace(m, method=None) if m.date == TARGET else m for m in records]
     assert _flags(records, _figures())[TARGET] == []
+
+
+def test_the_advice_on_photos_per_visit_follows_the_measured_photo_noise():
+    from hairtrack.analysis.protocol import replicate_advice, visit_mdc95_pct
+
+    assert visit_mdc95_pct(1, 0.05) == pytest.approx(13.86, abs=0.01)  # 1.96 * sqrt(2) * 5%
+    assert visit_mdc95_pct(4) == pytest.approx(visit_mdc95_pct(1) / 2)
+    one = replicate_advice(1, Zone.MID_SCALP, D(2025, 3, 1))
+    assert one.startswith("one photo of the mid scalp on 2025-03-01") and "about 33%" in one and "about 19%" in one
+    assert "take 2 more" in one and replicate_advice(3, Zone.CROWN, D(2025, 3, 1)) is None
+    with pytest.raises(InputError, match="at least 1"):
+        visit_mdc95_pct(0)

@@ -135,6 +135,7 @@ def test_scans_treatments_export_and_delete_through_the_pages(local_client: Test
         data={"zone": "crown", "date": "2025-03-01", "capture_time": "08:30", "px_per_mm": "220", **tokens(page)},
     )
     assert saved.status_code == 200 and "Saved 2 scans of the crown on 2025-03-01" in saved.text
+    assert "2 photos of the crown on 2025-03-01: between two visits like this only a change of about 24%" in saved.text
     (m1, sha), _ = sqlite_store.scan_images("anna")
     assert m1.image == "one.jpg" and m1.capture_time.isoformat() == "08:30:00"
     picture = local_client.get(f"/profiles/anna/images/{sha}")

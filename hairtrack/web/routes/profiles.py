@@ -137,8 +137,14 @@ async def save_scans(
         hair_length_mm=form_number(hair_length_mm, "hair length (mm)", low=0, high=2000),
     )
     scans = [NewScan(fname, sanitized_copy(data)[0], m.loaded.rgb, m.result) for (fname, data), m in zip(uploads, measured, strict=True)]
-    saved = len(await run_limited(ingest.save_scans, store, template, scans))
+    done = await run_limited(ingest.save_scans, store, template, scans)
+    saved = len(done)
     flash(request, f"Saved {saved} scan{'s' if saved != 1 else ''} of the {the_zone.value.replace('_', ' ')} on {day}.", "ok")
+    from hairtrack.analysis.protocol import replicate_advice
+
+    advice = replicate_advice(max(m.replicate for m in done), the_zone, day)
+    if advice:
+        flash(request, advice[0].upper() + advice[1:] + ".", "info")
     return RedirectResponse(f"/profiles/{name}", status_code=303)
 
 
