@@ -68,8 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     for name in ("replicate_sd", "refind_sd", "prior_replicate_sd"):
         value = getattr(args, name)
-        if not 0 <= value <= 1:
-            ap.error(f"--{name.replace('_', '-')} must be between 0 and 1 (a log-scale SD), got {value:g}")
+        if not 0 <= value <= 1 or (name == "prior_replicate_sd" and value == 0):
+            low = "above 0" if name == "prior_replicate_sd" else "between 0"
+            ap.error(f"--{name.replace('_', '-')} must be {low} and at most 1 (a log-scale SD), got {value:g}")
     rules = RuleSettings(look_alpha=args.look_alpha)
     noise = ClinicNoise(replicate_sd_log=args.replicate_sd, refind_sd_log=args.refind_sd)
     prior = NoisePrior(replicate_sd_log=args.prior_replicate_sd)

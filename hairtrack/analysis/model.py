@@ -108,8 +108,8 @@ class NoisePrior:
 
     The clinic figures (4% re-finding a zone, 3% shared by a visit) are the ones hairtrack issue 4 quotes
     for trichoscopic counts; they are assumptions to be replaced by the person's own data as it accumulates.
-    The replicate noise is hairtrack's own, measured: re-takes of real 70x photos differ by 9.2% (the same
-    spot) to 12.6% (the scope put back on a marked spot) in hairs/cm² (``benchmarks/repeatability.py``,
+    The replicate noise is hairtrack's own, measured: re-takes of real 70x photos differ by 10.9% (the same
+    spot) to 14.4% (the scope put back on a marked spot) in hairs/cm² (``benchmarks/repeatability.py``,
     2026-11-27), more than the 5% of clinic counts. With the 5% prior and that noise the verdict's false
     `responding` rate rose from 3.2% to 4.8%; with 0.12 it is 4.0%, and 2.8% where photos are as steady as
     clinic counts, at a cost of 87.4% -> 86.0% of +20% responders found by month 6 (``benchmarks/verdict.py``).

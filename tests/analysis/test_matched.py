@@ -151,9 +151,9 @@ def test_the_matched_interval_keeps_at_least_the_prior_share_of_a_visit(monkeypa
     p = simulate_patient(3, effect_pct=20.0, treatment=TreatmentKind.PRP, sex=Sex.MALE, matched=True)
     day = p.truth.start + dt.timedelta(days=280)
 
-    def mdc(shared_var: float | None) -> float:
-        real = verdict_module.fit_donor_weight
+    real = verdict_module.fit_donor_weight
 
+    def mdc(shared_var: float | None) -> float:
         def fitted(*args, **kwargs):
             weight = real(*args, **kwargs)
             return weight if shared_var is None else dataclasses.replace(weight, shared_var_log2=shared_var)

@@ -83,11 +83,12 @@ def test_the_repeatability_benchmark_gives_published_iccs_and_refuses_bad_counts
 
 def test_the_verdict_benchmark_takes_the_noise_it_simulates_and_the_prior_it_judges_with(capsys):
     main = runpy.run_path(str(SCRIPT.with_name("verdict.py")), run_name="verdict")["main"]
-    for bad in (["--replicate-sd", "-0.1"], ["--refind-sd", "2"], ["--prior-replicate-sd", "-1"]):
+    for bad in (["--replicate-sd", "-0.1"], ["--refind-sd", "2"], ["--prior-replicate-sd", "-1"], ["--prior-replicate-sd", "0"]):
         with pytest.raises(SystemExit) as exc:
             main(bad)
         assert exc.value.code == 2
-    assert "must be between 0 and 1" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--refind-sd must be between 0 and at most 1" in err and "--prior-replicate-sd must be above 0" in err
     assert main(["--people", "8", "--replicate-sd", "0.12", "--prior-replicate-sd", "0.1"]) == 0
     out = capsys.readouterr().out
     assert "replicate_sd_log=0.12" in out and "verdict prior: replicate_sd_log=0.1 (nu0=4)" in out
