@@ -129,6 +129,7 @@ def test_a_double_submit_saves_once(local_client: TestClient, sqlite_store: Stor
 def test_scans_treatments_export_and_delete_through_the_pages(local_client: TestClient, sqlite_store: Store) -> None:
     local_client.post("/profiles", data={"name": "anna", **tokens(local_client.get("/profiles").text)})
     page = local_client.get("/profiles/anna").text
+    assert "take 3, lifting the scope between them" in page and "cannot show a change under about 33%" in page
     saved = local_client.post(
         "/profiles/anna/scans",
         files=[("images", ("one.jpg", scalp_jpeg(1), "image/jpeg")), ("images", ("two.jpg", scalp_jpeg(2), "image/jpeg"))],

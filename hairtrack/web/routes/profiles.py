@@ -66,6 +66,7 @@ def create_profile(
 
 @router.get("/{name}", response_class=HTMLResponse)
 def dashboard(request: Request, store: OwnerStore, name: str, as_of: str | None = None) -> HTMLResponse:
+    from hairtrack.analysis.protocol import visit_mdc95_pct
     from hairtrack.imaging.analyze import measurement_method
 
     record = profile_record(store, name, as_of=parse_date(as_of, column="as_of") if as_of else None)
@@ -80,6 +81,7 @@ def dashboard(request: Request, store: OwnerStore, name: str, as_of: str | None 
         "record": record, "zones": [z.value for z in Zone], "today": dt.date.today().isoformat(), "today_date": dt.date.today(),
         "scans_with_images": {(m.date, m.zone, m.replicate): sha for m, sha in images},
         "method": method, "stale_methods": sorted({m.method or "(not named)" for m in stale}), "stale_scans": len(stale),
+        "one_photo_mdc95": round(visit_mdc95_pct(1)),
     })
 
 
