@@ -57,6 +57,12 @@ half of the hairs are cut by the crop's edge and left out of the loss, leaving 1
 seeds from ``PLAIN_SEED0`` up, far from the benchmark's and the tests'); fragments, the strip edge and rising
 hairs apply to the varied scenes only. Both need a new cache (eighth session, docs/hair_detector_card.md).
 
+``--second-view`` also trains on a second photo of each batch (:func:`second_view`: other gains, a little blur,
+sensor noise, JPEG at quality 75-95, from a generator of its own), supervised like the first, and
+``--consistency W`` adds ``W`` times the squared difference of the two views' heatmaps (summed, per true
+midpoint): re-takes of one spot differ by about one hair in ten, and this asks the network for the same hairs
+in both photos (tenth session, docs/hair_detector_card.md).
+
 ``--swa-from 0.2`` keeps the learning rate constant and exports the average of the weights taken every
 ``--swa-every`` steps over the last four fifths of the budget (stochastic weight averaging), and
 ``--average A.pt B.pt`` exports the plain average of state dicts fine-tuned from one start (a model soup),
@@ -239,6 +245,23 @@ def focal_loss(pred, gt, ignore, pos_weight=None):
     return -(pos_loss.sum() + neg_loss.sum()) / n
 
 
+def second_view(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Another photo of the same batch (B, 3, H, W float, 0-255): channel gains, a little blur, sensor noise
+    and JPEG at quality 75-95, each drawn per image. The hairs are where they were."""
+    out = np.empty_like(x, dtype=np.float32)
+    for i, im in enumerate(x):
+        img = im.transpose(1, 2, 0).astype(np.float32) * rng.uniform(0.85, 1.15) * rng.uniform(0.95, 1.05, 3)
+        sigma = rng.uniform(0.0, 0.8)
+        if sigma > 0.2:
+            img = cv2.GaussianBlur(img, (0, 0), sigma)
+        img = np.clip(img + rng.normal(0.0, 2.0, img.shape), 0, 255).astype(np.uint8)
+        ok, jpeg = cv2.imencode(".jpg", np.ascontiguousarray(img), [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(75, 96))])
+        if not ok:
+            raise RuntimeError("JPEG encoding failed")
+        out[i] = cv2.imdecode(jpeg, cv2.IMREAD_UNCHANGED).astype(np.float32).transpose(2, 0, 1)
+    return out
+
+
 def _swa_weights(model, swa, imgs: np.ndarray, rng: np.random.Generator, batch: int, batches: int = 200):
     """The averaged weights in ``model``, with batch-norm statistics recomputed on training images.
 
@@ -333,6 +356,11 @@ def main(argv: list[str] | None = None) -> int:
                          "on, average the weights every --swa-every steps; the average (its batch-norm "
                          "statistics recomputed) is what is saved and exported")
     ap.add_argument("--swa-every", type=int, default=25)
+    ap.add_argument("--second-view", action="store_true",
+                    help="also train on a second view of each batch: other gain, blur, sensor noise and JPEG")
+    ap.add_argument("--consistency", type=float, default=0.0, metavar="WEIGHT",
+                    help="with --second-view: weight of the squared difference of the two views' heatmaps "
+                         "(summed, per true midpoint), so that a hair does not come and go with the photo's noise")
     ap.add_argument("--average", type=Path, nargs="+", metavar="PT",
                     help="no training: average these state dicts (a model soup) into --checkpoint and --out")
     args = ap.parse_args(argv)
@@ -348,6 +376,10 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--defocused must be a finite number >= 0")
     if not (math.isfinite(args.plain) and 0.0 <= args.plain <= 1.0):
         raise SystemExit("--plain must be a share in [0, 1]")
+    if not (math.isfinite(args.consistency) and args.consistency >= 0):
+        raise SystemExit("--consistency must be a finite number >= 0")
+    if args.consistency > 0 and not args.second_view:
+        raise SystemExit("--consistency needs --second-view")
     if args.crop < 256 or args.crop % 32:
         raise SystemExit("--crop must be a multiple of 32 from 256 (the network halves its input four times)")
     names = ("stride", "sigma_cells", "border_hairs", "pair_weight", "fragments", "strip_edge", "rising", "crop",
@@ -398,6 +430,7 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(args.seed)
     # its own generator, so that --defocused leaves the batches and their order as they were without it
     defocus_rng = np.random.default_rng([args.seed, 31])
+    view_rng = np.random.default_rng([args.seed, 47])  # likewise for --second-view
     budget = args.minutes * 60.0
     t_start = time.time()
     step = 0
@@ -433,6 +466,7 @@ def main(argv: list[str] | None = None) -> int:
         if k % 2 == 1:  # transpose: θ -> 90 - θ
             x, hm, rg, w = (a.swapaxes(-1, -2) for a in (x, hm, rg, w))
             rg[:, 0] *= -1
+        x2 = second_view(np.ascontiguousarray(x), view_rng) if args.second_view else None
         x = torch.from_numpy(np.ascontiguousarray(x))
         # photometric: brightness/contrast/channel gain
         gain = torch.from_numpy(rng.uniform(0.85, 1.15, (args.batch, 3, 1, 1)).astype(np.float32))
@@ -445,7 +479,13 @@ def main(argv: list[str] | None = None) -> int:
         m = w[:, :1]
         l_reg = (torch.abs(out[:, 1:] - rg) * m).sum() / m.sum().clamp(min=1.0) / 3.0
         loss = l_heat + l_reg
-        opt.zero_grad()
+        if x2 is not None:
+            out2 = model(torch.from_numpy(x2))
+            l_heat2 = focal_loss(out2[:, :1], hm, w[:, 1:2], w[:, 2:3] if w.shape[1] == 3 else None)
+            l_reg2 = (torch.abs(out2[:, 1:] - rg) * m).sum() / m.sum().clamp(min=1.0) / 3.0
+            n_pos = (hm >= 0.99).float().sum().clamp(min=1.0)
+            l_cons = ((out[:, :1] - out2[:, :1]) ** 2).sum() / n_pos
+            loss = 0.5 * (loss + l_heat2 + l_reg2) + args.consistency * l_cons
         loss.backward()
         opt.step()
         step += 1

@@ -185,7 +185,9 @@ def test_average_exports_the_mean_of_state_dicts(train, tmp_path):
                                                (["--plain", "1.5"], "--plain must be"),
                                                (["--plain", "nan"], "--plain must be"),
                                                (["--crop", "300"], "--crop must be"),
-                                               (["--crop", "128"], "--crop must be")])
+                                               (["--crop", "128"], "--crop must be"),
+                                               (["--second-view", "--consistency", "-1"], "--consistency must be"),
+                                               (["--consistency", "1"], "--consistency needs --second-view")])
 def test_bad_training_settings_are_refused_before_any_work(train, tmp_path, args, message):
     with pytest.raises(SystemExit, match=message):
         train["main"](args + ["--cache", str(tmp_path / "none.npz")])
@@ -210,3 +212,18 @@ def test_a_cache_made_before_a_setting_existed_counts_it_at_its_default(train, t
     assert train["main"](["--cache", str(cache), "--minutes", "0", "--checkpoint", str(tmp_path / "m.pt"),
                           "--out", str(out)]) == 0
     assert out.is_file()
+
+
+def test_the_second_view_is_the_same_scene_photographed_again(train):
+    """Other gain, blur, noise and JPEG, drawn per image from the given generator; the hairs stay put."""
+    from hairtrack.synth import render_scalp
+
+    scene = render_scalp(seed=3, shape=(256, 256), px_per_mm=110.0, n_units=8, difficulty="easy").image
+    batch = np.stack([scene, scene[::-1]]).astype(np.float32).transpose(0, 3, 1, 2)
+    view = train["second_view"](batch, np.random.default_rng(5))
+    again = train["second_view"](batch, np.random.default_rng(5))
+    assert view.shape == batch.shape and view.dtype == np.float32 and np.array_equal(view, again)
+    diff = np.abs(view - batch)
+    assert 0.5 < diff.mean() < 40  # another photo of it, not another scene
+    dark = batch.mean(axis=1) < np.percentile(batch.mean(axis=1), 5)  # the shafts stay the darkest pixels
+    assert view.mean(axis=1)[dark].mean() < view.mean(axis=1)[~dark].mean() - 30
