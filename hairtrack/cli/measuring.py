@@ -31,7 +31,7 @@ DeviceOpt = Annotated[str | None, typer.Option("--device", help="A saved device 
 def _measure_path(path: str, zone: str | None, px_per_mm: float | None, detector: str | None = None,
                   view: str | None = None) -> dict[str, Any]:
     """One image to its analyze object, or ``{"image", "error"}`` (runs in worker processes)."""
-    from hairtrack.imaging.measure import UNUSABLE_ISSUES, measure_upload
+    from hairtrack.imaging.measure import measure_upload, unusable_reason
 
     try:
         data = Path(path).read_bytes()
@@ -53,9 +53,9 @@ def _measure_path(path: str, zone: str | None, px_per_mm: float | None, detector
                                 detector=detector).result
     except HairtrackError as exc:
         return {"image": path, "error": str(exc).removeprefix(f"{path}: ")}
-    unusable = [UNUSABLE_ISSUES[i] for i in result["quality"]["issues"] if i in UNUSABLE_ISSUES]
-    if unusable:
-        return {"image": path, "error": "; ".join(unusable)}
+    reason = unusable_reason(result)
+    if reason:
+        return {"image": path, "error": reason}
     return result
 
 
@@ -258,14 +258,14 @@ def scan_remeasure(
         task = progress.add_task("measuring stored photos again", total=None)
         done = remeasure_scans(store, profile, measure, method=method, zones=zones, every=every, save=not dry_run,
                                on_step=lambda label: progress.advance(task))
+        photos = sum(zones is None or m.zone in zones for m, _ in store.scan_images(profile))
     if json:
         for r in done:
-            emit_json({
-                "date": r.after.date.isoformat(), "zone": r.after.zone.value, "replicate": r.after.replicate,
-                "image": r.after.image, "method_before": r.before.method, "method": r.after.method,
-                "hairs_per_cm2_before": r.before.hairs_per_cm2, "hairs_per_cm2": r.after.hairs_per_cm2,
-                "registration_redone": r.registered, "saved": not dry_run,
-            })
+            emit_json({**r.to_dict(), "saved": not dry_run})
+        return
+    if not done and not photos:
+        out.print(f"{profile} has no stored photo{' of these zones' if zones else ''} to measure again (imported rows keep "
+                  "their figures)", markup=False)
         return
     if not done:
         out.print(f"every stored photo of {profile} is already measured by {method}; nothing to do (--all measures them anyway)", markup=False)

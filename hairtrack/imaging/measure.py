@@ -17,7 +17,7 @@ from hairtrack.domain import Zone
 from hairtrack.imaging.calibration import Calibration
 from hairtrack.imaging.io import LoadedImage, load_image
 
-__all__ = ["Measured", "measure_upload", "measure_stored", "measure_overview", "scale_from_card", "clean_filename", "UNUSABLE_ISSUES", "VIEWS"]
+__all__ = ["Measured", "measure_upload", "measure_stored", "unusable_reason", "measure_overview", "scale_from_card", "clean_filename", "UNUSABLE_ISSUES", "VIEWS"]
 
 VIEWS = ("front", "top", "left", "right", "back")
 # The overview's coverage measurement, named like analyze's measurement_method (bump when its figures move).
@@ -104,15 +104,21 @@ def measure_upload(
     return Measured(loaded=loaded, result=result, overlay=draw_analysis(loaded.rgb, result) if overlay else np.empty((0, 0, 3), np.uint8))
 
 
+def unusable_reason(result: dict[str, Any]) -> str | None:
+    """Why an analyze object's numbers mean nothing (a blank picture, not scalp), or ``None`` when they do."""
+    unusable = [UNUSABLE_ISSUES[i] for i in result["quality"]["issues"] if i in UNUSABLE_ISSUES]
+    return "; ".join(unusable) or None
+
+
 def measure_stored(data: bytes, name: str, zone: Zone, px_per_mm: float, *, detector: str | None = None) -> dict[str, Any]:
     """A stored close-up measured again at its stored scale: the analyze object, or an ``InputError`` for a
     photo that cannot be measured (undecodable, blank, not scalp)."""
     from hairtrack.errors import InputError
 
     result = measure_upload(data, name, zone=zone, px_per_mm=px_per_mm, overlay=False, detector=detector).result
-    unusable = [UNUSABLE_ISSUES[i] for i in result["quality"]["issues"] if i in UNUSABLE_ISSUES]
-    if unusable:
-        raise InputError("; ".join(unusable))
+    reason = unusable_reason(result)
+    if reason:
+        raise InputError(reason)
     return result
 
 

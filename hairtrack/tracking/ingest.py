@@ -100,8 +100,7 @@ def save_scans(
         items.append((
             replace(template, replicate=1, hairs_per_cm2=r["hairs_per_cm2"], fu_per_cm2=r.get("fu_per_cm2"),
                     hairs_per_fu=r.get("hairs_per_fu"), mean_width_um=r.get("mean_width_um"),
-                    terminal_fraction=r.get("terminal_fraction"), coverage_pct=r.get("coverage_pct"), image=scan.name,
-                    method=_method_of(r)),
+                    terminal_fraction=r.get("terminal_fraction"), coverage_pct=r.get("coverage_pct"), image=scan.name),
             scan.stored_bytes, analysis,
         ))
     saved = store.add_scans(items)  # one transaction: all the photos of the visit, or none
@@ -162,6 +161,15 @@ class Remeasured:
     before: Measurement
     after: Measurement
     registered: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of the CLI's ``scan remeasure --json`` lines and of the API's ``scans``."""
+        return {
+            "date": self.after.date.isoformat(), "zone": self.after.zone.value, "replicate": self.after.replicate,
+            "image": self.after.image, "method_before": self.before.method, "method": self.after.method,
+            "hairs_per_cm2_before": self.before.hairs_per_cm2, "hairs_per_cm2": self.after.hairs_per_cm2,
+            "registration_redone": self.registered,
+        }
 
 
 def _reference(
@@ -281,6 +289,7 @@ def remeasure_scans(
             stored = analyses.get(key(m)) or {}
             result = new_results.get(key(m)) or stored
             redo: dict[str, Any] = {}
+            rgb: np.ndarray | None = None
             for field, day in (("registration", earlier[-1]), ("registration_first", earlier[0] if earlier[0] != earlier[-1] else None)):
                 if day is None:
                     continue
@@ -290,7 +299,8 @@ def remeasure_scans(
                 ref_m, ref_sha = found
                 ref_result = new_results.get(key(ref_m)) or analyses.get(key(ref_m)) or {}
                 try:
-                    rgb = load_image(store.images.read(sha)).rgb
+                    if rgb is None:
+                        rgb = load_image(store.images.read(sha)).rgb
                     redo[field] = _register((ref_m, store.images.read(ref_sha), ref_result),
                                             NewScan(m.image or "", b"", rgb, result))
                 except Exception as exc:  # registration is a check on the photo, never a reason to lose it

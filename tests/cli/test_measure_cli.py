@@ -195,7 +195,7 @@ def test_scan_remeasure_brings_stored_photos_to_one_method(cli: Cli, scalps: lis
     preview = cli("scan", "remeasure", "-p", "p1", "--dry-run")
     assert preview.exit_code == 0 and "2 scans of p1 would be measured again (--dry-run: nothing saved)" in preview.stdout
     assert "classical/r2" in preview.stdout and snapshot(db_url) == before
-    assert cli("scan", "remeasure", "-p", "p1", "--zone", "donor").stdout.startswith("every stored photo")
+    assert cli("scan", "remeasure", "-p", "p1", "--zone", "donor").stdout.startswith("p1 has no stored photo of these zones")
     back = cli("scan", "remeasure", "-p", "p1", "--zone", "crown")
     assert back.exit_code == 0 and "2 scans of p1 measured again and saved" in back.stdout
     assert methods() == [learned, learned]

@@ -81,7 +81,4 @@ async def remeasure(store: OwnerStore, name: str, every: bool = False, dry_run: 
     store.profile(name)
     method = measurement_method()
     done = await run_limited(remeasure_scans, store, name, measure_stored, method=method, every=every, save=not dry_run)
-    return {"profile": name, "method": method, "saved": not dry_run, "scans": [
-        {"date": r.after.date.isoformat(), "zone": r.after.zone.value, "replicate": r.after.replicate, "image": r.after.image,
-         "method_before": r.before.method, "hairs_per_cm2_before": r.before.hairs_per_cm2,
-         "hairs_per_cm2": r.after.hairs_per_cm2} for r in done]}
+    return {"profile": name, "method": method, "saved": not dry_run, "scans": [r.to_dict() for r in done]}
