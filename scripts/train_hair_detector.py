@@ -57,6 +57,11 @@ half of the hairs are cut by the crop's edge and left out of the loss, leaving 1
 seeds from ``PLAIN_SEED0`` up, far from the benchmark's and the tests'); fragments, the strip edge and rising
 hairs apply to the varied scenes only. Both need a new cache (eighth session, docs/hair_detector_card.md).
 
+``--lifelike`` draws what the real photos show and the varied scenes leave out: a network of skin creases, a
+granular specular sheen, shafts with a darker core, a lighter rim and square cut ends, a pale or blue-grey halo
+round each opening, and more units of near-parallel shafts, half of them lying partly over each other
+(``render_scalp(..., lifelike=True)``; a new cache; eleventh session, docs/hair_detector_card.md).
+
 ``--second-view`` also trains on a second photo of each batch (:func:`second_view`: other gains, a little blur,
 sensor noise, JPEG at quality 75-95, from a generator of its own), supervised like the first, and
 ``--consistency W`` adds ``W`` times the squared difference of the two views' heatmaps (summed, per true
@@ -102,16 +107,19 @@ FRAGMENTS_PER_MM2 = 0.0  # --fragments: loose fragments and black dots in the sc
 STRIP_EDGE = False  # --strip-edge: a scale bar's grey strip is the frame's edge for the truth
 RISING_P = 0.0  # --rising: share of hairs rising out of the focal plane, soft towards the tip (render_scalp)
 PLAIN_P = 0.0  # --plain: share of scenes drawn with the plain presets (varied=False) of benchmarks/synthetic.py
+LIFELIKE = False  # --lifelike: creases, sheen, shaded square-ended shafts, halos, stacked shafts (render_scalp)
 # Plain scenes take their seeds from here up, far from those of the benchmarks (1000 on) and the tests.
 PLAIN_SEED0 = 1_000_000
 
 
 def _set_targets(stride: int, sigma_cells: float, border_hairs: bool, pair_weight: float = 1.0,
                  fragments_per_mm2: float = 0.0, strip_edge: bool = False, rising_p: float = 0.0,
-                 crop: int = 512, plain_p: float = 0.0) -> None:
+                 crop: int = 512, plain_p: float = 0.0, lifelike: bool = False) -> None:
     global STRIDE, SIGMA_CELLS, BORDER_HAIRS, PAIR_WEIGHT, FRAGMENTS_PER_MM2, STRIP_EDGE, RISING_P, CROP, PLAIN_P
+    global LIFELIKE
     STRIDE, SIGMA_CELLS, BORDER_HAIRS, PAIR_WEIGHT = stride, sigma_cells, border_hairs, pair_weight
     FRAGMENTS_PER_MM2, STRIP_EDGE, RISING_P, CROP, PLAIN_P = fragments_per_mm2, strip_edge, rising_p, crop, plain_p
+    LIFELIKE = lifelike
 
 
 def beside_another(hr, hairs) -> bool:
@@ -142,7 +150,7 @@ def render_sample(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     else:
         sc = render_scalp(seed=seed, shape=(CROP, CROP), px_per_mm=RENDER_PPM, difficulty=DIFFICULTIES[seed % 3],
                           banner=banner, red_circle=red_circle, varied=True, fragments_per_mm2=FRAGMENTS_PER_MM2,
-                          strip_edge=STRIP_EDGE, rising_p=RISING_P)
+                          strip_edge=STRIP_EDGE, rising_p=RISING_P, lifelike=LIFELIKE)
     side = int(CROP * SCALE)
     img = cv2.resize(sc.image, (side, side), interpolation=cv2.INTER_AREA)
     g = side // STRIDE
@@ -348,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="side of each rendered scene in photo px (a multiple of 32 from 256; a new cache)")
     ap.add_argument("--plain", type=float, default=0.0, metavar="SHARE",
                     help="this share of the scenes drawn with the plain presets, not varied (a new cache)")
+    ap.add_argument("--lifelike", action="store_true",
+                    help="skin creases, sheen, shaded square-ended shafts, halos and stacked shafts (a new cache)")
     ap.add_argument("--defocused", type=float, default=0.0, metavar="PER_MM2",
                     help="lay out-of-focus shafts (not hairs of the truth) over each training image, at a rate "
                          "drawn per image up to this (synth.add_defocused_shafts); 0: none")
@@ -383,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.crop < 256 or args.crop % 32:
         raise SystemExit("--crop must be a multiple of 32 from 256 (the network halves its input four times)")
     names = ("stride", "sigma_cells", "border_hairs", "pair_weight", "fragments", "strip_edge", "rising", "crop",
-             "plain")
+             "plain", "lifelike")
     settings = {k: getattr(args, k) for k in names}  # what the samples depend on, recorded in the cache
     targets = tuple(settings.values())
     _set_targets(*targets)

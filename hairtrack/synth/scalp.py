@@ -331,12 +331,51 @@ def _cut_at_row(hairs: list[SynthHair], top: float, min_visible_px: float) -> li
     return out
 
 
+def _crease_network(rng: np.random.Generator, shape: tuple[int, int], ppm: float) -> np.ndarray:
+    """Darkening (0..1) of a network of fine skin creases: the edges of a jittered Voronoi tiling with
+    cells of 0.25-0.8 mm, some edges left out, the lines bent by a smooth displacement and softened."""
+    h, w = shape
+    cell = rng.uniform(0.25, 0.8) * ppm
+    n = max(int(h * w / cell ** 2), 4)
+    pad = cell
+    subdiv = cv2.Subdiv2D((int(-pad), int(-pad), int(w + 2 * pad), int(h + 2 * pad)))
+    for x, y in zip(rng.uniform(-pad / 2, w + pad / 2, n), rng.uniform(-pad / 2, h + pad / 2, n)):
+        subdiv.insert((float(x), float(y)))
+    facets, _ = subdiv.getVoronoiFacetList([])
+    lines = np.zeros((h, w), np.float32)
+    keep = rng.uniform(0.5, 0.95)
+    thick = max(int(round(rng.uniform(0.004, 0.012) * ppm)), 1)
+    for facet in facets:
+        pts = np.round(facet).astype(np.int32)
+        for a, b in zip(pts, np.roll(pts, -1, axis=0)):
+            if rng.random() < keep:
+                cv2.line(lines, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), float(rng.uniform(0.4, 1.0)),
+                         thick, cv2.LINE_AA)
+    amp = rng.uniform(0.01, 0.04) * ppm
+    dy = _smooth_noise(rng, shape, 0.15 * ppm) * amp
+    dx = _smooth_noise(rng, shape, 0.15 * ppm) * amp
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    lines = cv2.remap(lines, xx + dx, yy + dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    lines = cv2.GaussianBlur(lines, (0, 0), max(0.003 * ppm, 0.5))
+    return np.clip(lines, 0.0, 1.0) * float(rng.uniform(0.04, 0.18))
+
+
+def _sheen(rng: np.random.Generator, shape: tuple[int, int], ppm: float) -> np.ndarray:
+    """Specular sheen (0..1): patches of moist, glossy skin made of fine bright grains, as the dermoscope's
+    light shows on real scalp."""
+    patch = _smooth_noise(rng, shape, rng.uniform(0.15, 0.5) * ppm)
+    patch = np.clip((patch - rng.uniform(-0.5, 0.9)) * 1.2, 0.0, 1.0)
+    grain = _smooth_noise(rng, shape, rng.uniform(0.004, 0.012) * ppm)
+    grain = np.clip(grain - rng.uniform(-0.5, 0.8), 0.0, 1.5) / 1.5
+    return (patch * (0.3 * patch + 0.7 * grain) * rng.uniform(0.35, 0.9)).astype(np.float32)
+
+
 def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per_mm: float | None = None,
                  n_units: int | None = None, difficulty: str = "medium", banner: bool = False,
                  red_circle: bool = False, jpeg: bool = True, min_visible_um: float = 250.0,
                  varied: bool = False, hide_hairs: Collection[tuple[int, int]] = (),
                  fragments_per_mm2: float = 0.0, strip_edge: bool = False,
-                 rising_p: float = 0.0) -> SynthScalp:
+                 rising_p: float = 0.0, lifelike: bool = False) -> SynthScalp:
     """Render a trichoscopy-like image and return it with its exact hairs.
 
     Parameters
@@ -378,6 +417,13 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
         focus where they leave the skin and softer towards the tip (a Gaussian growing to 15-60 um). They stay
         hairs of the truth, as the real labels count them. Drawn from a generator of its own: 0 (the
         default) leaves every pixel as before.
+    lifelike : bool
+        With ``varied`` only: what the real 70x photos show and the plain renderer leaves out (eleventh
+        session, docs/hair_detector_card.md): a network of skin creases, a granular specular sheen, shafts
+        with a darker core, a lighter rim and square cut ends, a pale or blue-grey halo round each opening,
+        and more units of near-parallel shafts (80% of scenes against 50%), lying partly over each other
+        in half of those. Drawn from a generator of its own:
+        False (the default) leaves every pixel as before.
 
     Returns
     -------
@@ -400,14 +446,15 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
         raise ValueError(f"fragments_per_mm2 must be a finite number >= 0, got {fragments_per_mm2!r}")
     if not (math.isfinite(rising_p) and 0.0 <= rising_p <= 1.0):
         raise ValueError(f"rising_p must be a share in [0, 1], got {rising_p!r}")
-    if (fragments_per_mm2 > 0 or strip_edge or rising_p > 0) and not varied:
-        raise ValueError("fragments_per_mm2, strip_edge and rising_p need varied=True")
+    if (fragments_per_mm2 > 0 or strip_edge or rising_p > 0 or lifelike) and not varied:
+        raise ValueError("fragments_per_mm2, strip_edge, rising_p and lifelike need varied=True")
     h, w = int(shape[0]), int(shape[1])
     if h < 16 or w < 16:
         raise ValueError(f"shape must be at least 16 x 16, got {shape}")
     cfg = dict(_PRESETS[difficulty])
     rng = np.random.default_rng(seed)
     vrng = np.random.default_rng([seed, 7919])  # draws of the varied mode only
+    lrng = np.random.default_rng([seed, 32452843])  # lifelike's draws only
     ppm = float(px_per_mm) if px_per_mm is not None else 220.0 * max(h, w) / 1280.0
     area_mm2 = h * w / ppm ** 2
     zoom = 1.0
@@ -416,8 +463,9 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
         cfg.update(blur=float(vrng.uniform(0.3, 3.0)), noise=float(vrng.uniform(1.0, 8.0)),
                    vignette=float(vrng.uniform(0.0, 0.6)), jpeg=int(vrng.integers(55, 96)),
                    light=float(vrng.uniform(0.0, 0.25)))
-        if vrng.random() < 0.5:
-            cfg["splay"] = (0.5, 7.0)  # near-parallel shafts leaving one opening side by side
+        # near-parallel shafts leaving one opening side by side (most real units: lifelike draws more of them)
+        if vrng.random() < 0.5 or (lifelike and lrng.random() < 0.6):
+            cfg["splay"] = (0.5, 7.0)
         if n_units is None:
             n_units = int(vrng.poisson(vrng.uniform(0.12, 0.6) * area_mm2 / zoom ** 2))
     if n_units is None:
@@ -459,11 +507,16 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
         level = vrng.uniform(0.8, 2.5)
         flakes = np.clip((flakes - level) * 1.5, 0, 1) * vrng.uniform(0.2, 0.8)
         glint = np.maximum(glint, flakes.astype(np.float32))
+    crease = np.zeros((h, w), np.float32)
+    if lifelike:
+        crease = _crease_network(lrng, (h, w), ppm)
+        glint = np.maximum(glint, _sheen(lrng, (h, w), ppm))
     # --- hairs --------------------------------------------------------------------------------------
     flow = rng.uniform(0, 2 * math.pi)
     hair_cov = np.zeros((h, w), np.float32)
     hair_rgb = np.zeros((h, w, 3), np.float32)
     under = np.zeros((h, w), np.float32)
+    pale = np.zeros((h, w), np.float32)  # lifelike: whitish scale round an opening
     hairs: list[SynthHair] = []
     units: list[SynthUnit] = []
     focus_rng = np.random.default_rng([seed, 15485863])  # rising_p's draws only
@@ -512,6 +565,8 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
                     length = vrng.uniform(0.3, 0.5) * ppm * zoom
                 if cfg["splay"][1] < 8:  # side by side: shafts touch along their length
                     shift = (i_off - (size - 1) / 2.0) * width_um / 1000.0 * ppm * vrng.uniform(0.8, 1.3)
+                    if lifelike and lrng.random() < 0.5:  # or lie partly over each other
+                        shift *= lrng.uniform(0.35, 0.8)
             wpx = width_um / 1000.0 * ppm
             u = (math.sin(ang), math.cos(ang))
             start = (root[0] + u[0] * 0.03 * ppm + side[0] * shift, root[1] + u[1] * 0.03 * ppm + side[1] * shift)
@@ -528,7 +583,16 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
                 if broken:
                     colour *= vrng.uniform(1.0, 2.0)
             layer = np.zeros((h, w), np.float32)
-            win = None if (k, i_off) in hidden else _segment_coverage((h, w), start, tip, wpx, layer, 1.0)
+            square = lifelike and lrng.random() < 0.7  # a clipped shaft's cut end
+            if (k, i_off) in hidden:
+                win = None
+            elif square:
+                got = _box_coverage((h, w), start, tip, wpx)
+                win = None if got is None else got[1]
+                if got is not None:
+                    layer[win] = got[0]
+            else:
+                win = _segment_coverage((h, w), start, tip, wpx, layer, 1.0)
             if win is not None and rising_p > 0 and focus_rng.random() < rising_p:
                 layer = _rising_shaft(start, tip, wpx, (h, w), focus_rng.uniform(0.015, 0.06) * ppm)
                 win = (slice(0, h), slice(0, w))
@@ -536,6 +600,13 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
                 lw, cw = layer[win], hair_cov[win]
                 upd = lw > cw
                 hair_rgb[win][upd] = colour
+                if lifelike and wpx > 3 and lrng.random() < 0.7:  # a lighter, warmer rim round a dark core
+                    core = np.zeros_like(lw)
+                    s0 = (start[0] - win[0].start, start[1] - win[1].start)
+                    s1 = (tip[0] - win[0].start, tip[1] - win[1].start)
+                    _segment_coverage(lw.shape, s0, s1, wpx * lrng.uniform(0.4, 0.75), core, 1.0)
+                    rim = np.minimum(colour * lrng.uniform(1.4, 2.6) + np.array([25, 12, 0], np.float32), 200)
+                    hair_rgb[win][upd] = rim + (colour - rim) * core[upd][:, None]
                 if varied and wpx > 4 and vrng.random() < 0.5:  # specular stripe along the shaft
                     stripe = np.zeros_like(lw)
                     s0 = (start[0] - win[0].start, start[1] - win[1].start)
@@ -552,6 +623,13 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
                         root[1] - u[1] * vrng.uniform(0.2, 0.6) * ppm * zoom)
                 haze = vrng.uniform(0.05, 0.4)
             _segment_coverage((h, w), root, back, wpx * 1.8, under, haze)
+            if lifelike and i_off == 0:  # a halo round the opening: blue-grey, or pale scale
+                radius = lrng.uniform(1.5, 3.5) * wpx
+                if lrng.random() < 0.6:
+                    _segment_coverage((h, w), root, root, 2 * radius, under, lrng.uniform(0.1, 0.35))
+                if lrng.random() < 0.35:
+                    _segment_coverage((h, w), root, root, 2 * radius * lrng.uniform(0.8, 1.5), pale,
+                                      lrng.uniform(0.2, 0.6))
             vis = _clip_segment(start, tip, h, w)
             if vis is None or (k, i_off) in hidden:
                 continue
@@ -577,8 +655,13 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
     # --- compose --------------------------------------------------------------------------------------
     skin = base[None, None, :] + (mottle + fine)[..., None]
     skin = skin * (1 - shade[..., None]) + glint[..., None] * (255 - skin)
+    if lifelike:  # creases darken green and blue more than red (blood under thin skin)
+        skin = skin * (1 - crease[..., None] * np.array([0.6, 1.0, 0.95], np.float32))
     blue = np.array([70, 90, 130], np.float32)
     skin = skin * (1 - under[..., None]) + blue * under[..., None]
+    if lifelike:
+        pale = cv2.GaussianBlur(pale, (0, 0), max(0.02 * ppm, 1.0))
+        skin = skin * (1 - pale[..., None]) + np.array([225, 232, 240], np.float32) * pale[..., None]
     img = skin * (1 - hair_cov[..., None]) + hair_rgb * hair_cov[..., None]
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     light_field = 1.0 + rng.uniform(-0.08, 0.08) * (xx / w - 0.5) + rng.uniform(-0.08, 0.08) * (yy / h - 0.5)

@@ -200,3 +200,51 @@ def test_rising_hairs_are_sharp_at_the_skin_and_soft_at_the_tip() -> None:
             render_scalp(seed=1, shape=(64, 64), varied=True, rising_p=bad)
     with pytest.raises(ValueError, match="varied"):
         render_scalp(seed=1, shape=(64, 64), rising_p=0.5)
+
+
+def _overlapping_pairs(scene) -> int:
+    """Pairs of hairs of one unit, near-parallel, whose midpoints lie less than a shaft width apart across."""
+    import math
+
+    n = 0
+    for i, a in enumerate(scene.hairs):
+        for b in scene.hairs[i + 1:]:
+            if a.unit != b.unit or a.unit < 0 or abs((a.angle_deg - b.angle_deg + 90) % 180 - 90) > 8:
+                continue
+            th = math.radians(a.angle_deg)
+            across = abs(-(b.row_px - a.row_px) * math.cos(th) - (b.col_px - a.col_px) * math.sin(th))
+            n += across < 0.75 * min(a.width_px, b.width_px)
+    return n
+
+
+def test_lifelike_scenes_keep_the_hairs_and_add_what_real_photos_show() -> None:
+    """lifelike: creases, sheen, shaded shafts and halos change the pixels, not which hairs there are; stacked
+    shafts of near-parallel units lie partly over each other more often; without the option every pixel is
+    as before."""
+    from hairtrack.synth.scalp import _crease_network, _sheen
+
+    stacked = {False: 0, True: 0}
+    for seed in range(40):
+        kw = dict(seed=seed, shape=(384, 384), px_per_mm=220.0, difficulty="medium", varied=True)
+        plain, life = render_scalp(**kw), render_scalp(**kw, lifelike=True)
+        if seed < 4:
+            assert np.array_equal(render_scalp(**kw, lifelike=False).image, plain.image)
+        # the same openings; only the splay and the shafts' spacing within a unit may differ
+        assert [(u.row_px, u.col_px) for u in life.units] == [(u.row_px, u.col_px) for u in plain.units]
+        assert not np.array_equal(life.image, plain.image)
+        stacked[False] += _overlapping_pairs(plain)
+        stacked[True] += _overlapping_pairs(life)
+    assert stacked[True] >= 2 * stacked[False] and stacked[True] >= stacked[False] + 5, stacked
+    with pytest.raises(ValueError, match="varied"):
+        render_scalp(seed=1, shape=(64, 64), lifelike=True)
+
+    crease = _crease_network(np.random.default_rng(3), (400, 400), 220.0)
+    assert np.isfinite(crease).all() and 0.0 <= crease.min() and crease.max() <= 0.18
+    lines = crease > 0.3 * crease.max()
+    assert 0.01 < lines.mean() < 0.3  # thin lines, not a wash
+    import cv2
+
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(lines.astype(np.uint8), connectivity=8)
+    assert stats[1:, cv2.CC_STAT_AREA].max() > 0.3 * lines.sum()  # a connected network, not specks
+    sheen = _sheen(np.random.default_rng(3), (400, 400), 220.0)
+    assert np.isfinite(sheen).all() and 0.0 <= sheen.min() and sheen.max() <= 1.0

@@ -1,5 +1,5 @@
 """The training script: its targets (no torch needed: strides, ignored border hairs, weighted side-by-side pairs,
-fragments, rising hairs, plain scenes, larger crops), bad settings refused, and where torch is installed, the weight averaging of --swa-from
+fragments, rising hairs, plain scenes, larger crops, lifelike scenes), bad settings refused, and where torch is installed, the weight averaging of --swa-from
 and --average."""
 
 from __future__ import annotations
@@ -85,6 +85,24 @@ def test_rising_hairs_change_pixels_not_targets(train):
     assert sum(not np.array_equal(b[0], r[0]) for b, r in zip(base, rising)) >= 3
     for b, r in zip(base, rising):
         assert all(np.array_equal(x, y) for x, y in zip(b[1:], r[1:]))
+
+
+def test_lifelike_scenes_change_every_picture_and_keep_the_openings(train):
+    """--lifelike draws creases, sheen, shaded shafts and halos in every scene, and more near-parallel units:
+    the pixels change everywhere, the hairs stay where their openings are; off, the samples are as before."""
+    train["_set_targets"](4, 0.8, False, 1.0)
+    base = [train["render_sample"](s) for s in range(6)]
+    train["_set_targets"](4, 0.8, False, 1.0, 0.0, False, 0.0, 512, 0.0, True)
+    try:
+        life = [train["render_sample"](s) for s in range(6)]
+    finally:
+        train["_set_targets"](4, 0.8, False, 1.0)
+    assert all(not np.array_equal(b[0], lf[0]) for b, lf in zip(base, life))
+    assert sum(int((b[1] >= 0.99).sum()) for b in base) > 0
+    # as many whole hairs give targets in all (a shaft moved within its unit can only change its cell)
+    assert abs(sum(int((b[1] >= 0.99).sum()) - int((lf[1] >= 0.99).sum()) for b, lf in zip(base, life))) <= 3
+    again = [train["render_sample"](s) for s in range(2)]
+    assert all(all(np.array_equal(x, y) for x, y in zip(a, b)) for a, b in zip(again, base))
 
 
 def test_plain_scenes_and_larger_crops(train):
