@@ -332,7 +332,7 @@ def _cut_at_row(hairs: list[SynthHair], top: float, min_visible_px: float) -> li
 
 
 def _crease_network(rng: np.random.Generator, shape: tuple[int, int], ppm: float) -> np.ndarray:
-    """Darkening (0..1) of a network of fine skin creases: the edges of a jittered Voronoi tiling with
+    """Darkening (0 to at most 0.18) of a network of fine skin creases: the edges of a jittered Voronoi tiling with
     cells of 0.25-0.8 mm, some edges left out, the lines bent by a smooth displacement and softened."""
     h, w = shape
     cell = rng.uniform(0.25, 0.8) * ppm
@@ -421,8 +421,8 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
         With ``varied`` only: what the real 70x photos show and the plain renderer leaves out (eleventh
         session, docs/hair_detector_card.md): a network of skin creases, a granular specular sheen, shafts
         with a darker core, a lighter rim and square cut ends, a pale or blue-grey halo round each opening,
-        and more units of near-parallel shafts (80% of scenes against 50%), lying partly over each other
-        in half of those. Drawn from a generator of its own:
+        and more scenes whose units have near-parallel shafts (80% against 50%), where each shaft but the
+        middle one lies, one time in two, closer to the unit's axis, partly over its neighbour. Drawn from a generator of its own:
         False (the default) leaves every pixel as before.
 
     Returns
