@@ -253,6 +253,34 @@ def focal_loss(pred, gt, ignore, pos_weight=None):
     return -(pos_loss.sum() + neg_loss.sum()) / n
 
 
+def train_step(model, opt, x, hm, rg, w, x2=None, consistency: float = 0.0):
+    """One optimiser step on one batch; returns the heatmap and regression losses of its first view.
+
+    ``x`` (B, 3, H, W) float 0-255, ``hm`` (B, 1, h, w) heat targets, ``rg`` (B, 3, h, w) regression targets,
+    ``w`` (B, 2 or 3, h, w) regression mask, ignore mask and (optional) positive weights; ``x2`` a second view
+    of the same batch (``--second-view``) and ``consistency`` the weight of the two heatmaps' squared
+    difference. The gradients are cleared first: each step follows its own batch's loss only.
+    """
+    import torch
+
+    opt.zero_grad(set_to_none=True)
+    out = model(x)
+    l_heat = focal_loss(out[:, :1], hm, w[:, 1:2], w[:, 2:3] if w.shape[1] == 3 else None)
+    m = w[:, :1]
+    l_reg = (torch.abs(out[:, 1:] - rg) * m).sum() / m.sum().clamp(min=1.0) / 3.0
+    loss = l_heat + l_reg
+    if x2 is not None:
+        out2 = model(x2)
+        l_heat2 = focal_loss(out2[:, :1], hm, w[:, 1:2], w[:, 2:3] if w.shape[1] == 3 else None)
+        l_reg2 = (torch.abs(out2[:, 1:] - rg) * m).sum() / m.sum().clamp(min=1.0) / 3.0
+        n_pos = (hm >= 0.99).float().sum().clamp(min=1.0)
+        l_cons = ((out[:, :1] - out2[:, :1]) ** 2).sum() / n_pos
+        loss = 0.5 * (loss + l_heat2 + l_reg2) + consistency * l_cons
+    loss.backward()
+    opt.step()
+    return l_heat, l_reg
+
+
 def second_view(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Another photo of the same batch (B, 3, H, W float, 0-255): channel gains, a little blur, sensor noise
     and JPEG at quality 75-95, each drawn per image. The hairs are where they were."""
@@ -484,20 +512,8 @@ def main(argv: list[str] | None = None) -> int:
         hm = torch.from_numpy(np.ascontiguousarray(hm))
         rg = torch.from_numpy(np.ascontiguousarray(rg))
         w = torch.from_numpy(np.ascontiguousarray(w))
-        out = model(x)
-        l_heat = focal_loss(out[:, :1], hm, w[:, 1:2], w[:, 2:3] if w.shape[1] == 3 else None)
-        m = w[:, :1]
-        l_reg = (torch.abs(out[:, 1:] - rg) * m).sum() / m.sum().clamp(min=1.0) / 3.0
-        loss = l_heat + l_reg
-        if x2 is not None:
-            out2 = model(torch.from_numpy(x2))
-            l_heat2 = focal_loss(out2[:, :1], hm, w[:, 1:2], w[:, 2:3] if w.shape[1] == 3 else None)
-            l_reg2 = (torch.abs(out2[:, 1:] - rg) * m).sum() / m.sum().clamp(min=1.0) / 3.0
-            n_pos = (hm >= 0.99).float().sum().clamp(min=1.0)
-            l_cons = ((out[:, :1] - out2[:, :1]) ** 2).sum() / n_pos
-            loss = 0.5 * (loss + l_heat2 + l_reg2) + args.consistency * l_cons
-        loss.backward()
-        opt.step()
+        l_heat, l_reg = train_step(model, opt, x, hm, rg, w,
+                                   None if x2 is None else torch.from_numpy(x2), args.consistency)
         step += 1
         if swa is not None and el >= args.swa_from * budget and step % args.swa_every == 0:
             swa.update_parameters(model)

@@ -245,3 +245,30 @@ def test_the_second_view_is_the_same_scene_photographed_again(train):
     assert 0.5 < diff.mean() < 40  # another photo of it, not another scene
     dark = batch.mean(axis=1) < np.percentile(batch.mean(axis=1), 5)  # the shafts stay the darkest pixels
     assert view.mean(axis=1)[dark].mean() < view.mean(axis=1)[~dark].mean() - 30
+
+
+def test_each_training_step_follows_its_own_batch_only(train):
+    """The step clears the gradients first. Without that (the tenth session's runs C and K, and the first
+    lifelike runs of the eleventh) every step follows the sum of all the gradients so far, and the networks
+    end up flat (a heatmap that never reaches 0.3)."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    model = train["build_model"](4)
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=0.0, weight_decay=0.0)  # the weights stay as they are
+    rng = np.random.default_rng(0)
+    x = torch.from_numpy(rng.uniform(0, 255, (2, 3, 64, 64)).astype(np.float32))
+    hm = torch.zeros(2, 1, 16, 16)
+    hm[:, 0, 8, 8] = 1.0
+    rg = torch.zeros(2, 3, 16, 16)
+    w = torch.zeros(2, 2, 16, 16)
+    w[:, 0, 8, 8] = 1.0
+    for p in model.parameters():
+        p.grad = torch.full_like(p, 1e6)  # what earlier steps would have left
+    train["train_step"](model, opt, x, hm, rg, w)
+    stale = {n: p.grad.clone() for n, p in model.named_parameters()}
+    model.zero_grad(set_to_none=True)
+    l_heat, l_reg = train["train_step"](model, opt, x, hm, rg, w)
+    assert all(torch.allclose(stale[n], p.grad, rtol=1e-4, atol=1e-6) for n, p in model.named_parameters())
+    assert all(float(p.grad.abs().max()) < 1e5 for p in model.parameters())
+    assert float(l_heat) > 0 and float(l_reg) >= 0
