@@ -271,4 +271,4 @@ def test_each_training_step_follows_its_own_batch_only(train):
     l_heat, l_reg = train["train_step"](model, opt, x, hm, rg, w)
     assert all(torch.allclose(stale[n], p.grad, rtol=1e-4, atol=1e-6) for n, p in model.named_parameters())
     assert all(float(p.grad.abs().max()) < 1e5 for p in model.parameters())
-    assert float(l_heat) > 0 and float(l_reg) >= 0
+    assert l_heat.item() > 0 and l_reg.item() >= 0
