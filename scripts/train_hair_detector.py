@@ -59,7 +59,7 @@ hairs apply to the varied scenes only. Both need a new cache (eighth session, do
 
 ``--lifelike`` draws what the real photos show and the varied scenes leave out: a network of skin creases, a
 granular specular sheen, shafts with a darker core, a lighter rim and square cut ends, a pale or blue-grey halo
-round each opening, and more units of near-parallel shafts, half of them lying partly over each other
+round each opening, and more units of near-parallel shafts, half of their shafts lying partly over others
 (``render_scalp(..., lifelike=True)``; a new cache; eleventh session, docs/hair_detector_card.md).
 
 ``--second-view`` also trains on a second photo of each batch (:func:`second_view`: other gains, a little blur,
