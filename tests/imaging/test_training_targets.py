@@ -272,3 +272,9 @@ def test_each_training_step_follows_its_own_batch_only(train):
     assert all(torch.allclose(stale[n], p.grad, rtol=1e-4, atol=1e-6) for n, p in model.named_parameters())
     assert all(float(p.grad.abs().max()) < 1e5 for p in model.parameters())
     assert l_heat.item() > 0 and l_reg.item() >= 0
+    # the same with a second view (--second-view, --consistency): a view identical to the first adds no
+    # consistency term, so the gradient is the first view's alone
+    for p in model.parameters():
+        p.grad = torch.full_like(p, 1e6)
+    train["train_step"](model, opt, x, hm, rg, w, x.clone(), 1.0)
+    assert all(torch.allclose(stale[n], p.grad, rtol=1e-4, atol=1e-6) for n, p in model.named_parameters())
