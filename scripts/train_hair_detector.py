@@ -291,7 +291,8 @@ def second_view(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         if sigma > 0.2:
             img = cv2.GaussianBlur(img, (0, 0), sigma)
         img = np.clip(img + rng.normal(0.0, 2.0, img.shape), 0, 255).astype(np.uint8)
-        ok, jpeg = cv2.imencode(".jpg", np.ascontiguousarray(img), [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(75, 96))])
+        quality = int(rng.integers(75, 96))
+        ok, jpeg = cv2.imencode(".jpg", np.ascontiguousarray(img), [cv2.IMWRITE_JPEG_QUALITY, quality])
         if not ok:
             raise RuntimeError("JPEG encoding failed")
         out[i] = cv2.imdecode(jpeg, cv2.IMREAD_UNCHANGED).astype(np.float32).transpose(2, 0, 1)

@@ -422,8 +422,8 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
         session, docs/hair_detector_card.md): a network of skin creases, a granular specular sheen, shafts
         with a darker core, a lighter rim and square cut ends, a pale or blue-grey halo round each opening,
         and more scenes whose units have near-parallel shafts (80% against 50%), where each shaft but the
-        middle one lies, one time in two, closer to the unit's axis, partly over its neighbour. Drawn from a generator of its own:
-        False (the default) leaves every pixel as before.
+        middle one lies, one time in two, closer to the unit's axis, partly over its neighbour. Drawn from a
+        generator of its own: False (the default) leaves every pixel as before.
 
     Returns
     -------
@@ -507,16 +507,15 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
         level = vrng.uniform(0.8, 2.5)
         flakes = np.clip((flakes - level) * 1.5, 0, 1) * vrng.uniform(0.2, 0.8)
         glint = np.maximum(glint, flakes.astype(np.float32))
-    crease = np.zeros((h, w), np.float32)
+    crease = _crease_network(lrng, (h, w), ppm) if lifelike else None
     if lifelike:
-        crease = _crease_network(lrng, (h, w), ppm)
         glint = np.maximum(glint, _sheen(lrng, (h, w), ppm))
     # --- hairs --------------------------------------------------------------------------------------
     flow = rng.uniform(0, 2 * math.pi)
     hair_cov = np.zeros((h, w), np.float32)
     hair_rgb = np.zeros((h, w, 3), np.float32)
     under = np.zeros((h, w), np.float32)
-    pale = np.zeros((h, w), np.float32)  # lifelike: whitish scale round an opening
+    pale = np.zeros((h, w), np.float32) if lifelike else None  # whitish scale round an opening
     hairs: list[SynthHair] = []
     units: list[SynthUnit] = []
     focus_rng = np.random.default_rng([seed, 15485863])  # rising_p's draws only
@@ -600,17 +599,15 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
                 lw, cw = layer[win], hair_cov[win]
                 upd = lw > cw
                 hair_rgb[win][upd] = colour
+                s0 = (start[0] - win[0].start, start[1] - win[1].start)  # the shaft's ends in the window
+                s1 = (tip[0] - win[0].start, tip[1] - win[1].start)
                 if lifelike and wpx > 3 and lrng.random() < 0.7:  # a lighter, warmer rim round a dark core
                     core = np.zeros_like(lw)
-                    s0 = (start[0] - win[0].start, start[1] - win[1].start)
-                    s1 = (tip[0] - win[0].start, tip[1] - win[1].start)
                     _segment_coverage(lw.shape, s0, s1, wpx * lrng.uniform(0.4, 0.75), core, 1.0)
                     rim = np.minimum(colour * lrng.uniform(1.4, 2.6) + np.array([25, 12, 0], np.float32), 200)
                     hair_rgb[win][upd] = rim + (colour - rim) * core[upd][:, None]
                 if varied and wpx > 4 and vrng.random() < 0.5:  # specular stripe along the shaft
                     stripe = np.zeros_like(lw)
-                    s0 = (start[0] - win[0].start, start[1] - win[1].start)
-                    s1 = (tip[0] - win[0].start, tip[1] - win[1].start)
                     _segment_coverage(lw.shape, s0, s1, wpx * vrng.uniform(0.15, 0.3), stripe, 1.0)
                     gain = vrng.uniform(0.2, 0.6)
                     sel = upd & (stripe > 0)
