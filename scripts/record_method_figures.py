@@ -225,7 +225,12 @@ def main(argv: list[str] | None = None) -> int:
     from hairtrack.imaging.analyze import METHOD_REVISION
 
     figures_path = args.dir / "figures.json"
-    recorded = json.loads(figures_path.read_text()) if figures_path.is_file() else None
+    try:
+        recorded = json.loads(figures_path.read_text()) if figures_path.is_file() else None
+        if recorded is not None and not isinstance(recorded.get("revision"), int):
+            raise ValueError("no revision number")
+    except (ValueError, AttributeError) as exc:
+        raise SystemExit(f"{figures_path} is damaged ({exc}): restore it (git checkout) before recording") from exc
     have_inputs = (args.dir / "passes.npz").is_file() and all(p.is_file() for p in scene_paths(args.dir))
     if recorded is not None and recorded["revision"] == METHOD_REVISION:
         # The figures of this revision are recorded: nothing may replace them with other figures, new inputs
@@ -237,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
             moved = differences(recorded["figures"], measure_all(args.dir))
         except InputChanged as exc:
             moved = [str(exc)]
+        except (OSError, ValueError, KeyError) as exc:  # a damaged passes.npz or photo
+            raise SystemExit(f"the inputs in {args.dir} cannot be read ({exc}): restore them (git checkout)") from exc
         if moved:
             print(_moved_message(recorded, moved), file=sys.stderr)
             raise SystemExit(f"METHOD_REVISION is still {METHOD_REVISION}: bump it in hairtrack/imaging/analyze.py "

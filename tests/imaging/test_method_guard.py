@@ -116,3 +116,12 @@ def test_differences_compare_counts_exactly_and_numbers_to_a_tolerance(rec):
     assert rec["differences"](a, {"learned": {"s": {"hair_count": 9, "quality_issues": []}}}) == [
         "learned s hairs_per_cm2: recorded 100.0, now None"]
     assert np.isfinite(rec["REL_TOL"]) and rec["REL_TOL"] <= 1e-2
+
+
+@pytest.mark.parametrize("damaged, message", [("passes.npz", "cannot be read"), ("figures.json", "is damaged")])
+def test_damaged_guard_files_are_named_and_nothing_is_written(rec, guard, damaged, message):
+    (guard / damaged).write_text("garbage")
+    before = {f.name: f.read_bytes() for f in guard.iterdir()}
+    with pytest.raises(SystemExit, match=message):
+        rec["main"](["--dir", str(guard)])
+    assert {f.name: f.read_bytes() for f in guard.iterdir()} == before
