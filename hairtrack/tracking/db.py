@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,6 +48,31 @@ class Engines:
             self.write.dispose()
 
 
+def _switch_to_wal(cur: sqlite3.Cursor, database: str, busy_timeout_s: float) -> None:
+    """Put the file in WAL mode, waiting up to ``busy_timeout_s`` for other processes.
+
+    Converting needs an exclusive lock, and when another connection holds the write lock (another
+    process creating the same new file, say) SQLite answers "database is locked" at once without
+    calling the busy handler, so the timeout alone does not cover it. WAL mode is stored in the file,
+    so the common case, a file already converted, is answered by reading it and takes no lock.
+    """
+    deadline = time.monotonic() + busy_timeout_s
+    pause_s = 0.005
+    while True:
+        try:
+            mode = str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+            if mode != "wal":
+                mode = str(cur.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower()
+            if mode != "wal":
+                raise HairtrackError(f"could not switch {database} to WAL journal mode (got {mode})")
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_busy_message(str(exc)) or time.monotonic() + pause_s > deadline:
+                raise
+        time.sleep(pause_s)
+        pause_s = min(2 * pause_s, 0.1)
+
+
 def _sqlite_engine(url: sa.URL, *, busy_timeout_s: float, begin: str) -> sa.Engine:
     engine = sa.create_engine(url, connect_args={"timeout": busy_timeout_s})
 
@@ -57,9 +83,10 @@ def _sqlite_engine(url: sa.URL, *, busy_timeout_s: float, begin: str) -> sa.Engi
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
         cur.execute("PRAGMA foreign_keys = ON")
-        mode = cur.execute("PRAGMA journal_mode = WAL").fetchone()
-        if mode and str(mode[0]).lower() != "wal" and url.database not in (None, "", ":memory:"):
-            raise HairtrackError(f"could not switch {url.database} to WAL journal mode (got {mode[0]})")
+        if url.database in (None, "", ":memory:"):
+            cur.execute("PRAGMA journal_mode = WAL")  # a memory database answers "memory"; nothing to share
+        else:
+            _switch_to_wal(cur, url.database, busy_timeout_s)
         cur.execute("PRAGMA synchronous = NORMAL")  # safe under WAL; a crash loses at most the last commit
         cur.close()
 
@@ -157,9 +184,13 @@ def downgrade(engines: Engines, target: str) -> None:
         command.downgrade(_alembic_config(conn), target)
 
 
-def _is_busy(exc: sa.exc.OperationalError) -> bool:
-    message = str(exc.orig).lower()
+def _is_busy_message(message: str) -> bool:
+    message = message.lower()
     return "database is locked" in message or "database is busy" in message
+
+
+def _is_busy(exc: sa.exc.OperationalError) -> bool:
+    return _is_busy_message(str(exc.orig))
 
 
 @contextlib.contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import threading
 from decimal import Decimal
 from pathlib import Path
 
@@ -120,6 +121,41 @@ def test_sqlite_runs_with_wal_and_foreign_keys(tmp_path: Path) -> None:
     with Store(url, image_dir=tmp_path / "img") as store, store._engines.read.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_opening_a_new_file_waits_while_another_process_converts_it(tmp_path: Path) -> None:
+    # Two processes creating one new store: while one holds the write lock on the file, not yet in WAL
+    # mode, SQLite refuses the other's switch to WAL at once, without its busy timeout (the cause of a
+    # rare "database busy" when two imports started together on a new file).
+    path = tmp_path / "h.sqlite3"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE t (x)")
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO t VALUES (1)")
+    releases = threading.Timer(0.3, lambda: other.execute("COMMIT"))
+    releases.start()
+    engines = dbmod.create_engines(f"sqlite:///{path}", busy_timeout_s=5)
+    try:
+        with engines.read.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("SELECT x FROM t").scalars().all() == [1]
+    finally:
+        releases.join()
+        engines.dispose()
+        other.close()
+
+
+def test_opening_a_file_held_past_the_busy_timeout_says_the_database_is_busy(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("CREATE TABLE t (x)")
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(HairtrackError, match="database busy"):
+            Store(f"sqlite:///{path}", image_dir=tmp_path / "img", busy_timeout_s=0.2)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
 
 
 # -- records -----------------------------------------------------------------------------------------------
