@@ -74,6 +74,14 @@ in both photos (tenth session, docs/hair_detector_card.md).
 without training. Both were measured in the sixth session and not kept (docs/hair_detector_card.md, which
 gives the commands): longer training fitted the renderer better and the real photos worse.
 
+The ``.pt`` state dicts these commands name lived in ``/tmp`` and are gone; ``--init`` also takes a float
+``.onnx`` file exported here, such as the shipped ``hairtrack/imaging/models/hair_centernet.onnx``, and
+recovers its weights (:func:`state_dict_from_onnx`; the export folded the batch norms into the convolutions,
+so they stay frozen in training, and ``--swa-from`` is refused)::
+
+    python scripts/train_hair_detector.py --images 3600 --minutes 40 --seed 9 --threads 1 --lr 1e-3 \
+        --init hairtrack/imaging/models/hair_centernet.onnx --checkpoint /tmp/t.pt --out /tmp/t.onnx
+
 Training is bounded by wall time, so the number of steps (and the weights) depend on the machine's speed;
 the data (seeds 0..images-1) and the order of batches (``--seed``) do not.
 """
@@ -355,6 +363,53 @@ def export_onnx(model, out: Path) -> None:
                       dynamic_axes={"image": {2: "h", 3: "w"}, "maps": {2: "gh", 3: "gw"}}, dynamo=False)
 
 
+def state_dict_from_onnx(path: Path) -> dict:
+    """The weights of an exported float network (``build_model(4)``), as a state dict to train on.
+
+    Export folds each batch norm into the convolution before it, so the convolutions get the folded
+    weights and biases and each batch norm becomes the identity: scale 1, shift the folded bias, running
+    mean 0 and variance ``1 - eps``. The network then computes what the ONNX file does, but only while its
+    batch norms keep those statistics: train it with them frozen (``--init X.onnx`` does). This is how a
+    shipped network is fine-tuned once its ``.pt`` state dict is gone.
+    """
+    import onnx
+    import torch
+    from onnx import numpy_helper
+
+    try:
+        graph = onnx.load(str(path)).graph
+    except Exception as exc:  # onnx raises several types for a file that is not a model
+        raise SystemExit(f"--init {path}: not an ONNX model ({exc})") from exc
+    arrays = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    # the exporter names folded weights by the node that uses them, in the order of the graph
+    folded = [arrays[i.name] for i in graph.initializer if i.name.startswith("onnx::Conv")]
+    sd = build_model(4).state_dict()
+    convs = [k for k, v in sd.items() if k.endswith(".0.weight") and v.ndim == 4]
+    if (len(folded) != 2 * len(convs) or "head.weight" not in arrays
+            or any(tuple(sd[k].shape) != folded[2 * i].shape for i, k in enumerate(convs))):
+        raise SystemExit(f"--init {path}: not a float network of this design at stride 4 (an 8-bit copy or another "
+                         "layout); give the float file the 8-bit one was made from")
+    for i, k in enumerate(convs):
+        bn = k[: -len("0.weight")] + "1."
+        sd[k] = torch.from_numpy(folded[2 * i].copy())
+        sd[bn + "weight"] = torch.ones_like(sd[bn + "weight"])
+        sd[bn + "bias"] = torch.from_numpy(folded[2 * i + 1].copy())
+        sd[bn + "running_mean"] = torch.zeros_like(sd[bn + "running_mean"])
+        sd[bn + "running_var"] = torch.full_like(sd[bn + "running_var"], 1.0 - 1e-5)  # BatchNorm2d's eps
+    sd["head.weight"] = torch.from_numpy(arrays["head.weight"].copy())
+    sd["head.bias"] = torch.from_numpy(arrays["head.bias"].copy())
+    return sd
+
+
+def freeze_batch_norm(model) -> None:
+    """Keep every batch norm on its running statistics while the rest trains (call after ``model.train()``)."""
+    from torch import nn
+
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.eval()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--images", type=int, default=5000)
@@ -364,7 +419,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--cache", type=Path, default=Path("/tmp/hair_synth_cache.npz"))
-    ap.add_argument("--init", type=Path, default=None, help="start from these weights (a .pt state dict)")
+    ap.add_argument("--init", type=Path, default=None,
+                    help="start from these weights: a .pt state dict, or a float .onnx file as exported here (its "
+                         "batch norms, folded into the convolutions, then stay frozen)")
     ap.add_argument("--checkpoint", type=Path, default=Path("/tmp/hair_centernet.pt"),
                     help="the state dict, saved every 100 steps and at the end")
     ap.add_argument("--out", type=Path, default=Path("hairtrack/imaging/models/hair_centernet.onnx"))
@@ -419,8 +476,15 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--consistency must be a finite number >= 0")
     if args.consistency > 0 and not args.second_view:
         raise SystemExit("--consistency needs --second-view")
+    from_onnx = args.init is not None and args.init.suffix.lower() == ".onnx"
+    if args.init is not None and not args.init.is_file():
+        raise SystemExit(f"--init {args.init}: no such file")
+    if from_onnx and (args.stride != 4 or args.swa_from is not None):
+        raise SystemExit("--init from an .onnx file needs --stride 4 and no --swa-from (its batch norms are folded "
+                         "and stay frozen; weight averaging would measure them again)")
     if args.crop < 256 or args.crop % 32:
         raise SystemExit("--crop must be a multiple of 32 from 256 (the network halves its input four times)")
+    onnx_weights = state_dict_from_onnx(args.init) if from_onnx else None  # checked before any rendering
     names = ("stride", "sigma_cells", "border_hairs", "pair_weight", "fragments", "strip_edge", "rising", "crop",
              "plain", "lifelike")
     settings = {k: getattr(args, k) for k in names}  # what the samples depend on, recorded in the cache
@@ -461,7 +525,9 @@ def main(argv: list[str] | None = None) -> int:
     if (PAIR_WEIGHT != 1.0) != (ws.shape[1] == 3):
         raise SystemExit(f"{args.cache} was made with another --pair-weight; give --cache a new file")
     model = build_model(STRIDE)
-    if args.init is not None:
+    if onnx_weights is not None:
+        model.load_state_dict(onnx_weights)
+    elif args.init is not None:
         missing, unexpected = model.load_state_dict(torch.load(args.init), strict=False)
         if unexpected or any(not k.startswith("d1.") for k in missing):
             raise SystemExit(f"--init {args.init} does not fit: missing {missing}, unexpected {unexpected}")
@@ -479,6 +545,8 @@ def main(argv: list[str] | None = None) -> int:
 
         swa = AveragedModel(model)
     model.train()
+    if from_onnx:
+        freeze_batch_norm(model)
     while True:
         el = time.time() - t_start
         if el > budget:

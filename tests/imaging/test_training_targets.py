@@ -278,3 +278,44 @@ def test_each_training_step_follows_its_own_batch_only(train):
         p.grad = torch.full_like(p, 1e6)
     train["train_step"](model, opt, x, hm, rg, w, x.clone(), 1.0)
     assert all(torch.allclose(stale[n], p.grad, rtol=1e-4, atol=1e-6) for n, p in model.named_parameters())
+
+
+def test_an_exported_network_is_recovered_and_trains_with_its_batch_norms_frozen(train, tmp_path):
+    """--init X.onnx: the state dict recovered from an exported network computes what the file does, before
+    and after switching to training with frozen batch norms; an 8-bit copy and a file that is not a model
+    are refused before any rendering."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    from hairtrack.imaging.learned import DEFAULT_MODELS, FLOAT_MODELS, _run_net
+
+    torch.manual_seed(0)
+    src = train["build_model"](4)
+    for m in src.modules():  # batch norms with statistics of their own, as after training
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.2, 0.2)
+    exported = tmp_path / "src.onnx"
+    train["export_onnx"](src, exported)
+    x = np.random.default_rng(1).uniform(0, 255, (1, 3, 64, 96)).astype(np.float32)
+    for path in (exported, FLOAT_MODELS[0]):
+        model = train["build_model"](4)
+        model.load_state_dict(train["state_dict_from_onnx"](path))
+        model.train()
+        train["freeze_batch_norm"](model)
+        with torch.no_grad():
+            out = model(torch.from_numpy(x)).numpy()[0]
+        assert np.allclose(out, _run_net(str(path), x), atol=1e-4)
+    model.train()  # unfrozen, the batch norms would normalise by the batch's statistics instead
+    with torch.no_grad():
+        assert not np.allclose(model(torch.from_numpy(x)).numpy()[0], out, atol=1e-2)
+    bad = tmp_path / "bad.onnx"
+    bad.write_text("not a model")
+    for path, message in ((DEFAULT_MODELS[0], "not a float network"), (bad, "not an ONNX model"),
+                          (tmp_path / "gone.onnx", "no such file")):
+        with pytest.raises(SystemExit, match=message):
+            train["main"](["--init", str(path), "--cache", str(tmp_path / "none.npz")])
+    with pytest.raises(SystemExit, match="needs --stride 4 and no --swa-from"):
+        train["main"](["--init", str(exported), "--swa-from", "0.2", "--cache", str(tmp_path / "none.npz")])
+    assert not (tmp_path / "none.npz").exists()
