@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -84,6 +86,36 @@ def _init_worker(threads: int) -> None:
     set_threads(threads)
 
 
+def _pool(jobs: int) -> ProcessPoolExecutor:
+    """Worker processes sharing the cores: OpenCV and the detector would otherwise start a thread per core in
+    each. Spawned, not forked: a forked copy of this process would inherit the image libraries' thread pools
+    without their threads (the same on every platform; macOS and Windows spawn anyway)."""
+    threads = max(1, _usable_cores() // jobs)
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_init_worker, initargs=(threads,))
+
+
+def _map_in_pool(jobs: int) -> Callable[[Callable[..., Any], Iterable[tuple[Any, ...]]], Iterator[Any]]:
+    """An ordered map over ``jobs`` worker processes that holds at most ``2 * jobs`` calls in flight, so that
+    only that many photos are in memory at once (``Executor.map`` would read them all first). A call that
+    raised raises where its result is drawn; the calls not yet done are then cancelled."""
+    def map_calls(fn: Callable[..., Any], args: Iterable[tuple[Any, ...]]) -> Iterator[Any]:
+        with _pool(jobs) as pool:
+            pending: deque[Future[Any]] = deque()
+            try:
+                for a in args:
+                    pending.append(pool.submit(fn, *a))
+                    if len(pending) >= 2 * jobs:
+                        yield pending.popleft().result()
+                while pending:
+                    yield pending.popleft().result()
+            finally:
+                for f in pending:
+                    f.cancel()
+
+    return map_calls
+
+
 def _run(paths: list[Path], zone: str | None, scale: float | None, jobs: int, detector: str | None = None,
          view: str | None = None) -> Iterator[dict[str, Any]]:
     """Results in input order, with a progress bar on stderr for batches."""
@@ -97,12 +129,7 @@ def _run(paths: list[Path], zone: str | None, scale: float | None, jobs: int, de
                 yield _measure_path(*a)
                 progress.advance(task)
         else:
-            # Share the cores: OpenCV and the detector would otherwise start a thread per core in each worker.
-            threads = max(1, _usable_cores() // jobs)
-            # spawn, not fork: a forked copy of this process would inherit the image libraries' thread pools
-            # without their threads (the same on every platform; macOS and Windows spawn anyway)
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                                     initializer=_init_worker, initargs=(threads,)) as pool:
+            with _pool(jobs) as pool:
                 for result in pool.map(_measure_path, *zip(*args, strict=True)):
                     yield result
                     progress.advance(task)
@@ -231,6 +258,7 @@ def scan_remeasure(
     every: Annotated[bool, typer.Option("--all", help="Measure every stored photo again, not only those measured by another method.")] = False,
     detector: Annotated[str | None, typer.Option("--detector", help="learned (the default) or classical.", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; save nothing.")] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0 = one per core).", min=0)] = 1,
     db: DbOpt = None,
     data_dir: DataDirOpt = None,
     json: JsonOpt = False,
@@ -251,13 +279,14 @@ def scan_remeasure(
     progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} steps"),
                         console=err, transient=True)
 
-    def measure(data: bytes, name: str, the_zone: Zone, px_per_mm: float) -> dict[str, Any]:
-        return measure_stored(data, name, the_zone, px_per_mm, detector=detector)
+    workers = jobs or _usable_cores()
+    measure = functools.partial(measure_stored, detector=detector)  # picklable, for the worker processes
 
     with open_store(db, data_dir) as store, progress:
         task = progress.add_task("measuring stored photos again", total=None)
         done = remeasure_scans(store, profile, measure, method=method, zones=zones, every=every, save=not dry_run,
-                               on_step=lambda label: progress.advance(task))
+                               on_step=lambda label: progress.advance(task),
+                               map_calls=_map_in_pool(workers) if workers > 1 else None)
         photos = sum(zones is None or m.zone in zones for m, _ in store.scan_images(profile))
     if json:
         for r in done:

@@ -12,7 +12,7 @@ first visit keep the error from piling up along a chain of monthly steps.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -21,7 +21,7 @@ import numpy as np
 from hairtrack.domain import Measurement, Zone
 from hairtrack.tracking.store import Store
 
-__all__ = ["NewScan", "save_scans", "registration_figures", "matched_pairs", "Remeasured", "remeasure_scans", "is_stale"]
+__all__ = ["NewScan", "save_scans", "registration_figures", "matched_pairs", "Remeasured", "remeasure_scans", "register_stored", "is_stale"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,27 @@ def _register(reference: tuple[Measurement, bytes | np.ndarray, Mapping[str, Any
         "flags": found["flags"], "kept": len(found["kept"]), "lost": len(found["lost"]), "new": len(found["new"]),
         "change_pct": found.get("change_pct"), "transform": found["transform"],
     }
+
+
+def register_stored(
+    reference: Measurement, reference_image: bytes | None, reference_result: Mapping[str, Any],
+    image: bytes | None, result: Mapping[str, Any], unreadable: str | None = None,
+) -> dict[str, Any]:
+    """A stored scan registered to its reference scan again: the ``registration`` record, or ``{"error"}``.
+
+    Registration is a check on the photo, never a reason to lose it, so any failure (``unreadable``: a
+    photo the store could not read) is recorded, not raised. A top-level function of plain values, so that
+    worker processes can run it.
+    """
+    if unreadable is not None or reference_image is None or image is None:
+        return {"error": unreadable or "a photo could not be read"}
+    from hairtrack.imaging.io import load_image
+
+    try:
+        return _register((reference, reference_image, reference_result),
+                         NewScan("", b"", load_image(image).rgb, dict(result)))
+    except Exception as exc:
+        return {"error": str(exc)}
 
 
 def _method_of(result: Mapping[str, Any]) -> str | None:
@@ -193,6 +214,10 @@ def is_stale(measurement: Measurement, method: str) -> bool:
     return (measurement.method or "").strip().lower() != method.strip().lower()
 
 
+def _map_in_turn(fn: Callable[..., dict[str, Any]], args: Iterable[tuple[Any, ...]]) -> Iterator[dict[str, Any]]:
+    return (fn(*a) for a in args)
+
+
 def remeasure_scans(
     store: Store,
     profile: str,
@@ -204,6 +229,7 @@ def remeasure_scans(
     save: bool = True,
     today: dt.date | None = None,
     on_step: Callable[[str], None] | None = None,
+    map_calls: Callable[[Callable[..., dict[str, Any]], Iterable[tuple[Any, ...]]], Iterator[dict[str, Any]]] | None = None,
 ) -> list[Remeasured]:
     """Measure a profile's stored photos again with the current method, so that its history is like for like.
 
@@ -229,6 +255,11 @@ def remeasure_scans(
         The date written into each replaced analysis's history (default: today).
     on_step : callable, optional
         Called with a short label after each photo measured and each registration redone (a progress bar).
+    map_calls : callable, optional
+        ``map_calls(fn, args)`` yields ``fn(*a)`` for each ``a`` of ``args`` in order, raising where that
+        call raised: a process pool (the CLI's ``--jobs``). It runs the measuring (``measure``, which must
+        then be picklable) and the registrations (:func:`register_stored`); by default they run one after
+        another here. ``args`` reads the photos from the store as it is drawn.
 
     Returns
     -------
@@ -245,7 +276,6 @@ def remeasure_scans(
     saves none, with an error that names the scan.
     """
     from hairtrack.errors import HairtrackError, InputError
-    from hairtrack.imaging.io import load_image
 
     today = today or dt.date.today()
     step = on_step or (lambda _label: None)
@@ -255,17 +285,22 @@ def remeasure_scans(
     chosen = [(m, sha) for m, sha in images if every or is_stale(m, method)]
     if not chosen:
         return []
-    new_results: dict[tuple[dt.date, Zone, int], dict[str, Any]] = {}
-    for m, sha in chosen:
-        stored = analyses.get(key(m)) or {}
-        px_per_mm = stored.get("px_per_mm")
-        where = f"{m.date} {m.zone.value} replicate {m.replicate}"
+    where = lambda m: f"{m.date} {m.zone.value} replicate {m.replicate}"  # noqa: E731
+    scales: list[float] = []
+    for m, _sha in chosen:  # every scale is checked before any photo is measured
+        px_per_mm = (analyses.get(key(m)) or {}).get("px_per_mm")
         if isinstance(px_per_mm, bool) or not isinstance(px_per_mm, int | float) or not px_per_mm > 0:
-            raise InputError(f"the scan {where} has no stored scale (px/mm), so it cannot be measured again; nothing was saved")
+            raise InputError(f"the scan {where(m)} has no stored scale (px/mm), so it cannot be measured again; nothing was saved")
+        scales.append(float(px_per_mm))
+    args = ((store.images.read(sha), m.image or sha[:12], m.zone, ppm) for (m, sha), ppm in zip(chosen, scales, strict=True))
+    map_calls = map_calls or _map_in_turn
+    results = map_calls(measure, args)
+    new_results: dict[tuple[dt.date, Zone, int], dict[str, Any]] = {}
+    for m, _sha in chosen:
         try:
-            result = measure(store.images.read(sha), m.image or sha[:12], m.zone, float(px_per_mm))
+            result = next(results)
         except HairtrackError as exc:
-            raise InputError(f"the photo of {where} cannot be measured again ({exc}); nothing was saved") from exc
+            raise InputError(f"the photo of {where(m)} cannot be measured again ({exc}); nothing was saved") from exc
         new_results[key(m)] = {**result, "image": m.image or result.get("image")}
         step("measure")
 
@@ -276,7 +311,7 @@ def remeasure_scans(
     by_zone: dict[Zone, list[tuple[Measurement, str]]] = {}
     for m, sha in store.scan_images(profile):
         by_zone.setdefault(m.zone, []).append((m, sha))
-    registrations: dict[tuple[dt.date, Zone, int], dict[str, Any]] = {}
+    planned: list[tuple[tuple[dt.date, Zone, int], str, Measurement, str, dict[str, Any], str, dict[str, Any]]] = []
     for zone_scans in by_zone.values():
         if not changed & {key(m) for m, _ in zone_scans}:
             continue
@@ -288,8 +323,6 @@ def remeasure_scans(
                 continue
             stored = analyses.get(key(m)) or {}
             result = new_results.get(key(m)) or stored
-            redo: dict[str, Any] = {}
-            rgb: np.ndarray | None = None
             for field, day in (("registration", earlier[-1]), ("registration_first", earlier[0] if earlier[0] != earlier[-1] else None)):
                 if day is None:
                     continue
@@ -298,16 +331,21 @@ def remeasure_scans(
                     continue
                 ref_m, ref_sha = found
                 ref_result = new_results.get(key(ref_m)) or analyses.get(key(ref_m)) or {}
-                try:
-                    if rgb is None:
-                        rgb = load_image(store.images.read(sha)).rgb
-                    redo[field] = _register((ref_m, store.images.read(ref_sha), ref_result),
-                                            NewScan(m.image or "", b"", rgb, result))
-                except Exception as exc:  # registration is a check on the photo, never a reason to lose it
-                    redo[field] = {"error": str(exc)}
-                step("register")
-            if redo:
-                registrations[key(m)] = redo
+                planned.append((key(m), field, ref_m, ref_sha, ref_result, sha, result))
+
+    def registration_args() -> Iterator[tuple[Any, ...]]:
+        for _k, _field, ref_m, ref_sha, ref_result, sha, result in planned:
+            try:
+                ref_bytes, scan_bytes = store.images.read(ref_sha), store.images.read(sha)
+            except HairtrackError as exc:
+                yield ref_m, None, ref_result, None, result, str(exc)
+            else:
+                yield ref_m, ref_bytes, ref_result, scan_bytes, result, None
+
+    registrations: dict[tuple[dt.date, Zone, int], dict[str, Any]] = {}
+    for (k, field, *_), found in zip(planned, map_calls(register_stored, registration_args()), strict=True):
+        registrations.setdefault(k, {})[field] = found
+        step("register")
 
     out: list[Remeasured] = []
     items: list[tuple[Measurement, str, dict[str, Any]]] = []

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 from typer.testing import Result
 
+from hairtrack.domain import Zone
 from hairtrack.synth import render_scalp
 from tests.conftest import snapshot
 from tests.helpers import png_header_only
@@ -199,6 +200,57 @@ def test_scan_remeasure_brings_stored_photos_to_one_method(cli: Cli, scalps: lis
     back = cli("scan", "remeasure", "-p", "p1", "--zone", "crown")
     assert back.exit_code == 0 and "2 scans of p1 measured again and saved" in back.stdout
     assert methods() == [learned, learned]
+
+
+def test_scan_remeasure_in_parallel_saves_what_one_process_would(cli: Cli, scalps: list[tuple[Path, int]], db_url: str) -> None:
+    cli("profile", "add", "p1")
+    for (path, _), day in zip(scalps * 2, ("2025-03-01", "2025-04-01", "2025-05-01", "2025-06-01"), strict=True):
+        assert cli("scan", "add", str(path), "-p", "p1", "--zone", "crown", "--date", day, "--px-per-mm", "220").exit_code == 0
+    from hairtrack.cli._common import open_store
+
+    def analyses() -> dict:
+        with open_store(None, None) as store:  # the test's database, as the commands see it
+            return {k: {f: v for f, v in a.items() if f not in ("replaced", "elapsed_ms")}
+                    for k, a in store.scan_analyses("p1").items()}
+
+    in_turn = cli("scan", "remeasure", "-p", "p1", "--detector", "classical", "--json")
+    assert in_turn.exit_code == 0, in_turn.output
+    expected = analyses()
+    assert cli("scan", "remeasure", "-p", "p1").exit_code == 0  # back to the learned detector, in turn
+    assert analyses() != expected
+    parallel = cli("scan", "remeasure", "-p", "p1", "--detector", "classical", "--jobs", "2", "--json")
+    assert parallel.exit_code == 0, parallel.output
+    assert [json.loads(x)["hairs_per_cm2"] for x in parallel.stdout.splitlines()] == [
+        json.loads(x)["hairs_per_cm2"] for x in in_turn.stdout.splitlines()]
+    # the same figures and the same registrations (three scans have an earlier visit)
+    assert analyses() == expected and sum("registration" in a for a in expected.values()) == 3
+
+
+def test_the_pool_map_keeps_order_bounds_memory_and_raises_at_the_bad_photo(scalps: list[tuple[Path, int]]) -> None:
+    from hairtrack.cli.measuring import _map_in_pool
+    from hairtrack.errors import InputError
+    from hairtrack.imaging.measure import measure_stored
+
+    data = scalps[0][0].read_bytes()
+    drawn: list[int] = []
+
+    def args(bad_at: int | None):
+        for i in range(5):
+            drawn.append(i)
+            yield (b"not an image" if i == bad_at else data), f"photo{i}", Zone.CROWN, 220.0 + i
+
+    results = _map_in_pool(2)(measure_stored, args(None))
+    first = next(results)
+    assert first["image"] == "photo0" and first["px_per_mm"] == 220.0
+    assert len(drawn) == 4  # at most 2 x 2 photos read ahead of the one returned
+    assert [r["px_per_mm"] for r in results] == [221.0, 222.0, 223.0, 224.0]
+    drawn.clear()
+    failing = _map_in_pool(2)(measure_stored, args(1))
+    assert next(failing)["image"] == "photo0"
+    with pytest.raises(InputError, match="photo1"):
+        next(failing)
+    with pytest.raises(StopIteration):  # the rest is cancelled, not returned
+        next(failing)
 
 
 @pytest.mark.parametrize(("args", "message"), [
