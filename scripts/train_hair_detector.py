@@ -77,7 +77,8 @@ gives the commands): longer training fitted the renderer better and the real pho
 The ``.pt`` state dicts these commands name lived in ``/tmp`` and are gone; ``--init`` also takes a float
 ``.onnx`` file exported here, such as the shipped ``hairtrack/imaging/models/hair_centernet.onnx``, and
 recovers its weights (:func:`state_dict_from_onnx`; the export folded the batch norms into the convolutions,
-so they stay frozen in training, and ``--swa-from`` is refused)::
+so they stay frozen in training, and ``--swa-from`` is refused; a checkpoint of such a run, given to ``--init``,
+keeps them frozen too)::
 
     python scripts/train_hair_detector.py --images 3600 --minutes 40 --seed 9 --threads 1 --lr 1e-3 \
         --init hairtrack/imaging/models/hair_centernet.onnx --checkpoint /tmp/t.pt --out /tmp/t.onnx
@@ -381,24 +382,66 @@ def state_dict_from_onnx(path: Path) -> dict:
     except Exception as exc:  # onnx raises several types for a file that is not a model
         raise SystemExit(f"--init {path}: not an ONNX model ({exc})") from exc
     arrays = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
-    # the exporter names folded weights by the node that uses them, in the order of the graph
-    folded = [arrays[i.name] for i in graph.initializer if i.name.startswith("onnx::Conv")]
+    what = ("not a float network of this design at stride 4 (an 8-bit copy, a finer-grid variant or another "
+            "layout); give a float file exported by this script")
+    layout = f"--init {path}: {what}"
     sd = build_model(4).state_dict()
-    convs = [k for k, v in sd.items() if k.endswith(".0.weight") and v.ndim == 4]
-    if (len(folded) != 2 * len(convs) or "head.weight" not in arrays
-            or any(tuple(sd[k].shape) != folded[2 * i].shape for i, k in enumerate(convs))):
-        raise SystemExit(f"--init {path}: not a float network of this design at stride 4 (an 8-bit copy or another "
-                         "layout); give the float file the 8-bit one was made from")
-    for i, k in enumerate(convs):
-        bn = k[: -len("0.weight")] + "1."
-        sd[k] = torch.from_numpy(folded[2 * i].copy())
+    convs = {k for k, v in sd.items() if k.endswith(".weight") and v.ndim == 4}
+    seen: set[str] = set()
+    for node in graph.node:
+        if node.op_type != "Conv":
+            continue
+        # the exporter names a node by its module's path, "/e4/e4.1/e4.1.0/Conv" for e4[1][0]
+        module = node.name.strip("/").split("/")[-2] if node.name.count("/") >= 2 else ""
+        weight, bias = (arrays.get(name) for name in (list(node.input) + ["", ""])[1:3])
+        key = module + ".weight"
+        if key not in convs or key in seen or weight is None or bias is None or weight.shape != tuple(sd[key].shape):
+            raise SystemExit(layout)
+        seen.add(key)
+        sd[key] = torch.from_numpy(weight.copy())
+        if module == "head":
+            if bias.shape != tuple(sd["head.bias"].shape):
+                raise SystemExit(layout)
+            sd["head.bias"] = torch.from_numpy(bias.copy())
+            continue
+        bn = module[:-1] + "1."  # the batch norm after e4[1][0] is e4[1][1]
+        if bn + "running_var" not in sd or bias.shape != tuple(sd[bn + "bias"].shape):
+            raise SystemExit(layout)
         sd[bn + "weight"] = torch.ones_like(sd[bn + "weight"])
-        sd[bn + "bias"] = torch.from_numpy(folded[2 * i + 1].copy())
+        sd[bn + "bias"] = torch.from_numpy(bias.copy())
         sd[bn + "running_mean"] = torch.zeros_like(sd[bn + "running_mean"])
         sd[bn + "running_var"] = torch.full_like(sd[bn + "running_var"], 1.0 - 1e-5)  # BatchNorm2d's eps
-    sd["head.weight"] = torch.from_numpy(arrays["head.weight"].copy())
-    sd["head.bias"] = torch.from_numpy(arrays["head.bias"].copy())
+    if seen != convs:
+        raise SystemExit(layout)
+    # the proof: the recovered network computes what the file does
+    import onnxruntime as ort
+
+    model = build_model(4)
+    model.load_state_dict(sd)
+    model.eval()
+    x = np.random.default_rng(0).uniform(0, 255, (1, 3, 64, 96)).astype(np.float32)
+    with torch.no_grad():
+        ours = model(torch.from_numpy(x)).numpy()
+    try:
+        theirs = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"image": x})[0]
+    except Exception as exc:  # onnxruntime raises its own types for a model it cannot run
+        raise SystemExit(f"{layout} ({exc})") from exc
+    if ours.shape != theirs.shape or not np.allclose(ours, theirs, atol=1e-3):
+        raise SystemExit(f"--init {path}: the weights read from it do not reproduce its outputs: {what}")
     return sd
+
+
+def has_folded_batch_norm(state_dict: dict) -> bool:
+    """Whether every batch norm of ``state_dict`` has the statistics :func:`state_dict_from_onnx` gives
+    (mean 0, variance ``1 - eps``): a network recovered from ONNX, or a checkpoint of one being trained,
+    which must keep them frozen."""
+    import torch
+
+    bns = [k[: -len("running_mean")] for k in state_dict if k.endswith("running_mean")]
+    return bool(bns) and all(
+        torch.equal(state_dict[b + "running_mean"], torch.zeros_like(state_dict[b + "running_mean"]))
+        and torch.equal(state_dict[b + "running_var"], torch.full_like(state_dict[b + "running_var"], 1.0 - 1e-5))
+        for b in bns)
 
 
 def freeze_batch_norm(model) -> None:
@@ -479,6 +522,8 @@ def main(argv: list[str] | None = None) -> int:
     from_onnx = args.init is not None and args.init.suffix.lower() == ".onnx"
     if args.init is not None and not args.init.is_file():
         raise SystemExit(f"--init {args.init}: no such file")
+    if args.init is not None and args.init.resolve() == args.out.resolve():
+        raise SystemExit(f"--out {args.out} is the --init file: give --out another path (it would overwrite the start)")
     if from_onnx and (args.stride != 4 or args.swa_from is not None):
         raise SystemExit("--init from an .onnx file needs --stride 4 and no --swa-from (its batch norms are folded "
                          "and stay frozen; weight averaging would measure them again)")
@@ -525,12 +570,21 @@ def main(argv: list[str] | None = None) -> int:
     if (PAIR_WEIGHT != 1.0) != (ws.shape[1] == 3):
         raise SystemExit(f"{args.cache} was made with another --pair-weight; give --cache a new file")
     model = build_model(STRIDE)
+    frozen_bn = onnx_weights is not None
     if onnx_weights is not None:
         model.load_state_dict(onnx_weights)
     elif args.init is not None:
-        missing, unexpected = model.load_state_dict(torch.load(args.init), strict=False)
+        init_sd = torch.load(args.init)
+        missing, unexpected = model.load_state_dict(init_sd, strict=False)
         if unexpected or any(not k.startswith("d1.") for k in missing):
             raise SystemExit(f"--init {args.init} does not fit: missing {missing}, unexpected {unexpected}")
+        if has_folded_batch_norm(init_sd):  # a checkpoint of a run that started from an .onnx file
+            frozen_bn = True
+            if args.swa_from is not None:
+                raise SystemExit(f"--init {args.init}: its batch norms were folded (a run from an .onnx file), so "
+                                 "--swa-from, which measures them again, is refused")
+            print(f"--init {args.init}: its batch norms were folded (a run from an .onnx file); they stay frozen",
+                  flush=True)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     rng = np.random.default_rng(args.seed)
     # its own generator, so that --defocused leaves the batches and their order as they were without it
@@ -545,7 +599,7 @@ def main(argv: list[str] | None = None) -> int:
 
         swa = AveragedModel(model)
     model.train()
-    if from_onnx:
+    if frozen_bn:
         freeze_batch_norm(model)
     while True:
         el = time.time() - t_start

@@ -310,6 +310,16 @@ def test_an_exported_network_is_recovered_and_trains_with_its_batch_norms_frozen
     model.train()  # unfrozen, the batch norms would normalise by the batch's statistics instead
     with torch.no_grad():
         assert not np.allclose(model(torch.from_numpy(x)).numpy()[0], out, atol=1e-2)
+    import onnx
+
+    renamed = onnx.load(str(exported))  # another layout: one convolution moved to another module
+    next(n for n in renamed.graph.node if n.op_type == "Conv" and "e4.2" in n.name).name = "/e4/e4.1/e4.1.0/Conv"
+    onnx.save(renamed, str(tmp_path / "renamed.onnx"))
+    with pytest.raises(SystemExit, match="not a float network of this design"):
+        train["state_dict_from_onnx"](tmp_path / "renamed.onnx")
+    # a checkpoint of a run from an .onnx file keeps its batch norms frozen when training resumes from it
+    sd = train["state_dict_from_onnx"](exported)
+    assert train["has_folded_batch_norm"](sd) and not train["has_folded_batch_norm"](src.state_dict())
     bad = tmp_path / "bad.onnx"
     bad.write_text("not a model")
     for path, message in ((DEFAULT_MODELS[0], "not a float network"), (bad, "not an ONNX model"),
@@ -318,4 +328,6 @@ def test_an_exported_network_is_recovered_and_trains_with_its_batch_norms_frozen
             train["main"](["--init", str(path), "--cache", str(tmp_path / "none.npz")])
     with pytest.raises(SystemExit, match="needs --stride 4 and no --swa-from"):
         train["main"](["--init", str(exported), "--swa-from", "0.2", "--cache", str(tmp_path / "none.npz")])
+    with pytest.raises(SystemExit, match="is the --init file"):
+        train["main"](["--init", str(exported), "--out", str(exported), "--cache", str(tmp_path / "none.npz")])
     assert not (tmp_path / "none.npz").exists()
