@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -135,8 +136,10 @@ def test_opening_a_new_file_waits_while_another_process_converts_it(tmp_path: Pa
     releases = threading.Timer(0.3, lambda: other.execute("COMMIT"))
     releases.start()
     engines = dbmod.create_engines(f"sqlite:///{path}", busy_timeout_s=5)
+    started = time.monotonic()
     try:
         with engines.read.connect() as conn:
+            assert time.monotonic() - started >= 0.2  # it waited for the other (before the fix: at once)
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("SELECT x FROM t").scalars().all() == [1]
     finally:
@@ -150,9 +153,11 @@ def test_opening_a_file_held_past_the_busy_timeout_says_the_database_is_busy(tmp
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("CREATE TABLE t (x)")
     other.execute("BEGIN IMMEDIATE")
+    started = time.monotonic()
     try:
         with pytest.raises(HairtrackError, match="database busy"):
             Store(f"sqlite:///{path}", image_dir=tmp_path / "img", busy_timeout_s=0.2)
+        assert time.monotonic() - started >= 0.15  # after the busy timeout, not at once
     finally:
         other.execute("ROLLBACK")
         other.close()
