@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import multiprocessing
 import os
@@ -95,23 +96,23 @@ def _pool(jobs: int) -> ProcessPoolExecutor:
                                initializer=_init_worker, initargs=(threads,))
 
 
-def _map_in_pool(jobs: int) -> Callable[[Callable[..., Any], Iterable[tuple[Any, ...]]], Iterator[Any]]:
-    """An ordered map over ``jobs`` worker processes that holds at most ``2 * jobs`` calls in flight, so that
-    only that many photos are in memory at once (``Executor.map`` would read them all first). A call that
-    raised raises where its result is drawn; the calls not yet done are then cancelled."""
+def _map_in_pool(pool: ProcessPoolExecutor, jobs: int) -> Callable[[Callable[..., Any], Iterable[tuple[Any, ...]]], Iterator[Any]]:
+    """An ordered map over ``pool`` (``jobs`` workers) that holds at most ``2 * jobs`` calls in flight, so that
+    only their arguments (a photo, or a zone's photos) are in memory at once; ``Executor.map`` would draw
+    every argument first. A call that raised raises where its result is drawn. When the map is closed or
+    left early, the calls not yet started are cancelled."""
     def map_calls(fn: Callable[..., Any], args: Iterable[tuple[Any, ...]]) -> Iterator[Any]:
-        with _pool(jobs) as pool:
-            pending: deque[Future[Any]] = deque()
-            try:
-                for a in args:
-                    pending.append(pool.submit(fn, *a))
-                    if len(pending) >= 2 * jobs:
-                        yield pending.popleft().result()
-                while pending:
+        pending: deque[Future[Any]] = deque()
+        try:
+            for a in args:
+                pending.append(pool.submit(fn, *a))
+                if len(pending) >= 2 * jobs:
                     yield pending.popleft().result()
-            finally:
-                for f in pending:
-                    f.cancel()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for f in pending:
+                f.cancel()
 
     return map_calls
 
@@ -282,11 +283,12 @@ def scan_remeasure(
     workers = jobs or _usable_cores()
     measure = functools.partial(measure_stored, detector=detector)  # picklable, for the worker processes
 
-    with open_store(db, data_dir) as store, progress:
+    # one pool for the measuring and the registrations, started only when asked for
+    with open_store(db, data_dir) as store, progress, (_pool(workers) if workers > 1 else contextlib.nullcontext()) as pool:
         task = progress.add_task("measuring stored photos again", total=None)
         done = remeasure_scans(store, profile, measure, method=method, zones=zones, every=every, save=not dry_run,
                                on_step=lambda label: progress.advance(task),
-                               map_calls=_map_in_pool(workers) if workers > 1 else None)
+                               map_calls=None if pool is None else _map_in_pool(pool, workers))
         photos = sum(zones is None or m.zone in zones for m, _ in store.scan_images(profile))
     if json:
         for r in done:

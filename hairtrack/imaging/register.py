@@ -29,7 +29,10 @@ References
 
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -195,7 +198,31 @@ def _overlay_rows(gray: np.ndarray) -> np.ndarray:
     return usable
 
 
+# SIFT on one photo costs about as much as the rest of a registration, and a history registers each photo
+# two to four times (to the visit before and to the first, as the later scan and as the reference), so the
+# features of the last few photos are kept, by content. Callers never modify what they get back.
+_FEATURE_CACHE_SIZE = 8
+_feature_cache: OrderedDict[tuple, tuple[list, np.ndarray | None, float]] = OrderedDict()
+_feature_lock = threading.Lock()
+
+
 def _features(gray: np.ndarray, max_side_px: int) -> tuple[list, np.ndarray | None, float]:
+    """SIFT keypoints and descriptors of ``gray`` reduced to ``max_side_px``, and the reduction factor."""
+    gray = np.ascontiguousarray(gray)
+    key = (gray.shape, int(max_side_px), hashlib.blake2b(gray.data, digest_size=16).digest())
+    with _feature_lock:
+        if key in _feature_cache:
+            _feature_cache.move_to_end(key)
+            return _feature_cache[key]
+    found = _sift_features(gray, max_side_px)
+    with _feature_lock:
+        _feature_cache[key] = found
+        while len(_feature_cache) > _FEATURE_CACHE_SIZE:
+            _feature_cache.popitem(last=False)
+    return found
+
+
+def _sift_features(gray: np.ndarray, max_side_px: int) -> tuple[list, np.ndarray | None, float]:
     scale = min(1.0, max_side_px / max(gray.shape))
     small = gray if scale == 1.0 else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     mask = _overlay_rows(small)

@@ -11,6 +11,7 @@ first visit keep the error from piling up along a chain of monthly steps.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -19,9 +20,10 @@ from typing import Any
 import numpy as np
 
 from hairtrack.domain import Measurement, Zone
+from hairtrack.errors import HairtrackError, InputError
 from hairtrack.tracking.store import Store
 
-__all__ = ["NewScan", "save_scans", "registration_figures", "matched_pairs", "Remeasured", "remeasure_scans", "register_stored", "is_stale"]
+__all__ = ["NewScan", "save_scans", "registration_figures", "matched_pairs", "Remeasured", "remeasure_scans", "register_stored", "register_zone", "is_stale"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,11 @@ def _register(reference: tuple[Measurement, bytes | np.ndarray, Mapping[str, Any
     }
 
 
+_ScanKey = tuple[dt.date, Zone, int]
+# a registration to redo: the reference scan, its photo's sha and its result, the scan's photo's sha and result
+_RegistrationJob = tuple[Measurement, str, Mapping[str, Any], str, Mapping[str, Any]]
+
+
 def register_stored(
     reference: Measurement, reference_image: bytes | None, reference_result: Mapping[str, Any],
     image: bytes | None, result: Mapping[str, Any], unreadable: str | None = None,
@@ -75,6 +82,24 @@ def register_stored(
                          NewScan("", b"", load_image(image).rgb, dict(result)))
     except Exception as exc:
         return {"error": str(exc)}
+
+
+def register_zone(jobs: Sequence[_RegistrationJob], images: Mapping[str, bytes | str]) -> list[dict[str, Any]]:
+    """:func:`register_stored` for each ``(reference, reference sha, reference result, sha, result)`` of
+    ``jobs`` in turn; ``images`` maps each sha to the photo's bytes or to why the store could not read it.
+
+    A zone's registrations run in one process, one after another, so that each photo's keypoints are found
+    once (``imaging.register`` keeps the last few) although it is registered two to four times.
+    """
+    out = []
+    for ref_m, ref_sha, ref_result, sha, result in jobs:
+        ref_image, image = images[ref_sha], images[sha]
+        unreadable = next((x for x in (ref_image, image) if isinstance(x, str)), None)
+        if unreadable is not None:
+            out.append(register_stored(ref_m, None, ref_result, None, result, unreadable))
+        else:
+            out.append(register_stored(ref_m, ref_image, ref_result, image, result))  # type: ignore[arg-type]
+    return out
 
 
 def _method_of(result: Mapping[str, Any]) -> str | None:
@@ -214,8 +239,23 @@ def is_stale(measurement: Measurement, method: str) -> bool:
     return (measurement.method or "").strip().lower() != method.strip().lower()
 
 
-def _map_in_turn(fn: Callable[..., dict[str, Any]], args: Iterable[tuple[Any, ...]]) -> Iterator[dict[str, Any]]:
+def _map_in_turn(fn: Callable[..., Any], args: Iterable[tuple[Any, ...]]) -> Iterator[Any]:
     return (fn(*a) for a in args)
+
+
+@contextlib.contextmanager
+def _closed_after(results: Iterator[Any]) -> Iterator[Iterator[Any]]:
+    """Close a map's results when done with them, early exit included, so that a pool stops its calls."""
+    try:
+        yield results
+    finally:
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
+
+
+class _Unreadable(InputError):
+    """A stored photo the store could not read (its message names the scan)."""
 
 
 def remeasure_scans(
@@ -257,9 +297,10 @@ def remeasure_scans(
         Called with a short label after each photo measured and each registration redone (a progress bar).
     map_calls : callable, optional
         ``map_calls(fn, args)`` yields ``fn(*a)`` for each ``a`` of ``args`` in order, raising where that
-        call raised: a process pool (the CLI's ``--jobs``). It runs the measuring (``measure``, which must
-        then be picklable) and the registrations (:func:`register_stored`); by default they run one after
-        another here. ``args`` reads the photos from the store as it is drawn.
+        call raised: a process pool (the CLI's ``--jobs``). It runs the measuring, a photo a call
+        (``measure``, which must then be picklable), and the registrations, a zone a call
+        (:func:`register_zone`); by default they run one after another here. ``args`` reads the photos
+        from the store as it is drawn.
 
     Returns
     -------
@@ -275,8 +316,6 @@ def remeasure_scans(
     newest last. All or nothing: one photo that cannot be measured now
     saves none, with an error that names the scan.
     """
-    from hairtrack.errors import HairtrackError, InputError
-
     today = today or dt.date.today()
     step = on_step or (lambda _label: None)
     images = [(m, sha) for m, sha in store.scan_images(profile) if zones is None or m.zone in zones]
@@ -292,17 +331,26 @@ def remeasure_scans(
         if isinstance(px_per_mm, bool) or not isinstance(px_per_mm, int | float) or not px_per_mm > 0:
             raise InputError(f"the scan {where(m)} has no stored scale (px/mm), so it cannot be measured again; nothing was saved")
         scales.append(float(px_per_mm))
-    args = ((store.images.read(sha), m.image or sha[:12], m.zone, ppm) for (m, sha), ppm in zip(chosen, scales, strict=True))
+    def measure_args() -> Iterator[tuple[bytes, str, Zone, float]]:
+        for (m, sha), ppm in zip(chosen, scales, strict=True):
+            try:
+                data = store.images.read(sha)
+            except (OSError, HairtrackError) as exc:  # named here: a pool reads ahead of the results
+                raise _Unreadable(f"the photo of {where(m)} cannot be read ({exc}); nothing was saved") from exc
+            yield data, m.image or sha[:12], m.zone, ppm
+
     map_calls = map_calls or _map_in_turn
-    results = map_calls(measure, args)
     new_results: dict[tuple[dt.date, Zone, int], dict[str, Any]] = {}
-    for m, _sha in chosen:
-        try:
-            result = next(results)
-        except HairtrackError as exc:
-            raise InputError(f"the photo of {where(m)} cannot be measured again ({exc}); nothing was saved") from exc
-        new_results[key(m)] = {**result, "image": m.image or result.get("image")}
-        step("measure")
+    with _closed_after(map_calls(measure, measure_args())) as results:
+        for m, _sha in chosen:
+            try:
+                result = next(results)
+            except _Unreadable:
+                raise
+            except HairtrackError as exc:
+                raise InputError(f"the photo of {where(m)} cannot be measured again ({exc}); nothing was saved") from exc
+            new_results[key(m)] = {**result, "image": m.image or result.get("image")}
+            step("measure")
 
     # Registrations compare hairs: in a zone where any scan has other hairs now, every registration is redone
     # (a stored one may name a reference that the rule below would no longer pick, e.g. after a visit was
@@ -311,12 +359,13 @@ def remeasure_scans(
     by_zone: dict[Zone, list[tuple[Measurement, str]]] = {}
     for m, sha in store.scan_images(profile):
         by_zone.setdefault(m.zone, []).append((m, sha))
-    planned: list[tuple[tuple[dt.date, Zone, int], str, Measurement, str, dict[str, Any], str, dict[str, Any]]] = []
+    planned: list[list[tuple[tuple[_ScanKey, str], _RegistrationJob]]] = []  # per zone: (scan, field), job
     for zone_scans in by_zone.values():
         if not changed & {key(m) for m, _ in zone_scans}:
             continue
         days = sorted({m.date for m, _ in zone_scans})
         visit = {d: sorted([x for x in zone_scans if x[0].date == d], key=lambda x: x[0].replicate) for d in days}
+        zone_jobs: list[tuple[tuple[_ScanKey, str], _RegistrationJob]] = []
         for m, sha in zone_scans:
             earlier = [d for d in days if d < m.date]
             if not earlier:
@@ -331,21 +380,28 @@ def remeasure_scans(
                     continue
                 ref_m, ref_sha = found
                 ref_result = new_results.get(key(ref_m)) or analyses.get(key(ref_m)) or {}
-                planned.append((key(m), field, ref_m, ref_sha, ref_result, sha, result))
+                zone_jobs.append(((key(m), field), (ref_m, ref_sha, ref_result, sha, result)))
+        if zone_jobs:
+            planned.append(zone_jobs)
 
     def registration_args() -> Iterator[tuple[Any, ...]]:
-        for _k, _field, ref_m, ref_sha, ref_result, sha, result in planned:
-            try:
-                ref_bytes, scan_bytes = store.images.read(ref_sha), store.images.read(sha)
-            except HairtrackError as exc:
-                yield ref_m, None, ref_result, None, result, str(exc)
-            else:
-                yield ref_m, ref_bytes, ref_result, scan_bytes, result, None
+        for zone_jobs in planned:
+            images: dict[str, bytes | str] = {}
+            for _which, (_ref_m, ref_sha, _ref_result, sha, _result) in zone_jobs:
+                for one in (ref_sha, sha):
+                    if one not in images:
+                        try:
+                            images[one] = store.images.read(one)
+                        except (OSError, HairtrackError) as exc:  # recorded in the registration, as any failure
+                            images[one] = str(exc)
+            yield [job for _which, job in zone_jobs], images
 
     registrations: dict[tuple[dt.date, Zone, int], dict[str, Any]] = {}
-    for (k, field, *_), found in zip(planned, map_calls(register_stored, registration_args()), strict=True):
-        registrations.setdefault(k, {})[field] = found
-        step("register")
+    with _closed_after(map_calls(register_zone, registration_args())) as zones_found:
+        for zone_jobs, found in zip(planned, zones_found, strict=True):
+            for ((k, field), _job), one in zip(zone_jobs, found, strict=True):
+                registrations.setdefault(k, {})[field] = one
+                step("register")
 
     out: list[Remeasured] = []
     items: list[tuple[Measurement, str, dict[str, Any]]] = []

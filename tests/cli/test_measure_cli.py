@@ -202,7 +202,8 @@ def test_scan_remeasure_brings_stored_photos_to_one_method(cli: Cli, scalps: lis
     assert methods() == [learned, learned]
 
 
-def test_scan_remeasure_in_parallel_saves_what_one_process_would(cli: Cli, scalps: list[tuple[Path, int]], db_url: str) -> None:
+def test_scan_remeasure_in_parallel_saves_what_one_process_would(cli: Cli, scalps: list[tuple[Path, int]], db_url: str,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     cli("profile", "add", "p1")
     for (path, _), day in zip(scalps * 2, ("2025-03-01", "2025-04-01", "2025-05-01", "2025-06-01"), strict=True):
         assert cli("scan", "add", str(path), "-p", "p1", "--zone", "crown", "--date", day, "--px-per-mm", "220").exit_code == 0
@@ -218,7 +219,13 @@ def test_scan_remeasure_in_parallel_saves_what_one_process_would(cli: Cli, scalp
     expected = analyses()
     assert cli("scan", "remeasure", "-p", "p1").exit_code == 0  # back to the learned detector, in turn
     assert analyses() != expected
+    from hairtrack.cli import measuring
+
+    pools: list[int] = []
+    real_pool = measuring._pool
+    monkeypatch.setattr(measuring, "_pool", lambda jobs: pools.append(jobs) or real_pool(jobs))
     parallel = cli("scan", "remeasure", "-p", "p1", "--detector", "classical", "--jobs", "2", "--json")
+    assert pools == [2]  # one pool, for the measuring and the registrations
     assert parallel.exit_code == 0, parallel.output
     assert [json.loads(x)["hairs_per_cm2"] for x in parallel.stdout.splitlines()] == [
         json.loads(x)["hairs_per_cm2"] for x in in_turn.stdout.splitlines()]
@@ -226,31 +233,52 @@ def test_scan_remeasure_in_parallel_saves_what_one_process_would(cli: Cli, scalp
     assert analyses() == expected and sum("registration" in a for a in expected.values()) == 3
 
 
-def test_the_pool_map_keeps_order_bounds_memory_and_raises_at_the_bad_photo(scalps: list[tuple[Path, int]]) -> None:
-    from hairtrack.cli.measuring import _map_in_pool
-    from hairtrack.errors import InputError
-    from hairtrack.imaging.measure import measure_stored
+def _slow_mark(folder: str, i: int, fail_at: int) -> int:
+    """A call for the pool tests (top-level, so worker processes can run it): fails at once at ``fail_at``,
+    else leaves a mark in ``folder`` after a moment."""
+    import time
 
-    data = scalps[0][0].read_bytes()
+    from hairtrack.errors import InputError
+
+    if i == fail_at:
+        raise InputError(f"photo{i} is broken")
+    time.sleep(0.3)
+    (Path(folder) / str(i)).touch()
+    return i
+
+
+def test_the_pool_map_keeps_order_bounds_memory_and_raises_at_the_bad_photo(tmp_path: Path) -> None:
+    from hairtrack.cli.measuring import _map_in_pool, _pool
+    from hairtrack.errors import InputError
+
     drawn: list[int] = []
 
-    def args(bad_at: int | None):
-        for i in range(5):
+    def args(fail_at: int):
+        for i in range(10):
             drawn.append(i)
-            yield (b"not an image" if i == bad_at else data), f"photo{i}", Zone.CROWN, 220.0 + i
+            yield str(tmp_path), i, fail_at
 
-    results = _map_in_pool(2)(measure_stored, args(None))
-    first = next(results)
-    assert first["image"] == "photo0" and first["px_per_mm"] == 220.0
-    assert len(drawn) == 4  # at most 2 x 2 photos read ahead of the one returned
-    assert [r["px_per_mm"] for r in results] == [221.0, 222.0, 223.0, 224.0]
+    with _pool(2) as pool:
+        results = _map_in_pool(pool, 2)(_slow_mark, args(-1))
+        assert next(results) == 0
+        assert len(drawn) == 4  # at most 2 x 2 calls ahead of the one returned
+        assert list(results) == list(range(1, 10))
+        for mark in tmp_path.iterdir():
+            mark.unlink()
+        drawn.clear()
+        failing = _map_in_pool(pool, 2)(_slow_mark, args(0))
+        with pytest.raises(InputError, match="photo0 is broken"):
+            next(failing)
+        assert len(drawn) == 4  # nothing more was drawn after the failure
+    # the pool has finished what had started: only calls among the 3 submitted behind the failure ran
+    assert {int(p.name) for p in tmp_path.iterdir()} <= {1, 2, 3}
+    # closed early, it draws nothing more, and the pool shuts down after at most the calls in flight
     drawn.clear()
-    failing = _map_in_pool(2)(measure_stored, args(1))
-    assert next(failing)["image"] == "photo0"
-    with pytest.raises(InputError, match="photo1"):
-        next(failing)
-    with pytest.raises(StopIteration):  # the rest is cancelled, not returned
-        next(failing)
+    with _pool(1) as pool:
+        early = _map_in_pool(pool, 1)(_slow_mark, args(-1))
+        assert next(early) == 0
+        early.close()
+        assert drawn == [0, 1]
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -156,3 +156,27 @@ def test_register_rejects_bad_input():
         register(np.zeros((10, 10, 2)), np.zeros((50, 50)))
     with pytest.raises(InputError, match="model must be"):
         register(np.zeros((50, 50)), np.zeros((50, 50)), model="affine")  # type: ignore[arg-type]
+
+
+def test_each_photos_keypoints_are_found_once_while_it_is_recent(scalp, monkeypatch):
+    from hairtrack.imaging import register as reg_mod
+
+    img, _ = scalp
+    shots = [_patch.photo(img, _patch.pose((350 + 6 * k, 350 - 4 * k), 3.0 * k, 1.0, FRAME), FRAME, seed=k) for k in range(4)]
+    fresh = [reg_mod.register(shots[0], shot) for shot in shots[1:]]  # the results without the cache's help
+    monkeypatch.setattr(reg_mod, "_feature_cache", type(reg_mod._feature_cache)())
+    found: list[int] = []
+    real = reg_mod._sift_features
+    monkeypatch.setattr(reg_mod, "_sift_features", lambda gray, side: found.append(id(gray)) or real(gray, side))
+    again = [reg_mod.register(shots[0], shot) for shot in shots[1:]]  # a history: each to the first visit
+    assert len(found) == 4  # shots[0] once, not three times
+    assert [r.transform for r in again] == [r.transform for r in fresh]
+    # the cache holds content, not arrays: the same pixels in a new array are found, changed pixels are not
+    assert reg_mod.register(shots[0].copy(), shots[1].copy()).transform == fresh[0].transform and len(found) == 4
+    changed = shots[1].copy()
+    changed[0, 0] = 255 - changed[0, 0]
+    reg_mod.register(shots[0], changed)
+    assert len(found) == 5
+    for k in range(2 * reg_mod._FEATURE_CACHE_SIZE):  # bounded
+        reg_mod._features(np.full((40, 50), k, np.uint8), 1024)
+    assert len(reg_mod._feature_cache) == reg_mod._FEATURE_CACHE_SIZE

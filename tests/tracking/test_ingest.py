@@ -200,6 +200,33 @@ def test_remeasuring_is_all_or_nothing_and_a_dry_run_saves_nothing(tmp_path: Pat
         assert snapshot(url) == damaged
 
 
+def test_a_lost_photo_is_named_when_measured_and_recorded_when_only_a_reference(tmp_path: Path) -> None:
+    """A stored photo gone from the image folder: measuring it fails with its scan named and saves nothing;
+    as the reference of a registration redone it is recorded in that registration, and the rest is saved."""
+    from hairtrack.errors import InputError
+    from hairtrack.imaging.analyze import measurement_method
+    from hairtrack.tracking.ingest import remeasure_scans
+    from tests.conftest import snapshot
+
+    learned = measurement_method("learned")
+    url = f"sqlite:///{tmp_path / 'h.sqlite3'}"
+    with Store(url, image_dir=tmp_path / "img") as store:
+        store.add_profile("p")
+        _save(store, _turned_visits(), ["learned", "classical", "classical"])
+        first_sha = next(sha for m, sha in store.scan_images("p") if m.date == DAYS[0])
+        store.images.path_for(first_sha).unlink()
+        before = snapshot(url)
+        with pytest.raises(InputError, match=r"photo of 2025-01-06 crown replicate 1 cannot be read .*nothing was saved"):
+            remeasure_scans(store, "p", _measure, method="classical/r2", every=True)
+        assert snapshot(url) == before
+        done = remeasure_scans(store, "p", _measure, method=learned)  # only Feb and Mar: Jan is learned already
+        assert [r.before.date for r in done] == DAYS[1:]
+        stored = store.scan_analyses("p")
+        assert "No such file" in stored[(DAYS[1], Zone.CROWN, 1)]["registration"]["error"]  # to Jan
+        assert "error" not in stored[(DAYS[2], Zone.CROWN, 1)]["registration"]  # Mar to Feb
+        assert [m.method for m in store.measurements("p")] == [learned] * 3
+
+
 def test_a_visit_added_later_with_an_earlier_date_is_registered_against_the_new_hairs(tmp_path: Path) -> None:
     """Jan (old method), Mar (registered to Jan), then Feb saved afterwards: Mar's stored registration names Jan,
     whose hairs change; after measuring again the record is the one a fresh save in date order gives."""
