@@ -92,3 +92,11 @@ def test_the_verdict_benchmark_takes_the_noise_it_simulates_and_the_prior_it_jud
     assert main(["--people", "8", "--replicate-sd", "0.12", "--prior-replicate-sd", "0.1"]) == 0
     out = capsys.readouterr().out
     assert "replicate_sd_log=0.12" in out and "verdict prior: replicate_sd_log=0.1 (nu0=4)" in out
+
+
+def test_the_remeasure_benchmark_refuses_a_single_job(capsys):
+    main = runpy.run_path(str(SCRIPT.with_name("remeasure.py")), run_name="remeasure")["main"]
+    with pytest.raises(SystemExit) as exc:
+        main(["--jobs", "1"])
+    assert exc.value.code == 2
+    assert "--jobs must be at least 2" in capsys.readouterr().err
