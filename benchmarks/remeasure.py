@@ -8,7 +8,7 @@ redoing the registrations, for:
 - the baseline: one process, each registration searching both photos' keypoints anew (the keypoint cache of
   ``imaging.register`` switched off: how hairtrack ran before the twelfth session);
 - one process with the cache (a photo registered two to four times is searched once);
-- ``--jobs`` worker processes (``scan remeasure --jobs N``), a zone's registrations in one worker.
+- ``--jobs`` worker processes (``scan remeasure --jobs N``), up to 24 consecutive registrations of a zone a call.
 
 All in the same run, on the same store; each run's results must equal the baseline's. Run from the
 repository root::

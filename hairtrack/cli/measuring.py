@@ -98,9 +98,9 @@ def _pool(jobs: int) -> ProcessPoolExecutor:
 
 def _map_in_pool(pool: ProcessPoolExecutor, jobs: int) -> Callable[[Callable[..., Any], Iterable[tuple[Any, ...]]], Iterator[Any]]:
     """An ordered map over ``pool`` (``jobs`` workers) that holds at most ``2 * jobs`` calls in flight, so that
-    only their arguments (a photo, or a zone's photos) are in memory at once; ``Executor.map`` would draw
-    every argument first. A call that raised raises where its result is drawn. When the map is closed or
-    left early, the calls not yet started are cancelled."""
+    only their arguments (a photo, or the photos of up to 24 registrations) are in memory at once;
+    ``Executor.map`` would draw every argument first. A call that raised raises where its result is drawn.
+    When the map is closed or left early, the calls not yet started are cancelled."""
     def map_calls(fn: Callable[..., Any], args: Iterable[tuple[Any, ...]]) -> Iterator[Any]:
         pending: deque[Future[Any]] = deque()
         try:

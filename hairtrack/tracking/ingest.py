@@ -59,6 +59,7 @@ def _register(reference: tuple[Measurement, bytes | np.ndarray, Mapping[str, Any
 
 
 _ScanKey = tuple[dt.date, Zone, int]
+_REGISTRATIONS_PER_CALL = 24
 # a registration to redo: the reference scan, its photo's sha and its result, the scan's photo's sha and result
 _RegistrationJob = tuple[Measurement, str, Mapping[str, Any], str, Mapping[str, Any]]
 
@@ -88,8 +89,8 @@ def register_zone(jobs: Sequence[_RegistrationJob], images: Mapping[str, bytes |
     """:func:`register_stored` for each ``(reference, reference sha, reference result, sha, result)`` of
     ``jobs`` in turn; ``images`` maps each sha to the photo's bytes or to why the store could not read it.
 
-    A zone's registrations run in one process, one after another, so that each photo's keypoints are found
-    once (``imaging.register`` keeps the last few) although it is registered two to four times.
+    Consecutive registrations of one zone run in one call, one after another, so that each photo's keypoints
+    are found once (``imaging.register`` keeps the last few) although it is registered two to four times.
     """
     out = []
     for ref_m, ref_sha, ref_result, sha, result in jobs:
@@ -298,8 +299,8 @@ def remeasure_scans(
     map_calls : callable, optional
         ``map_calls(fn, args)`` yields ``fn(*a)`` for each ``a`` of ``args`` in order, raising where that
         call raised: a process pool (the CLI's ``--jobs``). It runs the measuring, a photo a call
-        (``measure``, which must then be picklable), and the registrations, a zone a call
-        (:func:`register_zone`); by default they run one after another here. ``args`` reads the photos
+        (``measure``, which must then be picklable), and the registrations, up to 24 consecutive ones of a
+        zone a call (:func:`register_zone`); by default they run one after another here. ``args`` reads the photos
         from the store as it is drawn.
 
     Returns
@@ -331,6 +332,7 @@ def remeasure_scans(
         if isinstance(px_per_mm, bool) or not isinstance(px_per_mm, int | float) or not px_per_mm > 0:
             raise InputError(f"the scan {where(m)} has no stored scale (px/mm), so it cannot be measured again; nothing was saved")
         scales.append(float(px_per_mm))
+
     def measure_args() -> Iterator[tuple[bytes, str, Zone, float]]:
         for (m, sha), ppm in zip(chosen, scales, strict=True):
             try:
@@ -359,7 +361,7 @@ def remeasure_scans(
     by_zone: dict[Zone, list[tuple[Measurement, str]]] = {}
     for m, sha in store.scan_images(profile):
         by_zone.setdefault(m.zone, []).append((m, sha))
-    planned: list[list[tuple[tuple[_ScanKey, str], _RegistrationJob]]] = []  # per zone: (scan, field), job
+    planned: list[list[tuple[tuple[_ScanKey, str], _RegistrationJob]]] = []  # runs of ((scan, field), job)
     for zone_scans in by_zone.values():
         if not changed & {key(m) for m, _ in zone_scans}:
             continue
@@ -381,8 +383,9 @@ def remeasure_scans(
                 ref_m, ref_sha = found
                 ref_result = new_results.get(key(ref_m)) or analyses.get(key(ref_m)) or {}
                 zone_jobs.append(((key(m), field), (ref_m, ref_sha, ref_result, sha, result)))
-        if zone_jobs:
-            planned.append(zone_jobs)
+        # in runs of consecutive registrations: a photo's keypoints are reused within its run, and a run's
+        # photos are all that one call holds in memory, however long the history
+        planned.extend(zone_jobs[i:i + _REGISTRATIONS_PER_CALL] for i in range(0, len(zone_jobs), _REGISTRATIONS_PER_CALL))
 
     def registration_args() -> Iterator[tuple[Any, ...]]:
         for zone_jobs in planned:

@@ -122,9 +122,14 @@ def _registrations(store: Store) -> dict:
             for k, a in store.scan_analyses("p").items()}
 
 
-def test_remeasuring_stale_scans_gives_the_record_a_fresh_save_would_give(tmp_path: Path) -> None:
+@pytest.mark.parametrize("run", [24, 2], ids=["one-run", "runs-of-2"])
+def test_remeasuring_stale_scans_gives_the_record_a_fresh_save_would_give(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                         run: int) -> None:
     from hairtrack.imaging.analyze import measurement_method
+    from hairtrack.tracking import ingest
     from hairtrack.tracking.ingest import remeasure_scans
+
+    monkeypatch.setattr(ingest, "_REGISTRATIONS_PER_CALL", run)  # the zone's 3 registrations in one call, or 2 + 1
 
     pngs, learned = _turned_visits(), measurement_method("learned")
     with Store(f"sqlite:///{tmp_path / 'fresh.sqlite3'}", image_dir=tmp_path / "fresh") as fresh, \
