@@ -539,6 +539,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from hairtrack.synth.scalp import add_defocused_shafts
 
+    init_sd = torch.load(args.init) if args.init is not None and not from_onnx else None
+    folded = init_sd is not None and has_folded_batch_norm(init_sd)  # a checkpoint of a run from an .onnx file
+    if folded and args.swa_from is not None:  # checked before any rendering
+        raise SystemExit(f"--init {args.init}: its batch norms were folded (a run from an .onnx file), so "
+                         "--swa-from, which measures them again, is refused")
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(1)
@@ -573,16 +578,12 @@ def main(argv: list[str] | None = None) -> int:
     frozen_bn = onnx_weights is not None
     if onnx_weights is not None:
         model.load_state_dict(onnx_weights)
-    elif args.init is not None:
-        init_sd = torch.load(args.init)
+    elif init_sd is not None:
         missing, unexpected = model.load_state_dict(init_sd, strict=False)
         if unexpected or any(not k.startswith("d1.") for k in missing):
             raise SystemExit(f"--init {args.init} does not fit: missing {missing}, unexpected {unexpected}")
-        if has_folded_batch_norm(init_sd):  # a checkpoint of a run that started from an .onnx file
+        if folded:
             frozen_bn = True
-            if args.swa_from is not None:
-                raise SystemExit(f"--init {args.init}: its batch norms were folded (a run from an .onnx file), so "
-                                 "--swa-from, which measures them again, is refused")
             print(f"--init {args.init}: its batch norms were folded (a run from an .onnx file); they stay frozen",
                   flush=True)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)

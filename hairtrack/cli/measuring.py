@@ -97,16 +97,17 @@ def _pool(jobs: int) -> ProcessPoolExecutor:
 
 
 def _map_in_pool(pool: ProcessPoolExecutor, jobs: int) -> Callable[[Callable[..., Any], Iterable[tuple[Any, ...]]], Iterator[Any]]:
-    """An ordered map over ``pool`` (``jobs`` workers) that holds at most ``2 * jobs`` calls in flight, so that
-    only their arguments (a photo, or the photos of up to 24 registrations) are in memory at once;
-    ``Executor.map`` would draw every argument first. A call that raised raises where its result is drawn.
-    When the map is closed or left early, the calls not yet started are cancelled."""
+    """An ordered map over ``pool`` (``jobs`` workers) that holds at most ``jobs + 1`` calls in flight (every
+    worker busy and one waiting), so that only their arguments (a photo, or the photos of a run of
+    registrations) are in memory at once; ``Executor.map`` would draw every argument first. A call that
+    raised raises where its result is drawn. When the map is closed or left early, nothing more is drawn
+    and the calls still waiting are cancelled; those a worker has taken finish first."""
     def map_calls(fn: Callable[..., Any], args: Iterable[tuple[Any, ...]]) -> Iterator[Any]:
         pending: deque[Future[Any]] = deque()
         try:
             for a in args:
                 pending.append(pool.submit(fn, *a))
-                if len(pending) >= 2 * jobs:
+                if len(pending) > jobs:
                     yield pending.popleft().result()
             while pending:
                 yield pending.popleft().result()

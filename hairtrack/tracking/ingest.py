@@ -59,7 +59,7 @@ def _register(reference: tuple[Measurement, bytes | np.ndarray, Mapping[str, Any
 
 
 _ScanKey = tuple[dt.date, Zone, int]
-_REGISTRATIONS_PER_CALL = 24
+_REGISTRATIONS_PER_CALL = 12
 # a registration to redo: the reference scan, its photo's sha and its result, the scan's photo's sha and result
 _RegistrationJob = tuple[Measurement, str, Mapping[str, Any], str, Mapping[str, Any]]
 
@@ -270,7 +270,7 @@ def remeasure_scans(
     save: bool = True,
     today: dt.date | None = None,
     on_step: Callable[[str], None] | None = None,
-    map_calls: Callable[[Callable[..., dict[str, Any]], Iterable[tuple[Any, ...]]], Iterator[dict[str, Any]]] | None = None,
+    map_calls: Callable[[Callable[..., Any], Iterable[tuple[Any, ...]]], Iterator[Any]] | None = None,
 ) -> list[Remeasured]:
     """Measure a profile's stored photos again with the current method, so that its history is like for like.
 
@@ -299,7 +299,7 @@ def remeasure_scans(
     map_calls : callable, optional
         ``map_calls(fn, args)`` yields ``fn(*a)`` for each ``a`` of ``args`` in order, raising where that
         call raised: a process pool (the CLI's ``--jobs``). It runs the measuring, a photo a call
-        (``measure``, which must then be picklable), and the registrations, up to 24 consecutive ones of a
+        (``measure``, which must then be picklable), and the registrations, a run of consecutive ones of a
         zone a call (:func:`register_zone`); by default they run one after another here. ``args`` reads the photos
         from the store as it is drawn.
 
@@ -341,6 +341,7 @@ def remeasure_scans(
                 raise _Unreadable(f"the photo of {where(m)} cannot be read ({exc}); nothing was saved") from exc
             yield data, m.image or sha[:12], m.zone, ppm
 
+    pooled = map_calls is not None
     map_calls = map_calls or _map_in_turn
     new_results: dict[tuple[dt.date, Zone, int], dict[str, Any]] = {}
     with _closed_after(map_calls(measure, measure_args())) as results:
@@ -383,9 +384,11 @@ def remeasure_scans(
                 ref_m, ref_sha = found
                 ref_result = new_results.get(key(ref_m)) or analyses.get(key(ref_m)) or {}
                 zone_jobs.append(((key(m), field), (ref_m, ref_sha, ref_result, sha, result)))
-        # in runs of consecutive registrations: a photo's keypoints are reused within its run, and a run's
-        # photos are all that one call holds in memory, however long the history
-        planned.extend(zone_jobs[i:i + _REGISTRATIONS_PER_CALL] for i in range(0, len(zone_jobs), _REGISTRATIONS_PER_CALL))
+        # Given a pool, in runs of consecutive registrations: a photo's keypoints are found once per run, in the
+        # worker that has it, and a run's photos are all one call holds. Here, one at a time: the keypoint
+        # cache of this process serves them all.
+        per_call = _REGISTRATIONS_PER_CALL if pooled else 1
+        planned.extend(zone_jobs[i:i + per_call] for i in range(0, len(zone_jobs), per_call))
 
     def registration_args() -> Iterator[tuple[Any, ...]]:
         for zone_jobs in planned:

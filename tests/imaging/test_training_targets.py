@@ -320,6 +320,9 @@ def test_an_exported_network_is_recovered_and_trains_with_its_batch_norms_frozen
     # a checkpoint of a run from an .onnx file keeps its batch norms frozen when training resumes from it
     sd = train["state_dict_from_onnx"](exported)
     assert train["has_folded_batch_norm"](sd) and not train["has_folded_batch_norm"](src.state_dict())
+    torch.save(sd, tmp_path / "folded.pt")
+    with pytest.raises(SystemExit, match="folded .*--swa-from, which measures them again, is refused"):
+        train["main"](["--init", str(tmp_path / "folded.pt"), "--swa-from", "0.2", "--cache", str(tmp_path / "none.npz")])
     bad = tmp_path / "bad.onnx"
     bad.write_text("not a model")
     for path, message in ((DEFAULT_MODELS[0], "not a float network"), (bad, "not an ONNX model"),

@@ -163,7 +163,9 @@ def test_each_photos_keypoints_are_found_once_while_it_is_recent(scalp, monkeypa
 
     img, _ = scalp
     shots = [_patch.photo(img, _patch.pose((350 + 6 * k, 350 - 4 * k), 3.0 * k, 1.0, FRAME), FRAME, seed=k) for k in range(4)]
+    monkeypatch.setattr(reg_mod, "_FEATURE_CACHE_SIZE", 0)
     fresh = [reg_mod.register(shots[0], shot) for shot in shots[1:]]  # the results without the cache's help
+    monkeypatch.setattr(reg_mod, "_FEATURE_CACHE_SIZE", 8)
     monkeypatch.setattr(reg_mod, "_feature_cache", type(reg_mod._feature_cache)())
     found: list[int] = []
     real = reg_mod._sift_features
@@ -177,6 +179,6 @@ def test_each_photos_keypoints_are_found_once_while_it_is_recent(scalp, monkeypa
     changed[0, 0] = 255 - changed[0, 0]
     reg_mod.register(shots[0], changed)
     assert len(found) == 5
-    for k in range(2 * reg_mod._FEATURE_CACHE_SIZE):  # bounded
+    for k in range(16):  # bounded
         reg_mod._features(np.full((40, 50), k, np.uint8), 1024)
-    assert len(reg_mod._feature_cache) == reg_mod._FEATURE_CACHE_SIZE
+    assert len(reg_mod._feature_cache) == 8

@@ -122,7 +122,7 @@ def _registrations(store: Store) -> dict:
             for k, a in store.scan_analyses("p").items()}
 
 
-@pytest.mark.parametrize("run", [24, 2], ids=["one-run", "runs-of-2"])
+@pytest.mark.parametrize("run", [12, 2], ids=["one-run", "runs-of-2"])
 def test_remeasuring_stale_scans_gives_the_record_a_fresh_save_would_give(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                          run: int) -> None:
     from hairtrack.imaging.analyze import measurement_method
@@ -144,7 +144,9 @@ def test_remeasuring_stale_scans_gives_the_record_a_fresh_save_would_give(tmp_pa
         first_before = old.scan_analyses("p")[(DAYS[0], Zone.CROWN, 1)]
 
         steps: list[str] = []
-        done = remeasure_scans(old, "p", _measure, method=learned, today=dt.date(2026, 1, 2), on_step=steps.append)
+        in_turn = lambda fn, args: (fn(*a) for a in args)  # noqa: E731 - a map given, as a pool is: runs are used
+        done = remeasure_scans(old, "p", _measure, method=learned, today=dt.date(2026, 1, 2), on_step=steps.append,
+                               map_calls=in_turn)
         # only the stale scan is measured again, but the registrations that used its hairs are redone
         assert [(r.before.date, r.before.method, r.after.method, r.registered) for r in done] == [(DAYS[0], "classical/r2", learned, False)]
         # every registration in the zone is redone: each of them may rest on the changed hairs
@@ -205,11 +207,17 @@ def test_remeasuring_is_all_or_nothing_and_a_dry_run_saves_nothing(tmp_path: Pat
         assert snapshot(url) == damaged
 
 
-def test_a_lost_photo_is_named_when_measured_and_recorded_when_only_a_reference(tmp_path: Path) -> None:
+@pytest.mark.parametrize("jobs", [1, 2], ids=["in-turn", "pool"])
+def test_a_lost_photo_is_named_when_measured_and_recorded_when_only_a_reference(tmp_path: Path, jobs: int) -> None:
     """A stored photo gone from the image folder: measuring it fails with its scan named and saves nothing;
-    as the reference of a registration redone it is recorded in that registration, and the rest is saved."""
+    as the reference of a registration redone it is recorded in that registration, and the rest is saved.
+    The same in one process and over a pool of workers (``scan remeasure --jobs``)."""
+    import contextlib
+
+    from hairtrack.cli.measuring import _map_in_pool, _pool
     from hairtrack.errors import InputError
     from hairtrack.imaging.analyze import measurement_method
+    from hairtrack.imaging.measure import measure_stored
     from hairtrack.tracking.ingest import remeasure_scans
     from tests.conftest import snapshot
 
@@ -221,10 +229,14 @@ def test_a_lost_photo_is_named_when_measured_and_recorded_when_only_a_reference(
         first_sha = next(sha for m, sha in store.scan_images("p") if m.date == DAYS[0])
         store.images.path_for(first_sha).unlink()
         before = snapshot(url)
-        with pytest.raises(InputError, match=r"photo of 2025-01-06 crown replicate 1 cannot be read .*nothing was saved"):
-            remeasure_scans(store, "p", _measure, method="classical/r2", every=True)
-        assert snapshot(url) == before
-        done = remeasure_scans(store, "p", _measure, method=learned)  # only Feb and Mar: Jan is learned already
+        pool = _pool(jobs) if jobs > 1 else contextlib.nullcontext()
+        with pool as workers:
+            map_calls = None if workers is None else _map_in_pool(workers, jobs)
+            with pytest.raises(InputError, match=r"photo of 2025-01-06 crown replicate 1 cannot be read .*nothing was saved"):
+                remeasure_scans(store, "p", measure_stored, method="classical/r2", every=True, map_calls=map_calls)
+            assert snapshot(url) == before
+            # only Feb and Mar: Jan is learned already
+            done = remeasure_scans(store, "p", measure_stored, method=learned, map_calls=map_calls)
         assert [r.before.date for r in done] == DAYS[1:]
         stored = store.scan_analyses("p")
         assert "No such file" in stored[(DAYS[1], Zone.CROWN, 1)]["registration"]["error"]  # to Jan
