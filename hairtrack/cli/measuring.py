@@ -7,7 +7,7 @@ import functools
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Annotated, Any
@@ -96,13 +96,13 @@ def _pool(jobs: int) -> ProcessPoolExecutor:
                                initializer=_init_worker, initargs=(threads,))
 
 
-def _map_in_pool(pool: ProcessPoolExecutor, jobs: int) -> Callable[[Callable[..., Any], Iterable[tuple[Any, ...]]], Iterator[Any]]:
+def _map_in_pool(pool: ProcessPoolExecutor, jobs: int) -> Callable[[Callable[..., Any], Iterable[tuple[Any, ...]]], Generator[Any, None, None]]:
     """An ordered map over ``pool`` (``jobs`` workers) that holds at most ``jobs + 1`` calls in flight (every
     worker busy and one waiting), so that only their arguments (a photo, or the photos of a run of
     registrations) are in memory at once; ``Executor.map`` would draw every argument first. A call that
     raised raises where its result is drawn. When the map is closed or left early, nothing more is drawn
     and the calls still waiting are cancelled; those a worker has taken finish first."""
-    def map_calls(fn: Callable[..., Any], args: Iterable[tuple[Any, ...]]) -> Iterator[Any]:
+    def map_calls(fn: Callable[..., Any], args: Iterable[tuple[Any, ...]]) -> Generator[Any, None, None]:
         pending: deque[Future[Any]] = deque()
         try:
             for a in args:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -23,7 +23,7 @@ from hairtrack.domain import Measurement, Zone
 from hairtrack.errors import HairtrackError, InputError
 from hairtrack.tracking.store import Store
 
-__all__ = ["NewScan", "save_scans", "registration_figures", "matched_pairs", "Remeasured", "remeasure_scans", "register_stored", "register_zone", "is_stale"]
+__all__ = ["NewScan", "save_scans", "registration_figures", "matched_pairs", "Remeasured", "remeasure_scans", "register_zone", "is_stale"]
 
 
 @dataclass(frozen=True)
@@ -64,42 +64,28 @@ _REGISTRATIONS_PER_CALL = 12
 _RegistrationJob = tuple[Measurement, str, Mapping[str, Any], str, Mapping[str, Any]]
 
 
-def register_stored(
-    reference: Measurement, reference_image: bytes | None, reference_result: Mapping[str, Any],
-    image: bytes | None, result: Mapping[str, Any], unreadable: str | None = None,
-) -> dict[str, Any]:
-    """A stored scan registered to its reference scan again: the ``registration`` record, or ``{"error"}``.
+def register_zone(jobs: Sequence[_RegistrationJob], images: Mapping[str, bytes | str]) -> list[dict[str, Any]]:
+    """Stored scans registered to their reference scans again, in turn: a ``registration`` record, or
+    ``{"error"}``, for each ``(reference, reference sha, reference result, sha, result)`` of ``jobs``.
 
-    Registration is a check on the photo, never a reason to lose it, so any failure (``unreadable``: a
-    photo the store could not read) is recorded, not raised. A top-level function of plain values, so that
-    worker processes can run it.
+    ``images`` maps each sha to the photo's bytes or to why the store could not read it. Registration is a
+    check on the photo, never a reason to lose it, so any failure is recorded, not raised. Consecutive
+    registrations of one zone run in one call so that each photo's keypoints are found once
+    (``imaging.register`` keeps the last few) although it is registered two to four times; a top-level
+    function of plain values, so that worker processes can run it.
     """
-    if unreadable is not None or reference_image is None or image is None:
-        return {"error": unreadable or "a photo could not be read"}
     from hairtrack.imaging.io import load_image
 
-    try:
-        return _register((reference, reference_image, reference_result),
-                         NewScan("", b"", load_image(image).rgb, dict(result)))
-    except Exception as exc:
-        return {"error": str(exc)}
-
-
-def register_zone(jobs: Sequence[_RegistrationJob], images: Mapping[str, bytes | str]) -> list[dict[str, Any]]:
-    """:func:`register_stored` for each ``(reference, reference sha, reference result, sha, result)`` of
-    ``jobs`` in turn; ``images`` maps each sha to the photo's bytes or to why the store could not read it.
-
-    Consecutive registrations of one zone run in one call, one after another, so that each photo's keypoints
-    are found once (``imaging.register`` keeps the last few) although it is registered two to four times.
-    """
-    out = []
+    out: list[dict[str, Any]] = []
     for ref_m, ref_sha, ref_result, sha, result in jobs:
         ref_image, image = images[ref_sha], images[sha]
-        unreadable = next((x for x in (ref_image, image) if isinstance(x, str)), None)
-        if unreadable is not None:
-            out.append(register_stored(ref_m, None, ref_result, None, result, unreadable))
-        else:
-            out.append(register_stored(ref_m, ref_image, ref_result, image, result))  # type: ignore[arg-type]
+        if isinstance(ref_image, str) or isinstance(image, str):
+            out.append({"error": ref_image if isinstance(ref_image, str) else image})
+            continue
+        try:
+            out.append(_register((ref_m, ref_image, ref_result), NewScan("", b"", load_image(image).rgb, dict(result))))
+        except Exception as exc:
+            out.append({"error": str(exc)})
     return out
 
 
@@ -240,19 +226,9 @@ def is_stale(measurement: Measurement, method: str) -> bool:
     return (measurement.method or "").strip().lower() != method.strip().lower()
 
 
-def _map_in_turn(fn: Callable[..., Any], args: Iterable[tuple[Any, ...]]) -> Iterator[Any]:
-    return (fn(*a) for a in args)
-
-
-@contextlib.contextmanager
-def _closed_after(results: Iterator[Any]) -> Iterator[Iterator[Any]]:
-    """Close a map's results when done with them, early exit included, so that a pool stops its calls."""
-    try:
-        yield results
-    finally:
-        close = getattr(results, "close", None)
-        if close is not None:
-            close()
+def _map_in_turn(fn: Callable[..., Any], args: Iterable[tuple[Any, ...]]) -> Generator[Any, None, None]:
+    for a in args:
+        yield fn(*a)
 
 
 class _Unreadable(InputError):
@@ -270,7 +246,7 @@ def remeasure_scans(
     save: bool = True,
     today: dt.date | None = None,
     on_step: Callable[[str], None] | None = None,
-    map_calls: Callable[[Callable[..., Any], Iterable[tuple[Any, ...]]], Iterator[Any]] | None = None,
+    map_calls: Callable[[Callable[..., Any], Iterable[tuple[Any, ...]]], Generator[Any, None, None]] | None = None,
 ) -> list[Remeasured]:
     """Measure a profile's stored photos again with the current method, so that its history is like for like.
 
@@ -297,11 +273,11 @@ def remeasure_scans(
     on_step : callable, optional
         Called with a short label after each photo measured and each registration redone (a progress bar).
     map_calls : callable, optional
-        ``map_calls(fn, args)`` yields ``fn(*a)`` for each ``a`` of ``args`` in order, raising where that
-        call raised: a process pool (the CLI's ``--jobs``). It runs the measuring, a photo a call
-        (``measure``, which must then be picklable), and the registrations, a run of consecutive ones of a
-        zone a call (:func:`register_zone`); by default they run one after another here. ``args`` reads the photos
-        from the store as it is drawn.
+        ``map_calls(fn, args)``, a generator, yields ``fn(*a)`` for each ``a`` of ``args`` in order, raising
+        where that call raised, and is closed when left: a process pool (the CLI's ``--jobs``). It runs the
+        measuring, a photo a call (``measure``, which must then be picklable), and the registrations, a run
+        of consecutive ones of a zone a call (:func:`register_zone`); by default they run one after another
+        here. ``args`` reads the photos from the store as it is drawn.
 
     Returns
     -------
@@ -344,7 +320,7 @@ def remeasure_scans(
     pooled = map_calls is not None
     map_calls = map_calls or _map_in_turn
     new_results: dict[tuple[dt.date, Zone, int], dict[str, Any]] = {}
-    with _closed_after(map_calls(measure, measure_args())) as results:
+    with contextlib.closing(map_calls(measure, measure_args())) as results:
         for m, _sha in chosen:
             try:
                 result = next(results)
@@ -403,7 +379,7 @@ def remeasure_scans(
             yield [job for _which, job in zone_jobs], images
 
     registrations: dict[tuple[dt.date, Zone, int], dict[str, Any]] = {}
-    with _closed_after(map_calls(register_zone, registration_args())) as zones_found:
+    with contextlib.closing(map_calls(register_zone, registration_args())) as zones_found:
         for zone_jobs, found in zip(planned, zones_found, strict=True):
             for ((k, field), _job), one in zip(zone_jobs, found, strict=True):
                 registrations.setdefault(k, {})[field] = one
