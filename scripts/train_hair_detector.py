@@ -68,6 +68,12 @@ sensor noise, JPEG at quality 75-95, from a generator of its own), supervised li
 midpoint): re-takes of one spot differ by about one hair in ten, and this asks the network for the same hairs
 in both photos (tenth session, docs/hair_detector_card.md).
 
+``--random-conv 0.5`` filters that share of the training images with a random 3 -> 3 channel convolution mixed
+into them (:func:`random_conv`, RandConv; kernel sizes ``--random-conv-sizes``, 1 alone being a random colour
+mixing), from a generator of its own: colours and grain change at random and the shapes do not, so the network
+is pushed to read the shafts' shapes rather than the renderer's colours (thirteenth session,
+docs/hair_detector_card.md).
+
 ``--swa-from 0.2`` keeps the learning rate constant and exports the average of the weights taken every
 ``--swa-every`` steps over the last four fifths of the budget (stochastic weight averaging), and
 ``--average A.pt B.pt`` exports the plain average of state dicts fine-tuned from one start (a model soup),
@@ -308,6 +314,38 @@ def second_view(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+def random_conv(x: np.ndarray, rng: np.random.Generator, share: float,
+                sizes: tuple[int, ...] = (1, 3, 5, 7)) -> np.ndarray:
+    """Random convolutions of a batch (B, 3, H, W float, 0-255), for that share of its images (RandConv;
+    Xu, Liu, Zhang & Niethammer 2021, "Robust and Generalizable Visual Representation Learning via Random
+    Convolutions").
+
+    Each chosen image is filtered by a 3 -> 3 channel kernel of a size drawn from ``sizes``, its weights
+    Gaussian with He's spread (1 / sqrt(3 k^2)); the result is brought to the image's own channel means and
+    spreads and mixed with it, ``a x + (1 - a) conv(x)`` with ``a`` drawn from U(0, 1). Colour and local
+    texture change at random; the shapes (where the shafts lie) do not, so the network is pushed to read
+    shapes, not the renderer's colours and grain. Size 1 alone is a random colour mixing.
+    """
+    out = np.array(x, dtype=np.float32, copy=True)
+    for i in range(len(out)):
+        if rng.random() >= share:
+            continue
+        k = int(rng.choice(sizes))
+        w = rng.normal(0.0, 1.0 / math.sqrt(3 * k * k), (3, 3, k, k))
+        a = float(rng.uniform(0.0, 1.0))
+        img = out[i].transpose(1, 2, 0)
+        conv = np.zeros_like(img)
+        for o in range(3):  # output channel o = sum over input channels of their filtered planes
+            for c in range(3):
+                # filter2D correlates; a random kernel makes that the same thing; reflected borders
+                conv[..., o] += cv2.filter2D(img[..., c], cv2.CV_32F, w[o, c].astype(np.float32),
+                                             borderType=cv2.BORDER_REFLECT_101)
+        mean, spread = img.mean(axis=(0, 1)), img.std(axis=(0, 1))
+        conv = (conv - conv.mean(axis=(0, 1))) / (conv.std(axis=(0, 1)) + 1e-6) * spread + mean
+        out[i] = np.clip(a * img + (1.0 - a) * conv, 0, 255).transpose(2, 0, 1)
+    return out
+
+
 def _swa_weights(model, swa, imgs: np.ndarray, rng: np.random.Generator, batch: int, batches: int = 200):
     """The averaged weights in ``model``, with batch-norm statistics recomputed on training images.
 
@@ -500,6 +538,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--consistency", type=float, default=0.0, metavar="WEIGHT",
                     help="with --second-view: weight of the squared difference of the two views' heatmaps "
                          "(summed, per true midpoint), so that a hair does not come and go with the photo's noise")
+    ap.add_argument("--random-conv", type=float, default=0.0, metavar="SHARE",
+                    help="filter this share of the training images with a random convolution mixed into them "
+                         "(RandConv: random_conv), from a generator of its own; 0: none")
+    ap.add_argument("--random-conv-sizes", type=int, nargs="+", default=[1, 3, 5, 7], metavar="K",
+                    help="kernel sizes for --random-conv (odd, 1-9)")
     ap.add_argument("--average", type=Path, nargs="+", metavar="PT",
                     help="no training: average these state dicts (a model soup) into --checkpoint and --out")
     args = ap.parse_args(argv)
@@ -517,6 +560,10 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--plain must be a share in [0, 1]")
     if not (math.isfinite(args.consistency) and args.consistency >= 0):
         raise SystemExit("--consistency must be a finite number >= 0")
+    if not (math.isfinite(args.random_conv) and 0.0 <= args.random_conv <= 1.0):
+        raise SystemExit("--random-conv must be a share in [0, 1]")
+    if any(k < 1 or k > 9 or k % 2 == 0 for k in args.random_conv_sizes):
+        raise SystemExit("--random-conv-sizes must be odd sizes from 1 to 9")
     if args.consistency > 0 and not args.second_view:
         raise SystemExit("--consistency needs --second-view")
     from_onnx = args.init is not None and args.init.suffix.lower() == ".onnx"
@@ -591,6 +638,7 @@ def main(argv: list[str] | None = None) -> int:
     # its own generator, so that --defocused leaves the batches and their order as they were without it
     defocus_rng = np.random.default_rng([args.seed, 31])
     view_rng = np.random.default_rng([args.seed, 47])  # likewise for --second-view
+    conv_rng = np.random.default_rng([args.seed, 53])  # and for --random-conv
     budget = args.minutes * 60.0
     t_start = time.time()
     step = 0
@@ -628,6 +676,8 @@ def main(argv: list[str] | None = None) -> int:
         if k % 2 == 1:  # transpose: θ -> 90 - θ
             x, hm, rg, w = (a.swapaxes(-1, -2) for a in (x, hm, rg, w))
             rg[:, 0] *= -1
+        if args.random_conv > 0:
+            x = random_conv(x, conv_rng, args.random_conv, tuple(args.random_conv_sizes))
         x2 = second_view(np.ascontiguousarray(x), view_rng) if args.second_view else None
         x = torch.from_numpy(np.ascontiguousarray(x))
         # photometric: brightness/contrast/channel gain

@@ -1,5 +1,5 @@
 """The training script: its targets (no torch needed: strides, ignored border hairs, weighted side-by-side pairs,
-fragments, rising hairs, plain scenes, larger crops, lifelike scenes), bad settings refused, and where torch is installed, the weight averaging of --swa-from
+fragments, rising hairs, plain scenes, larger crops, lifelike scenes), random convolutions, bad settings refused, and where torch is installed, the weight averaging of --swa-from
 and --average."""
 
 from __future__ import annotations
@@ -205,7 +205,12 @@ def test_average_exports_the_mean_of_state_dicts(train, tmp_path):
                                                (["--crop", "300"], "--crop must be"),
                                                (["--crop", "128"], "--crop must be"),
                                                (["--second-view", "--consistency", "-1"], "--consistency must be"),
-                                               (["--consistency", "1"], "--consistency needs --second-view")])
+                                               (["--consistency", "1"], "--consistency needs --second-view"),
+                                               (["--random-conv", "1.5"], "--random-conv must be"),
+                                               (["--random-conv", "nan"], "--random-conv must be"),
+                                               (["--random-conv", "0.5", "--random-conv-sizes", "4"],
+                                                "--random-conv-sizes must be"),
+                                               (["--random-conv-sizes", "11"], "--random-conv-sizes must be")])
 def test_bad_training_settings_are_refused_before_any_work(train, tmp_path, args, message):
     with pytest.raises(SystemExit, match=message):
         train["main"](args + ["--cache", str(tmp_path / "none.npz")])
@@ -245,6 +250,38 @@ def test_the_second_view_is_the_same_scene_photographed_again(train):
     assert 0.5 < diff.mean() < 40  # another photo of it, not another scene
     dark = batch.mean(axis=1) < np.percentile(batch.mean(axis=1), 5)  # the shafts stay the darkest pixels
     assert view.mean(axis=1)[dark].mean() < view.mean(axis=1)[~dark].mean() - 30
+
+
+def test_random_convolutions_change_colour_and_texture_not_the_scene(train):
+    """--random-conv: the chosen share of a batch is filtered and mixed, reproducibly from its generator; each
+    channel keeps its mean; a 1 x 1 kernel maps equal colours to equal colours (a colour mixing); the shafts
+    still stand out from the skin."""
+    from hairtrack.synth import render_scalp
+
+    scene = render_scalp(seed=3, shape=(128, 128), px_per_mm=110.0, n_units=6, difficulty="easy")
+    img = scene.image.astype(np.float32).transpose(2, 0, 1)
+    batch = np.stack([img] * 12)
+    conv = train["random_conv"]
+    assert np.array_equal(conv(batch, np.random.default_rng(0), 0.0), batch)
+    out = conv(batch, np.random.default_rng(4), 1.0)
+    assert out.shape == batch.shape and out.dtype == np.float32 and out.min() >= 0 and out.max() <= 255
+    assert np.array_equal(out, conv(batch, np.random.default_rng(4), 1.0))
+    assert all(np.abs(o - img).mean() > 0.5 for o in out)  # every image changed (mixing weight < 1)
+    assert not np.array_equal(out[0], out[1])  # each with its own kernel
+    assert np.abs(out.mean(axis=(2, 3)) - img.mean(axis=(1, 2))).max() < 8  # means kept, clipping aside
+    half = conv(batch, np.random.default_rng(4), 0.5)
+    kept = [np.array_equal(o, img) for o in half]
+    assert 0 < sum(kept) < len(kept)
+    # a 1 x 1 kernel: a colour mixing, so pixels of one colour stay of one colour
+    flat = np.full((1, 3, 32, 32), 120.0, np.float32)
+    flat[:, :, 10:20, 10:20] = [[[40.0]], [[30.0]], [[25.0]]]
+    mixed = conv(flat, np.random.default_rng(2), 1.0, (1,))[0]
+    assert np.ptp(mixed[:, 11:19, 11:19].reshape(3, -1), axis=1).max() < 1e-3
+    assert np.ptp(mixed[:, 22:, 22:].reshape(3, -1), axis=1).max() < 1e-3
+    # the shafts (the scene's darkest pixels) still differ from the skin in some channel
+    dark = img.mean(axis=0) < np.percentile(img.mean(axis=0), 5)
+    gaps = [np.abs(o[:, dark].mean(axis=1) - o[:, ~dark].mean(axis=1)).max() for o in out]
+    assert np.median(gaps) > 20
 
 
 def test_each_training_step_follows_its_own_batch_only(train):
