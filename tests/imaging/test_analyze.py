@@ -131,6 +131,36 @@ def test_not_scalp_is_flagged():
     assert "not_scalp" in a.quality.issues and not a.quality.ok
 
 
+def _head_overview(side: int = 480, seed: int = 0) -> np.ndarray:
+    """A phone photo of a whole head, drawn: a dark, finely textured hair mass over a skin-toned face on a
+    light wall."""
+    rng = np.random.default_rng(seed)
+    img = np.empty((side, side, 3), np.float64)
+    img[:] = (205, 200, 190)
+    rows, cols = np.mgrid[0:side, 0:side]
+    face = ((rows - 0.6 * side) / (0.3 * side)) ** 2 + ((cols - side / 2) / (0.22 * side)) ** 2 <= 1
+    hair = (((rows - 0.45 * side) / (0.33 * side)) ** 2 + ((cols - side / 2) / (0.26 * side)) ** 2 <= 1) & (
+        rows < 0.5 * side)
+    img[face] = (214, 168, 140)
+    img[hair] = np.array((50, 38, 30)) + rng.normal(0, 18, (int(hair.sum()), 1))
+    return np.clip(img + rng.normal(0, 3, img.shape), 0, 255).astype(np.uint8)
+
+
+def test_a_photo_of_the_whole_head_is_named_and_close_ups_are_not():
+    """A person may give an overview photo where a close-up belongs; the detector would still find "hairs" in
+    it. The quality names it; close-ups of every difficulty, with banners and circles, are not named."""
+    for seed in range(3):
+        a = analyze(_head_overview(seed=seed))
+        assert "overview_photo" in a.quality.issues and not a.quality.ok
+        assert any("whole head" in w for w in a.quality.warnings)
+        assert a.quality.figures["lightness_cv"] > 0.31
+    for seed in range(9):
+        close = render_scalp(seed=200 + seed, shape=(512, 640), px_per_mm=110.0,
+                             difficulty=("easy", "medium", "hard")[seed % 3], varied=True).image
+        q = analyze(close, 110.0, detector="classical").quality
+        assert "overview_photo" not in q.issues and q.figures["lightness_cv"] < 0.31
+
+
 def test_grey_and_16_bit_input_are_accepted(scene):
     grey = scene.image.mean(axis=2).astype(np.uint8)
     assert analyze(grey).hair_count > 0

@@ -100,3 +100,14 @@ def test_the_remeasure_benchmark_refuses_a_single_job(capsys):
         main(["--jobs", "1"])
     assert exc.value.code == 2
     assert "--jobs must be at least 2" in capsys.readouterr().err
+
+
+def test_the_close_up_check_runs_with_or_without_the_data_sets(capsys):
+    """benchmarks/closeup_check.py: synthetic close-ups are never named overview photos; a data set that is not
+    beside the project is reported as skipped, not as an error."""
+    main = runpy.run_path(str(SCRIPT.with_name("closeup_check.py")), run_name="closeup_check")["main"]
+    assert main(["--limit", "2", "--synthetic", "2"]) == 0
+    out = capsys.readouterr().out
+    line = next(ln for ln in out.splitlines() if ln.startswith("close-ups, synthetic"))
+    assert line[44:].split()[:3] == ["2", "0", "0.0%"]  # n, flagged, share
+    assert "head photos, norwood-photos-dev" in out
