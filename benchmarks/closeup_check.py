@@ -19,14 +19,14 @@ Skips cleanly when a data set is absent. Usage::
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(ROOT / "scripts"))
 SHARED = ROOT.parent / "shared" / "datasets"
 
 
@@ -56,15 +56,16 @@ def main(argv: list[str] | None = None) -> int:
     import cv2
 
     from hairtrack.imaging.quality import _MAX_CLOSEUP_LIGHTNESS_CV
+    import train_norwood as T
     from hairtrack.synth import render_scalp
     from trichoscopy import patient_folds
 
     rng = np.random.default_rng(0)
 
-    def sample(paths: list[Path]) -> list[Path]:
-        if args.limit and args.limit < len(paths):
-            return sorted(rng.choice(np.array(paths, dtype=object), args.limit, replace=False).tolist())
-        return paths
+    def sample(items: list) -> list:
+        if args.limit and args.limit < len(items):
+            return [items[i] for i in sorted(rng.choice(len(items), args.limit, replace=False))]
+        return items
 
     rows = []
     tri = SHARED / "trichoscopy-dev" / "images"
@@ -86,22 +87,18 @@ def main(argv: list[str] | None = None) -> int:
         flags.append(f)
         cvs.append(cv)
     rows.append(_line("close-ups, synthetic (varied, 1280 x 1024)", flags, cvs))
-    heads = SHARED / "norwood-photos-dev" / "images"
-    levels: dict[str, str] = {}
-    if (heads.parent / "labels.csv").is_file():
-        with open(heads.parent / "labels.csv", newline="") as fh:
-            levels = {r["file"]: r["norwood_level"] for r in csv.DictReader(fh)}
     flags, cvs, unreadable = [], [], 0
     by_level: dict[str, list[bool]] = {}
-    for p in sample(sorted(q for q in heads.iterdir() if q.is_file()) if heads.is_dir() else []):
-        bgr = cv2.imread(str(p), cv2.IMREAD_COLOR)
+    heads = T.read_labels(T.DATA) if (T.DATA / "labels.csv").is_file() else []
+    for row in sample(heads):
+        bgr = cv2.imread(str(T.DATA / "images" / row["file"]), cv2.IMREAD_COLOR)
         if bgr is None:
             unreadable += 1
             continue
         f, cv = _flagged(np.ascontiguousarray(bgr[..., ::-1]))
         flags.append(f)
         cvs.append(cv)
-        by_level.setdefault(levels.get(p.name, "?"), []).append(f)
+        by_level.setdefault(row["norwood_level"], []).append(f)
     rows.append(_line("head photos, norwood-photos-dev", flags, cvs))
     rows += [_share_line(f"  of them Norwood {lv}", by_level[lv]) for lv in sorted(by_level)]
     print(f"overview_photo when the lightness CV (CIE L*) is above {_MAX_CLOSEUP_LIGHTNESS_CV}")

@@ -258,13 +258,13 @@ def assess_quality(image: np.ndarray, field: ScanField, hairs: "tuple[Hair, ...]
     hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
     hue = hsv[..., 0][inside] if inside.any() else hsv[..., 0].ravel()
     sat = hsv[..., 1][inside] if inside.any() else hsv[..., 1].ravel()
-    # Skin under a dermoscope is pale to brown (OpenCV hue 0-30 or 160-180) or grey; lawns, sky and
-    # blue/green objects are not.
     # over the usable field, like the figures above: a lens's dark surround, letterbox strips and banners are
     # not what tells a head from a close-up
     lightness = cv2.cvtColor(small, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
     lightness = lightness[inside] if inside.any() else lightness.ravel()
     lightness_cv = float(lightness.std() / max(float(lightness.mean()), 1.0))
+    # Skin under a dermoscope is pale to brown (OpenCV hue 0-30 or 160-180) or grey; lawns, sky and
+    # blue/green objects are not.
     coloured = sat > 60
     foreign = float(((hue > 35) & (hue < 150) & coloured).mean())
     figures = {"sharpness": round(sharp, 2), "overexposed_fraction": round(over, 4),

@@ -77,13 +77,16 @@ def register_zone(jobs: Sequence[_RegistrationJob], images: Mapping[str, bytes |
     from hairtrack.imaging.io import load_image
 
     out: list[dict[str, Any]] = []
+    decoded: dict[str, np.ndarray] = {}  # a scan with two references is decoded once
     for ref_m, ref_sha, ref_result, sha, result in jobs:
         ref_image, image = images[ref_sha], images[sha]
         if isinstance(ref_image, str) or isinstance(image, str):
             out.append({"error": ref_image if isinstance(ref_image, str) else image})
             continue
         try:
-            out.append(_register((ref_m, ref_image, ref_result), NewScan("", b"", load_image(image).rgb, dict(result))))
+            if sha not in decoded:
+                decoded[sha] = load_image(image).rgb
+            out.append(_register((ref_m, ref_image, ref_result), NewScan("", b"", decoded[sha], dict(result))))
         except Exception as exc:
             out.append({"error": str(exc)})
     return out
@@ -319,7 +322,7 @@ def remeasure_scans(
 
     pooled = map_calls is not None
     map_calls = map_calls or _map_in_turn
-    new_results: dict[tuple[dt.date, Zone, int], dict[str, Any]] = {}
+    new_results: dict[_ScanKey, dict[str, Any]] = {}
     with contextlib.closing(map_calls(measure, measure_args())) as results:
         for m, _sha in chosen:
             try:
@@ -378,7 +381,7 @@ def remeasure_scans(
                             images[one] = str(exc)
             yield [job for _which, job in zone_jobs], images
 
-    registrations: dict[tuple[dt.date, Zone, int], dict[str, Any]] = {}
+    registrations: dict[_ScanKey, dict[str, Any]] = {}
     with contextlib.closing(map_calls(register_zone, registration_args())) as zones_found:
         for zone_jobs, found in zip(planned, zones_found, strict=True):
             for ((k, field), _job), one in zip(zone_jobs, found, strict=True):
