@@ -45,11 +45,12 @@ _MIN_HAIRS = 5
 # both sides.
 _MAX_CLOSEUP_LIGHTNESS_CV = 0.29
 # Not used, measured 2026-11-27: a second cue, the share of that variance carried by large shapes (left after a
-# Gaussian blur of 12 px), flags smooth bald heads against a wall that the CV lets through (head photos 81% ->
-# 85%, Norwood 7 53% -> 65%, no dev close-up flagged; tune-fold close-ups reach 0.829 against a limit of 0.85). But
-# a close-up of a nearly bald zone, a few hairs on unevenly lit skin, reaches it too (a synthetic one with 3 hairs:
-# 0.852; 5 of 240 varied renders, all with under 5 hairs found), and that is the photo a person with advanced loss
-# takes of the crown: telling them it shows the whole head would be wrong where it matters most.
+# 12-px Gaussian blur of the 640-px working image), flags smooth bald heads against a wall that the CV lets through
+# (head photos 81% -> 85%, Norwood 7 53% -> 65%, no dev close-up flagged; tune-fold close-ups reach 0.829 against a
+# limit of 0.85). But a close-up of a nearly bald zone, a few hairs on unevenly lit skin, reaches it too (a
+# synthetic one with 3 hairs: 0.852; 5 of 240 varied renders, all with under 5 hairs found), and that is the photo a
+# person with advanced loss takes of the crown: telling them it shows the whole head would be wrong where it matters
+# most.
 _WIDTH_RANGE_UM = (20.0, 150.0)  # median shafts of adult scalp hair: vellus ~ 20-30 um, terminal ~ 60-100 um
 
 
