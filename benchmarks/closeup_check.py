@@ -37,6 +37,16 @@ def _flagged(rgb: np.ndarray) -> tuple[bool, float]:
     return "overview_photo" in rep.issues, float(rep.figures["lightness_cv"])
 
 
+def _measure(rgbs) -> tuple[list[bool], list[float]]:
+    """Whether each photo is flagged, and its lightness CV."""
+    flags, cvs = [], []
+    for rgb in rgbs:
+        flag, cv = _flagged(rgb)
+        flags.append(flag)
+        cvs.append(cv)
+    return flags, cvs
+
+
 def _share_line(label: str, flags: list[bool]) -> str:
     return f"{label:<44}{len(flags):>7}{sum(flags):>9}{100 * np.mean(flags):>9.1f}%"
 
@@ -67,38 +77,39 @@ def main(argv: list[str] | None = None) -> int:
             return [items[i] for i in sorted(rng.choice(len(items), args.limit, replace=False))]
         return items
 
+    def read(path: Path) -> np.ndarray | None:
+        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        return None if bgr is None else np.ascontiguousarray(bgr[..., ::-1])
+
     rows = []
     tri = SHARED / "trichoscopy-dev" / "images"
     paths = sorted(tri.glob("*.jpg")) if tri.is_dir() else []
     folds = patient_folds([p.stem for p in paths]) if paths else {}
     for fold in ("tune", "report"):
-        flags, cvs = [], []
-        for p in sample([p for p in paths if folds[p.stem] == fold]):
-            bgr = cv2.imread(str(p), cv2.IMREAD_COLOR)
-            f, cv = _flagged(np.ascontiguousarray(bgr[..., ::-1]))
-            flags.append(f)
-            cvs.append(cv)
+        flags, cvs = _measure(read(p) for p in sample([p for p in paths if folds[p.stem] == fold]))
         rows.append(_line(f"close-ups, trichoscopy-dev {fold} fold", flags, cvs))
-    flags, cvs = [], []
-    for i in range(args.synthetic):
-        scene = render_scalp(seed=9000 + i, shape=(1024, 1280), px_per_mm=220.0,
-                             difficulty=("easy", "medium", "hard")[i % 3], varied=True)
-        f, cv = _flagged(scene.image)
-        flags.append(f)
-        cvs.append(cv)
+    flags, cvs = _measure(render_scalp(seed=9000 + i, shape=(1024, 1280), px_per_mm=220.0,
+                                       difficulty=("easy", "medium", "hard")[i % 3], varied=True).image
+                          for i in range(args.synthetic))
     rows.append(_line("close-ups, synthetic (varied, 1280 x 1024)", flags, cvs))
-    flags, cvs, unreadable = [], [], 0
-    by_level: dict[str, list[bool]] = {}
     heads = T.read_labels(T.DATA) if (T.DATA / "labels.csv").is_file() else []
-    for row in sample(heads):
-        bgr = cv2.imread(str(T.DATA / "images" / row["file"]), cv2.IMREAD_COLOR)
-        if bgr is None:
-            unreadable += 1
-            continue
-        f, cv = _flagged(np.ascontiguousarray(bgr[..., ::-1]))
-        flags.append(f)
-        cvs.append(cv)
-        by_level.setdefault(row["norwood_level"], []).append(f)
+    levels: list[str] = []
+    unreadable = 0
+
+    def head_photos():
+        nonlocal unreadable
+        for row in sample(heads):
+            rgb = read(T.DATA / "images" / row["file"])
+            if rgb is None:
+                unreadable += 1
+                continue
+            levels.append(row["norwood_level"])
+            yield rgb
+
+    flags, cvs = _measure(head_photos())
+    by_level: dict[str, list[bool]] = {}
+    for level, flag in zip(levels, flags, strict=True):
+        by_level.setdefault(level, []).append(flag)
     rows.append(_line("head photos, norwood-photos-dev", flags, cvs))
     rows += [_share_line(f"  of them Norwood {lv}", by_level[lv]) for lv in sorted(by_level)]
     print(f"overview_photo when the lightness CV (CIE L*) is above {_MAX_CLOSEUP_LIGHTNESS_CV}")

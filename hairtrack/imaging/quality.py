@@ -258,17 +258,17 @@ def assess_quality(image: np.ndarray, field: ScanField, hairs: "tuple[Hair, ...]
     sharp = float(cv2.Laplacian(grey, cv2.CV_64F).var())
     inside = field.usable if f >= 1 else cv2.resize(field.usable.astype(np.uint8), grey.shape[::-1],
                                                      interpolation=cv2.INTER_NEAREST).astype(bool)
-    vals = grey[inside] if inside.any() else grey.ravel()
+    # every figure is read over the usable field (the whole picture when none is): a lens's dark surround,
+    # letterbox strips and banners say nothing of exposure, colour or whether this is a close-up
+    if not inside.any():
+        inside = np.ones_like(inside)
+    vals = grey[inside]
     over = float((vals >= 250).mean())
     under = float((vals <= 5).mean())
     spread = float(np.percentile(vals, 99) - np.percentile(vals, 1))
     hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
-    hue = hsv[..., 0][inside] if inside.any() else hsv[..., 0].ravel()
-    sat = hsv[..., 1][inside] if inside.any() else hsv[..., 1].ravel()
-    # over the usable field, like the figures above: a lens's dark surround, letterbox strips and banners are
-    # not what tells a head from a close-up
-    lightness = cv2.cvtColor(small, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
-    lightness = lightness[inside] if inside.any() else lightness.ravel()
+    hue, sat = hsv[..., 0][inside], hsv[..., 1][inside]
+    lightness = cv2.cvtColor(small, cv2.COLOR_RGB2LAB)[..., 0][inside].astype(np.float32)
     lightness_cv = float(lightness.std() / max(float(lightness.mean()), 1.0))
     # Skin under a dermoscope is pale to brown (OpenCV hue 0-30 or 160-180) or grey; lawns, sky and
     # blue/green objects are not.
