@@ -90,7 +90,10 @@ keeps them frozen too)::
         --init hairtrack/imaging/models/hair_centernet.onnx --checkpoint /tmp/t.pt --out /tmp/t.onnx
 
 Training is bounded by wall time, so the number of steps (and the weights) depend on the machine's speed;
-the data (seeds 0..images-1) and the order of batches (``--seed``) do not.
+the data (seeds 0..images-1) and the order of batches (``--seed``) do not. ``--steps N`` bounds it by steps
+instead (the learning rate's cosine then runs over the steps), which makes a run's length the same on any
+machine; ``--device cuda`` trains on a GPU (the data and its augmentation stay on the CPU; checkpoints are
+saved with CPU tensors).
 """
 
 from __future__ import annotations
@@ -346,6 +349,11 @@ def random_conv(x: np.ndarray, rng: np.random.Generator, share: float,
     return out
 
 
+def _cpu_state(model) -> dict:
+    """The state dict with every tensor on the CPU, so a checkpoint saved from a GPU loads anywhere."""
+    return {k: v.detach().cpu() for k, v in model.state_dict().items()}
+
+
 def _swa_weights(model, swa, imgs: np.ndarray, rng: np.random.Generator, batch: int, batches: int = 200):
     """The averaged weights in ``model``, with batch-norm statistics recomputed on training images.
 
@@ -495,6 +503,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--images", type=int, default=5000)
     ap.add_argument("--minutes", type=float, default=28.0, help="training time budget")
+    ap.add_argument("--steps", type=int, default=0,
+                    help="a step budget instead: the learning rate's schedule runs over these steps, and training "
+                         "stops after them (or at --minutes, whichever comes first); 0: the time budget alone")
+    ap.add_argument("--device", default="cpu",
+                    help="torch device to train on: cpu (the default) or cuda; the data and augmentation stay on "
+                         "the CPU, the exported network is the same float ONNX file")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--seed", type=int, default=0)
@@ -550,6 +564,8 @@ def main(argv: list[str] | None = None) -> int:
         return _export_average(args.average, args.checkpoint, args.out)
     if args.swa_from is not None and not 0.0 <= args.swa_from < 1.0:
         raise SystemExit("--swa-from must be in [0, 1)")
+    if args.steps < 0:
+        raise SystemExit("--steps must be 0 (no step budget) or more")
     if args.swa_every < 1:
         raise SystemExit("--swa-every must be at least 1")
     if not (math.isfinite(args.rising) and 0.0 <= args.rising <= 1.0):
@@ -591,6 +607,12 @@ def main(argv: list[str] | None = None) -> int:
     if folded and args.swa_from is not None:  # checked before any rendering
         raise SystemExit(f"--init {args.init}: its batch norms were folded (a run from an .onnx file), so "
                          "--swa-from, which measures them again, is refused")
+    try:
+        device = torch.device(args.device)
+    except (RuntimeError, ValueError) as exc:
+        raise SystemExit(f"--device {args.device}: {exc}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise SystemExit(f"--device {args.device}: this torch sees no CUDA device")
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(1)
@@ -633,6 +655,7 @@ def main(argv: list[str] | None = None) -> int:
             frozen_bn = True
             print(f"--init {args.init}: its batch norms were folded (a run from an .onnx file); they stay frozen",
                   flush=True)
+    model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     rng = np.random.default_rng(args.seed)
     # its own generator, so that --defocused leaves the batches and their order as they were without it
@@ -652,10 +675,12 @@ def main(argv: list[str] | None = None) -> int:
         freeze_batch_norm(model)
     while True:
         el = time.time() - t_start
-        if el > budget:
+        if el > budget or (args.steps and step >= args.steps):
             break
-        # cosine decay; with --swa-from a constant rate, the average doing the annealing's work
-        lr = args.lr if swa is not None else args.lr * 0.5 * (1 + math.cos(math.pi * min(el / budget, 1.0)))
+        # cosine decay over the budget (steps if given, else time); with --swa-from a constant rate, the
+        # average doing the annealing's work
+        done = step / args.steps if args.steps else el / budget
+        lr = args.lr if swa is not None else args.lr * 0.5 * (1 + math.cos(math.pi * min(done, 1.0)))
         for gp in opt.param_groups:
             gp["lr"] = lr
         idx = rng.integers(0, len(imgs), args.batch)
@@ -683,20 +708,21 @@ def main(argv: list[str] | None = None) -> int:
         # photometric: brightness/contrast/channel gain
         gain = torch.from_numpy(rng.uniform(0.85, 1.15, (args.batch, 3, 1, 1)).astype(np.float32))
         x = (x * gain * float(rng.uniform(0.85, 1.15))).clamp(0, 255)
-        hm = torch.from_numpy(np.ascontiguousarray(hm))
-        rg = torch.from_numpy(np.ascontiguousarray(rg))
-        w = torch.from_numpy(np.ascontiguousarray(w))
-        l_heat, l_reg = train_step(model, opt, x, hm, rg, w,
-                                   None if x2 is None else torch.from_numpy(x2), args.consistency)
+        hm = torch.from_numpy(np.ascontiguousarray(hm)).to(device)
+        rg = torch.from_numpy(np.ascontiguousarray(rg)).to(device)
+        w = torch.from_numpy(np.ascontiguousarray(w)).to(device)
+        l_heat, l_reg = train_step(model, opt, x.to(device), hm, rg, w,
+                                   None if x2 is None else torch.from_numpy(x2).to(device), args.consistency)
         step += 1
-        if swa is not None and el >= args.swa_from * budget and step % args.swa_every == 0:
+        if swa is not None and done >= args.swa_from and step % args.swa_every == 0:
             swa.update_parameters(model)
         if step % 100 == 0:
             print(f"step {step} {time.time() - t_start:.0f}s lr {lr:.5f} heat {l_heat.item():.3f} "
                   f"reg {l_reg.item():.3f}", flush=True)
-            torch.save(model.state_dict(), args.checkpoint)
+            torch.save(_cpu_state(model), args.checkpoint)
+    model.cpu()
     if swa is not None:
-        model = _swa_weights(model, swa, imgs, rng, args.batch)
+        model = _swa_weights(model, swa.cpu(), imgs, rng, args.batch)
     torch.save(model.state_dict(), args.checkpoint)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     export_onnx(model, args.out)

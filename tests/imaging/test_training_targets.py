@@ -210,7 +210,8 @@ def test_average_exports_the_mean_of_state_dicts(train, tmp_path):
                                                (["--random-conv", "nan"], "--random-conv must be"),
                                                (["--random-conv", "0.5", "--random-conv-sizes", "4"],
                                                 "--random-conv-sizes must be"),
-                                               (["--random-conv-sizes", "11"], "--random-conv-sizes must be")])
+                                               (["--random-conv-sizes", "11"], "--random-conv-sizes must be"),
+                                               (["--steps", "-1"], "--steps must be")])
 def test_bad_training_settings_are_refused_before_any_work(train, tmp_path, args, message):
     with pytest.raises(SystemExit, match=message):
         train["main"](args + ["--cache", str(tmp_path / "none.npz")])
@@ -235,6 +236,32 @@ def test_a_cache_made_before_a_setting_existed_counts_it_at_its_default(train, t
     assert train["main"](["--cache", str(cache), "--minutes", "0", "--checkpoint", str(tmp_path / "m.pt"),
                           "--out", str(out)]) == 0
     assert out.is_file()
+
+
+def test_a_step_budget_stops_after_its_steps_and_saves_a_checkpoint_that_loads_anywhere(train, tmp_path, capsys):
+    """--steps N: exactly N steps whatever the machine's speed (the time budget is far away), the checkpoint's
+    tensors on the CPU; a device torch cannot use is refused before any rendering."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    rng = np.random.default_rng(0)
+    cache = tmp_path / "c.npz"
+    heats = np.zeros((4, 16, 16), np.float32)
+    heats[:, 8, 8] = 1.0
+    np.savez(cache, imgs=rng.integers(0, 255, (4, 64, 64, 3), dtype=np.uint8), heats=heats,
+             regs=np.zeros((4, 3, 16, 16), np.float32), ws=np.ones((4, 2, 16, 16), np.float32))
+    ckpt, out = tmp_path / "s.pt", tmp_path / "s.onnx"
+    assert train["main"](["--cache", str(cache), "--steps", "3", "--minutes", "30", "--batch", "2",
+                          "--checkpoint", str(ckpt), "--out", str(out)]) == 0
+    assert "after 3 steps" in capsys.readouterr().out
+    sd = torch.load(ckpt)
+    assert all(v.device.type == "cpu" for v in sd.values())
+    assert out.is_file()
+    with pytest.raises(SystemExit, match="--device nope"):
+        train["main"](["--device", "nope", "--cache", str(tmp_path / "none.npz")])
+    if not torch.cuda.is_available():
+        with pytest.raises(SystemExit, match="sees no CUDA device"):
+            train["main"](["--device", "cuda", "--cache", str(tmp_path / "none.npz")])
+    assert not (tmp_path / "none.npz").exists()
 
 
 def test_the_second_view_is_the_same_scene_photographed_again(train):
