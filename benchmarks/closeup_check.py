@@ -3,17 +3,21 @@
 A person may give ``hairtrack analyze`` or ``scan add`` the wrong photo: an overview of the head instead of a
 close-up of a zone. The detector would still "find" hairs in it. :func:`hairtrack.imaging.quality.assess_quality`
 names the issue ``overview_photo`` when the lightness of the picture varies like hair, face and background
-(the coefficient of variation of CIE L* above ``_MAX_CLOSEUP_LIGHTNESS_CV``, chosen above every close-up of
-the trichoscopy dev set's ``tune`` fold). This script prints, through the same code path (``scan_field`` then
-``assess_quality``):
+(the coefficient of variation of CIE L* above ``_MAX_CLOSEUP_LIGHTNESS_CV``) or when the frame's outer ring
+holds colours its centre does not (a wall round a head: the ring's foreign share above
+``_MAX_RING_FOREIGN_SHARE``); both limits were chosen above every close-up of the trichoscopy dev set's
+``tune`` fold. This script prints, through the same code path (``scan_field`` then ``assess_quality``):
 
-- close-ups wrongly flagged: the real trichoscopy images of each fold (``report`` untuned) and synthetic
-  renders (``varied`` scenes, every difficulty);
-- head photos caught: the Norwood photos (CC BY 4.0), every one, and by their Norwood level.
+- close-ups wrongly flagged: the real trichoscopy images of each fold (``report`` untuned), synthetic
+  renders (``varied`` scenes, every difficulty) and sparse ones (0-3 follicular units on 640 x 512 at
+  110 px/mm: the nearly bald zone a person with advanced loss photographs, which looks most like a bald head);
+- head photos caught: the Norwood photos (CC BY 4.0), every one, and by their Norwood level;
+
+with the share the lightness cue alone flags, and the spread of both figures.
 
 Skips cleanly when a data set is absent. Usage::
 
-    PYTHONPATH=. python benchmarks/closeup_check.py [--limit N] [--synthetic 60]
+    PYTHONPATH=. python benchmarks/closeup_check.py [--limit N] [--synthetic 60] [--sparse 60]
 """
 
 from __future__ import annotations
@@ -30,42 +34,58 @@ sys.path.insert(0, str(ROOT / "scripts"))
 SHARED = ROOT.parent / "shared" / "datasets"
 
 
-def _flagged(rgb: np.ndarray) -> tuple[bool, float]:
-    from hairtrack.imaging.quality import assess_quality, scan_field
+def _flagged(rgb: np.ndarray) -> tuple[bool, bool, float, float]:
+    """Whether the photo gets ``overview_photo``, whether the lightness cue alone gives it, its lightness CV and
+    its ring's foreign share (NaN: no ring)."""
+    from hairtrack.imaging import quality
 
-    rep = assess_quality(rgb, scan_field(rgb), ())
-    return "overview_photo" in rep.issues, float(rep.figures["lightness_cv"])
+    field = quality.scan_field(rgb)
+    rep = quality.assess_quality(rgb, field, ())
+    flagged = "overview_photo" in rep.issues
+    ring = float(rep.figures.get("ring_foreign_fraction", np.nan))
+    by_cv = flagged
+    if flagged and ring > quality._MAX_RING_FOREIGN_SHARE:
+        # the ring cue fired: ask again without it (the figures are rounded, so they cannot tell at the limit)
+        limit = quality._MAX_RING_FOREIGN_SHARE
+        quality._MAX_RING_FOREIGN_SHARE = float("inf")
+        try:
+            by_cv = "overview_photo" in quality.assess_quality(rgb, field, ()).issues
+        finally:
+            quality._MAX_RING_FOREIGN_SHARE = limit
+    return flagged, by_cv, float(rep.figures["lightness_cv"]), ring
 
 
-def _measure(rgbs) -> tuple[list[bool], list[float]]:
-    """Whether each photo is flagged, and its lightness CV."""
-    flags, cvs = [], []
-    for rgb in rgbs:
-        flag, cv = _flagged(rgb)
-        flags.append(flag)
-        cvs.append(cv)
-    return flags, cvs
+def _measure(rgbs) -> tuple[list[bool], list[bool], list[float], list[float]]:
+    """Whether each photo is flagged, whether by the lightness cue alone, its lightness CV and its ring's
+    foreign share."""
+    rows = [_flagged(rgb) for rgb in rgbs]
+    return tuple([r[k] for r in rows] for k in range(4))
 
 
 def _share_line(label: str, flags: list[bool]) -> str:
     return f"{label:<44}{len(flags):>7}{sum(flags):>9}{100 * np.mean(flags):>9.1f}%"
 
 
-def _line(label: str, flags: list[bool], cvs: list[float]) -> str:
+def _line(label: str, flags: list[bool], by_cv: list[bool], cvs: list[float], rings: list[float]) -> str:
     if not flags:
         return f"{label:<44} skipped (data set not found)"
+    cv_alone = 100 * np.mean(by_cv)
     q = np.percentile(cvs, [50, 99, 100])
-    return f"{_share_line(label, flags)}   {q[0]:.3f} / {q[1]:.3f} / {q[2]:.3f}"
+    seen = np.array([r for r in rings if np.isfinite(r)])
+    qr = np.percentile(seen, [50, 99, 100]) if len(seen) else (np.nan,) * 3
+    return (f"{_share_line(label, flags)}{cv_alone:>9.1f}%   {q[0]:.3f} / {q[1]:.3f} / {q[2]:.3f}"
+            f"   {qr[0]:.3f} / {qr[1]:.3f} / {qr[2]:.3f}   {len(flags) - len(seen)}")
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--limit", type=int, default=0, help="at most this many images of each set (seeded sample)")
     ap.add_argument("--synthetic", type=int, default=60, help="synthetic close-ups to render")
+    ap.add_argument("--sparse", type=int, default=60, help="sparse synthetic close-ups (0-3 units) to render")
     args = ap.parse_args(argv)
     import cv2
 
-    from hairtrack.imaging.quality import _MAX_CLOSEUP_LIGHTNESS_CV
+    from hairtrack.imaging.quality import _MAX_CLOSEUP_LIGHTNESS_CV, _MAX_RING_FOREIGN_SHARE
     import train_norwood as T
     from hairtrack.synth import render_scalp
     from trichoscopy import patient_folds
@@ -86,12 +106,17 @@ def main(argv: list[str] | None = None) -> int:
     paths = sorted(tri.glob("*.jpg")) if tri.is_dir() else []
     folds = patient_folds([p.stem for p in paths]) if paths else {}
     for fold in ("tune", "report"):
-        flags, cvs = _measure(read(p) for p in sample([p for p in paths if folds[p.stem] == fold]))
-        rows.append(_line(f"close-ups, trichoscopy-dev {fold} fold", flags, cvs))
-    flags, cvs = _measure(render_scalp(seed=9000 + i, shape=(1024, 1280), px_per_mm=220.0,
-                                       difficulty=("easy", "medium", "hard")[i % 3], varied=True).image
-                          for i in range(args.synthetic))
-    rows.append(_line("close-ups, synthetic (varied, 1280 x 1024)", flags, cvs))
+        rows.append(_line(f"close-ups, trichoscopy-dev {fold} fold",
+                          *_measure(read(p) for p in sample([p for p in paths if folds[p.stem] == fold]))))
+    rows.append(_line("close-ups, synthetic (varied, 1280 x 1024)",
+                      *_measure(render_scalp(seed=9000 + i, shape=(1024, 1280), px_per_mm=220.0,
+                                             difficulty=("easy", "medium", "hard")[i % 3], varied=True).image
+                                for i in range(args.synthetic))))
+    units = np.random.default_rng(1).integers(0, 4, max(args.sparse, 0))
+    rows.append(_line("close-ups, synthetic sparse (0-3 units)",
+                      *_measure(render_scalp(seed=50000 + i, shape=(512, 640), px_per_mm=110.0, n_units=int(units[i]),
+                                             difficulty=("easy", "medium", "hard")[i % 3], varied=True).image
+                                for i in range(args.sparse))))
     heads = T.read_labels(T.DATA) if (T.DATA / "labels.csv").is_file() else []
     levels: list[str] = []
     unreadable = 0
@@ -106,14 +131,16 @@ def main(argv: list[str] | None = None) -> int:
             levels.append(row["norwood_level"])
             yield rgb
 
-    flags, cvs = _measure(head_photos())
+    flags, by_cv, cvs, rings = _measure(head_photos())
     by_level: dict[str, list[bool]] = {}
     for level, flag in zip(levels, flags, strict=True):
         by_level.setdefault(level, []).append(flag)
-    rows.append(_line("head photos, norwood-photos-dev", flags, cvs))
+    rows.append(_line("head photos, norwood-photos-dev", flags, by_cv, cvs, rings))
     rows += [_share_line(f"  of them Norwood {lv}", by_level[lv]) for lv in sorted(by_level)]
-    print(f"overview_photo when the lightness CV (CIE L*) is above {_MAX_CLOSEUP_LIGHTNESS_CV}")
-    print(f"{'images':<44}{'n':>7}{'flagged':>9}{'share':>10}   lightness CV median / 99% / max")
+    print(f"overview_photo when the lightness CV (CIE L*) is above {_MAX_CLOSEUP_LIGHTNESS_CV} or the ring's foreign share is above "
+          f"{_MAX_RING_FOREIGN_SHARE}")
+    print(f"{'images':<44}{'n':>7}{'flagged':>9}{'share':>10}{'CV alone':>10}   lightness CV median / 99% / max"
+          "   ring share median / 99% / max   no ring")
     for r in rows:
         print(r)
     if unreadable:

@@ -10,10 +10,12 @@ Issues (``QualityReport.issues``):
 
 - ``blank``: no texture at all (a flat or empty picture);
 - ``not_scalp``: colours or structure unlike a trichoscopy of skin (e.g. a photo of a green lawn, of text);
-- ``overview_photo``: lightness varies across the usable field like hair, face and background of a photo of the
-  whole head, not like a close-up of scalp (the coefficient of variation of CIE L* above 0.29; real 70x close-ups
-  of the dev set's tune fold reach 0.283): a hair count from such a photo means nothing. A warning, not a
-  refusal: phone macros, not measured, may run closer to the limit than the dermoscope photos it was chosen on;
+- ``overview_photo``: a photo of the whole head, not a close-up of scalp: a hair count from it means nothing.
+  Two cues, either suffices. Lightness varies across the usable field like hair, face and background (the
+  coefficient of variation of CIE L* above 0.29; real 70x close-ups of the dev set's tune fold reach 0.283). Or
+  the frame's outer ring has colours the centre does not (a wall or clothes round a head; over half of the
+  ring's lit pixels outside the centre's chroma; tune-fold close-ups reach 0.41). A warning, not a refusal: phone
+  macros, not measured, may run closer to the limits than the dermoscope photos they were chosen on;
 - ``blurry``: the variance of the Laplacian (Pech-Pacheco et al. 2000) of the grey image is low;
 - ``overexposed`` / ``underexposed``: more than 5% of the field clipped at 250 / 5;
 - ``small_field``: less than half of the picture is usable scalp;
@@ -42,7 +44,8 @@ _MIN_HAIRS = 5
 # Coefficient of variation of CIE L* over the usable field. A close-up is skin with shafts on it (tune fold of the
 # real dev set: median 0.19, largest 0.283); a photo of a head mixes dark hair, face and background (the CC BY
 # Norwood photos: median 0.36). Chosen just above every tune-fold close-up; benchmarks/closeup_check.py measures
-# both sides.
+# both sides. A close-up of bare skin ringed by dense dark hair (the edge of a bald patch) can pass it too: a drawn
+# one reaches 0.35 (tests/imaging/test_analyze.py); no real close-up of that kind was at hand to measure.
 _MAX_CLOSEUP_LIGHTNESS_CV = 0.29
 # Not used, measured 2026-11-27: a second cue, the share of that variance carried by large shapes (left after a
 # 12-px Gaussian blur of the 640-px working image), flags smooth bald heads against a wall that the CV lets through
@@ -51,6 +54,17 @@ _MAX_CLOSEUP_LIGHTNESS_CV = 0.29
 # synthetic one with 3 hairs: 0.852; 5 of 240 varied renders, all with under 5 hairs found), and that is the photo a
 # person with advanced loss takes of the crown: telling them it shows the whole head would be wrong where it matters
 # most.
+# The cue kept instead (fifteenth session): a head photo's outer ring shows background, its centre the head, so the
+# ring holds colours the centre has not; a close-up is the same skin everywhere. Read on a 160-px copy, in the
+# usable field less overlays: the ring within 12% of the frame's edge, the centre the middle 40% of each side.
+# Pixels darker than 0.75 x the centre's median L* (hair shafts, shadows) are left out of both, so that hair round a
+# bald patch does not count as background (drawn close-ups of a bald centre ringed by dense hair: 0.19 at most;
+# 0.55 with them in). Share of the ring's pixels whose (a*, b*) lies outside the centre's 2-98% range grown by 3:
+# tune-fold close-ups reach 0.406, report-fold 0.401, synthetic renders 0.126; head photos median about 0.6.
+_RING_EDGE_SHARE = 0.12
+_CENTRE_HALF_SIDE = 0.2
+_RING_DARK_FRACTION = 0.75
+_MAX_RING_FOREIGN_SHARE = 0.5
 _WIDTH_RANGE_UM = (20.0, 150.0)  # median shafts of adult scalp hair: vellus ~ 20-30 um, terminal ~ 60-100 um
 
 
@@ -223,6 +237,38 @@ def scan_field(image: np.ndarray) -> ScanField:
     return ScanField(usable=usable, banner_rows=banner_rows, overlay=overlay, usable_fraction=fraction)
 
 
+def _ring_foreign_share(rgb: np.ndarray, field: ScanField) -> float | None:
+    """Share of the frame's outer ring (lit pixels of the usable field) whose chroma the centre does not show.
+
+    ``None`` when the usable field leaves fewer than 20 pixels of the ring or of the centre (a round lens's
+    field, say), so that the cue says nothing rather than something from a handful of pixels.
+    """
+    h, w = rgb.shape[:2]
+    f = 160.0 / max(h, w)
+    size = (max(int(round(w * f)), 8), max(int(round(h * f)), 8))
+    small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    usable = cv2.resize((field.usable & ~field.overlay).astype(np.uint8), size,
+                        interpolation=cv2.INTER_NEAREST).astype(bool)
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
+    sh, sw = small.shape[:2]
+    rows, cols = np.mgrid[0:sh, 0:sw]
+    edge = np.minimum(np.minimum(rows, sh - 1 - rows) / sh, np.minimum(cols, sw - 1 - cols) / sw)
+    ring = (edge < _RING_EDGE_SHARE) & usable
+    centre = (np.abs(rows - sh / 2) < _CENTRE_HALF_SIDE * sh) & (np.abs(cols - sw / 2) < _CENTRE_HALF_SIDE * sw) & usable
+    if centre.sum() < 20:
+        return None
+    lit = lab[..., 0] >= _RING_DARK_FRACTION * float(np.median(lab[..., 0][centre]))
+    ring &= lit
+    centre &= lit
+    if ring.sum() < 20 or centre.sum() < 20:
+        return None
+    chroma_c = lab[centre][:, 1:]
+    lo = np.percentile(chroma_c, 2, axis=0) - 3.0
+    hi = np.percentile(chroma_c, 98, axis=0) + 3.0
+    chroma_r = lab[ring][:, 1:]
+    return float(((chroma_r < lo) | (chroma_r > hi)).any(axis=1).mean())
+
+
 def assess_quality(image: np.ndarray, field: ScanField, hairs: "tuple[Hair, ...]", *,
                    px_per_mm: float | None = None) -> QualityReport:
     """Name what lowers trust in the measurement of ``image``.
@@ -278,6 +324,9 @@ def assess_quality(image: np.ndarray, field: ScanField, hairs: "tuple[Hair, ...]
                "underexposed_fraction": round(under, 4), "usable_fraction": round(field.usable_fraction, 4),
                "foreign_colour_fraction": round(foreign, 4), "contrast": round(spread, 1),
                "lightness_cv": round(lightness_cv, 4)}
+    ring_foreign = _ring_foreign_share(rgb, field)
+    if ring_foreign is not None:
+        figures["ring_foreign_fraction"] = round(ring_foreign, 4)
     issues: list[str] = []
     words: list[str] = []
     widths = [hr.width_px for hr in hairs]
@@ -288,7 +337,8 @@ def assess_quality(image: np.ndarray, field: ScanField, hairs: "tuple[Hair, ...]
         if foreign > 0.35:
             issues.append("not_scalp")
             words.append("This does not look like a close-up of scalp skin; check the file.")
-        if lightness_cv > _MAX_CLOSEUP_LIGHTNESS_CV:
+        if lightness_cv > _MAX_CLOSEUP_LIGHTNESS_CV or (ring_foreign is not None
+                                                        and ring_foreign > _MAX_RING_FOREIGN_SHARE):
             issues.append("overview_photo")
             words.append("This looks like a photo of the whole head, not a close-up of the scalp: a hair count from "
                          "it means nothing. Take a close-up of the zone (dermoscope or phone macro); for photos of the "
