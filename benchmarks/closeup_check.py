@@ -137,8 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         by_level.setdefault(level, []).append(flag)
     rows.append(_line("head photos, norwood-photos-dev", flags, by_cv, cvs, rings))
     rows += [_share_line(f"  of them Norwood {lv}", by_level[lv]) for lv in sorted(by_level)]
-    print(f"overview_photo when the lightness CV (CIE L*) is above {_MAX_CLOSEUP_LIGHTNESS_CV} or the ring's foreign share is above "
-          f"{_MAX_RING_FOREIGN_SHARE}")
+    print(f"overview_photo when the lightness CV (CIE L*) is above {_MAX_CLOSEUP_LIGHTNESS_CV} or the ring's foreign "
+          f"share is above {_MAX_RING_FOREIGN_SHARE}")
     print(f"{'images':<44}{'n':>7}{'flagged':>9}{'share':>10}{'CV alone':>10}   lightness CV median / 99% / max"
           "   ring share median / 99% / max   no ring")
     for r in rows:

@@ -60,7 +60,7 @@ _MAX_CLOSEUP_LIGHTNESS_CV = 0.29
 # Pixels darker than 0.75 x the centre's median L* (hair shafts, shadows) are left out of both, so that hair round a
 # bald patch does not count as background (drawn close-ups of a bald centre ringed by dense hair: 0.19 at most;
 # 0.55 with them in). Share of the ring's pixels whose (a*, b*) lies outside the centre's 2-98% range grown by 3:
-# tune-fold close-ups reach 0.406, report-fold 0.401, synthetic renders 0.126; head photos median about 0.6.
+# tune-fold close-ups reach 0.406, report-fold 0.401, synthetic renders 0.126; head photos have a median of 0.68.
 _RING_EDGE_SHARE = 0.12
 _CENTRE_HALF_SIDE = 0.2
 _RING_DARK_FRACTION = 0.75
@@ -254,7 +254,8 @@ def _ring_foreign_share(rgb: np.ndarray, field: ScanField) -> float | None:
     rows, cols = np.mgrid[0:sh, 0:sw]
     edge = np.minimum(np.minimum(rows, sh - 1 - rows) / sh, np.minimum(cols, sw - 1 - cols) / sw)
     ring = (edge < _RING_EDGE_SHARE) & usable
-    centre = (np.abs(rows - sh / 2) < _CENTRE_HALF_SIDE * sh) & (np.abs(cols - sw / 2) < _CENTRE_HALF_SIDE * sw) & usable
+    centre = ((np.abs(rows - sh / 2) < _CENTRE_HALF_SIDE * sh) & (np.abs(cols - sw / 2) < _CENTRE_HALF_SIDE * sw)
+              & usable)
     if centre.sum() < 20:
         return None
     lit = lab[..., 0] >= _RING_DARK_FRACTION * float(np.median(lab[..., 0][centre]))
