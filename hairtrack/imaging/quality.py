@@ -60,7 +60,7 @@ _MAX_CLOSEUP_LIGHTNESS_CV = 0.29
 # Pixels darker than 0.75 x the centre's median L* (hair shafts, shadows) are left out of both, so that hair round a
 # bald patch does not count as background (drawn close-ups of a bald centre ringed by dense hair: 0.19 at most;
 # 0.55 with them in). Share of the ring's pixels whose (a*, b*) lies outside the centre's 2-98% range grown by 3:
-# tune-fold close-ups reach 0.406, report-fold 0.401, synthetic renders 0.126; head photos have a median of 0.68.
+# tune-fold close-ups reach 0.405, report-fold 0.399, synthetic renders 0.126; head photos have a median of 0.68.
 _RING_EDGE_SHARE = 0.12
 _CENTRE_HALF_SIDE = 0.2
 _RING_DARK_FRACTION = 0.75
@@ -240,15 +240,19 @@ def scan_field(image: np.ndarray) -> ScanField:
 def _ring_foreign_share(rgb: np.ndarray, field: ScanField) -> float | None:
     """Share of the frame's outer ring (lit pixels of the usable field) whose chroma the centre does not show.
 
-    ``None`` when the usable field leaves fewer than 20 pixels of the ring or of the centre (a round lens's
-    field, say), so that the cue says nothing rather than something from a handful of pixels.
+    ``rgb`` may be a reduced copy of the photo (``assess_quality`` passes its 640-px one); ``field`` is the
+    photo's own. ``None`` when the usable field leaves fewer than 20 pixels of the ring or of the centre (a round
+    lens's field, say), so that the cue says nothing rather than something from a handful of pixels.
     """
     h, w = rgb.shape[:2]
     f = 160.0 / max(h, w)
     size = (max(int(round(w * f)), 8), max(int(round(h * f)), 8))
     small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-    usable = cv2.resize((field.usable & ~field.overlay).astype(np.uint8), size,
-                        interpolation=cv2.INTER_NEAREST).astype(bool)
+
+    def nearest(mask: np.ndarray) -> np.ndarray:  # a bool array viewed as bytes: no full-size copy
+        return cv2.resize(mask.view(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
+
+    usable = nearest(field.usable) & ~nearest(field.overlay)
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
     sh, sw = small.shape[:2]
     rows, cols = np.mgrid[0:sh, 0:sw]
@@ -325,7 +329,7 @@ def assess_quality(image: np.ndarray, field: ScanField, hairs: "tuple[Hair, ...]
                "underexposed_fraction": round(under, 4), "usable_fraction": round(field.usable_fraction, 4),
                "foreign_colour_fraction": round(foreign, 4), "contrast": round(spread, 1),
                "lightness_cv": round(lightness_cv, 4)}
-    ring_foreign = _ring_foreign_share(rgb, field)
+    ring_foreign = _ring_foreign_share(small, field)
     if ring_foreign is not None:
         figures["ring_foreign_fraction"] = round(ring_foreign, 4)
     issues: list[str] = []
