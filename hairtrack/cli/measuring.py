@@ -32,9 +32,11 @@ DeviceOpt = Annotated[str | None, typer.Option("--device", help="A saved device 
 
 
 def _measure_path(path: str, zone: str | None, px_per_mm: float | None, detector: str | None = None,
-                  view: str | None = None) -> dict[str, Any]:
-    """One image to its analyze object, or ``{"image", "error"}`` (runs in worker processes)."""
-    from hairtrack.imaging.measure import measure_upload, unusable_reason
+                  view: str | None = None, overlay_to: str | None = None) -> dict[str, Any]:
+    """One image to its analyze object, or ``{"image", "error"}`` (runs in worker processes). With
+    ``overlay_to``, the photo with what was measured drawn on it is written there as PNG and the object
+    names it under ``overlay``."""
+    from hairtrack.imaging.measure import measure_overview, measure_upload, unusable_reason
 
     try:
         data = Path(path).read_bytes()
@@ -46,20 +48,75 @@ def _measure_path(path: str, zone: str | None, px_per_mm: float | None, detector
         return {"image": path, "error": f"cannot read it ({exc.strerror})"}
     try:
         if view is not None:  # an overview (head) photo: coverage, not hair counts
-            from hairtrack.imaging.measure import measure_overview
-
-            result = measure_overview(data, path, view=view, zone=Zone(zone) if zone else None, px_per_mm=px_per_mm)
-            if not result["overview"]["head_found"]:
+            measured = measure_overview(data, path, view=view, zone=Zone(zone) if zone else None, px_per_mm=px_per_mm,
+                                        overlay=overlay_to is not None)
+            if not measured.result["overview"]["head_found"]:
                 return {"image": path, "error": "no head found in this overview photo"}
-            return result
-        result = measure_upload(data, path, zone=Zone(zone) if zone else None, px_per_mm=px_per_mm, overlay=False,
-                                detector=detector).result
+        else:
+            measured = measure_upload(data, path, zone=Zone(zone) if zone else None, px_per_mm=px_per_mm, overlay=False,
+                                      detector=detector)
     except HairtrackError as exc:
         return {"image": path, "error": str(exc).removeprefix(f"{path}: ")}
+    result = measured.result
     reason = unusable_reason(result)
     if reason:
         return {"image": path, "error": reason}
+    if overlay_to is not None:
+        try:
+            Path(overlay_to).write_bytes(_overlay_png(measured, view is not None))
+        except OSError as exc:
+            return {"image": path, "error": f"measured, but its overlay could not be written to {overlay_to} ({exc.strerror})"}
+        result = {**result, "overlay": overlay_to}
     return result
+
+
+def _overlay_png(measured: Any, overview: bool) -> bytes:
+    """The overlay as PNG bytes (no metadata: a scalp photo's copy carries no location). Close-ups keep up
+    to 4096 px a side, so that single hairs stay visible on a 12 MP photo; head photos are shown at 1600."""
+    import cv2
+
+    from hairtrack.imaging.overlay import draw_analysis, encode_png
+
+    if overview:
+        shown = measured.overlay
+        scale = min(1.0, 1600 / max(shown.shape[:2]))
+        if scale < 1.0:
+            shown = cv2.resize(shown, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        return encode_png(shown)
+    return encode_png(draw_analysis(measured.loaded.rgb, measured.result, max_side_px=4096))
+
+
+def overlay_targets(paths: list[Path], folder: Path) -> list[Path]:
+    """Where each photo's overlay goes: ``FOLDER/STEM.overlay.png``, numbered (``STEM-2.overlay.png``) when
+    two photos share a name, and never one of the photos themselves.
+
+    >>> [p.name for p in overlay_targets([Path("a/x.jpg"), Path("b/x.jpg"), Path("y.png")], Path("out"))]
+    ['x.overlay.png', 'x-2.overlay.png', 'y.overlay.png']
+    """
+    inputs = {p.resolve() for p in paths}
+    taken: set[Path] = set()
+    out = []
+    for p in paths:
+        n, target = 1, folder / f"{p.stem}.overlay.png"
+        while target in taken or target.resolve() in inputs:
+            n += 1
+            target = folder / f"{p.stem}-{n}.overlay.png"
+        taken.add(target)
+        out.append(target)
+    return out
+
+
+def _overlay_folder(folder: Path) -> Path:
+    """Create the overlay folder (and its parents) before any work, or stop with why it cannot be."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        fail(f"--overlay {folder}: a file of that name is in the way; give a folder")
+    except OSError as exc:
+        fail(f"--overlay {folder}: cannot create it ({exc.strerror})")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        fail(f"--overlay {folder}: no permission to write there")
+    return folder
 
 
 def _scale(px_per_mm: float | None, device: str | None, db: str | None, data_dir: Path | None) -> float | None:
@@ -119,9 +176,10 @@ def _map_in_pool(pool: ProcessPoolExecutor, jobs: int) -> Callable[[Callable[...
 
 
 def _run(paths: list[Path], zone: str | None, scale: float | None, jobs: int, detector: str | None = None,
-         view: str | None = None) -> Iterator[dict[str, Any]]:
+         view: str | None = None, overlays: list[Path] | None = None) -> Iterator[dict[str, Any]]:
     """Results in input order, with a progress bar on stderr for batches."""
-    args = [(str(p), zone, scale, detector, view) for p in paths]
+    targets = [str(t) for t in overlays] if overlays is not None else [None] * len(paths)
+    args = [(str(p), zone, scale, detector, view, t) for p, t in zip(paths, targets, strict=True)]
     progress = Progress(TextColumn("measuring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                         console=err, transient=True, disable=len(paths) < 2)
     with progress:
@@ -145,6 +203,7 @@ def analyze(
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0 = one per core).", min=0)] = 1,
     detector: Annotated[str | None, typer.Option("--detector", help="learned (the default: measured best on real photos) or classical (the documented fallback); see docs/hair_detector_card.md.", show_default=False)] = None,
     overview: Annotated[str | None, typer.Option("--overview", help="The photos are overview (head) photos from this view: front, top, left, right or back; gives scalp coverage instead of hair counts.", show_default=False)] = None,
+    overlay: Annotated[Path | None, typer.Option("--overlay", help="Folder for a copy of each photo with what was measured drawn on it (STEM.overlay.png: hairs circled, follicular units boxed with their hair count; for overview photos, hair tinted blue and bare scalp orange). Copies carry no metadata.", show_default=False)] = None,
     db: DbOpt = None,
     data_dir: DataDirOpt = None,
     json: JsonOpt = False,
@@ -152,7 +211,8 @@ def analyze(
     """Measure close-up photos: hairs, density, follicular units, widths, quality. Nothing is stored.
 
     With --json: JSON Lines, one object per image in input order; an image that cannot be measured gives
-    {"image", "error"} in its place, the others go on, and the exit status is 1.
+    {"image", "error"} in its place, the others go on, and the exit status is 1. With --overlay, each
+    object also names its overlay file under "overlay".
     """
     the_zone = parse_zone(zone).value if zone else None
     scale = _scale(px_per_mm, device, db, data_dir)
@@ -163,7 +223,8 @@ def analyze(
         fail(f"--detector must be classical or learned, got {detector!r}")
     if overview is not None and overview not in ("front", "top", "left", "right", "back"):
         fail(f"--overview must be front, top, left, right or back, got {overview!r}")
-    for result in _run(images, the_zone, scale, min(workers, max(1, len(images))), detector, overview):
+    targets = overlay_targets(images, _overlay_folder(overlay)) if overlay is not None else None
+    for result in _run(images, the_zone, scale, min(workers, max(1, len(images))), detector, overview, targets):
         failed += "error" in result
         if json:
             emit_json(result)
@@ -183,6 +244,8 @@ def analyze(
         out.print(table)
         if scale is None and overview is None:
             err.print("hairtrack: no scale given (--px-per-mm or --device): counts only, no per-area values", markup=False)
+    if not json and overlay is not None and failed < len(images):
+        err.print(f"hairtrack: overlays written to {overlay}", markup=False)
     if failed:
         raise typer.Exit(1)
 

@@ -123,15 +123,17 @@ def measure_stored(data: bytes, name: str, zone: Zone, px_per_mm: float, *, dete
 
 
 def measure_overview(
-    data: bytes, name: str, *, view: str, zone: Zone | None = None, px_per_mm: float | None = None
-) -> dict[str, Any]:
+    data: bytes, name: str, *, view: str, zone: Zone | None = None, px_per_mm: float | None = None,
+    overlay: bool = False,
+) -> Measured:
     """An overview (head) photo as the analyze object with ``mode`` ``overview``: no hair counts, but
     ``coverage_pct`` of the zone asked for (or of the whole visible scalp) and the segmentation figures
-    under ``overview``."""
+    under ``overview``; with ``overlay``, the photo with hair and bare scalp tinted (from the same
+    segmentation)."""
     import time
 
     from hairtrack.errors import InputError
-    from hairtrack.imaging.coverage import coverage_to_dict, overview_coverage
+    from hairtrack.imaging.coverage import coverage_overlay, coverage_to_dict, overview_coverage, segment_head
 
     if view not in VIEWS:
         raise InputError(f"view must be one of {', '.join(VIEWS)}, got {view!r}")
@@ -142,7 +144,8 @@ def measure_overview(
     if scale is None:
         calibration, _, card_notes = scale_from_card(loaded.rgb)
         scale, notes = (calibration.px_per_mm if calibration else None), notes + card_notes
-    cov = coverage_to_dict(overview_coverage(loaded.rgb, view=view, px_per_mm=scale))
+    segmentation = segment_head(loaded.rgb)
+    cov = coverage_to_dict(overview_coverage(loaded.rgb, view=view, px_per_mm=scale, segmentation=segmentation))
     if any(i.startswith("head_outline_assumed") for i in cov["issues"]):
         # No outline found: only go on if the photo looks like the head photos the stage model knows.
         from hairtrack.assessment.norwood import assess_photo
@@ -157,10 +160,12 @@ def measure_overview(
         if zone_figures is None:
             notes.append(f"the {zone.value.replace('_', ' ')} is not visible in a {view} view")
     notes += [f"overview photo: {issue.replace('_', ' ')}" for issue in cov["issues"]]
-    return {
+    result = {
         "image": name, "mode": "overview", "method": OVERVIEW_METHOD, "hair_count": None, "hairs_whole": None, "hairs": [], "follicular_units": [], "px_per_mm": scale,
         "area_cm2": None, "hairs_per_cm2": None, "fu_per_cm2": None, "hairs_per_fu": None, "mean_width_um": None,
         "terminal_fraction": None, "vellus_fraction": None, "coverage_pct": coverage,
         "quality": {"ok": cov["head_found"] and not cov["issues"], "issues": list(cov["issues"]), "figures": {}},
         "warnings": notes, "elapsed_ms": round(1000 * (time.perf_counter() - started), 1), "overview": cov,
     }
+    shown = coverage_overlay(loaded.rgb, segmentation) if overlay else np.empty((0, 0, 3), np.uint8)
+    return Measured(loaded=loaded, result=result, overlay=shown)

@@ -160,6 +160,54 @@ def test_overview_photos_give_scalp_coverage(local_cli: Cli, tmp_path: Path) -> 
     assert local_cli("analyze", paths[0], "--overview", "sideways").exit_code == 1
 
 
+def test_overlays_circle_each_hair_found_and_never_overwrite_a_photo(local_cli: Cli, scalps: list[tuple[Path, int]],
+                                                                     tmp_path: Path) -> None:
+    first = scalps[0][0]
+    twin = tmp_path / "other" / first.name  # the same name from another folder
+    twin.parent.mkdir()
+    twin.write_bytes(first.read_bytes())
+    decoy = tmp_path / "out" / f"{first.stem}.overlay.png"  # a photo where the first overlay would go
+    decoy.parent.mkdir()
+    Image.fromarray(render_scalp(seed=9, shape=(64, 64)).image).save(decoy)
+    decoy_bytes = decoy.read_bytes()
+    paths = [str(first), str(twin), str(decoy), str(tmp_path / "missing.jpg")]
+    result = local_cli("analyze", *paths, "--px-per-mm", "220", "--overlay", str(tmp_path / "out"), "--json")
+    assert result.exit_code == 1  # the missing photo
+    objects = [json.loads(line) for line in result.stdout.splitlines()]
+    assert decoy.read_bytes() == decoy_bytes
+    names = [Path(o["overlay"]).name for o in objects[:3]]
+    assert names == [f"{first.stem}-2.overlay.png", f"{first.stem}-3.overlay.png", f"{first.stem}.overlay.overlay.png"]
+    assert "overlay" not in objects[3] and objects[3]["error"] == "no such file"
+    obj = objects[0]
+    with Image.open(obj["overlay"]) as shown:
+        assert shown.format == "PNG" and shown.size == Image.open(first).size
+        assert not shown.info.get("exif") and not getattr(shown, "text", {})  # a copy of health data carries nothing else
+        drawn = np.asarray(shown.convert("RGB")).astype(int)
+    photo = np.asarray(Image.open(first).convert("RGB")).astype(int)
+    changed = np.abs(drawn - photo).sum(axis=2) > 60
+    yy, xx = np.mgrid[: photo.shape[0], : photo.shape[1]]
+    for hair in obj["hairs"]:  # a ring is drawn round every hair found, and nothing far from the hairs and units
+        near = np.hypot(xx - hair["x_px"], yy - hair["y_px"]) < 1.5 * hair["width_px"] + 4
+        assert changed[near].any()
+    marks = [(h["x_px"], h["y_px"]) for h in obj["hairs"]] + [(u["x_px"], u["y_px"]) for u in obj["follicular_units"]]
+    far = np.min([np.hypot(xx - x, yy - y) for x, y in marks], axis=0) > 60
+    assert not changed[far].any()
+
+
+def test_overlays_of_overview_photos_and_a_folder_in_the_way(local_cli: Cli, tmp_path: Path) -> None:
+    from tests.assessment.conftest import render_head
+
+    head = tmp_path / "head.png"
+    Image.fromarray(render_head(hair_from=0.4, side=320)[0]).save(head)
+    result = local_cli("analyze", str(head), "--overview", "top", "--overlay", str(tmp_path / "a" / "b"))
+    assert result.exit_code == 0, result.output
+    shown = np.asarray(Image.open(tmp_path / "a" / "b" / "head.overlay.png").convert("RGB"))
+    assert shown.shape == np.asarray(Image.open(head)).shape and "overlays written to" in result.stderr
+    assert (shown != np.asarray(Image.open(head).convert("RGB"))).any()
+    blocked = local_cli("analyze", str(head), "--overview", "top", "--overlay", str(head))
+    assert blocked.exit_code == 1 and "a file of that name is in the way" in blocked.stderr and not blocked.stdout
+
+
 def test_workers_share_the_cores_this_process_may_use(image_threads) -> None:
     import os
 
