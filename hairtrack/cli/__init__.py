@@ -10,7 +10,7 @@ import typer
 
 from hairtrack import __version__
 from hairtrack.cli import assessment_cmds, judging, measuring, protocol_cmds, providers_cmds, records, serving
-from hairtrack.cli._common import DataDirOpt, DbOpt, HairtrackGroup, JsonOpt, emit_json, err, open_store, out, settings_from
+from hairtrack.cli._common import DataDirOpt, DbOpt, HairtrackGroup, JsonOpt, emit_json, err, open_store, out, progress_bar, settings_from
 from hairtrack.domain import Measurement
 from hairtrack.errors import ConflictError
 from hairtrack.tracking import Store
@@ -115,7 +115,7 @@ def _demo_with_images(store: Store, rows: tuple[Measurement, ...]) -> None:
     from hairtrack.synth.history import images_for_history
 
     px_per_mm = 100.0
-    with Progress(console=err, transient=True) as progress:
+    with progress_bar(*Progress.get_default_columns()) as progress:
         task = progress.add_task("making and measuring the sample scans", total=len(rows))
         for row, jpeg in images_for_history(rows, px_per_mm=px_per_mm):
             name = f"{row.date}-{row.zone.value}-{row.replicate}.jpg"

@@ -33,6 +33,7 @@ __all__ = [
     "err",
     "fail",
     "read_input_file",
+    "progress_bar",
 ]
 
 out = Console(highlight=False, soft_wrap=True)
@@ -135,6 +136,20 @@ def _default(value: Any) -> Any:
     if isinstance(value, set | frozenset | tuple):
         return list(value)
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def progress_bar(*columns: Any, disable: bool = False) -> Any:
+    """A Rich progress bar on stderr that leaves stdout alone.
+
+    Rich's default sends whatever the program writes to stdout while the bar is shown through the bar's own
+    console, stderr: ``hairtrack analyze --json > out.jsonl`` in a terminal would leave the file empty and
+    the results on the screen. Only when stdout is a terminal too (both end on the screen) is it drawn above
+    the bar, which keeps the bar from being torn.
+    """
+    from rich.progress import Progress
+
+    return Progress(*columns, console=err, transient=True, disable=disable,
+                    redirect_stdout=sys.stdout.isatty(), redirect_stderr=True)
 
 
 def emit_json(value: Any) -> None:

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from hairtrack.cli._common import DataDirOpt, DbOpt, HairtrackGroup, JsonOpt, emit_json, err, fail, open_store, out, scale_option
+from hairtrack.cli._common import DataDirOpt, DbOpt, HairtrackGroup, JsonOpt, emit_json, err, fail, open_store, out, progress_bar, scale_option
 from hairtrack.domain import Measurement, Zone
 from hairtrack.errors import HairtrackError
 from hairtrack.tracking.io import format_float, parse_date, parse_time, parse_zone
@@ -180,8 +180,8 @@ def _run(paths: list[Path], zone: str | None, scale: float | None, jobs: int, de
     """Results in input order, with a progress bar on stderr for batches."""
     targets = [str(t) for t in overlays] if overlays is not None else [None] * len(paths)
     args = [(str(p), zone, scale, detector, view, t) for p, t in zip(paths, targets, strict=True)]
-    progress = Progress(TextColumn("measuring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                        console=err, transient=True, disable=len(paths) < 2)
+    progress = progress_bar(TextColumn("measuring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                            disable=len(paths) < 2)
     with progress:
         task = progress.add_task("measure", total=len(paths))
         if jobs == 1:
@@ -341,8 +341,7 @@ def scan_remeasure(
         fail(f"--detector must be classical or learned, got {detector!r}")
     zones = [parse_zone(z) for z in zone] if zone else None
     method = measurement_method(detector or DEFAULT_DETECTOR)
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} steps"),
-                        console=err, transient=True)
+    progress = progress_bar(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} steps"))
 
     workers = jobs or _usable_cores()
     measure = functools.partial(measure_stored, detector=detector)  # picklable, for the worker processes

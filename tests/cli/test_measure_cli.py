@@ -98,6 +98,24 @@ def test_each_bad_file_gets_its_own_message_and_the_batch_goes_on(local_cli: Cli
     assert objects[0]["hair_count"] > 0 and objects[-1]["hair_count"] == objects[0]["hair_count"]
 
 
+def test_json_stays_on_stdout_while_the_bar_is_drawn_on_a_terminal(local_cli: Cli, scalps: list[tuple[Path, int]],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # `analyze --json > out.jsonl` in a terminal: stderr is a terminal, so the bar is live; stdout is a file
+    from rich.console import Console
+
+    import hairtrack.cli._common as common
+    import hairtrack.cli.measuring as measuring
+
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=100)
+    monkeypatch.setattr(common, "err", terminal)
+    monkeypatch.setattr(measuring, "err", terminal)
+    result = local_cli("analyze", *(str(p) for p, _ in scalps), "--px-per-mm", "220", "--json")
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["image"] for line in result.stdout.splitlines()] == [str(p) for p, _ in scalps]
+    assert "measuring" in screen.getvalue() and '"hair_count"' not in screen.getvalue()
+
+
 @pytest.mark.parametrize("value", ["0", "-3.2", "nan", "inf"])
 def test_a_bad_scale_is_refused_before_any_work(local_cli: Cli, scalps: list[tuple[Path, int]], value: str) -> None:
     result = local_cli("analyze", str(scalps[0][0]), "--px-per-mm", value)
