@@ -17,7 +17,8 @@ Issues (``QualityReport.issues``):
   ring's lit pixels outside the centre's chroma; tune-fold close-ups reach 0.41). A warning, not a refusal: phone
   macros, not measured, may run closer to the limits than the dermoscope photos they were chosen on;
 - ``blurry``: the variance of the Laplacian (Pech-Pacheco et al. 2000) of the grey image is low;
-- ``overexposed`` / ``underexposed``: more than 5% of the field clipped at 250 / 5;
+- ``overexposed`` / ``underexposed``: more than 5% of the field clipped at 250 / 5, or the field's median grey
+  above 235 / below 40 (the real 70x dev photos: 112-174), a photo too dark or bright throughout to be clipped;
 - ``small_field``: less than half of the picture is usable scalp;
 - ``scale_mismatch``: with a scale, the median shaft width is outside 20-150 um, so the scale is likely
   that of another device or magnification;
@@ -39,6 +40,7 @@ __all__ = ["ScanField", "QualityReport", "scan_field", "assess_quality", "as_rgb
 
 _MIN_SHARPNESS = 12.0  # Laplacian variance on the 640-px working image; real in-focus dev images are 30-300
 _CLIP_FRACTION = 0.05
+_MIN_MEDIAN_GREY, _MAX_MEDIAN_GREY = 40.0, 235.0
 _MIN_USABLE_FRACTION = 0.5
 _MIN_HAIRS = 5
 # Coefficient of variation of CIE L* over the usable field. A close-up is skin with shafts on it (tune fold of the
@@ -174,6 +176,20 @@ def _drawn_lines(v: np.ndarray, sat: np.ndarray) -> np.ndarray:
     return cv2.dilate(out.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
 
 
+def _edge_runs(flags: np.ndarray) -> np.ndarray:
+    """The flags that belong to an unbroken run starting at either end.
+
+    >>> _edge_runs(np.array([1, 1, 0, 1, 0, 1], bool)).astype(int).tolist()
+    [1, 1, 0, 0, 0, 1]
+    """
+    out = np.zeros_like(flags, bool)
+    lead = int(np.argmin(flags)) if not flags.all() else len(flags)
+    trail = int(np.argmin(flags[::-1])) if not flags.all() else len(flags)
+    out[:lead] = True
+    out[len(flags) - trail:] = True
+    return out
+
+
 def scan_field(image: np.ndarray) -> ScanField:
     """Find the usable scalp in a trichoscopy photo.
 
@@ -216,9 +232,12 @@ def scan_field(image: np.ndarray) -> ScanField:
     overlay = red | _drawn_lines(v, sat)
     usable = np.ones((h, w), bool)
     usable[:banner_rows] = False
-    # Flat letterbox strips (rows or columns of one grey level) and the vignetted border.
-    usable[v.std(axis=1) < 2.0, :] = False
-    usable[:, v.std(axis=0) < 2.0] = False
+    # Flat letterbox strips (rows or columns of one grey level, running in from the frame's edge) and the
+    # vignetted border. Only runs from the edge: inside the picture a flat row is skin clipped white by
+    # overexposure, on which the hairs still show; dropping it there cut the field into strips and the
+    # edge correction then tripled the density (found by review).
+    usable[_edge_runs(v.std(axis=1) < 2.0), :] = False
+    usable[:, _edge_runs(v.std(axis=0) < 2.0)] = False
     # a few px around flat strips and the banner: their edges ring dark after JPEG compression
     edge = max(3, max(h, w) // 150)
     usable = cv2.erode(usable.astype(np.uint8), np.ones((2 * edge + 1, 2 * edge + 1), np.uint8),
@@ -316,6 +335,7 @@ def assess_quality(image: np.ndarray, field: ScanField, hairs: "tuple[Hair, ...]
     vals = grey[inside]
     over = float((vals >= 250).mean())
     under = float((vals <= 5).mean())
+    median_grey = float(np.median(vals))
     spread = float(np.percentile(vals, 99) - np.percentile(vals, 1))
     hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
     hue, sat = hsv[..., 0][inside], hsv[..., 1][inside]
@@ -326,7 +346,7 @@ def assess_quality(image: np.ndarray, field: ScanField, hairs: "tuple[Hair, ...]
     coloured = sat > 60
     foreign = float(((hue > 35) & (hue < 150) & coloured).mean())
     figures = {"sharpness": round(sharp, 2), "overexposed_fraction": round(over, 4),
-               "underexposed_fraction": round(under, 4), "usable_fraction": round(field.usable_fraction, 4),
+               "underexposed_fraction": round(under, 4), "median_grey": round(median_grey, 1), "usable_fraction": round(field.usable_fraction, 4),
                "foreign_colour_fraction": round(foreign, 4), "contrast": round(spread, 1),
                "lightness_cv": round(lightness_cv, 4)}
     ring_foreign = _ring_foreign_share(small, field)
@@ -352,12 +372,14 @@ def assess_quality(image: np.ndarray, field: ScanField, hairs: "tuple[Hair, ...]
         if sharp < _MIN_SHARPNESS:
             issues.append("blurry")
             words.append(f"The photo is blurry (sharpness {sharp:.1f} < {_MIN_SHARPNESS}); thin hairs may be missed.")
-        if over > _CLIP_FRACTION:
+        if over > _CLIP_FRACTION or median_grey > _MAX_MEDIAN_GREY:
             issues.append("overexposed")
-            words.append(f"{over:.0%} of the field is blown out; lower the light or exposure.")
-        if under > _CLIP_FRACTION:
+            words.append(f"{over:.0%} of the field is blown out; lower the light or exposure." if over > _CLIP_FRACTION else
+                         f"The photo is too bright throughout (median grey {median_grey:.0f} of 255); lower the light or exposure.")
+        if under > _CLIP_FRACTION or median_grey < _MIN_MEDIAN_GREY:
             issues.append("underexposed")
-            words.append(f"{under:.0%} of the field is black; add light.")
+            words.append(f"{under:.0%} of the field is black; add light." if under > _CLIP_FRACTION else
+                         f"The photo is too dark throughout (median grey {median_grey:.0f} of 255); add light.")
         if field.usable_fraction < _MIN_USABLE_FRACTION:
             issues.append("small_field")
             words.append(f"Only {field.usable_fraction:.0%} of the picture is usable scalp.")

@@ -64,6 +64,28 @@ def test_blur_and_exposure_issues():
     assert "underexposed" in assess_quality(dark, scan_field(dark), ()).issues
 
 
+def test_letterbox_strips_are_cut_but_skin_clipped_white_is_not():
+    """Flat rows and columns are a letterbox only when they run in from the frame's edge. Skin clipped
+    white by too much light is flat too, but hairs still show on it: the field keeps it, so the density of
+    an overexposed photo stays near the well-exposed one's (it once tripled: the field fell into strips)."""
+    from hairtrack.imaging.analyze import analyze
+
+    sc = render_scalp(seed=1, shape=(1024, 1280), px_per_mm=220.0, difficulty="easy")
+    boxed = sc.image.copy()
+    boxed[:30] = 0
+    boxed[:, -25:] = 40
+    field = scan_field(boxed)
+    assert not field.usable[:30].any() and not field.usable[:, -25:].any()
+    assert field.usable[60:-30, 30:-55].all()  # the edge's few px of ringing aside
+    right = analyze(sc.image, 220.0)
+    for gain, offset in ((1.25, 5), (1.35, 10)):  # 6% and 59% of the pixels clipped
+        bright = np.clip(sc.image * gain + offset, 0, 255).astype(np.uint8)
+        a = analyze(bright, 220.0)
+        assert "overexposed" in a.quality.issues
+        assert a.quality.figures["usable_fraction"] > 0.85
+        assert abs(a.hairs_per_cm2 / right.hairs_per_cm2 - 1) < 0.3
+
+
 def test_scale_mismatch_is_named():
     hairs = tuple(_hair((10.0 * k, 0.0), (10.0 * k, 100.0), width=15.0) for k in range(6))
     sc = render_scalp(seed=4, shape=(256, 320))
