@@ -96,7 +96,7 @@ class Measurement:
     lighting: str | None = None
     image: str | None = None
     note: str | None = None
-    # What measured the figures (the analyze object's ``method``, e.g. ``learned/f588b811d0/r2``): figures
+    # What measured the figures (the analyze object's ``method``, e.g. ``learned/f588b811d0/r3``): figures
     # from different methods are not like for like. ``None`` for a row imported without one.
     method: str | None = None
 

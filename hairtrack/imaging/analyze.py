@@ -97,8 +97,10 @@ DEFAULT_DETECTOR = "learned"
 # capture check (analysis.protocol, ``method``) flags scans measured by another method than the baseline's.
 # tests/imaging/test_method_guard.py fails when the figures of a few fixed photos move under the same revision;
 # scripts/record_method_figures.py records them, and will not without a bump.
-# 1: the float pair, hairs / area; 2: densities corrected for the frame's cut (2026-11-27).
-METHOD_REVISION = 2
+# 1: the float pair, hairs / area; 2: densities corrected for the frame's cut (2026-11-27); 3: skin clipped
+# white inside the photo stays in the usable field, and a photo whose every hair is cut by the field gets the
+# plain count over the area instead of 0 (2026-11-28).
+METHOD_REVISION = 3
 
 
 @functools.cache
@@ -108,7 +110,7 @@ def measurement_method(detector: str = DEFAULT_DETECTOR) -> str:
     Examples
     --------
     >>> measurement_method("classical")
-    'classical/r2'
+    'classical/r3'
     >>> measurement_method("learned").startswith("learned/")
     True
     """
@@ -190,7 +192,15 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
         [[np.array([hr.end_a, hr.end_b]) for hr in hairs],
          [np.array([end for i in u.members for end in (hairs[i].end_a, hairs[i].end_b)]) for u in units]],
         field.usable)
-    if len(hairs) >= _CUT_MIN_HAIRS and hair_density.whole < _CUT_MAX_SHARE * len(hairs):
+    # No whole hair: the correction has nothing to weigh and would say 0 hairs/cm² beside the hairs on show.
+    # The plain count over the area stands in (hairs crossing in from outside count too), named as such.
+    uncorrected = bool(hairs) and hair_density.whole == 0
+    if uncorrected:
+        quality = _with_issue(quality, "hairs_cut_by_field",
+                              f"Every hair found crosses the edge of the field ({len(hairs)}): the frame's cut cannot be "
+                              "corrected for, so the density is the plain count over the field's area and less "
+                              "certain. Clip the hair shorter or take a wider field.")
+    elif len(hairs) >= _CUT_MIN_HAIRS and hair_density.whole < _CUT_MAX_SHARE * len(hairs):
         quality = _with_issue(quality, "hairs_cut_by_field",
                               f"Most hairs found cross the edge of the field ({len(hairs) - hair_density.whole} of "
                               f"{len(hairs)}): the density rests on the {hair_density.whole} whole ones and is less "
@@ -208,8 +218,9 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
         area_cm2 = usable_px / ppm ** 2 / 100.0
         if area_cm2 > 0 and hair_density.window_px2 > 0:
             px2_per_cm2 = (ppm * 10.0) ** 2
-            hpc = hair_density.per_px2 * px2_per_cm2
-            fpc = unit_density.per_px2 * px2_per_cm2
+            hpc = len(hairs) / area_cm2 if uncorrected else hair_density.per_px2 * px2_per_cm2
+            fpc = (len(units) / area_cm2 if units and unit_density.whole == 0
+                   else unit_density.per_px2 * px2_per_cm2)
         if hairs:
             widths = np.array([hr.width_um for hr in hairs], float)
             mean_w = float(widths.mean())

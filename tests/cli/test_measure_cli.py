@@ -243,7 +243,7 @@ def test_scan_remeasure_brings_stored_photos_to_one_method(cli: Cli, scalps: lis
     cli("profile", "add", "p1")
     for (path, _), day in zip(scalps, ("2025-03-01", "2025-04-01"), strict=True):
         assert cli("scan", "add", str(path), "-p", "p1", "--zone", "crown", "--date", day, "--px-per-mm", "220").exit_code == 0
-    learned = measurement_method("learned")
+    learned, classical = measurement_method("learned"), measurement_method("classical")
 
     def methods() -> list[str]:
         return [row.split(",")[-1] for row in cli("export", "-p", "p1").stdout.splitlines()[1:]]
@@ -256,12 +256,12 @@ def test_scan_remeasure_brings_stored_photos_to_one_method(cli: Cli, scalps: lis
     assert result.exit_code == 0, result.output
     lines = [json.loads(x) for x in result.stdout.splitlines()]
     assert [(x["date"], x["method_before"], x["method"], x["saved"]) for x in lines] == [
-        ("2025-03-01", learned, "classical/r2", True), ("2025-04-01", learned, "classical/r2", True)]
-    assert lines[1]["registration_redone"] and methods() == ["classical/r2", "classical/r2"]
+        ("2025-03-01", learned, classical, True), ("2025-04-01", learned, classical, True)]
+    assert lines[1]["registration_redone"] and methods() == [classical, classical]
     before = snapshot(db_url)
     preview = cli("scan", "remeasure", "-p", "p1", "--dry-run")
     assert preview.exit_code == 0 and "2 scans of p1 would be measured again (--dry-run: nothing saved)" in preview.stdout
-    assert "classical/r2" in preview.stdout and snapshot(db_url) == before
+    assert classical in preview.stdout and snapshot(db_url) == before
     assert cli("scan", "remeasure", "-p", "p1", "--zone", "donor").stdout.startswith("p1 has no stored photo of these zones")
     back = cli("scan", "remeasure", "-p", "p1", "--zone", "crown")
     assert back.exit_code == 0 and "2 scans of p1 measured again and saved" in back.stdout

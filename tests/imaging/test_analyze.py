@@ -255,6 +255,20 @@ def test_density_counts_the_hairs_the_frame_cuts():
     assert plain_err > 0.15 and corrected_err < plain_err - 0.08, (plain, corrected, truth)
 
 
+def test_a_field_whose_every_hair_is_cut_gets_the_plain_density_named_as_such():
+    """With no hair wholly inside the field the correction has nothing to weigh: it would say 0 hairs/cm² beside
+    the hairs on show. The plain count over the area stands in, and the issue says so."""
+    scene = render_scalp(seed=4, shape=(1024, 1280), px_per_mm=220.0, difficulty="easy", n_units=1)
+    a = analyze(scene.image, 220.0)
+    assert a.hair_count >= 1 and a.hairs_whole == 0
+    assert a.hairs_per_cm2 == pytest.approx(a.hair_count / a.area_cm2)
+    assert a.fu_per_cm2 == pytest.approx(len(a.units) / a.area_cm2)
+    assert "hairs_cut_by_field" in a.quality.issues
+    assert any("Every hair found crosses the edge" in w for w in a.quality.warnings)
+    bare = analyze(render_scalp(seed=4, shape=(512, 640), px_per_mm=220.0, difficulty="easy", n_units=0).image, 220.0)
+    assert bare.hair_count == 0 and bare.hairs_per_cm2 == 0.0 and "hairs_cut_by_field" not in bare.quality.issues
+
+
 def test_the_method_names_the_detector_its_networks_and_the_revision(tmp_path):
     from hairtrack.imaging.analyze import METHOD_REVISION, measurement_method
     from hairtrack.synth import render_scalp

@@ -131,7 +131,7 @@ def test_remeasuring_stale_scans_gives_the_record_a_fresh_save_would_give(tmp_pa
 
     monkeypatch.setattr(ingest, "_REGISTRATIONS_PER_CALL", run)  # the zone's 3 registrations in one call, or 2 + 1
 
-    pngs, learned = _turned_visits(), measurement_method("learned")
+    pngs, learned, classical = _turned_visits(), measurement_method("learned"), measurement_method("classical")
     with Store(f"sqlite:///{tmp_path / 'fresh.sqlite3'}", image_dir=tmp_path / "fresh") as fresh, \
             Store(f"sqlite:///{tmp_path / 'old.sqlite3'}", image_dir=tmp_path / "old") as old:
         for store in (fresh, old):
@@ -140,7 +140,7 @@ def test_remeasuring_stale_scans_gives_the_record_a_fresh_save_would_give(tmp_pa
         _save(old, pngs, ["classical", "learned", "learned"])  # the first visit measured by an older method
         old.import_measurements([Measurement("p", DAYS[1], Zone.DONOR, hairs_per_cm2=180.0)])  # no photo
         before = old.measurements("p")
-        assert [m.method for m in before] == ["classical/r2", learned, None, learned]
+        assert [m.method for m in before] == [classical, learned, None, learned]
         first_before = old.scan_analyses("p")[(DAYS[0], Zone.CROWN, 1)]
 
         steps: list[str] = []
@@ -148,14 +148,14 @@ def test_remeasuring_stale_scans_gives_the_record_a_fresh_save_would_give(tmp_pa
         done = remeasure_scans(old, "p", _measure, method=learned, today=dt.date(2026, 1, 2), on_step=steps.append,
                                map_calls=in_turn)
         # only the stale scan is measured again, but the registrations that used its hairs are redone
-        assert [(r.before.date, r.before.method, r.after.method, r.registered) for r in done] == [(DAYS[0], "classical/r2", learned, False)]
+        assert [(r.before.date, r.before.method, r.after.method, r.registered) for r in done] == [(DAYS[0], classical, learned, False)]
         # every registration in the zone is redone: each of them may rest on the changed hairs
         assert steps.count("measure") == 1 and steps.count("register") == 3
         crown = [m for m in old.measurements("p") if m.zone == Zone.CROWN]
         assert crown == fresh.measurements("p") and before[2] in old.measurements("p")  # the imported row untouched
         assert _registrations(old) == _registrations(fresh)
         stored = old.scan_analyses("p")[(DAYS[0], Zone.CROWN, 1)]
-        assert stored["replaced"] == [{"method": "classical/r2", "hairs_per_cm2": first_before["hairs_per_cm2"],
+        assert stored["replaced"] == [{"method": classical, "hairs_per_cm2": first_before["hairs_per_cm2"],
                                        "fu_per_cm2": first_before["fu_per_cm2"], "hairs_per_fu": first_before["hairs_per_fu"],
                                        "mean_width_um": first_before["mean_width_um"],
                                        "terminal_fraction": first_before["terminal_fraction"], "replaced_on": "2026-01-02"}]
@@ -165,11 +165,12 @@ def test_remeasuring_stale_scans_gives_the_record_a_fresh_save_would_give(tmp_pa
         assert remeasure_scans(old, "p", _measure, method=learned) == []
         again = remeasure_scans(old, "p", _measure, method=learned, every=True, zones=[Zone.CROWN])
         assert len(again) == 3 and all(r.after == r.before for r in again)
-        assert [x["method"] for x in old.scan_analyses("p")[(DAYS[0], Zone.CROWN, 1)]["replaced"]] == ["classical/r2", learned]
+        assert [x["method"] for x in old.scan_analyses("p")[(DAYS[0], Zone.CROWN, 1)]["replaced"]] == [classical, learned]
 
 
 def test_remeasuring_is_all_or_nothing_and_a_dry_run_saves_nothing(tmp_path: Path) -> None:
     from hairtrack.errors import InputError
+    from hairtrack.imaging.analyze import measurement_method
     from hairtrack.tracking.ingest import remeasure_scans
     from tests.conftest import snapshot
 
@@ -180,7 +181,7 @@ def test_remeasuring_is_all_or_nothing_and_a_dry_run_saves_nothing(tmp_path: Pat
         before = snapshot(url)
 
         preview = remeasure_scans(store, "p", _measure, method="learned/x/r2", save=False)
-        assert len(preview) == 3 and all(r.after.method != "classical/r2" for r in preview)
+        assert len(preview) == 3 and all(r.after.method != measurement_method("classical") for r in preview)
         assert snapshot(url) == before
 
         calls = []
@@ -282,7 +283,7 @@ def test_a_damaged_stored_registration_is_redone_not_fatal(tmp_path: Path, damag
         assert len(done) == 3
         stored = store.scan_analyses("p")[(DAYS[1], Zone.CROWN, 1)]
         assert stored["registration"]["reference"]["date"] == "2025-01-06" and stored["registration"]["kept"] > 0
-        assert [x["method"] for x in stored["replaced"]] == ["classical/r2"]
+        assert [x["method"] for x in stored["replaced"]] == [measurement_method("classical")]
 
 
 def test_replacing_analyses_checks_each_scan_and_is_all_or_nothing(tmp_path: Path) -> None:
