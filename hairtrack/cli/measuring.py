@@ -57,6 +57,9 @@ def _measure_path(path: str, zone: str | None, px_per_mm: float | None, detector
                                       detector=detector)
     except HairtrackError as exc:
         return {"image": path, "error": str(exc).removeprefix(f"{path}: ")}
+    except Exception as exc:  # a fault of ours or of an image library: this photo fails, not the whole batch
+        return {"image": path, "error": f"could not be measured: an internal error ({type(exc).__name__}: {exc}); "
+                                        "please report it with the photo if you can"}
     result = measured.result
     reason = unusable_reason(result)
     if reason:

@@ -136,7 +136,10 @@ def _exif_facts(image: Image.Image) -> tuple[dict[str, Any], bool]:
     except Exception:  # a damaged EXIF block must not make the photo unusable
         return {}, False
     facts: dict[str, Any] = {}
-    merged = dict(exif.items())
+    try:
+        merged = dict(exif.items())
+    except Exception:  # a tag that cannot be read (a damaged TIFF directory)
+        return {}, False
     try:
         merged.update(exif.get_ifd(ExifTags.IFD.Exif).items())
     except Exception:
@@ -228,9 +231,9 @@ def load_image(
             )
         if min(width, height) < MIN_SIDE_PX:
             raise ImageError(f"{name}: {width} x {height} px is too small to show any hair (at least {MIN_SIDE_PX} px a side)")
-        if getattr(image, "n_frames", 1) > 1:
-            notes.append(f"the file holds {image.n_frames} images; the first was used")
         try:
+            if getattr(image, "n_frames", 1) > 1:  # counting the frames walks a TIFF's chain of directories
+                notes.append(f"the file holds {image.n_frames} images; the first was used")
             if max_side_px is not None and max(width, height) > max_side_px:
                 image.draft("RGB", (max_side_px, max_side_px))  # JPEG: decode at 1/2, 1/4 or 1/8 scale
             image.load()
@@ -243,6 +246,10 @@ def load_image(
             raise ImageError(_too_large(name, str(exc), max_pixels)) from None
         except (OSError, ValueError, SyntaxError, struct.error, zlib.error, EOFError) as exc:
             raise ImageError(f"{name}: truncated or damaged image ({exc})") from None
+        except (KeyError, TypeError, IndexError, AttributeError) as exc:
+            # Pillow's decoders raise these on some damaged files too (a TIFF with a broken directory chain
+            # or tag: found by fuzzing); the photo is as unusable as a truncated one, and the batch goes on
+            raise ImageError(f"{name}: truncated or damaged image ({type(exc).__name__}: {exc})") from None
     return LoadedImage(
         rgb=rgb,
         format=image.format or "unknown",

@@ -101,6 +101,20 @@ def test_each_bad_file_gets_its_own_message(tmp_path) -> None:  # type: ignore[n
         load_image(tmp_path)
 
 
+def test_a_tiff_with_a_broken_directory_chain_is_a_damaged_image_not_a_crash() -> None:
+    """Pillow raises TypeError for a TIFF whose next-directory pointer lands in the pixels (found by fuzzing);
+    it must be the same clear error as any damaged photo, for the copy too, so that a batch goes on."""
+    import struct
+
+    data = bytearray(encode(np.full((64, 64, 3), 120, np.uint8), "TIFF"))
+    ifd = struct.unpack_from("<I", data, 4)[0]
+    entries = struct.unpack_from("<H", data, ifd)[0]
+    struct.pack_into("<I", data, ifd + 2 + 12 * entries, 8 + 100)  # the next directory: inside the pixels
+    for read in (load_image, sanitized_copy):
+        with pytest.raises(ImageError, match=r"truncated or damaged image \(TypeError"):
+            read(bytes(data))
+
+
 def test_pixel_limit_is_configurable() -> None:
     data = encode(marked(100, 100), "PNG")
     assert load_image(data, max_pixels=10_000).rgb.shape == (100, 100, 3)
