@@ -9,7 +9,9 @@ sentence for a person.
 Issues (``QualityReport.issues``):
 
 - ``blank``: no texture at all (a flat or empty picture);
-- ``not_scalp``: colours or structure unlike a trichoscopy of skin (e.g. a photo of a green lawn, of text);
+- ``not_scalp``: colours or structure unlike a trichoscopy of skin: over 35% of the field green (a lawn), or
+  blue with no texture (the sky; a dermoscope's light may tint real photos blue), pixel-to-pixel change beyond any scalp photo's (noise, print, a test chart), or colourless and
+  clipped black and white (a page, a screen);
 - ``overview_photo``: a photo of the whole head, not a close-up of scalp: a hair count from it means nothing.
   Two cues, either suffices. Lightness varies across the usable field like hair, face and background (the
   coefficient of variation of CIE L* above 0.29; real 70x close-ups of the dev set's tune fold reach 0.283). Or
@@ -40,6 +42,13 @@ __all__ = ["ScanField", "QualityReport", "scan_field", "assess_quality", "as_rgb
 
 _MIN_SHARPNESS = 12.0  # Laplacian variance on the 640-px working image; real in-focus dev images are 30-300
 _CLIP_FRACTION = 0.05
+# not_scalp beyond foreign colours. Laplacian variance (640-px image) above this: noise, print, test charts (the
+# dev set's 70x photos reach 1,271; synthetic scalps at phone-macro scale, 25 px/mm, 2,098; random noise 13,000,
+# a page of text 8,300). Or colourless (chroma < 5 over this share of the field; the dev photos reach 0.59) and
+# clipped black or white over this share: paper, screens, charts; a grey scalp photo is not clipped so.
+_MAX_SHARPNESS = 5000.0
+_MAX_FOREIGN_SHARE = 0.35  # of the field green (or blue and without texture)
+_MAX_NEUTRAL_SHARE, _MIN_PAPER_CLIPPED = 0.85, 0.25
 _MIN_MEDIAN_GREY, _MAX_MEDIAN_GREY = 40.0, 235.0
 _MIN_USABLE_FRACTION = 0.5
 _MIN_HAIRS = 5
@@ -339,12 +348,17 @@ def assess_quality(image: np.ndarray, field: ScanField, hairs: "tuple[Hair, ...]
     spread = float(np.percentile(vals, 99) - np.percentile(vals, 1))
     hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
     hue, sat = hsv[..., 0][inside], hsv[..., 1][inside]
-    lightness = cv2.cvtColor(small, cv2.COLOR_RGB2LAB)[..., 0][inside].astype(np.float32)
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB)
+    lightness = lab[..., 0][inside].astype(np.float32)
+    # colourless share: paper, screens and test charts are grey throughout (8-bit Lab: a*, b* centred on 128)
+    neutral = float((np.hypot(lab[..., 1][inside].astype(np.float32) - 128,
+                              lab[..., 2][inside].astype(np.float32) - 128) < 5).mean())
     lightness_cv = float(lightness.std() / max(float(lightness.mean()), 1.0))
     # Skin under a dermoscope is pale to brown (OpenCV hue 0-30 or 160-180) or grey; lawns, sky and
     # blue/green objects are not.
     coloured = sat > 60
     foreign = float(((hue > 35) & (hue < 150) & coloured).mean())
+    green = float(((hue > 35) & (hue <= 85) & coloured).mean())
     figures = {"sharpness": round(sharp, 2), "overexposed_fraction": round(over, 4),
                "underexposed_fraction": round(under, 4), "median_grey": round(median_grey, 1), "usable_fraction": round(field.usable_fraction, 4),
                "foreign_colour_fraction": round(foreign, 4), "contrast": round(spread, 1),
@@ -359,9 +373,22 @@ def assess_quality(image: np.ndarray, field: ScanField, hairs: "tuple[Hair, ...]
         issues.append("blank")
         words.append("The picture is flat (no texture): nothing to measure.")
     else:
-        if foreign > 0.35:
+        # Blue alone is not foreign: some dermoscopes (polarised light, their white balance) tint the whole
+        # frame blue, 94 of the 1,324 dev photos over a third of it; no scalp photo is green (dev: 6% at most).
+        # Blue counts with no texture as well: the sky, a wall.
+        if green > _MAX_FOREIGN_SHARE or (foreign > _MAX_FOREIGN_SHARE and sharp < _MIN_SHARPNESS):
             issues.append("not_scalp")
-            words.append("This does not look like a close-up of scalp skin; check the file.")
+            words.append("This does not look like a close-up of scalp skin (its colours are those of grass, sky or "
+                         "other things, not skin); check the file.")
+        elif sharp > _MAX_SHARPNESS:
+            issues.append("not_scalp")
+            words.append(f"This does not look like a close-up of scalp skin: it changes from pixel to pixel like "
+                         f"noise, print or a test pattern (sharpness {sharp:.0f}; scalp photos stay under "
+                         f"{_MAX_SHARPNESS:.0f}); check the file.")
+        elif neutral > _MAX_NEUTRAL_SHARE and over + under > _MIN_PAPER_CLIPPED:
+            issues.append("not_scalp")
+            words.append("This does not look like a close-up of scalp skin: it is colourless and clipped black and "
+                         "white, like a page, a screen or a chart; check the file.")
         if lightness_cv > _MAX_CLOSEUP_LIGHTNESS_CV or (ring_foreign is not None
                                                         and ring_foreign > _MAX_RING_FOREIGN_SHARE):
             issues.append("overview_photo")

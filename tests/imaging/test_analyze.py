@@ -130,6 +130,35 @@ def test_not_scalp_is_flagged():
     lawn[..., 2] = lawn[..., 1] // 4
     a = analyze(lawn, 150.0)
     assert "not_scalp" in a.quality.issues and not a.quality.ok
+    yy, xx = np.mgrid[0:384, 0:480]
+    sky = np.stack([120 + 0 * yy, 160 + 0.05 * yy, 230 + 0 * xx], axis=-1).astype(np.uint8)
+    noise = rng.integers(0, 256, (384, 480, 3)).astype(np.uint8)
+    page = np.full((384, 480, 3), 255, np.uint8)
+    for top in range(20, 360, 24):  # lines of "text": black strokes on white paper
+        page[top:top + 12, 30:450][rng.random((12, 420)) < 0.35] = 0
+    chart = (((yy // 24) + (xx // 24)) % 2 * 255).astype(np.uint8)[..., None].repeat(3, axis=2)
+    screen = np.full((384, 480, 3), 255, np.uint8)  # a screenshot: flat white with grey panels and dark bars
+    screen[40:180, 30:220] = 235
+    screen[60:70, 240:440] = 20
+    screen[220:350, 30:450] = 245
+    screen[240:250, 50:300] = 30
+    for picture, why in ((sky, "colours"), (noise, "noise, print or a test pattern"), (page, "print"),
+                         (chart, "noise, print or a test pattern"), (screen, "like a page, a screen")):
+        q = analyze(picture, 150.0).quality
+        assert "not_scalp" in q.issues, why
+        assert any(why in w for w in q.warnings), (why, q.warnings)
+
+
+def test_a_dermoscope_that_tints_the_frame_blue_still_gives_scalp():
+    """Some dermoscopes' light tints the whole frame blue (94 of the 1,324 real dev photos over a third of it):
+    blue alone is not a reason to refuse a photo; neither is a grey one (a monochrome camera)."""
+    scene = render_scalp(seed=3, shape=(512, 640), px_per_mm=220.0, difficulty="medium")
+    blue = np.clip(scene.image.astype(np.float32) * (0.55, 0.8, 1.35), 0, 255).astype(np.uint8)
+    grey = np.repeat(scene.image.mean(axis=2, keepdims=True), 3, axis=2).astype(np.uint8)
+    for picture in (blue, grey):
+        q = analyze(picture, 220.0).quality
+        assert "not_scalp" not in q.issues
+    assert analyze(blue, 220.0).quality.figures["foreign_colour_fraction"] > 0.35  # blue it is
 
 
 def _head_overview(side: int = 480, seed: int = 0) -> np.ndarray:
