@@ -14,7 +14,8 @@ from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
-from rich.table import Table
+from rich.markup import escape
+from rich.table import Column, Table
 
 from hairtrack.cli._common import DataDirOpt, DbOpt, HairtrackGroup, JsonOpt, emit_json, err, fail, open_store, out, progress_bar, scale_option
 from hairtrack.domain import Measurement, Zone
@@ -31,15 +32,25 @@ ScaleOpt = Annotated[float | None, typer.Option("--px-per-mm", help="Image pixel
 DeviceOpt = Annotated[str | None, typer.Option("--device", help="A saved device (its px/mm is used).", show_default=False)]
 
 
+# A 64 MP photo (io.DEFAULT_MAX_PIXELS) as an uncompressed 16-bit RGB TIFF is 384 MB.
+MAX_PHOTO_BYTES = 512 * 2**20
+
+
 def _measure_path(path: str, zone: str | None, px_per_mm: float | None, detector: str | None = None,
-                  view: str | None = None, overlay_to: str | None = None) -> dict[str, Any]:
+                  view: str | None = None, overlay_to: str | None = None,
+                  width_classes_um: tuple[float, float] | None = None) -> dict[str, Any]:
     """One image to its analyze object, or ``{"image", "error"}`` (runs in worker processes). With
     ``overlay_to``, the photo with what was measured drawn on it is written there as PNG and the object
     names it under ``overlay``."""
     from hairtrack.imaging.measure import measure_overview, measure_upload, unusable_reason
 
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as fh:  # bounded: a 2 GB file of zeros named .jpg is not read whole to be refused
+            size = os.fstat(fh.fileno()).st_size  # 0 for a pipe: then the read itself is bounded
+            data = b"" if size > MAX_PHOTO_BYTES else fh.read(MAX_PHOTO_BYTES + 1)
+        if max(size, len(data)) > MAX_PHOTO_BYTES:
+            return {"image": path, "error": f"the file is larger than {MAX_PHOTO_BYTES // 2**20} MB, more than any photo "
+                                            "hairtrack measures (at most 64 MP)"}
     except FileNotFoundError:
         return {"image": path, "error": "no such file"}
     except IsADirectoryError:
@@ -54,7 +65,7 @@ def _measure_path(path: str, zone: str | None, px_per_mm: float | None, detector
                 return {"image": path, "error": "no head found in this overview photo"}
         else:
             measured = measure_upload(data, path, zone=Zone(zone) if zone else None, px_per_mm=px_per_mm, overlay=False,
-                                      detector=detector)
+                                      detector=detector, width_classes_um=width_classes_um)
     except HairtrackError as exc:
         return {"image": path, "error": str(exc).removeprefix(f"{path}: ")}
     except Exception as exc:  # a fault of ours or of an image library: this photo fails, not the whole batch
@@ -179,10 +190,11 @@ def _map_in_pool(pool: ProcessPoolExecutor, jobs: int) -> Callable[[Callable[...
 
 
 def _run(paths: list[Path], zone: str | None, scale: float | None, jobs: int, detector: str | None = None,
-         view: str | None = None, overlays: list[Path] | None = None) -> Iterator[dict[str, Any]]:
+         view: str | None = None, overlays: list[Path] | None = None,
+         width_classes_um: tuple[float, float] | None = None) -> Iterator[dict[str, Any]]:
     """Results in input order, with a progress bar on stderr for batches."""
     targets = [str(t) for t in overlays] if overlays is not None else [None] * len(paths)
-    args = [(str(p), zone, scale, detector, view, t) for p, t in zip(paths, targets, strict=True)]
+    args = [(str(p), zone, scale, detector, view, t, width_classes_um) for p, t in zip(paths, targets, strict=True)]
     progress = progress_bar(TextColumn("measuring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                             disable=len(paths) < 2)
     with progress:
@@ -207,6 +219,8 @@ def analyze(
     detector: Annotated[str | None, typer.Option("--detector", help="learned (the default: measured best on real photos) or classical (the documented fallback); see docs/hair_detector_card.md.", show_default=False)] = None,
     overview: Annotated[str | None, typer.Option("--overview", help="The photos are overview (head) photos from this view: front, top, left, right or back; gives scalp coverage instead of hair counts.", show_default=False)] = None,
     overlay: Annotated[Path | None, typer.Option("--overlay", help="Folder for a copy of each photo with what was measured drawn on it (STEM.overlay.png: hairs circled, follicular units boxed with their hair count; for overview photos, hair tinted blue and bare scalp orange). Copies carry no metadata.", show_default=False)] = None,
+    vellus_max_um: Annotated[float, typer.Option("--vellus-max-um", help="Hairs thinner than this are vellus (vellus_fraction).")] = 30.0,
+    terminal_min_um: Annotated[float, typer.Option("--terminal-min-um", help="Hairs at least this thick are terminal (terminal_fraction).")] = 60.0,
     db: DbOpt = None,
     data_dir: DataDirOpt = None,
     json: JsonOpt = False,
@@ -221,13 +235,21 @@ def analyze(
     scale = _scale(px_per_mm, device, db, data_dir)
     workers = jobs or _usable_cores()
     failed = 0
-    table = Table("image", "hairs", "hairs/cm²", "units/cm²", "hairs/unit", "width µm", "terminal", "quality")
+    table = Table(Column("image", overflow="fold"), "hairs", "hairs/cm²", "units/cm²", "hairs/unit", "width µm", "terminal",
+                  Column("quality", overflow="fold"))
     if detector is not None and detector not in ("classical", "learned"):
         fail(f"--detector must be classical or learned, got {detector!r}")
     if overview is not None and overview not in ("front", "top", "left", "right", "back"):
         fail(f"--overview must be front, top, left, right or back, got {overview!r}")
+    from hairtrack.imaging.analyze import check_width_classes
+
+    try:
+        check_width_classes(vellus_max_um, terminal_min_um)
+    except HairtrackError as exc:
+        fail(f"--vellus-max-um / --terminal-min-um: {exc}")
+    classes = None if (vellus_max_um, terminal_min_um) == (30.0, 60.0) else (vellus_max_um, terminal_min_um)
     targets = overlay_targets(images, _overlay_folder(overlay)) if overlay is not None else None
-    for result in _run(images, the_zone, scale, min(workers, max(1, len(images))), detector, overview, targets):
+    for result in _run(images, the_zone, scale, min(workers, max(1, len(images))), detector, overview, targets, classes):
         failed += "error" in result
         if json:
             emit_json(result)
@@ -239,7 +261,7 @@ def analyze(
         else:
             terminal = result["terminal_fraction"]
             table.add_row(
-                Path(result["image"]).name, str(result["hair_count"]), _fmt(result["hairs_per_cm2"], 0),
+                escape(Path(result["image"]).name), str(result["hair_count"]), _fmt(result["hairs_per_cm2"], 0),
                 _fmt(result["fu_per_cm2"], 0), _fmt(result["hairs_per_fu"], 2), _fmt(result["mean_width_um"], 0),
                 "–" if terminal is None else f"{100 * terminal:.0f}%", ", ".join(result["quality"]["issues"]) or "ok",
             )

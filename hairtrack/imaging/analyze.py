@@ -78,6 +78,30 @@ def _scale_of(calibration: Any) -> tuple[float | None, str | None]:
     return check_px_per_mm(value), str(getattr(calibration, "source", "explicit"))
 
 
+def check_width_classes(vellus_max_um: float, terminal_min_um: float) -> None:
+    """Raise InputError unless 0 < ``vellus_max_um`` <= ``terminal_min_um`` < infinity.
+
+    >>> check_width_classes(30.0, 60.0)
+    >>> check_width_classes(60.0, 30.0)
+    Traceback (most recent call last):
+    ...
+    hairtrack.errors.InputError: need 0 < vellus_max_um <= terminal_min_um (finite), got 60.0 and 30.0
+    """
+    if not (0 < vellus_max_um <= terminal_min_um < float("inf")):
+        raise InputError(f"need 0 < vellus_max_um <= terminal_min_um (finite), got {vellus_max_um} and {terminal_min_um}")
+
+
+def _zone(zone: Zone | str | None) -> Zone | None:
+    """The zone, from its name in any case, with hyphens or spaces (``"Mid-Scalp"``), as the CLI takes it."""
+    if zone is None or isinstance(zone, Zone):
+        return zone
+    key = str(zone).strip().lower().replace("-", "_").replace(" ", "_")
+    try:
+        return Zone(key)
+    except ValueError:
+        raise InputError(f"zone must be one of {', '.join(z.value for z in Zone)}, got {zone!r}") from None
+
+
 def _with_issue(quality: QualityReport, issue: str, sentence: str) -> QualityReport:
     """``quality`` with one more named issue and its sentence (so no longer ok)."""
     return QualityReport(ok=False, issues=quality.issues + (issue,), warnings=quality.warnings + (sentence,),
@@ -138,7 +162,7 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
     calibration : Calibration or float, optional
         The scale (``Calibration.px_per_mm``, or the number itself).
     zone : Zone or str, optional
-        Scalp zone, carried into the result.
+        Scalp zone, carried into the result; a name in any case, with hyphens or spaces, is taken.
     vellus_max_um, terminal_min_um : float
         Width classes: vellus below the first, terminal from the second.
     detector : {"classical", "learned"}
@@ -154,7 +178,7 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
     ------
     hairtrack.errors.InputError
         For a scale that is not a finite number > 0, an image smaller than 2 x 2 px or of a shape that
-        is not a picture, width classes out of order, or an unknown detector.
+        is not a picture, width classes out of order, an unknown detector or an unknown zone.
 
     Examples
     --------
@@ -168,11 +192,10 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
     """
     t0 = time.perf_counter()
     ppm, source = _scale_of(calibration)
-    if not (0 < vellus_max_um <= terminal_min_um):
-        raise InputError(f"need 0 < vellus_max_um <= terminal_min_um, got {vellus_max_um} and {terminal_min_um}")
+    check_width_classes(vellus_max_um, terminal_min_um)
     if detector not in DETECTORS:
         raise InputError(f"detector must be one of {DETECTORS}, got {detector!r}")
-    zone_v = Zone(zone) if zone is not None else None
+    zone_v = _zone(zone)
     rgb = as_rgb_uint8(image)
     h, w = rgb.shape[:2]
     field = scan_field(rgb)

@@ -85,9 +85,10 @@ def scale_from_card(rgb: np.ndarray) -> tuple[Calibration | None, np.ndarray, li
 
 def measure_upload(
     data: bytes, name: str, *, zone: Zone | None = None, px_per_mm: float | None = None, overlay: bool = True,
-    detector: str | None = None,
+    detector: str | None = None, width_classes_um: tuple[float, float] | None = None,
 ) -> Measured:
-    """Decode and analyze one photo (raises ImageError / InputError with a clear message)."""
+    """Decode and analyze one photo (raises ImageError / InputError with a clear message); ``width_classes_um``
+    is ``(vellus_max_um, terminal_min_um)`` when not analyze()'s 30 and 60."""
     from hairtrack.imaging.analyze import analysis_to_dict, analyze
     from hairtrack.imaging.overlay import draw_analysis
 
@@ -98,7 +99,10 @@ def measure_upload(
     else:  # no scale given: the calibration card, if it is in the photo, gives one
         calibration, rgb, card_notes = scale_from_card(loaded.rgb)
         notes += card_notes
-    analysis = analyze(rgb, calibration, zone, **({"detector": detector} if detector else {}))
+    options: dict[str, Any] = {"detector": detector} if detector else {}
+    if width_classes_um is not None:
+        options.update(vellus_max_um=width_classes_um[0], terminal_min_um=width_classes_um[1])
+    analysis = analyze(rgb, calibration, zone, **options)
     result = analysis_to_dict(analysis, name)
     result["warnings"] = notes + list(result.get("warnings", []))
     return Measured(loaded=loaded, result=result, overlay=draw_analysis(loaded.rgb, result) if overlay else np.empty((0, 0, 3), np.uint8))

@@ -420,5 +420,5 @@ def assess_quality(image: np.ndarray, field: ScanField, hairs: "tuple[Hair, ...]
                          f"{hi:.0f}); the scale is probably that of another device or magnification.")
     if len(hairs) < _MIN_HAIRS:
         issues.append("few_hairs")
-        words.append(f"Only {len(hairs)} hairs found: too few to trust a density.")
+        words.append(f"Only {len(hairs)} hair{'' if len(hairs) == 1 else 's'} found: too few to trust a density.")
     return QualityReport(ok=not issues, issues=tuple(issues), warnings=tuple(words), figures=figures)

@@ -117,6 +117,37 @@ def test_json_stays_on_stdout_while_the_bar_is_drawn_on_a_terminal(local_cli: Cl
     assert "measuring" in screen.getvalue() and '"hair_count"' not in screen.getvalue()
 
 
+def test_width_classes_names_oversized_files_and_faults_each_for_their_own_photo(local_cli: Cli, scalps: list[tuple[Path, int]],
+                                                                                tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    photo = str(scalps[0][0])
+    default = json.loads(local_cli("analyze", photo, "--px-per-mm", "220", "--json").stdout)
+    wide = json.loads(local_cli("analyze", photo, "--px-per-mm", "220", "--json", "--vellus-max-um", "59",
+                                "--terminal-min-um", "1000").stdout)
+    widths = [h["width_um"] for h in default["hairs"]]
+    assert default["terminal_fraction"] == pytest.approx(np.mean([w >= 60 for w in widths]))
+    assert wide["terminal_fraction"] == 0.0 and wide["vellus_fraction"] == pytest.approx(np.mean([w < 59 for w in widths]))
+    for bad in (["--vellus-max-um", "70"], ["--terminal-min-um", "inf"], ["--vellus-max-um", "0"]):
+        refused = local_cli("analyze", photo, *bad)
+        assert refused.exit_code == 1 and "need 0 < vellus_max_um <= terminal_min_um" in refused.stderr
+    huge = tmp_path / "huge.jpg"
+    with open(huge, "wb") as fh:  # sparse: 600 MB on paper, nothing on disk
+        fh.truncate(600 * 2**20)
+    named = tmp_path / "crown [left].jpg"
+    named.write_bytes(scalps[0][0].read_bytes())
+    result = local_cli("analyze", str(huge), str(named), "--px-per-mm", "220")
+    assert result.exit_code == 1 and "huge.jpg: the file is larger than 512 MB" in result.stderr
+    assert "[left]" in result.stdout  # a name is not read as Rich markup (it once showed as "crown .jpg")
+    import hairtrack.imaging.measure as measure
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(measure, "measure_upload", broken)
+    faulty = [json.loads(x) for x in local_cli("analyze", photo, str(huge), "--json").stdout.splitlines()]
+    assert faulty[0]["error"].startswith("could not be measured: an internal error (RuntimeError: a bug)")
+    assert "larger than 512 MB" in faulty[1]["error"]
+
+
 @pytest.mark.parametrize("value", ["0", "-3.2", "nan", "inf"])
 def test_a_bad_scale_is_refused_before_any_work(local_cli: Cli, scalps: list[tuple[Path, int]], value: str) -> None:
     result = local_cli("analyze", str(scalps[0][0]), "--px-per-mm", value)

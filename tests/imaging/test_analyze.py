@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from hairtrack.domain import Zone
 from hairtrack.errors import InputError
 from hairtrack.imaging.analyze import analysis_to_dict, analyze
 from hairtrack.synth.scalp import render_scalp
@@ -120,6 +121,13 @@ def test_tiny_image_gives_an_issue_not_a_crash():
 def test_not_a_picture_is_refused(shape):
     with pytest.raises(InputError, match="shape"):
         analyze(np.zeros(shape, np.uint8))
+
+
+def test_zones_are_taken_by_name_in_any_spelling_and_others_refused():
+    image = render_scalp(seed=2, shape=(128, 160)).image
+    assert analyze(image, 150.0, "Mid-Scalp").zone == Zone.MID_SCALP and analyze(image, 150.0, " CROWN ").zone == Zone.CROWN
+    with pytest.raises(InputError, match="zone must be one of hairline, temples, mid_scalp, crown, donor, got 'nape'"):
+        analyze(image, 150.0, "nape")
 
 
 def test_not_scalp_is_flagged():
