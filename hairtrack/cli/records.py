@@ -380,6 +380,10 @@ def device_add(
     json: JsonOpt = False,
 ) -> None:
     """Save a capture device with its known scale."""
+    import math
+
+    if uncertainty is not None and not (math.isfinite(uncertainty) and uncertainty >= 0):
+        fail(f"--uncertainty must be a finite number >= 0, got {format_float(uncertainty)}")
     with open_store(db, data_dir) as store:
         info = store.add_device(name, px_per_mm, px_per_mm_uncertainty=uncertainty, note=note, replace=replace)
     if json:

@@ -130,8 +130,9 @@ def _grey(image: np.ndarray) -> np.ndarray:
     return np.asarray(image, dtype=np.float64)
 
 
-def _profile(grey: np.ndarray, theta: float, bin_px: float = 0.25) -> np.ndarray:
-    """Mean intensity across the lines: coordinate u = x cos(theta) + y sin(theta), in bins of ``bin_px``."""
+def _profile(grey: np.ndarray, theta: float, bin_px: float = 0.25, period_px: float | None = None) -> np.ndarray:
+    """Mean intensity across the lines: coordinate u = x cos(theta) + y sin(theta), in bins of ``bin_px``, less
+    its slow trend (light fall-off): a running mean over three periods (``period_px``), else an eighth of it."""
     rows, cols = np.indices(grey.shape, dtype=np.float64)
     u = cols * math.cos(theta) + rows * math.sin(theta)
     index = np.floor((u - u.min()) / bin_px).astype(np.int64)
@@ -140,23 +141,50 @@ def _profile(grey: np.ndarray, theta: float, bin_px: float = 0.25) -> np.ndarray
     keep = counts > max(4, counts.max() * 0.2)  # the ends of the diagonal see too few pixels
     first, last = np.argmax(keep), len(keep) - np.argmax(keep[::-1])
     profile = sums[first:last] / np.maximum(counts[first:last], 1)
-    return profile - ndimage.uniform_filter1d(profile, size=max(3, int(len(profile) // 8)))
+    # Over a shorter window the trend would take the lines with it when a few periods fill the frame (it once
+    # gave a 640 x 480 photo at 200 px/mm half its scale, from the second harmonic).
+    window = int(3 * period_px / bin_px) if period_px else len(profile) // 8
+    return profile - ndimage.uniform_filter1d(profile, size=max(3, window))
 
 
-def _refine_period(profile: np.ndarray, period0: float, bin_px: float) -> float:
-    """Period (px) maximising the periodogram of ``profile`` near ``period0``."""
-    n = np.arange(len(profile)) * bin_px
+def _power(profile: np.ndarray, period: float, bin_px: float) -> float:
+    """Periodogram of ``profile`` (sampled every ``bin_px``) at ``period`` px: squared amplitude x n²/4."""
+    phase = 2 * np.pi * np.arange(len(profile)) * bin_px / period
+    return float(np.dot(profile, np.cos(phase)) ** 2 + np.dot(profile, np.sin(phase)) ** 2)
 
-    def neg_power(period: float) -> float:
-        phase = 2 * np.pi * n / period
-        return -float(np.dot(profile, np.cos(phase)) ** 2 + np.dot(profile, np.sin(phase)) ** 2)
 
-    span = period0 * 0.06
-    grid = np.linspace(period0 - span, period0 + span, 41)
-    best = grid[int(np.argmin([neg_power(p) for p in grid]))]
+def _refine_period(profile: np.ndarray, period0: float, bin_px: float, span: float = 0.06) -> float:
+    """Period (px) maximising the periodogram of ``profile`` within ``span`` (relative) of ``period0``."""
+    grid = np.linspace(period0 * (1 - span), period0 * (1 + span), 2 * int(math.ceil(span / 0.003)) + 1)
+    best = grid[int(np.argmax([_power(profile, p, bin_px) for p in grid]))]
     step = grid[1] - grid[0]
-    result = optimize.minimize_scalar(neg_power, bounds=(best - step, best + step), method="bounded", options={"xatol": 1e-6})
+    result = optimize.minimize_scalar(lambda p: -_power(profile, p, bin_px), bounds=(best - step, best + step),
+                                      method="bounded", options={"xatol": 1e-6})
     return float(result.x)
+
+
+def _folded_depth(profile: np.ndarray, period: float, bin_px: float, bins: int = 32) -> float:
+    """Range of ``profile`` averaged by phase at ``period`` (epoch folding)."""
+    phase = ((np.arange(len(profile)) * bin_px / period) % 1.0 * bins).astype(np.int64)
+    sums, counts = np.bincount(phase, profile, bins), np.bincount(phase, minlength=bins)
+    folded = sums[counts > 0] / counts[counts > 0]
+    return float(folded.max() - folded.min())
+
+
+def _finest_period(profile: np.ndarray, period: float, bin_px: float) -> float:
+    """The millimetre lines' period when ``period`` may be that of the bold lines (every 5th or 10th) alone.
+
+    The harmonics of one set of lines fall off smoothly with their order; a 5th harmonic standing well above
+    that fall (over 1.4 times the geometric mean of the 4th and 6th, and not much under the 4th) holds the
+    finer lines' own fundamental, their thin strokes washed out beside the bold ones by blur or faint ink.
+    """
+    if period / 6 < 16 * bin_px:
+        return period
+    a1, a4, a5, a6 = (_power(profile, _refine_period(profile, period / k, bin_px, 0.01), bin_px) ** 0.5
+                      for k in (1, 4, 5, 6))
+    if a5 > 1.4 * math.sqrt(a4 * a6) and a5 > 0.7 * a4 and a5 > 0.15 * a1:  # once: bold lines every 5 or 10
+        return _refine_period(profile, period / 5, bin_px, 0.01)
+    return period
 
 
 def _spectral_peaks(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -202,9 +230,14 @@ def measure_grid(image: np.ndarray, *, grid_mm: float = 1.0, min_period_px: floa
     # Work on at most ~1 MP: the period is refined on the full image afterwards.
     step = max(1, int(math.ceil(math.sqrt(grey.size / 1.0e6))))
     small = grey[::step, ::step]
-    spectrum, radius, angle = _spectral_peaks(small)
+    if float(np.percentile(small, 99) - np.percentile(small, 1)) < 8:
+        raise NoGridError("no clear grid: the photo is blank (no contrast); photograph millimetre graph paper or a ruler")
+    # Light falling off to the corners, or a gradient, would peak at the longest periods: take it out first.
+    flat = small - ndimage.gaussian_filter(small, min(small.shape) / 8)
+    spectrum, radius, angle = _spectral_peaks(flat)
     max_radius = 1.0 / (min_period_px / step)
-    valid = (radius > 3.0 / min(small.shape)) & (radius < min(0.5, max_radius)) & (angle > -np.pi / 2) & (angle <= np.pi / 2)
+    # periods up to half the frame: two lines at least (a period over a third of it once gave its 2nd harmonic)
+    valid = (radius > 2.0 / min(small.shape)) & (radius < min(0.5, max_radius)) & (angle > -np.pi / 2) & (angle <= np.pi / 2)
     if not valid.any():
         raise NoGridError("no clear grid: the photo is too small for its line spacing")
     masked = np.where(valid, spectrum, 0.0)
@@ -213,19 +246,50 @@ def measure_grid(image: np.ndarray, *, grid_mm: float = 1.0, min_period_px: floa
     ring = valid & (np.abs(radius - f0) < 0.1 * f0 + 1.5 / min(small.shape))
     background = float(np.median(spectrum[ring])) if ring.any() else 0.0
     peak_ratio = float(masked[peak] / background) if background > 0 else 0.0
+    # the peak as the grey-level amplitude of a wave: printed lines reach about 20, light falling off on blank
+    # paper 0.3 (its spectrum is smooth, so it can stand out of its ring by itself)
+    amplitude = 2.0 * float(masked[peak]) / float(np.hanning(small.shape[0]).sum() * np.hanning(small.shape[1]).sum())
+    if amplitude < 2.0:
+        raise NoGridError(f"no clear grid in the photo (its strongest period varies by only {amplitude:.1f} grey levels): "
+                          "photograph millimetre graph paper or a ruler, flat, in focus, filling the frame")
     if not peak_ratio >= 8.0:  # also catches a blank photo, whose spectrum is all zeros
         raise NoGridError(
             f"no clear grid in the photo (spectral peak only {peak_ratio:.1f}x its surroundings, 8x needed): "
             "photograph millimetre graph paper or a ruler, flat, in focus, filling the frame"
         )
-    period0 = step / f0
+    # The spectrum's bins are 1/N apart: the coarse period is uncertain by about period / N either way.
+    span = max(0.06, 1.5 * (1.0 / f0) / min(small.shape))
+    bin_px = min(0.25, step / f0 / 80)
+    whole_profile = _profile(grey, theta, bin_px, 2 * step / f0)
+    period0 = _refine_period(whole_profile, step / f0, bin_px, span)
+    for k in (2,):
+        # With four lines or fewer across the frame the window weakens the fundamental, and the spectrum's peak
+        # may be its 2nd harmonic; the profile, its trend removed over periods, tells.
+        if k * period0 < min(grey.shape) / 4:
+            continue
+        # Folded at the true period every line lands on one phase; folded at a harmonic, only every k-th does,
+        # so the folded dip is k times shallower (narrow lines have near-equal harmonics: power cannot tell).
+        longer = _refine_period(whole_profile, k * period0, bin_px, 0.03)
+        ratio = _folded_depth(whole_profile, longer, bin_px) / max(_folded_depth(whole_profile, period0, bin_px), 1e-12)
+        if ratio > k - 0.3:
+            period0 = longer
+            break
+        if ratio > 1.25:  # neither clearly: refuse rather than guess a scale off by k
+            raise NoGridError(f"cannot tell whether the lines are {period0:.0f} or {longer:.0f} px apart: too few "
+                              "across the photo; use finer graph paper or a lower magnification")
+    period0 = _finest_period(whole_profile, period0, bin_px)
+    if min(grey.shape) < 2 * period0:
+        raise NoGridError(f"the lines are {period0:.0f} px apart: fewer than two across the photo; use finer "
+                          "graph paper or a lower magnification")
     bin_px = min(0.25, period0 / 16)
     estimates = []
     for part in np.array_split(grey, 2, axis=0):
         for quarter in np.array_split(part, 2, axis=1):
-            estimates.append(_refine_period(_profile(quarter, theta, bin_px), period0, bin_px))
-    whole = _refine_period(_profile(grey, theta, bin_px), period0, bin_px)
-    spread = float(np.std(estimates, ddof=1) / math.sqrt(len(estimates)))
+            estimates.append(_refine_period(_profile(quarter, theta, bin_px, period0), period0, bin_px))
+    whole = _refine_period(_profile(grey, theta, bin_px, period0), period0, bin_px)
+    # the quarters' scatter, and how far the whole photo's period lies from theirs (lens distortion, tilt)
+    spread = max(float(np.std(estimates, ddof=1) / math.sqrt(len(estimates))),
+                 abs(whole - float(np.median(estimates))) / 2)
     # A second, perpendicular period of the same length confirms graph paper.
     perpendicular = valid & (np.abs(np.abs(np.sin(angle - theta)) - 1) < 0.05) & (np.abs(radius - f0) < 0.05 * f0)
     axes = 2 if perpendicular.any() and spectrum[perpendicular].max() > 0.25 * masked[peak] else 1

@@ -57,6 +57,48 @@ def test_a_photo_without_a_grid_is_refused(image: np.ndarray) -> None:
         measure_grid(image)
 
 
+def test_blank_paper_with_light_falling_off_is_refused() -> None:
+    """Vignetting or a light gradient alone once read as a grid at the longest period searched (309 px/mm)."""
+    rows, cols = np.indices((1024, 1280), dtype=float)
+    noise = np.random.default_rng(0).normal(0, 3, rows.shape)
+    vignette = 235 * (1 - 0.3 * ((cols - 640) ** 2 + (rows - 512) ** 2) / 640 ** 2) + noise
+    gradient = 200 * (1 + 0.2 * (cols - 640) / 1280) + noise
+    for paper in (vignette, gradient):
+        with pytest.raises(NoGridError, match="no clear grid"):
+            measure_grid(paper.clip(0, 255).astype(np.uint8))
+
+
+def _faint_graph_paper(period_px: float, shape: tuple[int, int], blur: float, thin: float) -> np.ndarray:
+    """Millimetre lines of strength ``thin`` and full-strength lines every 5 mm, both axes, blurred."""
+    rows, cols = np.indices(shape, dtype=float)
+    theta = 0.2
+    u, v = cols * math.cos(theta) + rows * math.sin(theta), -cols * math.sin(theta) + rows * math.cos(theta)
+    width = max(1.5, 0.1 * period_px)
+    ink = np.zeros(shape)
+    for coord in (u, v):
+        ink = np.maximum(ink, thin * (np.mod(coord, period_px) < width))
+        ink = np.maximum(ink, 1.0 * (np.mod(coord, 5 * period_px) < 2 * width))
+    grey = ndimage.gaussian_filter(235 - 160 * ink, blur) + np.random.default_rng(3).normal(0, 3, shape)
+    return grey.clip(0, 255).astype(np.uint8)
+
+
+def test_faint_millimetre_lines_beside_bold_ones_give_the_millimetre_not_five() -> None:
+    """Blurred, the thin lines fade next to the bold 5 mm ones, whose period once won: a scale 5x too large."""
+    m = measure_grid(_faint_graph_paper(20.0, (1200, 1600), blur=4.0, thin=0.3))
+    assert m.px_per_mm == pytest.approx(20.0, rel=0.01)
+
+
+def test_lines_few_enough_to_fill_the_frame_twice_are_not_read_at_half_their_spacing() -> None:
+    """At 200 px/mm a 640 x 480 frame holds 2-3 lines; the second harmonic once gave 0.5x the scale. Refusing
+    is fine; a wrong scale is not."""
+    for period in (160.0, 200.0):
+        try:
+            m = measure_grid(graph_paper(period, 0.15, shape=(480, 640), blur=2.0))
+        except NoGridError:
+            continue
+        assert m.px_per_mm == pytest.approx(period, rel=0.03)
+
+
 def test_bad_values_are_refused_by_name() -> None:
     for bad in (0, -3.2, float("nan"), float("inf")):
         with pytest.raises(InputError, match="px_per_mm must be a finite number > 0"):
@@ -81,6 +123,9 @@ def test_device_calibrate_from_the_command_line(tmp_path, monkeypatch) -> None: 
     assert result.exit_code == 0, result.output
     saved = json.loads(result.stdout)["device"]
     assert saved["px_per_mm"] == pytest.approx(31.7, rel=0.005) and saved["calibration_method"] == "grid"
+    for bad in ("-3", "nan", "inf"):  # once stored as given (nan as no uncertainty)
+        refused = runner.invoke(app, ["device", "add", f"other{bad}", "--px-per-mm", "100", "--uncertainty", bad])
+        assert refused.exit_code == 1 and "--uncertainty must be a finite number >= 0" in refused.stderr
     Image.fromarray(np.full((300, 300, 3), 180, np.uint8)).save(tmp_path / "blank.png")
     refused = runner.invoke(app, ["device", "calibrate", "other", str(tmp_path / "blank.png")])
     assert refused.exit_code == 1 and "no clear grid" in refused.stderr
