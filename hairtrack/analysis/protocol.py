@@ -12,6 +12,9 @@ profile is checked against the baseline (the scans before the evaluated treatmen
 ``zone_position`` the registration to the earlier scan overlaps less than ``min_overlap_pct``;
 ``different_field`` the registration says the photo shows another patch of scalp (excluded);
 ``interval``      a monthly scan taken < ``interval_min_days`` or > ``interval_max_days`` after the last;
+``shaft_width``   the zone's hairs measure 1.6 times as wide (or narrow) as at baseline or more: no treatment
+                  changes shafts so fast, a wrong scale does (a device saved with another magnification's
+                  px/mm); from twice, the scan is excluded: its density would be off by the ratio squared;
 ``method``        measured by another version of the measurement than the baseline (another detector, new
                   network weights, a changed density; ``imaging.analyze.measurement_method``): its figures
                   are not like for like with the baseline's.
@@ -73,6 +76,8 @@ class ProtocolSettings:
     interval_min_days: int = 20
     interval_max_days: int = 45
     down_weight: float = 0.5
+    width_ratio_flag: float = 1.6
+    width_ratio_exclude: float = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +241,7 @@ def check_protocol(
     wb = [f.white_balance_gains for f in base_figs if f.white_balance_gains is not None]
     wb_ref = tuple(statistics.median(g[i] for g in wb) for i in range(3)) if wb else None
     method = _mode([m.method or "" for m in base])
+    zone_width = {z: _median([m.mean_width_um for m in base if m.zone == z]) for z in {m.zone for m in base}}
     s = settings
     dw = s.down_weight
     all_dates = sorted({m.date for m in measurements})
@@ -257,6 +263,15 @@ def check_protocol(
         elif ppmm is not None and f.px_per_mm is not None and abs(f.px_per_mm / ppmm - 1) * 100 > s.px_per_mm_tolerance_pct:
             flags.append(ConditionFlag("device", f"scale {f.px_per_mm:.1f} px/mm against {ppmm:.1f} at baseline: "
                                        "another magnification or device setting", dw))
+        ref_width = zone_width.get(m.zone)
+        if ref_width and m.mean_width_um and ref_width > 0 and m.mean_width_um > 0:
+            ratio = max(m.mean_width_um / ref_width, ref_width / m.mean_width_um)
+            if ratio >= s.width_ratio_flag:
+                flags.append(ConditionFlag(
+                    "shaft_width", f"the hairs measure {m.mean_width_um:.0f} um wide against {ref_width:.0f} um at "
+                    f"baseline ({ratio:.1f}x): the scale given for this photo is probably not the one it was taken "
+                    f"at (check the device's px/mm){'; left out' if ratio >= s.width_ratio_exclude else ''}",
+                    0.0 if ratio >= s.width_ratio_exclude else dw))
         if lighting is not None and m.lighting and m.lighting.strip().lower() != lighting:
             flags.append(ConditionFlag("lighting", f"lighting '{m.lighting}', not the baseline's '{lighting}'", dw))
         elif bright is not None and f.brightness is not None and bright > 0 and \

@@ -121,6 +121,23 @@ def test_a_scan_measured_by_another_method_than_the_baseline_is_flagged():
     assert _flags(records, _figures())[TARGET] == []
 
 
+@pytest.mark.parametrize(("width_um", "weight"), [(80.0, 1.0), (52.0, 1.0), (125.0, 0.5), (43.0, 0.5), (150.0, 0.0), (30.0, 0.0)])
+def test_shafts_far_wider_or_narrower_than_at_baseline_point_to_a_wrong_scale(width_um, weight):
+    """No treatment moves a zone's shafts 1.6x in weeks; a device saved with another magnification's px/mm does
+    (its density off by the ratio squared): flagged from 1.6x, left out from 2x. Other zones are not compared."""
+    records = [dataclasses.replace(m, mean_width_um=70.0) for m in _records()]
+    records = [dataclasses.replace(m, mean_width_um=width_um) if m.date == TARGET else m for m in records]
+    records.append(Measurement("p", DATES[0], Zone.DONOR, hairs_per_cm2=200.0, mean_width_um=150.0,
+                               capture_time=dt.time(8, 0), hair_length_mm=3.0, device="dermlite", lighting="led"))
+    checks = {(c.date, c.zone): c for c in check_protocol(records, figures=_figures(), treatments=TREATMENTS)}
+    target = checks[(TARGET, Zone.CROWN)]
+    assert target.weight == weight
+    assert [f.code for f in target.flags] == ([] if weight == 1.0 else ["shaft_width"])
+    if weight < 1.0:
+        assert f"{width_um:.0f} um wide against 70 um" in target.flags[0].message
+    assert all(c.weight == 1.0 for k, c in checks.items() if k != (TARGET, Zone.CROWN))
+
+
 def test_the_advice_on_photos_per_visit_follows_the_measured_photo_noise():
     from hairtrack.analysis.protocol import replicate_advice, visit_mdc95_pct
 
