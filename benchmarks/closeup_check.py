@@ -15,11 +15,12 @@ holds colours its centre does not (a wall round a head: the ring's foreign share
 
 with the share the lightness cue alone flags, and the spread of both figures. Beside them, how many of these
 photos are refused as ``not_scalp`` (none should be: a close-up refused loses the user's scan), also for
-synthetic phone-macro close-ups (30 px/mm on 2000 x 1500), whose fine shafts change fastest from pixel to pixel.
+synthetic phone-macro close-ups (30 px/mm on 2000 x 1500), whose fine shafts change fastest from pixel to pixel,
+and dense ones (8 units of thick dark hair on 640 x 512 at 220 px/mm), whose dark shafts raise the lightness CV.
 
 Skips cleanly when a data set is absent. Usage::
 
-    PYTHONPATH=. python benchmarks/closeup_check.py [--limit N] [--synthetic 60] [--sparse 60] [--macro 20]
+    PYTHONPATH=. python benchmarks/closeup_check.py [--limit N] [--synthetic 60] [--sparse 60] [--macro 20] [--dense 40]
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--synthetic", type=int, default=60, help="synthetic close-ups to render")
     ap.add_argument("--sparse", type=int, default=60, help="sparse synthetic close-ups (0-3 units) to render")
     ap.add_argument("--macro", type=int, default=20, help="synthetic phone-macro close-ups (30 px/mm) to render")
+    ap.add_argument("--dense", type=int, default=40, help="dense synthetic close-ups (8 units of thick dark hair) to render")
     args = ap.parse_args(argv)
     import cv2
 
@@ -120,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
                       *_measure(render_scalp(seed=70000 + i, shape=(1500, 2000), px_per_mm=30.0,
                                              difficulty=("easy", "medium", "hard")[i % 3], varied=True).image
                                 for i in range(args.macro))))
+    rows.append(_line("close-ups, synthetic dense (8 units)",
+                      *_measure(render_scalp(seed=i, shape=(512, 640), px_per_mm=220.0, n_units=8, difficulty="easy").image
+                                for i in range(args.dense))))
     units = np.random.default_rng(1).integers(0, 4, max(args.sparse, 0))
     rows.append(_line("close-ups, synthetic sparse (0-3 units)",
                       *_measure(render_scalp(seed=50000 + i, shape=(512, 640), px_per_mm=110.0, n_units=int(units[i]),

@@ -14,7 +14,8 @@ Issues (``QualityReport.issues``):
   clipped black and white (a page, a screen);
 - ``overview_photo``: a photo of the whole head, not a close-up of scalp: a hair count from it means nothing.
   Two cues, either suffices. Lightness varies across the usable field like hair, face and background (the
-  coefficient of variation of CIE L* above 0.29; real 70x close-ups of the dev set's tune fold reach 0.283). Or
+  coefficient of variation of CIE L*, blurred over 2% of the frame, above 0.25; real 70x close-ups of the dev set's
+  tune fold reach 0.247). Or
   the frame's outer ring has colours the centre does not (a wall or clothes round a head; over half of the
   ring's lit pixels outside the centre's chroma; tune-fold close-ups reach 0.41). A warning, not a refusal: phone
   macros, not measured, may run closer to the limits than the dermoscope photos they were chosen on;
@@ -52,12 +53,15 @@ _MAX_NEUTRAL_SHARE, _MIN_PAPER_CLIPPED = 0.85, 0.25
 _MIN_MEDIAN_GREY, _MAX_MEDIAN_GREY = 40.0, 235.0
 _MIN_USABLE_FRACTION = 0.5
 _MIN_HAIRS = 5
-# Coefficient of variation of CIE L* over the usable field. A close-up is skin with shafts on it (tune fold of the
-# real dev set: median 0.19, largest 0.283); a photo of a head mixes dark hair, face and background (the CC BY
-# Norwood photos: median 0.36). Chosen just above every tune-fold close-up; benchmarks/closeup_check.py measures
-# both sides. A close-up of bare skin ringed by dense dark hair (the edge of a bald patch) can pass it too: a drawn
-# one reaches 0.35 (tests/imaging/test_analyze.py); no real close-up of that kind was at hand to measure.
-_MAX_CLOSEUP_LIGHTNESS_CV = 0.29
+# Coefficient of variation of CIE L* over the usable field, blurred over 2% of the frame (13 px of the 640-px copy).
+# A close-up is skin with shafts on it, which the blur averages (tune fold of the real dev set: largest 0.247); a
+# photo of a head keeps hair, face and background apart (the CC BY Norwood photos: median about 0.3). Chosen just
+# above every tune-fold close-up; benchmarks/closeup_check.py measures both sides. Until 2026-11-28 the CV was read
+# unblurred (limit 0.29): dense dark shafts raised it, and half of 40 drawn close-ups with 8 units of thick dark
+# hair were named head photos (0.30-0.35; none now), and fewer head photos were caught (93.2%; 95.1% now: benchmarks/closeup_check.py).
+# A close-up of bare skin ringed by dense dark hair (the edge of a bald patch) can pass it too
+# (tests/imaging/test_analyze.py); no real close-up of that kind was at hand to measure.
+_MAX_CLOSEUP_LIGHTNESS_CV = 0.25
 # Not used, measured 2026-11-27: a second cue, the share of that variance carried by large shapes (left after a
 # 12-px Gaussian blur of the 640-px working image), flags smooth bald heads against a wall that the CV lets through
 # (head photos 81% -> 85%, Norwood 7 53% -> 65%, no dev close-up flagged; tune-fold close-ups reach 0.829 against a
@@ -349,7 +353,10 @@ def assess_quality(image: np.ndarray, field: ScanField, hairs: "tuple[Hair, ...]
     hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
     hue, sat = hsv[..., 0][inside], hsv[..., 1][inside]
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB)
-    lightness = lab[..., 0][inside].astype(np.float32)
+    # large-scale lightness: blurred over 2% of the frame, so that shafts, however dense and dark, average into
+    # the skin they lie on, while hair, face and background stay apart
+    lightness_map = cv2.GaussianBlur(lab[..., 0].astype(np.float32), (0, 0), 0.02 * max(small.shape[:2]))
+    lightness = lightness_map[inside]
     # colourless share: paper, screens and test charts are grey throughout (8-bit Lab: a*, b* centred on 128)
     neutral = float((np.hypot(lab[..., 1][inside].astype(np.float32) - 128,
                               lab[..., 2][inside].astype(np.float32) - 128) < 5).mean())

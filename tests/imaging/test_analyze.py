@@ -206,7 +206,9 @@ def test_a_photo_of_the_whole_head_is_named_and_close_ups_are_not():
     strips[-40:] = 0
     overlays = render_scalp(seed=207, shape=(512, 640), px_per_mm=110.0, difficulty="hard", varied=True,
                             banner=True, red_circle=True).image
-    for close in closeups + [lens, strips, overlays]:
+    # dense thick dark shafts (8 units on 640 x 512 at 220 px/mm): the unblurred CV named these head photos
+    dense = [render_scalp(seed=seed, shape=(512, 640), px_per_mm=220.0, n_units=8, difficulty="easy").image for seed in (1, 2)]
+    for close in closeups + [lens, strips, overlays] + dense:
         q = analyze(close, 110.0, detector="classical").quality
         assert "overview_photo" not in q.issues and q.figures["lightness_cv"] < limit
         assert q.figures.get("ring_foreign_fraction", 0.0) < ring_limit - 0.2
