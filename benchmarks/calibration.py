@@ -10,6 +10,8 @@ its square, silently. This script renders graph-paper photos with a known scale 
   to 3%, uneven light;
 - ``faint-blurred``: the phone frames with faint thin lines (30% ink) blurred by 0.2 mm, beside full-strength
   bold lines (the bold lines' period once won: 5x the scale);
+- ``ruler``: a steel or a plastic ruler across part of the frame on a table, its millimetre ticks hanging from its
+  edge (longer every 5 and 10 mm), lightly blurred and compressed;
 
 and pictures with no grid that must be refused: blank paper with vignetting, a light gradient or noise, and
 (when ``../shared`` has them) real trichoscopy photos. For each set it prints how many photos were refused,
@@ -58,10 +60,33 @@ def _paper(w_mm: float, h_mm: float, tex_px_per_mm: float, thin_ink: float) -> n
     return paper * (1 - cover[..., None]) + line * cover[..., None]
 
 
+def _ruler(w_mm: float, h_mm: float, tex_px_per_mm: float, edge_mm: float, steel: bool, rng: np.random.Generator) -> np.ndarray:
+    """A ruler's body below ``edge_mm`` (mm from the centre) on a mottled table, ticks hanging from its edge every
+    mm: 2 mm long, 3.2 mm at every 5th, 4.5 mm at every 10th; 0.12 mm wide."""
+    t = tex_px_per_mm
+    w, h = int(math.ceil(w_mm * t)), int(math.ceil(h_mm * t))
+    xs, ys = (np.arange(w) + 0.5) / t - w_mm / 2, (np.arange(h) + 0.5) / t - h_mm / 2
+    mottle = cv2.resize(cv2.GaussianBlur(rng.normal(0, 1, (max(8, int(h_mm * 2)), max(8, int(w_mm * 2)))).astype(np.float32),
+                                         (0, 0), 3), (w, h), interpolation=cv2.INTER_CUBIC)
+    img = np.array((90, 70, 55), np.float32) + 12 * (mottle / (mottle.std() + 1e-9))[..., None]
+    body = ys >= edge_mm
+    if steel:  # brushed: streaks along the ruler
+        streak = cv2.resize(rng.normal(0, 1, (max(8, int(h_mm * 10)), 1)).astype(np.float32), (1, h), interpolation=cv2.INTER_CUBIC).ravel()
+        img[body] = (175 + 10 * streak[body] / (streak.std() + 1e-9))[:, None, None] + np.array((0, 2, 5), np.float32)
+    else:
+        img[body] = (235, 235, 228)
+    k = np.round(xs)
+    length = np.where(np.mod(k, 10) == 0, 4.5, np.where(np.mod(k, 5) == 0, 3.2, 2.0))
+    across = np.clip((0.06 - np.abs(xs - k)) * t + 0.5, 0, 1)
+    ink = across[None, :] * ((ys[:, None] >= edge_mm) & (ys[:, None] <= edge_mm + length[None, :]))
+    return img * (1 - ink[..., None]) + 30 * ink[..., None]
+
+
 def render(px_per_mm: float, size: tuple[int, int], *, angle_deg: float = 0.0, seed: int = 0, blur: float = 0.0,
            jpeg: int | None = None, noise: float = 0.0, vignette: float = 0.0, barrel: float = 0.0,
-           perspective: float = 0.0, light: float = 0.0, thin_ink: float = 0.6) -> np.ndarray:
-    """A photo of graph paper, ``px_per_mm`` at the frame's centre; RGB uint8, ``size`` = (width, height)."""
+           perspective: float = 0.0, light: float = 0.0, thin_ink: float = 0.6, ruler: str | None = None) -> np.ndarray:
+    """A photo of graph paper (or of a ``"steel"`` / ``"plastic"`` ruler), ``px_per_mm`` at the frame's centre;
+    RGB uint8, ``size`` = (width, height)."""
     rng = np.random.default_rng(seed)
     w, h = size
     cx, cy, rn = (w - 1) / 2, (h - 1) / 2, max(w, h) / 2
@@ -78,7 +103,9 @@ def render(px_per_mm: float, size: tuple[int, int], *, angle_deg: float = 0.0, s
     tex = 2.0 * px_per_mm
     while w_mm * h_mm * tex * tex > 6e7:  # keep the texture under ~60 MP
         tex *= 0.8
-    paper = cv2.GaussianBlur(_paper(w_mm, h_mm, tex, thin_ink).astype(np.float32), (0, 0), max(0.5, 0.5 * tex / px_per_mm))
+    flat = (_paper(w_mm, h_mm, tex, thin_ink) if ruler is None else
+            _ruler(w_mm, h_mm, tex, rng.uniform(-0.3, 0.1) * h / px_per_mm, ruler == "steel", rng))
+    paper = cv2.GaussianBlur(flat.astype(np.float32), (0, 0), max(0.5, 0.5 * tex / px_per_mm))
     img = cv2.remap(paper, ((mx + w_mm / 2) * tex - 0.5).astype(np.float32), ((my + h_mm / 2) * tex - 0.5).astype(np.float32),
                     cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     if light:
@@ -110,6 +137,9 @@ def grid_cases(reps: int) -> list[tuple[str, float, dict]]:
                     size=size, angle_deg=rng.uniform(0, 45), seed=seed + 1, blur=rng.uniform(1, 4), jpeg=60,
                     noise=rng.uniform(2, 6), vignette=rng.uniform(0.1, 0.4), barrel=rng.uniform(0, 0.02),
                     perspective=rng.uniform(0, 0.03), light=rng.uniform(0.1, 0.4))))
+                for kind in ("steel", "plastic"):
+                    cases.append((f"ruler, {frame}", ppm, dict(size=size, angle_deg=rng.uniform(0, 30), seed=seed + 3,
+                                                               blur=1.0, jpeg=80, noise=2, ruler=kind)))
                 if size[0] > 2000:
                     cases.append((f"faint-blurred, {frame}", ppm, dict(
                         size=size, angle_deg=12, seed=seed + 2, blur=ppm / 5, jpeg=60, noise=3, vignette=0.2, thin_ink=0.3)))
@@ -149,7 +179,7 @@ def _baseline(rev: str) -> Callable[..., object]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--reps", type=int, default=2, help="photos per scale and set")
+    ap.add_argument("--reps", type=int, default=2, help="photos per scale and set (rulers: one steel, one plastic each)")
     ap.add_argument("--baseline", metavar="REV", help="also run measure_grid as of this commit, on the same photos")
     args = ap.parse_args(argv)
     from hairtrack.imaging.calibration import measure_grid

@@ -174,16 +174,22 @@ def _folded_depth(profile: np.ndarray, period: float, bin_px: float, bins: int =
 def _finest_period(profile: np.ndarray, period: float, bin_px: float) -> float:
     """The millimetre lines' period when ``period`` may be that of the bold lines (every 5th or 10th) alone.
 
-    The harmonics of one set of lines fall off smoothly with their order; a 5th harmonic standing well above
-    that fall (over 1.4 times the geometric mean of the 4th and 6th, and not much under the 4th) holds the
-    finer lines' own fundamental, their thin strokes washed out beside the bold ones by blur or faint ink.
+    The harmonics of one set of lines fall off smoothly with their order; a 5th (or 10th) harmonic standing well
+    above that fall (over 1.4 times the geometric mean of its neighbours, and not much under the one before)
+    holds the finer lines' own fundamental, their thin strokes washed out beside the bold ones by blur or faint
+    ink.
     """
-    if period / 6 < 16 * bin_px:
-        return period
-    a1, a4, a5, a6 = (_power(profile, _refine_period(profile, period / k, bin_px, 0.01), bin_px) ** 0.5
-                      for k in (1, 4, 5, 6))
-    if a5 > 1.4 * math.sqrt(a4 * a6) and a5 > 0.7 * a4 and a5 > 0.15 * a1:  # once: bold lines every 5 or 10
-        return _refine_period(profile, period / 5, bin_px, 0.01)
+    def amp(k: int) -> float:
+        return _power(profile, _refine_period(profile, period / k, bin_px, 0.01), bin_px) ** 0.5
+
+    # every 5th line bold (graph paper), else every 10th (a ruler's long, numbered ticks: there the 5th is
+    # the 2 mm, a harmonic of the 10 mm ticks alone, and stands out of nothing)
+    for k in (5, 10):
+        if period / (k + 1) < 16 * bin_px:
+            break
+        a1, below, at, above = amp(1), amp(k - 1), amp(k), amp(k + 1)
+        if at > 1.4 * math.sqrt(below * above) and at > 0.7 * below and at > 0.15 * a1:
+            return _refine_period(profile, period / k, bin_px, 0.01)
     return period
 
 
@@ -257,6 +263,9 @@ def measure_grid(image: np.ndarray, *, grid_mm: float = 1.0, min_period_px: floa
             f"no clear grid in the photo (spectral peak only {peak_ratio:.1f}x its surroundings, 8x needed): "
             "photograph millimetre graph paper or a ruler, flat, in focus, filling the frame"
         )
+    # A second, perpendicular period of the same length confirms graph paper.
+    perpendicular = valid & (np.abs(np.abs(np.sin(angle - theta)) - 1) < 0.05) & (np.abs(radius - f0) < 0.05 * f0)
+    axes = 2 if perpendicular.any() and spectrum[perpendicular].max() > 0.25 * masked[peak] else 1
     # The spectrum's bins are 1/N apart: the coarse period is uncertain by about period / N either way.
     span = max(0.06, 1.5 * (1.0 / f0) / min(small.shape))
     bin_px = min(0.25, step / f0 / 80)
@@ -265,7 +274,8 @@ def measure_grid(image: np.ndarray, *, grid_mm: float = 1.0, min_period_px: floa
     for k in (2,):
         # With four lines or fewer across the frame the window weakens the fundamental, and the spectrum's peak
         # may be its 2nd harmonic; the profile, its trend removed over periods, tells.
-        if k * period0 < min(grey.shape) / 4:
+        # so may a ruler's: its ticks fill a strip of the frame, a single direction (axes 1)
+        if k * period0 < min(grey.shape) / 4 and axes == 2:
             continue
         # Folded at the true period every line lands on one phase; folded at a harmonic, only every k-th does,
         # so the folded dip is k times shallower (narrow lines have near-equal harmonics: power cannot tell).
@@ -290,9 +300,6 @@ def measure_grid(image: np.ndarray, *, grid_mm: float = 1.0, min_period_px: floa
     # the quarters' scatter, and how far the whole photo's period lies from theirs (lens distortion, tilt)
     spread = max(float(np.std(estimates, ddof=1) / math.sqrt(len(estimates))),
                  abs(whole - float(np.median(estimates))) / 2)
-    # A second, perpendicular period of the same length confirms graph paper.
-    perpendicular = valid & (np.abs(np.abs(np.sin(angle - theta)) - 1) < 0.05) & (np.abs(radius - f0) < 0.05 * f0)
-    axes = 2 if perpendicular.any() and spectrum[perpendicular].max() > 0.25 * masked[peak] else 1
     px_per_mm = whole / grid_mm
     uncertainty = max(spread / grid_mm, 0.001 * px_per_mm)
     if uncertainty > 0.02 * px_per_mm:
