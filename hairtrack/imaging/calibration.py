@@ -271,20 +271,16 @@ def measure_grid(image: np.ndarray, *, grid_mm: float = 1.0, min_period_px: floa
     bin_px = min(0.25, step / f0 / 80)
     whole_profile = _profile(grey, theta, bin_px, 2 * step / f0)
     period0 = _refine_period(whole_profile, step / f0, bin_px, span)
-    for k in (2,):
-        # With four lines or fewer across the frame the window weakens the fundamental, and the spectrum's peak
-        # may be its 2nd harmonic; the profile, its trend removed over periods, tells.
-        # so may a ruler's: its ticks fill a strip of the frame, a single direction (axes 1)
-        if k * period0 < min(grey.shape) / 4 and axes == 2:
-            continue
-        # Folded at the true period every line lands on one phase; folded at a harmonic, only every k-th does,
-        # so the folded dip is k times shallower (narrow lines have near-equal harmonics: power cannot tell).
-        longer = _refine_period(whole_profile, k * period0, bin_px, 0.03)
+    # The spectrum's peak may be the lines' 2nd harmonic: with four lines or fewer across the frame (the window
+    # weakens the fundamental), or on a ruler, whose ticks fill a strip of it (one direction of lines). Folded at
+    # the true period every line lands on one phase; folded at half of it only every other line does, so the
+    # folded dip is about half as deep (narrow lines have near-equal harmonics: their power cannot tell).
+    if 2 * period0 >= min(grey.shape) / 4 or axes == 1:
+        longer = _refine_period(whole_profile, 2 * period0, bin_px, 0.03)
         ratio = _folded_depth(whole_profile, longer, bin_px) / max(_folded_depth(whole_profile, period0, bin_px), 1e-12)
-        if ratio > k - 0.3:
+        if ratio > 1.7:
             period0 = longer
-            break
-        if ratio > 1.25:  # neither clearly: refuse rather than guess a scale off by k
+        elif ratio > 1.25:  # neither clearly: refuse rather than guess a scale off by two
             raise NoGridError(f"cannot tell whether the lines are {period0:.0f} or {longer:.0f} px apart: too few "
                               "across the photo; use finer graph paper or a lower magnification")
     period0 = _finest_period(whole_profile, period0, bin_px)
