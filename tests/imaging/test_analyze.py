@@ -163,9 +163,11 @@ def test_a_dermoscope_that_tints_the_frame_blue_still_gives_scalp():
     scene = render_scalp(seed=3, shape=(512, 640), px_per_mm=220.0, difficulty="medium")
     blue = np.clip(scene.image.astype(np.float32) * (0.55, 0.8, 1.35), 0, 255).astype(np.uint8)
     grey = np.repeat(scene.image.mean(axis=2, keepdims=True), 3, axis=2).astype(np.uint8)
-    for picture in (blue, grey):
+    blurred = cv2.GaussianBlur(blue, (0, 0), 4)  # out of focus too: blurry, not refused
+    for picture in (blue, grey, blurred):
         q = analyze(picture, 220.0).quality
         assert "not_scalp" not in q.issues
+    assert "blurry" in analyze(blurred, 220.0).quality.issues
     assert analyze(blue, 220.0).quality.figures["foreign_colour_fraction"] > 0.35  # blue it is
 
 
