@@ -78,8 +78,8 @@ def _measure_path(path: str, zone: str | None, px_per_mm: float | None, detector
     if overlay_to is not None:
         try:
             Path(overlay_to).write_bytes(_overlay_png(measured, view is not None))
-        except OSError as exc:
-            return {"image": path, "error": f"measured, but its overlay could not be written to {overlay_to} ({exc.strerror})"}
+        except OSError as exc:  # the measurement stands; the failure is named and sets the exit status
+            return {**result, "overlay_error": f"the overlay could not be written to {overlay_to} ({exc.strerror})"}
         result = {**result, "overlay": overlay_to}
     return result
 
@@ -229,7 +229,8 @@ def analyze(
 
     With --json: JSON Lines, one object per image in input order; an image that cannot be measured gives
     {"image", "error"} in its place, the others go on, and the exit status is 1. With --overlay, each
-    object also names its overlay file under "overlay".
+    object also names its overlay file under "overlay" (or why it could not be written under "overlay_error",
+    the measurement kept, exit status 1).
     """
     the_zone = parse_zone(zone).value if zone else None
     scale = _scale(px_per_mm, device, db, data_dir)
@@ -250,7 +251,9 @@ def analyze(
     classes = None if (vellus_max_um, terminal_min_um) == (30.0, 60.0) else (vellus_max_um, terminal_min_um)
     targets = overlay_targets(images, _overlay_folder(overlay)) if overlay is not None else None
     for result in _run(images, the_zone, scale, min(workers, max(1, len(images))), detector, overview, targets, classes):
-        failed += "error" in result
+        failed += "error" in result or "overlay_error" in result
+        if "overlay_error" in result and not json:
+            err.print(f"hairtrack: {result['image']}: {result['overlay_error']}", markup=False)
         if json:
             emit_json(result)
         elif "error" in result:

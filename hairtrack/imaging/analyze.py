@@ -242,8 +242,9 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
         if area_cm2 > 0 and hair_density.window_px2 > 0:
             px2_per_cm2 = (ppm * 10.0) ** 2
             hpc = len(hairs) / area_cm2 if uncorrected else hair_density.per_px2 * px2_per_cm2
-            fpc = (len(units) / area_cm2 if units and unit_density.whole == 0
-                   else unit_density.per_px2 * px2_per_cm2)
+            # no whole unit: the units follow the hairs' density through hairs per unit (with no whole hair
+            # either, that is the plain count of units over the area), not an estimator of their own
+            fpc = hpc / hpf if units and unit_density.whole == 0 else unit_density.per_px2 * px2_per_cm2
         if hairs:
             widths = np.array([hr.width_um for hr in hairs], float)
             mean_w = float(widths.mean())

@@ -242,6 +242,12 @@ def test_overlays_circle_each_hair_found_and_never_overwrite_a_photo(local_cli: 
     marks = [(h["x_px"], h["y_px"]) for h in obj["hairs"]] + [(u["x_px"], u["y_px"]) for u in obj["follicular_units"]]
     far = np.min([np.hypot(xx - x, yy - y) for x, y in marks], axis=0) > 60
     assert not changed[far].any()
+    # an overlay that cannot be written loses nothing: the measurement is there, the failure named, exit 1
+    (tmp_path / "out" / "scalp2.overlay.png").mkdir()
+    blocked = local_cli("analyze", str(scalps[1][0]), "--px-per-mm", "220", "--overlay", str(tmp_path / "out"), "--json")
+    kept = json.loads(blocked.stdout)
+    assert blocked.exit_code == 1 and kept["hair_count"] > 0 and "overlay" not in kept
+    assert kept["overlay_error"].startswith("the overlay could not be written to")
 
 
 def test_overlays_of_overview_photos_and_a_folder_in_the_way(local_cli: Cli, tmp_path: Path) -> None:

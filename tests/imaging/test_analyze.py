@@ -145,13 +145,8 @@ def test_not_scalp_is_flagged():
     for top in range(20, 360, 24):  # lines of "text": black strokes on white paper
         page[top:top + 12, 30:450][rng.random((12, 420)) < 0.35] = 0
     chart = (((yy // 24) + (xx // 24)) % 2 * 255).astype(np.uint8)[..., None].repeat(3, axis=2)
-    screen = np.full((384, 480, 3), 255, np.uint8)  # a screenshot: flat white with grey panels and dark bars
-    screen[40:180, 30:220] = 235
-    screen[60:70, 240:440] = 20
-    screen[220:350, 30:450] = 245
-    screen[240:250, 50:300] = 30
     for picture, why in ((sky, "colours"), (noise, "noise, print or a test pattern"), (page, "print"),
-                         (chart, "noise, print or a test pattern"), (screen, "like a page, a screen")):
+                         (chart, "noise, print or a test pattern")):
         q = analyze(picture, 150.0).quality
         assert "not_scalp" in q.issues, why
         assert any(why in w for w in q.warnings), (why, q.warnings)
@@ -164,7 +159,9 @@ def test_a_dermoscope_that_tints_the_frame_blue_still_gives_scalp():
     blue = np.clip(scene.image.astype(np.float32) * (0.55, 0.8, 1.35), 0, 255).astype(np.uint8)
     grey = np.repeat(scene.image.mean(axis=2, keepdims=True), 3, axis=2).astype(np.uint8)
     blurred = cv2.GaussianBlur(blue, (0, 0), 4)  # out of focus too: blurry, not refused
-    for picture in (blue, grey, blurred):
+    # overexposed, grey or in colour: a warning, not a refusal (a colourless-page rule once refused these)
+    bright = [np.clip(x.astype(np.float32) * 1.6 + 20, 0, 255).astype(np.uint8) for x in (grey, scene.image)]
+    for picture in (blue, grey, blurred, *bright):
         q = analyze(picture, 220.0).quality
         assert "not_scalp" not in q.issues
     assert "blurry" in analyze(blurred, 220.0).quality.issues
@@ -308,6 +305,27 @@ def test_a_field_whose_every_hair_is_cut_gets_the_plain_density_named_as_such():
     assert any("Every hair found crosses the edge" in w for w in a.quality.warnings)
     bare = analyze(render_scalp(seed=4, shape=(512, 640), px_per_mm=220.0, difficulty="easy", n_units=0).image, 220.0)
     assert bare.hair_count == 0 and bare.hairs_per_cm2 == 0.0 and "hairs_cut_by_field" not in bare.quality.issues
+
+
+def test_units_per_area_follow_the_hairs_when_no_unit_is_whole(monkeypatch):
+    """One whole hair shares its unit with a cut one; ten more, each its own unit, are cut: no unit is whole. The
+    units' density then follows the hairs' through hairs per unit, never above the hairs' own (it once came out
+    ten times the hairs' density: the plain count of units against a corrected count of hairs)."""
+    import importlib
+
+    from hairtrack.imaging.hairs import Hair
+
+    mod = importlib.import_module("hairtrack.imaging.analyze")
+
+    def hair(a, b):
+        return Hair((a[0] + b[0]) / 2, (a[1] + b[1]) / 2, 6.0, float(np.hypot(b[0] - a[0], b[1] - a[1])), 0.0, a, b, 0.6)
+
+    hairs = [hair((300.0, 400.0), (300.0, 500.0)), hair((301.0, 401.0), (599.9, 401.0))]
+    hairs += [hair((40.0 + 50 * k, 100.0), (0.0, 100.0 + 20 * k)) for k in range(10)]
+    monkeypatch.setattr(mod, "detect_hairs", lambda rgb, px_per_mm=None, field=None: tuple(hairs))
+    a = analyze(render_scalp(seed=1, shape=(600, 800), difficulty="easy").image, 100.0, detector="classical")
+    assert a.hairs_whole >= 1 and a.fu_per_cm2 <= a.hairs_per_cm2
+    assert a.fu_per_cm2 == pytest.approx(a.hairs_per_cm2 / a.hairs_per_fu)
 
 
 def test_the_method_names_the_detector_its_networks_and_the_revision(tmp_path):

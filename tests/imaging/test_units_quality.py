@@ -77,6 +77,12 @@ def test_letterbox_strips_are_cut_but_skin_clipped_white_is_not():
     field = scan_field(boxed)
     assert not field.usable[:30].any() and not field.usable[:, -25:].any()
     assert field.usable[60:-30, 30:-55].all()  # the edge's few px of ringing aside
+    import cv2
+
+    captioned = sc.image.copy()  # a white caption bar whose line of text breaks its flat rows
+    captioned[-120:] = 255
+    cv2.putText(captioned, "Patient 123  2024-05-01  crown", (40, 1024 - 50), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (0, 0, 0), 2)
+    assert not scan_field(captioned).usable[-120:].any()
     right = analyze(sc.image, 220.0)
     for gain, offset in ((1.25, 5), (1.35, 10)):  # 6% and 59% of the pixels clipped
         bright = np.clip(sc.image * gain + offset, 0, 255).astype(np.uint8)
