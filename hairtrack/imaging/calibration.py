@@ -163,21 +163,22 @@ def _refine_period(profile: np.ndarray, period0: float, bin_px: float, span: flo
     return float(result.x)
 
 
-def _folded_depth(profile: np.ndarray, period: float, bin_px: float, bins: int = 32) -> float:
-    """Range of ``profile`` averaged by phase at ``period`` (epoch folding)."""
-    phase = ((np.arange(len(profile)) * bin_px / period) % 1.0 * bins).astype(np.int64)
-    sums, counts = np.bincount(phase, profile, bins), np.bincount(phase, minlength=bins)
-    folded = sums[counts > 0] / counts[counts > 0]
-    return float(folded.max() - folded.min())
+def _autocorrelation(profile: np.ndarray, lag: int) -> float:
+    """Correlation of ``profile`` with itself shifted by ``lag`` samples (0 when nothing overlaps)."""
+    if lag <= 0 or lag >= len(profile) - 2:
+        return 0.0
+    a, b = profile[:-lag], profile[lag:]
+    denominator = math.sqrt(float(np.dot(a, a)) * float(np.dot(b, b)))
+    return float(np.dot(a, b)) / denominator if denominator > 0 else 0.0
 
 
 def _finest_period(profile: np.ndarray, period: float, bin_px: float) -> float:
     """The millimetre lines' period when ``period`` may be that of the bold lines (every 5th or 10th) alone.
 
     The harmonics of one set of lines fall off smoothly with their order; a 5th (or 10th) harmonic standing well
-    above that fall (over 1.4 times the geometric mean of its neighbours, and not much under the one before)
-    holds the finer lines' own fundamental, their thin strokes washed out beside the bold ones by blur or faint
-    ink.
+    above that fall (over 1.4 times the geometric mean of its neighbours, not much under the one before, and
+    over 0.15 of the fundamental) holds the finer lines' own fundamental, their thin strokes washed out beside the
+    bold ones by blur or faint ink.
     """
     def amp(k: int) -> float:
         return _power(profile, _refine_period(profile, period / k, bin_px, 0.01), bin_px) ** 0.5
@@ -189,8 +190,15 @@ def _finest_period(profile: np.ndarray, period: float, bin_px: float) -> float:
             break
         a1, below, at, above = amp(1), amp(k - 1), amp(k), amp(k + 1)
         if at > 1.4 * math.sqrt(below * above) and at > 0.7 * below and at > 0.15 * a1:
+            # (A check that the finer lines' edges repeat at that spacing would keep rulers and distorted frames
+            # from the rare false jump to 0.2x, but faint thin lines fail it as often as those: measured, not kept.)
             return _refine_period(profile, period / k, bin_px, 0.01)
     return period
+
+
+def _edges(profile: np.ndarray, bin_px: float) -> np.ndarray:
+    """The derivative of the profile smoothed over 1 px: its lines' edges, without the light's slow fall-off."""
+    return np.diff(ndimage.gaussian_filter1d(profile, max(1.0, 1.0 / bin_px)))
 
 
 def _spectral_peaks(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -271,18 +279,22 @@ def measure_grid(image: np.ndarray, *, grid_mm: float = 1.0, min_period_px: floa
     bin_px = min(0.25, step / f0 / 80)
     whole_profile = _profile(grey, theta, bin_px, 2 * step / f0)
     period0 = _refine_period(whole_profile, step / f0, bin_px, span)
-    # The spectrum's peak may be the lines' 2nd harmonic: with four lines or fewer across the frame (the window
-    # weakens the fundamental), or on a ruler, whose ticks fill a strip of it (one direction of lines). Folded at
-    # the true period every line lands on one phase; folded at half of it only every other line does, so the
-    # folded dip is about half as deep (narrow lines have near-equal harmonics: their power cannot tell).
-    if 2 * period0 >= min(grey.shape) / 4 or axes == 1:
-        longer = _refine_period(whole_profile, 2 * period0, bin_px, 0.03)
-        ratio = _folded_depth(whole_profile, longer, bin_px) / max(_folded_depth(whole_profile, period0, bin_px), 1e-12)
-        if ratio > 1.7:
-            period0 = longer
-        elif ratio > 1.25:  # neither clearly: refuse rather than guess a scale off by two
-            raise NoGridError(f"cannot tell whether the lines are {period0:.0f} or {longer:.0f} px apart: too few "
-                              "across the photo; use finer graph paper or a lower magnification")
+    # The spectrum's peak may be a harmonic of the lines (their 2nd or 3rd), with four lines or fewer across the
+    # frame (the window weakens the fundamental) or on a ruler, whose ticks fill a strip of it. The profile says:
+    # shifted by the true period it matches itself, shifted by half or a third of it the lines fall between lines.
+    # (Its edges, the derivative of the lightly smoothed profile: light falling off would match itself at any lag.)
+    edges = _edges(whole_profile, bin_px)
+    at_1 = _autocorrelation(edges, int(round(period0 / bin_px)))
+    if at_1 < 0.3:  # the lines do not repeat at the period found (true periods: 0.6-0.95)
+        for m in (2, 3):
+            at_m = _autocorrelation(edges, int(round(m * period0 / bin_px)))
+            if at_m > max(0.02, 2 * at_1):
+                period0 = _refine_period(whole_profile, m * period0, bin_px, 0.03)
+                break
+        else:
+            raise NoGridError(f"the lines do not repeat every {period0:.0f} px, the spacing the photo's spectrum "
+                              "suggests: too few lines across it, or not a grid; use finer graph paper or a lower "
+                              "magnification")
     period0 = _finest_period(whole_profile, period0, bin_px)
     if min(grey.shape) < 2 * period0:
         raise NoGridError(f"the lines are {period0:.0f} px apart: fewer than two across the photo; use finer "

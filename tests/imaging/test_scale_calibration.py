@@ -89,14 +89,16 @@ def test_faint_millimetre_lines_beside_bold_ones_give_the_millimetre_not_five() 
 
 
 def test_lines_few_enough_to_fill_the_frame_twice_are_not_read_at_half_their_spacing() -> None:
-    """At 200 px/mm a 640 x 480 frame holds 2-3 lines; the second harmonic once gave 0.5x the scale. Refusing
-    is fine; a wrong scale is not."""
-    for period in (160.0, 200.0):
+    """With 2-4 lines across a 640 x 480 frame the spectrum's peak may be their 2nd or 3rd harmonic; it once gave
+    half or a third of the scale (review: 160 -> 78.7, 170 -> 55.4). Refusing is fine; a wrong scale is not. Five
+    lines across are measured."""
+    for period, theta in ((160.0, 0.0), (240.0, 0.0), (170.0, 0.15), (210.0, 0.0), (130.0, 0.4)):
         try:
-            m = measure_grid(graph_paper(period, 0.15, shape=(480, 640), blur=2.0))
+            m = measure_grid(graph_paper(period, theta, shape=(480, 640), blur=2.0))
         except NoGridError:
             continue
-        assert m.px_per_mm == pytest.approx(period, rel=0.03)
+        assert m.px_per_mm == pytest.approx(period, rel=0.03), (period, theta)
+    assert measure_grid(graph_paper(100.0, 0.0, shape=(480, 640), blur=2.0)).px_per_mm == pytest.approx(100.0, rel=0.02)
 
 
 def test_bad_values_are_refused_by_name() -> None:
