@@ -105,7 +105,8 @@ class GridMeasurement:
     px_per_mm : float
         ``period_px / grid_mm``.
     uncertainty_px_per_mm : float
-        Standard uncertainty (from the agreement of four parts of the image; never below 0.1%).
+        Standard uncertainty: the larger of the four quarters' scatter (standard error) and half the distance
+        between the whole photo's period and theirs (lens distortion, tilt); never below 0.1%.
     period_px : float
         One grid step in pixels.
     angle_deg : float
