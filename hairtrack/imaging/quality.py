@@ -202,8 +202,10 @@ def _edge_runs(flags: np.ndarray, max_share: float = 0.25) -> np.ndarray:
     >>> _edge_runs(np.array([1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], bool)).astype(int).tolist()
     [1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]
     """
-    out = np.zeros_like(flags, bool)
     n = len(flags)
+    if flags.all():  # nothing but flat rows: a blank picture, no field at all
+        return np.ones(n, bool)
+    out = np.zeros_like(flags, bool)
     limit = max(1, int(max_share * n))
     for order in (slice(None), slice(None, None, -1)):
         run = flags[order][:limit]

@@ -139,7 +139,9 @@ def test_not_scalp_is_flagged():
     a = analyze(lawn, 150.0)
     assert "not_scalp" in a.quality.issues and not a.quality.ok
     yy, xx = np.mgrid[0:384, 0:480]
-    sky = np.stack([120 + 0 * yy, 160 + 0.05 * yy, 230 + 0 * xx], axis=-1).astype(np.uint8)
+    clouds = cv2.GaussianBlur(rng.normal(0, 1, (384, 480)), (0, 0), 60)
+    clouds = 8 * clouds / clouds.std()  # soft clouds: some contrast (not blank), no texture
+    sky = np.clip(np.stack([120 + clouds, 160 + clouds, 230 + 0 * xx + 0.3 * clouds], axis=-1), 0, 255).astype(np.uint8)
     noise = rng.integers(0, 256, (384, 480, 3)).astype(np.uint8)
     page = np.full((384, 480, 3), 255, np.uint8)
     for top in range(20, 360, 24):  # lines of "text": black strokes on white paper
