@@ -32,6 +32,20 @@ class Zone(StrEnum):
     CROWN = "crown"
     DONOR = "donor"
 
+    @classmethod
+    def parse(cls, text: str) -> Zone:
+        """A zone from its name, forgiving case, spaces and hyphens (``Mid-Scalp`` is ``mid_scalp``).
+
+        >>> Zone.parse(" Mid-Scalp ")
+        <Zone.MID_SCALP: 'mid_scalp'>
+        """
+        from hairtrack.errors import InputError
+
+        try:
+            return cls(str(text).strip().lower().replace("-", "_").replace(" ", "_"))
+        except ValueError:
+            raise InputError(f"unknown zone {text!r}; expected one of {', '.join(z.value for z in cls)}") from None
+
 
 class TreatmentKind(StrEnum):
     """Treatments hairtrack knows. Continuous ones have a start and optional end; the others are sessions."""

@@ -32,32 +32,17 @@ ScaleOpt = Annotated[float | None, typer.Option("--px-per-mm", help="Image pixel
 DeviceOpt = Annotated[str | None, typer.Option("--device", help="A saved device (its px/mm is used).", show_default=False)]
 
 
-# A 64 MP photo (io.DEFAULT_MAX_PIXELS) as an uncompressed 16-bit RGB TIFF is 384 MB.
-MAX_PHOTO_BYTES = 512 * 2**20
-
-
 def _measure_path(path: str, zone: str | None, px_per_mm: float | None, detector: str | None = None,
                   view: str | None = None, overlay_to: str | None = None,
                   width_classes_um: tuple[float, float] | None = None) -> dict[str, Any]:
     """One image to its analyze object, or ``{"image", "error"}`` (runs in worker processes). With
     ``overlay_to``, the photo with what was measured drawn on it is written there as PNG and the object
     names it under ``overlay``."""
+    from hairtrack.imaging.io import read_photo
     from hairtrack.imaging.measure import measure_overview, measure_upload, unusable_reason
 
     try:
-        with open(path, "rb") as fh:  # bounded: a 2 GB file of zeros named .jpg is not read whole to be refused
-            size = os.fstat(fh.fileno()).st_size  # 0 for a pipe: then the read itself is bounded
-            data = b"" if size > MAX_PHOTO_BYTES else fh.read(MAX_PHOTO_BYTES + 1)
-        if max(size, len(data)) > MAX_PHOTO_BYTES:
-            return {"image": path, "error": f"the file is larger than {MAX_PHOTO_BYTES // 2**20} MB, more than any photo "
-                                            "hairtrack measures (at most 64 MP)"}
-    except FileNotFoundError:
-        return {"image": path, "error": "no such file"}
-    except IsADirectoryError:
-        return {"image": path, "error": "is a folder, not an image"}
-    except OSError as exc:
-        return {"image": path, "error": f"cannot read it ({exc.strerror})"}
-    try:
+        data = read_photo(path)
         if view is not None:  # an overview (head) photo: coverage, not hair counts
             measured = measure_overview(data, path, view=view, zone=Zone(zone) if zone else None, px_per_mm=px_per_mm,
                                         overlay=overlay_to is not None)
@@ -248,9 +233,9 @@ def analyze(
         check_width_classes(vellus_max_um, terminal_min_um)
     except HairtrackError as exc:
         fail(f"--vellus-max-um / --terminal-min-um: {exc}")
-    classes = None if (vellus_max_um, terminal_min_um) == (30.0, 60.0) else (vellus_max_um, terminal_min_um)
     targets = overlay_targets(images, _overlay_folder(overlay)) if overlay is not None else None
-    for result in _run(images, the_zone, scale, min(workers, max(1, len(images))), detector, overview, targets, classes):
+    for result in _run(images, the_zone, scale, min(workers, max(1, len(images))), detector, overview, targets,
+                       (vellus_max_um, terminal_min_um)):
         failed += "error" in result or "overlay_error" in result
         if "overlay_error" in result and not json:
             err.print(f"hairtrack: {result['image']}: {result['overlay_error']}", markup=False)
@@ -304,7 +289,7 @@ def scan_add(
     """
     import datetime as dt
 
-    from hairtrack.imaging.io import load_image, sanitized_copy
+    from hairtrack.imaging.io import load_image, read_photo, sanitized_copy
     from hairtrack.tracking.ingest import NewScan, save_scans
 
     the_zone = parse_zone(zone)
@@ -327,7 +312,7 @@ def scan_add(
                 err.print(f"hairtrack: {r['image']}: {r['error']}", markup=False)
             fail(f"{len(bad)} of {len(results)} images could not be measured; nothing was saved")
         scans = [NewScan(path.name, sanitized_copy(data)[0], load_image(data).rgb, {**r, "image": path.name})
-                 for path, r in zip(images, results, strict=True) for data in [path.read_bytes()]]
+                 for path, r in zip(images, results, strict=True) for data in [read_photo(path)]]
         template = Measurement(profile=profile, date=day, zone=the_zone, capture_time=at, hair_length_mm=hair_length_mm,
                                device=device, lighting=lighting)
         saved = save_scans(store, template, scans)

@@ -91,17 +91,6 @@ def check_width_classes(vellus_max_um: float, terminal_min_um: float) -> None:
         raise InputError(f"need 0 < vellus_max_um <= terminal_min_um (finite), got {vellus_max_um} and {terminal_min_um}")
 
 
-def _zone(zone: Zone | str | None) -> Zone | None:
-    """The zone, from its name in any case, with hyphens or spaces (``"Mid-Scalp"``), as the CLI takes it."""
-    if zone is None or isinstance(zone, Zone):
-        return zone
-    key = str(zone).strip().lower().replace("-", "_").replace(" ", "_")
-    try:
-        return Zone(key)
-    except ValueError:
-        raise InputError(f"zone must be one of {', '.join(z.value for z in Zone)}, got {zone!r}") from None
-
-
 def _with_issue(quality: QualityReport, issue: str, sentence: str) -> QualityReport:
     """``quality`` with one more named issue and its sentence (so no longer ok)."""
     return QualityReport(ok=False, issues=quality.issues + (issue,), warnings=quality.warnings + (sentence,),
@@ -195,7 +184,7 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
     check_width_classes(vellus_max_um, terminal_min_um)
     if detector not in DETECTORS:
         raise InputError(f"detector must be one of {DETECTORS}, got {detector!r}")
-    zone_v = _zone(zone)
+    zone_v = zone if zone is None or isinstance(zone, Zone) else Zone.parse(zone)
     rgb = as_rgb_uint8(image)
     h, w = rgb.shape[:2]
     field = scan_field(rgb)

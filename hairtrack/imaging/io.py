@@ -8,6 +8,7 @@ Everything here works on bytes and arrays; reading the file is the caller's one 
 from __future__ import annotations
 
 import io
+import os
 import re
 import struct
 import warnings
@@ -33,6 +34,7 @@ __all__ = [
     "ImageError",
     "LoadedImage",
     "load_image",
+    "read_photo",
     "sanitized_copy",
     "DEFAULT_MAX_PIXELS",
     "MIN_SIDE_PX",
@@ -41,6 +43,8 @@ __all__ = [
 
 # 64 MP admits every phone's default output (12-50 MP) and refuses bombs (a 30,000 x 30,000 PNG is 900 MP).
 DEFAULT_MAX_PIXELS = 64_000_000
+# A 64 MP photo as an uncompressed 16-bit RGB TIFF is 384 MB: no photo hairtrack measures is larger.
+MAX_PHOTO_BYTES = 512 * 2**20
 MIN_SIDE_PX = 16
 _EXIF_WANTED = {"Make", "Model", "DateTimeOriginal", "DateTime", "FocalLength", "ExposureTime", "ISOSpeedRatings", "LensModel"}
 
@@ -155,6 +159,29 @@ def _exif_facts(image: Image.Image) -> tuple[dict[str, Any], bool]:
     return facts, had_gps
 
 
+def read_photo(path: str | Path) -> bytes:
+    """A photo file's bytes, or an ImageError saying why not (messages start with the path as given).
+
+    Bounded: a file over ``MAX_PHOTO_BYTES`` is refused from its size (a 2 GB file named .jpg is not read
+    whole to be refused), and a pipe is read no further than that.
+    """
+    label, path = str(path), Path(path)
+    if not path.exists():
+        raise ImageError(f"{label}: no such file")
+    if path.is_dir():
+        raise ImageError(f"{label}: is a folder, not an image")
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size  # 0 for a pipe
+            data = b"" if size > MAX_PHOTO_BYTES else fh.read(MAX_PHOTO_BYTES + 1)
+    except OSError as exc:
+        raise ImageError(f"{label}: cannot read it ({exc.strerror})") from exc
+    if max(size, len(data)) > MAX_PHOTO_BYTES:
+        raise ImageError(f"{label}: the file is larger than {MAX_PHOTO_BYTES // 2**20} MB, more than any photo "
+                         "hairtrack measures (at most 64 MP)")
+    return data
+
+
 def load_image(
     source: str | Path | bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, name: str | None = None,
     max_side_px: int | None = None,
@@ -199,16 +226,8 @@ def load_image(
     if isinstance(source, bytes | bytearray | memoryview):
         data = bytes(source)
     else:
-        path = Path(source)
-        name = label or path.name
-        if not path.exists():
-            raise ImageError(f"{path}: no such file")
-        if path.is_dir():
-            raise ImageError(f"{path}: is a folder, not an image")
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ImageError(f"{path}: cannot read it ({exc.strerror})") from exc
+        name = label or Path(source).name
+        data = read_photo(source)
     if not data:
         raise ImageError(f"{name}: the file is empty (0 bytes)")
     notes: list[str] = []

@@ -111,7 +111,7 @@ def measure_upload(
 def unusable_reason(result: dict[str, Any]) -> str | None:
     """Why an analyze object's numbers mean nothing (a blank picture, not scalp), or ``None`` when they do."""
     unusable = [UNUSABLE_ISSUES[i] for i in result["quality"]["issues"] if i in UNUSABLE_ISSUES]
-    if "not_scalp" in result["quality"]["issues"]:  # the quality's sentence says why (colours, noise, a page)
+    if "not_scalp" in result["quality"]["issues"]:  # the quality's sentence says why (its colours, or noise)
         why = next((w for w in result.get("warnings", []) if w.startswith("This does not look like a close-up of scalp")), None)
         if why:
             unusable[unusable.index(UNUSABLE_ISSUES["not_scalp"])] = why[0].lower() + why[1:].removesuffix("; check the file.")

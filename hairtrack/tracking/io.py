@@ -106,13 +106,7 @@ def validate_profile_name(name: str) -> str:
 
 def parse_zone(text: str) -> Zone:
     """Parse a zone name, forgiving case, spaces and hyphens (``Mid-Scalp`` is ``mid_scalp``)."""
-    key = text.strip().lower().replace("-", "_").replace(" ", "_")
-    try:
-        return Zone(key)
-    except ValueError:
-        raise InputError(
-            f"unknown zone {text!r}; expected one of {', '.join(z.value for z in Zone)}"
-        ) from None
+    return Zone.parse(text)
 
 
 def parse_treatment_kind(text: str) -> TreatmentKind:
