@@ -34,15 +34,17 @@ DeviceOpt = Annotated[str | None, typer.Option("--device", help="A saved device 
 
 def _measure_path(path: str, zone: str | None, px_per_mm: float | None, detector: str | None = None,
                   view: str | None = None, overlay_to: str | None = None,
-                  width_classes_um: tuple[float, float] | None = None) -> dict[str, Any]:
+                  width_classes_um: tuple[float, float] | None = None, data: bytes | None = None) -> dict[str, Any]:
     """One image to its analyze object, or ``{"image", "error"}`` (runs in worker processes). With
     ``overlay_to``, the photo with what was measured drawn on it is written there as PNG and the object
-    names it under ``overlay``."""
+    names it under ``overlay``. ``data``: the file's bytes when the caller has read them already (what is
+    measured must be what is stored)."""
     from hairtrack.imaging.io import read_photo
     from hairtrack.imaging.measure import measure_overview, measure_upload, unusable_reason
 
     try:
-        data = read_photo(path)
+        if data is None:
+            data = read_photo(path)
         if view is not None:  # an overview (head) photo: coverage, not hair counts
             measured = measure_overview(data, path, view=view, zone=Zone(zone) if zone else None, px_per_mm=px_per_mm,
                                         overlay=overlay_to is not None)
@@ -176,10 +178,14 @@ def _map_in_pool(pool: ProcessPoolExecutor, jobs: int) -> Callable[[Callable[...
 
 def _run(paths: list[Path], zone: str | None, scale: float | None, jobs: int, detector: str | None = None,
          view: str | None = None, overlays: list[Path] | None = None,
-         width_classes_um: tuple[float, float] | None = None) -> Iterator[dict[str, Any]]:
-    """Results in input order, with a progress bar on stderr for batches."""
+         width_classes_um: tuple[float, float] | None = None,
+         contents: list[bytes] | None = None) -> Iterator[dict[str, Any]]:
+    """Results in input order, with a progress bar on stderr for batches. ``contents``: the files' bytes,
+    already read (otherwise each worker reads its file)."""
     targets = [str(t) for t in overlays] if overlays is not None else [None] * len(paths)
-    args = [(str(p), zone, scale, detector, view, t, width_classes_um) for p, t in zip(paths, targets, strict=True)]
+    datas = contents if contents is not None else [None] * len(paths)
+    args = [(str(p), zone, scale, detector, view, t, width_classes_um, d)
+            for p, t, d in zip(paths, targets, datas, strict=True)]
     progress = progress_bar(TextColumn("measuring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                             disable=len(paths) < 2)
     with progress:
@@ -305,14 +311,27 @@ def scan_add(
         scale = px_per_mm if device is None else store.device(device).px_per_mm
         if scale is None:
             fail("a saved scan needs a scale: give --device (see 'hairtrack device add') or --px-per-mm")
-        results = list(_run(images, the_zone.value, scale, 1))
+        # Each file is read once: the bytes measured are the bytes stored, even from a pipe or a file that
+        # changes on disk while the batch runs.
+        contents: list[bytes | None] = []
+        unread: dict[int, dict[str, Any]] = {}
+        for i, path in enumerate(images):
+            try:
+                contents.append(read_photo(path))
+            except HairtrackError as exc:
+                contents.append(None)
+                unread[i] = {"image": str(path), "error": str(exc).removeprefix(f"{path}: ")}
+        ok = [i for i in range(len(images)) if i not in unread]
+        measured = dict(zip(ok, _run([images[i] for i in ok], the_zone.value, scale, 1,
+                                     contents=[contents[i] for i in ok]), strict=True))
+        results = [unread[i] if i in unread else measured[i] for i in range(len(images))]
         bad = [r for r in results if "error" in r]
         if bad:
             for r in bad:
                 err.print(f"hairtrack: {r['image']}: {r['error']}", markup=False)
             fail(f"{len(bad)} of {len(results)} images could not be measured; nothing was saved")
         scans = [NewScan(path.name, sanitized_copy(data)[0], load_image(data).rgb, {**r, "image": path.name})
-                 for path, r in zip(images, results, strict=True) for data in [read_photo(path)]]
+                 for path, r, data in zip(images, results, contents, strict=True)]
         template = Measurement(profile=profile, date=day, zone=the_zone, capture_time=at, hair_length_mm=hair_length_mm,
                                device=device, lighting=lighting)
         saved = save_scans(store, template, scans)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -175,6 +177,26 @@ def test_scan_add_saves_replicates_with_clean_images(cli: Cli, scalps: list[tupl
     assert all("'scalp" in repr(r) for r in rows)
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_scan_add_reads_each_photo_once_so_a_pipe_works(cli: Cli, scalps: list[tuple[Path, int]], tmp_path: Path,
+                                                        db_url: str) -> None:
+    # a pipe (e.g. `<(curl ...)`) can be read only once: what is measured must be what is stored
+    cli("profile", "add", "p1")
+    fifo = tmp_path / "scalp.jpg"
+    os.mkfifo(fifo)
+    data = scalps[0][0].read_bytes()
+    writer = threading.Thread(target=fifo.write_bytes, args=(data,))
+    writer.start()
+    result = cli("scan", "add", str(fifo), "-p", "p1", "--zone", "crown", "--date", "2025-03-01",
+                 "--px-per-mm", "220", "--json")
+    writer.join(timeout=10)
+    assert result.exit_code == 0, result.output
+    saved = json.loads(result.stdout)
+    direct = json.loads(cli("analyze", str(scalps[0][0]), "--px-per-mm", "220", "--json").stdout)
+    assert saved["replicate"] == 1 and saved["hair_count"] == direct["hair_count"] > 0
+    assert len(snapshot(db_url)["scans"]) == 1
+
+
 def test_scan_add_is_all_or_nothing(cli: Cli, scalps: list[tuple[Path, int]], tmp_path: Path, db_url: str) -> None:
     cli("profile", "add", "p1")
     before = snapshot(db_url)
@@ -184,6 +206,11 @@ def test_scan_add_is_all_or_nothing(cli: Cli, scalps: list[tuple[Path, int]], tm
     assert result.exit_code == 1
     assert "bad.jpg: the file is empty" in result.stderr and "nothing was saved" in result.stderr
     assert snapshot(db_url) == before
+    # a file that cannot be read at all is named in its place, and the others still are not saved
+    missing = cli("scan", "add", str(tmp_path / "gone.jpg"), str(scalps[0][0]), "-p", "p1", "--zone", "crown",
+                  "--date", "2025-03-01", "--px-per-mm", "220")
+    assert missing.exit_code == 1 and "gone.jpg: no such file" in missing.stderr
+    assert "1 of 2 images could not be measured" in missing.stderr and snapshot(db_url) == before
     noscale = cli("scan", "add", str(scalps[0][0]), "-p", "p1", "--zone", "crown", "--date", "2025-03-01")
     assert noscale.exit_code == 1 and "needs a scale" in noscale.stderr
     future = cli("scan", "add", str(scalps[0][0]), "-p", "p1", "--zone", "crown", "--date", "2999-01-01", "--px-per-mm", "220")
