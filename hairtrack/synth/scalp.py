@@ -5,8 +5,9 @@ low-frequency mottle, furrows, glints and pores; clipped shafts of known width, 
 leaving the skin in follicular units of 1-4 that share an exit point (with the blue-grey of the shaft
 under the skin behind it); crossings; blur, uneven light and vignetting, sensor noise and JPEG
 artefacts; optionally a burned-in banner at the top and a red measurement circle with its label box.
-Units whose exit point lies outside the frame give border hairs, flagged ``at_border`` (the real dev
-labels often miss those).
+Hairs of units whose exit point lies outside the frame, and hairs the frame's edge (or the banner, which
+analyze() leaves out of the field) cuts, are border hairs, flagged ``at_border`` (the real dev labels often
+miss those); a border hair showing less than ``min_visible_um`` is drawn but left out of the truth.
 
 ``varied=True`` widens every one of these to what the real dev photos show, for training a detector on
 synthetic scalps only: magnification (hair size 0.7-1.8x), short clipped and broken shafts, near-parallel
@@ -308,15 +309,35 @@ def _rising_shaft(start, tip, width: float, shape, sigma_tip: float, pieces: int
     return out
 
 
-def _cut_at_row(hairs: list[SynthHair], top: float, min_visible_px: float) -> list[SynthHair]:
-    """The hairs as seen above row ``top`` (something opaque covers the rows below it)."""
+def _side_by_side_offset(prev_offset_px: float, prev_width_px: float, width_px: float, index: int, size: int,
+                         gap: float) -> float:
+    """Where the ``index``-th shaft of a side-by-side unit of ``size`` lies across the unit (px): ``gap``
+    times the sum of its own and its neighbour's half-widths beyond the neighbour (1: touching edge to
+    edge), so that a thin shaft never lies hidden inside a thick one; the first about where a centred row
+    of such shafts starts."""
+    if index == 0:
+        return -(size - 1) / 2.0 * width_px * gap
+    return prev_offset_px + (prev_width_px + width_px) / 2.0 * gap
+
+
+def _cut_at_row(hairs: list[SynthHair], row: int, min_visible_px: float, *, keep: str = "above") -> list[SynthHair]:
+    """The hairs as seen when something opaque covers the rows from ``row`` down (``keep="above"``: rows
+    0..row-1 stay visible) or the rows above ``row`` (``keep="below"``: rows row.. stay visible). Hairs it
+    cuts become border hairs; one it leaves shorter than ``min_visible_px`` is gone (a fragment always
+    stays while any of it shows)."""
     out = []
     for hr in hairs:
         a = math.radians(hr.angle_deg)
         half = (-math.sin(a) * hr.length_px / 2, math.cos(a) * hr.length_px / 2)
-        # rows 0..top; the columns are already inside the frame
-        vis = _clip_segment((hr.row_px - half[0], hr.col_px - half[1]), (hr.row_px + half[0], hr.col_px + half[1]),
-                            top + 1, math.inf)
+        p0 = (hr.row_px - half[0], hr.col_px - half[1])
+        p1 = (hr.row_px + half[0], hr.col_px + half[1])
+        # the columns are already inside the frame
+        if keep == "above":
+            vis = _clip_segment(p0, p1, row, math.inf)
+        else:  # the same clip with the rows counted from ``row``
+            vis = _clip_segment((p0[0] - row, p0[1]), (p1[0] - row, p1[1]), math.inf, math.inf)
+            if vis is not None:
+                vis = ((vis[0][0] + row, vis[0][1]), (vis[1][0] + row, vis[1][1]), vis[2])
         if vis is None:
             continue
         p, q, cut = vis
@@ -546,6 +567,7 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
         side = (-math.cos(direction), math.sin(direction))  # across the unit's direction
         unit_index = len(units)
         drawn = 0
+        prev_shift = prev_wpx = 0.0  # where the last side-by-side shaft of this unit lies, and its width
         for i_off, off in enumerate(offsets):
             ang = direction + off
             width_um = float(rng.uniform(*cfg["width"]))
@@ -563,9 +585,14 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
                 if broken:  # a short broken or dystrophic stub
                     length = vrng.uniform(0.3, 0.5) * ppm * zoom
                 if cfg["splay"][1] < 8:  # side by side: shafts touch along their length
-                    shift = (i_off - (size - 1) / 2.0) * width_um / 1000.0 * ppm * vrng.uniform(0.8, 1.3)
+                    # each one a half-width of its own and of its neighbour beyond the last (so a thin
+                    # shaft never lies hidden inside a thick one), the first about where a centred row starts
+                    gap = vrng.uniform(0.8, 1.3)
                     if lifelike and lrng.random() < 0.5:  # or lie partly over each other
-                        shift *= lrng.uniform(0.35, 0.8)
+                        gap *= lrng.uniform(0.35, 0.8)
+                    wpx_here = width_um / 1000.0 * ppm
+                    shift = _side_by_side_offset(prev_shift, prev_wpx, wpx_here, i_off, size, gap)
+                    prev_shift, prev_wpx = shift, wpx_here
             wpx = width_um / 1000.0 * ppm
             u = (math.sin(ang), math.cos(ang))
             start = (root[0] + u[0] * 0.03 * ppm + side[0] * shift, root[1] + u[1] * 0.03 * ppm + side[1] * shift)
@@ -579,8 +606,8 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
                 tone = vrng.uniform(80, 160) if light else vrng.uniform(3, 60)
                 tint = vrng.uniform(-0.15, 0.15)
                 colour = _tinted(tone, tint)
-                if broken:
-                    colour *= vrng.uniform(1.0, 2.0)
+                if broken:  # paler, but still darker than the skin (a hair, not a gap in one)
+                    colour = np.minimum(colour * vrng.uniform(1.0, 2.0), 0.75 * base)
             layer = np.zeros((h, w), np.float32)
             square = lifelike and lrng.random() < 0.7  # a clipped shaft's cut end
             if (k, i_off) in hidden:
@@ -632,8 +659,8 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
                 continue
             a, b, clipped = vis
             vis_len = math.hypot(b[0] - a[0], b[1] - a[1])
-            if vis_len < min_visible_um / 1000.0 * ppm:
-                continue
+            if (clipped or not inside) and vis_len < min_visible_um / 1000.0 * ppm:
+                continue  # a sliver of a border hair; a short hair wholly in the frame is a hair
             hairs.append(SynthHair(row_px=(a[0] + b[0]) / 2, col_px=(a[1] + b[1]) / 2, width_px=wpx,
                                    width_um=width_um, length_px=vis_len,
                                    angle_deg=math.degrees(math.atan2(-u[0], u[1])) % 180.0, unit=unit_index,
@@ -701,6 +728,11 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
         bh = max(int(0.035 * h), 8)
         top = max(int(0.008 * h), 1)
         out[top:top + bh] = (60, 60, 60)
+        # the banner is the frame's edge for the truth, as the strip is: hairs it cuts are border hairs,
+        # hairs under it (or in the few rows above it) are gone
+        hairs = _cut_at_row(hairs, top + bh, min_visible_um / 1000.0 * ppm, keep="below")
+        units = [SynthUnit(u.row_px, u.col_px, sum(1 for hr in hairs if hr.unit == i and not hr.at_border))
+                 for i, u in enumerate(units)]
         x = 4
         for txt in ("A207", "1280x1024", "2022/01/06 09:36", "70x"):
             cv2.putText(out, txt, (x, top + bh - 2), cv2.FONT_HERSHEY_SIMPLEX, bh / 30.0, (235, 235, 235), 1,
