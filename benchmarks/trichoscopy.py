@@ -7,9 +7,16 @@ where the misses are (stacked on a found hair, or at the frame); how much the fr
 density (``imaging.density``, as ``analyze()`` applies it) changes hairs / area; and milliseconds per image next to the
 time to merely decode that JPEG in the same run.
 
-Folds are patient-disjoint (NAME = DATE_PATIENT_N): the patients are shuffled with a fixed seed and cut in
-half, ``tune`` and ``report``. Thresholds may only be chosen on ``tune``; the figures to quote come from
-``report``. The median-count guess is the median count of the ``tune`` fold.
+Folds are patient-disjoint (NAME = DATE_PATIENT_N): the patients were shuffled with a fixed seed and cut in
+half, ``tune`` and ``report``, and each patient's fold is frozen in ``trichoscopy_folds.txt`` (so a copy missing
+files moves no one). Thresholds may only be chosen on ``tune``; the figures to quote come from ``report``. The
+median-count guess is the median count of the ``tune`` fold. For the rows that are what ``analyze()`` runs,
+and the median guess, 95% intervals come from resampling whole patients, and the figures are printed again on
+the images whose patient number no patient of the other fold carries (in case the code's letter does not tell
+patients apart).
+
+Speed: every row times its detector alone, given the photo's field; ``analyze()`` end to end (what a user
+waits for) is timed apart for the default rows, beside the JPEG decode of the same bytes.
 
 The images carry no licence: nothing here copies them or fits weights to them. Without the data set the
 script says so and exits 0.
@@ -30,6 +37,7 @@ mirror image).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 import time
 import xml.etree.ElementTree as ET
@@ -57,13 +65,34 @@ def read_boxes(xml_path: Path) -> list[tuple[str, float, float, float, float]]:
     return out
 
 
-def patient_folds(names: list[str], seed: int = 20240601) -> dict[str, str]:
-    """Map each image name to ``tune`` or ``report``, the patients (middle field) split in two halves."""
-    patients = sorted({n.split("_")[1] for n in names})
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(patients))
+FOLDS_FILE = Path(__file__).with_name("trichoscopy_folds.txt")
+
+
+def seeded_halves(patients: list[str], seed: int = 20240601) -> dict[str, str]:
+    """How the folds were first drawn: the sorted patients shuffled with a fixed seed and cut in half."""
+    patients = sorted(set(patients))
+    order = np.random.default_rng(seed).permutation(len(patients))
     tune = {patients[i] for i in order[: len(patients) // 2]}
-    return {n: ("tune" if n.split("_")[1] in tune else "report") for n in names}
+    return {p: "tune" if p in tune else "report" for p in patients}
+
+
+def frozen_folds(path: Path = FOLDS_FILE) -> dict[str, str]:
+    """The fold of each known patient, as ``seeded_halves`` drew them over the whole data set."""
+    rows = [line.split() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    return {patient: fold for patient, fold in rows}
+
+
+def patient_folds(names: list[str], known: dict[str, str] | None = None) -> dict[str, str]:
+    """Map each image name to ``tune`` or ``report`` by its patient (the middle field): the frozen list's
+    fold, so that which files are present moves no one; a patient not in it, by a hash of its code."""
+    known = frozen_folds() if known is None else known
+
+    def fold(patient: str) -> str:
+        if patient in known:
+            return known[patient]
+        return ("tune", "report")[hashlib.sha256(patient.encode()).digest()[0] % 2]
+
+    return {n: fold(n.split("_")[1]) for n in names}
 
 
 def match(det_rc: np.ndarray, boxes: list[tuple[str, float, float, float, float]], grow_px: float) -> list[int]:
@@ -116,7 +145,8 @@ def miss_kinds(boxes: list[tuple[str, float, float, float, float]], hit: list[in
 def count_stats(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     err = pred - truth
     r = float(np.corrcoef(pred, truth)[0, 1]) if np.std(pred) > 0 and np.std(truth) > 0 else float("nan")
-    return {"MAE": float(np.mean(np.abs(err))), "MAPE_pct": float(np.mean(np.abs(err) / truth) * 100),
+    # an image with no labelled hair counts as one in MAPE's denominator (as benchmarks/synthetic.py)
+    return {"MAE": float(np.mean(np.abs(err))), "MAPE_pct": float(np.mean(np.abs(err) / np.maximum(truth, 1)) * 100),
             "bias": float(np.mean(err)), "pearson_r": r}
 
 
@@ -169,25 +199,34 @@ def main(argv: list[str] | None = None) -> int:
     set_threads(1)  # OpenCV and the detector's sessions
 
     kw = {k: getattr(args, k) for k in ("high", "low", "min_length_um", "spur_widths") if getattr(args, k) is not None}
+    # Every row times the same thing: its detector alone, given the photo's field (found once per photo,
+    # outside the clock). What analyze() adds (the field, units, quality, density) is timed apart, for the
+    # rows that are what analyze() runs, with a check that it finds the same hairs.
     methods: dict[str, object] = {}
+    product: dict[str, str] = {}  # row -> the analyze() detector it stands for
     if "classical" in args.detectors:
-        methods["classical (hairtrack)"] = ((lambda rgb: detect_hairs(rgb, **kw)) if kw else
-                                            (lambda rgb: analyze(rgb, detector="classical").hairs))
+        methods["classical (hairtrack)"] = lambda rgb, field: detect_hairs(rgb, field=field, **kw)
+        if not kw:
+            product["classical (hairtrack)"] = "classical"
     if "learned" in args.detectors and not args.no_baseline and args.model is None:
         # the baselines: the float networks the default 8-bit pair was made from, and the main network alone
         # (with its test-time flip), the default before the pair
-        methods["learned, float networks"] = lambda rgb: detect_hairs_learned(rgb, model_path=FLOAT_MODELS)
-        methods["learned, main network only"] = lambda rgb: detect_hairs_learned(rgb, model_path=MODEL_PATH)
+        methods["learned, float networks"] = lambda rgb, field: detect_hairs_learned(rgb, model_path=FLOAT_MODELS,
+                                                                                      field=field)
+        methods["learned, main network only"] = lambda rgb, field: detect_hairs_learned(rgb, model_path=MODEL_PATH,
+                                                                                         field=field)
     if "learned" in args.detectors:
         ths = args.thresholds or [DEFAULT_THRESHOLD]
         for th in ths:
             tag = "synthetic-only" if model is None else "--model"
             label = f"learned ({tag})" if len(ths) == 1 else f"learned ({tag}, th={th:g})"
-            methods[label] = ((lambda rgb, th=th: analyze(rgb, detector="learned").hairs)
-                              if th == DEFAULT_THRESHOLD and len(ths) == 1 and model is None else
-                              (lambda rgb, th=th: detect_hairs_learned(rgb, threshold=th, model_path=model)))
-    stats = {m: dict(pred=[], tp=0, n_det=0, hit=dict.fromkeys(CLASSES, 0), t_run=[],
-                     misses=dict(missed=0, stacked=0, at_edge=0), whole=0, lift=[]) for m in methods}
+            methods[label] = (lambda rgb, field, th=th: detect_hairs_learned(rgb, threshold=th, model_path=model,
+                                                                             field=field))
+            if th == DEFAULT_THRESHOLD and len(ths) == 1 and model is None:
+                product[label] = "learned"
+    stats = {m: dict(pred=[], tp=0, n_det=0, hit=dict.fromkeys(CLASSES, 0), t_run=[], tp_img=[], det_img=[],
+                     misses=dict(missed=0, stacked=0, at_edge=0), whole=0, lift=[], t_analyze=[], differ=0)
+             for m in methods}
     truth, n_gt, t_dec = [], 0, []
     per_class_n = dict.fromkeys(CLASSES, 0)
     for n in chosen:
@@ -201,16 +240,24 @@ def main(argv: list[str] | None = None) -> int:
         truth.append(len(boxes))
         for bx in boxes:
             per_class_n[bx[0]] = per_class_n.get(bx[0], 0) + 1
-        usable = scan_field(rgb).usable
+        field = scan_field(rgb)
+        usable = field.usable
         for m, fn in methods.items():
             st = stats[m]
             t2 = time.perf_counter()
-            hairs = fn(rgb)
+            hairs = fn(rgb, field)
             st["t_run"].append(time.perf_counter() - t2)
+            if m in product:
+                t2 = time.perf_counter()
+                whole = analyze(rgb, detector=product[m]).hairs
+                st["t_analyze"].append(time.perf_counter() - t2)
+                st["differ"] += [(h.row_px, h.col_px) for h in whole] != [(h.row_px, h.col_px) for h in hairs]
             det = np.array([[hr.row_px, hr.col_px] for hr in hairs]).reshape(-1, 2)
             hit = match(det, boxes, args.grow_px)
             st["tp"] += len(hit)
             st["n_det"] += len(det)
+            st["tp_img"].append(len(hit))
+            st["det_img"].append(len(det))
             for j in hit:
                 st["hit"][boxes[j][0]] = st["hit"].get(boxes[j][0], 0) + 1
             for k, v in miss_kinds(boxes, hit, rgb.shape[:2]).items():
@@ -224,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"trichoscopy-dev: fold={args.fold} images={len(chosen)} (patients "
           f"{len({c.split('_')[1] for c in chosen})}), hairs={n_gt}, classical thresholds "
           f"{kw or 'defaults (chosen on the tune fold)'}")
-    print(f"{'method':<26}{'MAE':>7}{'MAPE%':>8}{'bias':>7}{'r':>7}{'prec':>7}{'recall':>8}{'F1':>7}{'ms/img':>8}")
+    print(f"{'method':<26}{'MAE':>7}{'MAPE%':>8}{'bias':>7}{'r':>7}{'prec':>7}{'recall':>8}{'F1':>7}{'det ms':>8}")
     for m, st in stats.items():
         cs = count_stats(np.array(st["pred"], float), truth_a)
         prec = st["tp"] / max(st["n_det"], 1)
@@ -247,11 +294,56 @@ def main(argv: list[str] | None = None) -> int:
             print(f"density, {m}: {100 * st['whole'] / max(st['n_det'], 1):.0f}% of the hairs found lie whole in "
                   f"the field; the frame's correction raises hairs / area by "
                   f"{100 * (np.median(st['lift']) - 1):+.1f}% (median per image)")
+    print_intervals(chosen, truth_a, n_gt, median_guess, {m: st for m, st in stats.items() if m in product},
+                    frozen_folds(), args.fold)
     for m, st in stats.items():
-        print(f"speed (1 thread), {m}: {1000 * np.median(st['t_run']):.1f} ms/image median "
+        print(f"speed (1 thread), {m}, the detector alone: {1000 * np.median(st['t_run']):.1f} ms/image median "
               f"({1000 * np.mean(st['t_run']):.1f} mean), JPEG decode {1000 * np.median(t_dec):.1f} ms median; "
               f"ratio {np.median(st['t_run']) / np.median(t_dec):.1f}x")
+    for m, st in stats.items():
+        if st["t_analyze"]:
+            print(f"speed (1 thread), {m}, analyze() end to end (field, detector, units, quality, density): "
+                  f"{1000 * np.median(st['t_analyze']):.1f} ms/image median ({1000 * np.mean(st['t_analyze']):.1f} "
+                  f"mean), ratio to decode {np.median(st['t_analyze']) / np.median(t_dec):.1f}x; its hairs differ "
+                  f"from the row's on {st['differ']} of {len(st['t_analyze'])} images")
     return 0
+
+
+def print_intervals(names: list[str], truth: np.ndarray, n_gt: int, median_guess: float,
+                    stats: dict[str, dict], known: dict[str, str], fold: str, draws: int = 2000) -> None:
+    """95% intervals of MAE and F1 from resampling whole patients (their images go together), and the figures
+    on the images whose patient number (the code's digits) no patient of the other fold carries: the code's
+    letter may not tell patients apart, and this subset is disjoint either way."""
+    patients = [n.split("_")[1] for n in names]
+    groups = {p: np.array([i for i, q in enumerate(patients) if q == p]) for p in dict.fromkeys(patients)}
+    rng = np.random.default_rng(7)
+    keys = list(groups)
+    samples = [np.concatenate([groups[keys[k]] for k in rng.integers(len(keys), size=len(keys))]) for _ in range(draws)]
+    rows = {**{m: (np.array(st["pred"], float), np.array(st["tp_img"]), np.array(st["det_img"])) for m, st in stats.items()},
+            f"median guess ({median_guess:g})": (np.full_like(truth, median_guess), None, None)}
+    n_box = truth  # boxes per image
+    print(f"95% intervals, {draws} resamplings of the {len(keys)} patients:")
+    for m, (pred, tp, det) in rows.items():
+        maes = [np.mean(np.abs(pred[s] - truth[s])) for s in samples]
+        line = f"  {m}: MAE {np.mean(np.abs(pred - truth)):.2f} [{np.percentile(maes, 2.5):.2f}, {np.percentile(maes, 97.5):.2f}]"
+        if tp is not None:
+            f1s = [2 * tp[s].sum() / max(det[s].sum() + n_box[s].sum(), 1) for s in samples]
+            line += f", F1 {2 * tp.sum() / max(det.sum() + n_gt, 1):.3f} [{np.percentile(f1s, 2.5):.3f}, {np.percentile(f1s, 97.5):.3f}]"
+        print(line)
+    if fold == "all":
+        return
+    other = {"".join(ch for ch in p if ch.isdigit()) for p, f in known.items() if f != fold}
+    strict = np.array([i for i, p in enumerate(patients) if "".join(ch for ch in p if ch.isdigit()) not in other], int)
+    if not len(strict):
+        return
+    parts = []
+    for m, (pred, tp, det) in rows.items():
+        part = f"{m} MAE {np.mean(np.abs(pred[strict] - truth[strict])):.2f}"
+        if tp is not None:
+            part += f" F1 {2 * tp[strict].sum() / max(det[strict].sum() + truth[strict].sum(), 1):.3f}"
+        parts.append(part)
+    print(f"only patients whose number is in no {'report' if fold == 'tune' else 'tune'} patient's code "
+          f"({len(strict)} images, {len({patients[i] for i in strict})} patients): " + "; ".join(parts))
 
 
 if __name__ == "__main__":

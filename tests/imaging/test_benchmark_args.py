@@ -111,3 +111,28 @@ def test_the_close_up_check_runs_with_or_without_the_data_sets(capsys):
     line = next(ln for ln in out.splitlines() if ln.startswith("close-ups, synthetic"))
     assert line[44:].split()[:3] == ["2", "0", "0.0%"]  # n, flagged, share
     assert "head photos, norwood-photos-dev" in out
+
+
+def test_the_folds_are_frozen_per_patient_as_first_drawn():
+    """Which files are present moves no patient across the folds: the frozen list is the seeded split of its
+    own patients, and an unknown patient gets a fold from its code alone."""
+    ns = runpy.run_path(str(SCRIPT), run_name="trichoscopy")
+    known = ns["frozen_folds"]()
+    assert len(known) == 315 and sum(f == "tune" for f in known.values()) == 157
+    assert ns["seeded_halves"](list(known)) == known
+    names = [f"220101_{p}_1" for p in known]
+    full = ns["patient_folds"](names)
+    fewer = ns["patient_folds"](names[::3])
+    assert all(fewer[n] == full[n] for n in fewer)
+    # the old rule reshuffled everyone when a patient was missing
+    assert ns["seeded_halves"](list(known)[::3]) != {p: known[p] for p in list(known)[::3]}
+    new = ns["patient_folds"](["230101_Z999_1", "230102_Z999_2"])
+    assert len(set(new.values())) == 1 and set(new.values()) <= {"tune", "report"}
+
+
+def test_count_stats_survive_an_image_with_no_labelled_hair():
+    count_stats = runpy.run_path(str(SCRIPT), run_name="trichoscopy")["count_stats"]
+    import numpy as np
+
+    stats = count_stats(np.array([1.0, 12.0]), np.array([0.0, 10.0]))
+    assert stats["MAE"] == 1.5 and stats["MAPE_pct"] == pytest.approx(60.0)
