@@ -59,6 +59,10 @@ def test_counts_on_seeded_synthetic_scalps_within_tolerance(scenes, found):
     got = [len(f) for f in found]
     assert all(g >= 0.55 * t for g, t in zip(got, truth)), (truth, got)
     assert 0.65 <= sum(got) / sum(truth) <= 1.5, (truth, got)
+    # both ways: at least the hairs wholly in the frame (the labels' rule it was tuned to; 69 of them, it
+    # finds 81 on 2026-11-28), at most every visible hair (102), so a fifth more or fewer fails
+    whole = [sum(not h.at_border for h in sc.hairs) for sc in scenes]
+    assert sum(whole) <= sum(got) <= sum(truth), (whole, got, truth)
 
 
 def test_returns_hairs_with_widths_from_the_image(found):
