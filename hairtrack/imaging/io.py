@@ -110,16 +110,34 @@ def _too_large(name: str, pillow_message: str, max_pixels: int) -> str:
     )
 
 
-def _to_rgb8(image: Image.Image, notes: list[str]) -> np.ndarray:
+def _unsigned_32_bit(image: Image.Image) -> bool:
+    """A TIFF of unsigned 32-bit samples, which Pillow hands over as signed ("I"): values from 2**31 up
+    would read as negative."""
+    tags = getattr(image, "tag_v2", None)
+    if image.mode != "I" or tags is None:
+        return False
+    fmt, bits = tags.get(339, 1), tags.get(258, 32)  # SampleFormat (1: unsigned, the default), BitsPerSample
+    fmt = fmt[0] if isinstance(fmt, tuple) else fmt
+    bits = bits[0] if isinstance(bits, tuple) else bits
+    return fmt == 1 and bits == 32
+
+
+def _to_rgb8(image: Image.Image, notes: list[str], unsigned_32: bool = False) -> np.ndarray:
     mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         # Scale by the image's own range: 16-bit dermoscope exports rarely fill 0-65535.
-        values = np.asarray(image, dtype=np.float64)
+        values = np.asarray(image)
+        if unsigned_32 and values.dtype == np.int32:
+            values = values.view(np.uint32)
+        values = values.astype(np.float64)
         with np.errstate(invalid="ignore"):
             high = float(np.nanmax(values)) if values.size else 0.0
-        scale = 255.0 / high if high > 0 else 0.0
-        grey = np.clip(np.nan_to_num(values) * scale, 0, 255).round().astype(np.uint8)
-        notes.append(f"{mode} image scaled to 8 bits by its maximum ({high:g})")
+            low = float(np.nanmin(values)) if values.size else 0.0
+        low = min(low, 0.0)  # signed samples: the darkest is black
+        scale = 255.0 / (high - low) if high > low else 0.0
+        grey = np.clip((np.nan_to_num(values, nan=low) - low) * scale, 0, 255).round().astype(np.uint8)
+        span = f"its maximum ({high:g})" if low == 0 else f"its range ({low:g} to {high:g})"
+        notes.append(f"{mode} image scaled to 8 bits by {span}")
         return np.repeat(grey[:, :, None], 3, axis=2)
     if mode == "RGB":
         return np.asarray(image, dtype=np.uint8).copy()
@@ -259,8 +277,9 @@ def load_image(
             if max_side_px is not None and max(image.size) > max_side_px:
                 image.thumbnail((max_side_px, max_side_px), Image.Resampling.LANCZOS)
             exif, had_gps = _exif_facts(image)
+            unsigned_32 = _unsigned_32_bit(image)  # the tags of the file as read, before any turn
             upright = ImageOps.exif_transpose(image)
-            rgb = _to_rgb8(upright, notes)
+            rgb = _to_rgb8(upright, notes, unsigned_32)
         except Image.DecompressionBombError as exc:
             raise ImageError(_too_large(name, str(exc), max_pixels)) from None
         except (OSError, ValueError, SyntaxError, struct.error, zlib.error, EOFError) as exc:

@@ -49,6 +49,24 @@ def test_grey_and_16_bit_images_become_rgb8() -> None:
     np.testing.assert_array_equal(deep.rgb[..., 0], deep.rgb[..., 2])
 
 
+@pytest.mark.parametrize("dtype", [np.uint32, np.int32])
+def test_32_bit_tiffs_keep_their_tones(dtype: type) -> None:
+    """Pillow reads unsigned 32-bit TIFF samples as signed: the bright half came out black before."""
+    import tifffile
+
+    ramp = np.arange(64 * 64, dtype=np.int64).reshape(64, 64) * 1_000_000
+    if dtype is np.int32:
+        ramp -= 2_000_000_000  # signed samples, half of them negative
+    buffer = io.BytesIO()
+    tifffile.imwrite(buffer, ramp.astype(dtype))
+    loaded = load_image(buffer.getvalue())
+    grey = loaded.rgb[..., 0].astype(int)
+    assert grey.min() == 0 and grey.max() == 255
+    assert np.all(np.diff(grey.ravel()) >= 0)  # still a ramp: no wrap-around to black
+    assert grey.ravel()[grey.size // 4] > 32  # a quarter up the ramp is not black (negative samples were)
+    assert "scaled to 8 bits" in loaded.warnings[0]
+
+
 def test_gps_and_camera_metadata_never_reach_a_stored_copy() -> None:
     exif = Image.Exif()
     exif[ExifTags.Base.Make] = "SecretCam"
