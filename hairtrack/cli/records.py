@@ -395,8 +395,8 @@ def device_add(
 @device_app.command("calibrate")
 def device_calibrate(
     name: Annotated[str, typer.Argument(help="Device to save (or recalibrate with --replace).")],
-    image: Annotated[Path, typer.Argument(help="Photo of millimetre graph paper or a ruler, taken with this device at its scan distance.", show_default=False)],
-    grid_mm: Annotated[float, typer.Option("--grid-mm", help="Spacing of the grid lines in mm.")] = 1.0,
+    image: Annotated[Path, typer.Argument(help="Photo of millimetre graph paper, a ruler or a checkerboard, taken with this device at its scan distance.", show_default=False)],
+    grid_mm: Annotated[float, typer.Option("--grid-mm", help="Spacing of the grid lines in mm (a checkerboard: the side of one square).")] = 1.0,
     replace: Annotated[bool, typer.Option("--replace", help="Overwrite an existing device's scale.")] = False,
     db: DbOpt = None,
     data_dir: DataDirOpt = None,
@@ -416,7 +416,8 @@ def device_calibrate(
     else:
         out.print(
             f"saved device {info.name}: {measured.px_per_mm:.2f} ± {measured.uncertainty_px_per_mm:.2f} px/mm "
-            f"(grid period {measured.period_px:.2f} px, {'graph paper' if measured.axes == 2 else 'one set of lines'})",
+            f"(grid period {measured.period_px:.2f} px, "
+            f"{'a checkerboard' if measured.pattern == 'checkerboard' else 'graph paper' if measured.axes == 2 else 'one set of lines'})",
             markup=False,
         )
 

@@ -114,7 +114,10 @@ class GridMeasurement:
     peak_ratio : float
         Spectral peak over the median of its ring: how clear the grid is (refused below 8).
     axes : int
-        1 for a ruler, 2 when a second, perpendicular period agreed (graph paper).
+        1 for a ruler, 2 when a second, perpendicular period agreed (graph paper, a checkerboard).
+    pattern : str
+        ``"lines"`` (graph paper, a ruler) or ``"checkerboard"`` (squares of ``grid_mm``; ``period_px`` is then
+        the side of one square, not the diagonal period its spectrum shows).
     """
 
     px_per_mm: float
@@ -123,6 +126,7 @@ class GridMeasurement:
     angle_deg: float
     peak_ratio: float
     axes: int
+    pattern: str = "lines"
 
 
 def _grey(image: np.ndarray) -> np.ndarray:
@@ -202,6 +206,19 @@ def _edges(profile: np.ndarray, bin_px: float) -> np.ndarray:
     return np.diff(ndimage.gaussian_filter1d(profile, max(1.0, 1.0 / bin_px)))
 
 
+def _edge_direction(grey: np.ndarray) -> tuple[float, float]:
+    """The grey-level gradients' dominant direction modulo 90 degrees (radians), weighted by their strength,
+    and how strongly they agree on it (0 to 1): lines' edges lie across the lines' normal, a checkerboard's
+    along its squares' sides."""
+    gy, gx = ndimage.sobel(grey, 0), ndimage.sobel(grey, 1)
+    weight = gx * gx + gy * gy
+    total = float(weight.sum())
+    if total <= 0:
+        return 0.0, 0.0
+    z = complex(np.sum(weight * np.exp(4j * np.arctan2(gy, gx))))
+    return float(np.angle(z) / 4), abs(z) / total
+
+
 def _spectral_peaks(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rows, cols = grey.shape
     window = np.outer(np.hanning(rows), np.hanning(cols))
@@ -213,7 +230,8 @@ def _spectral_peaks(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 
 def measure_grid(image: np.ndarray, *, grid_mm: float = 1.0, min_period_px: float = 4.0) -> GridMeasurement:
-    """Measure px/mm from a photo of a ruler or graph paper with lines every ``grid_mm`` millimetres.
+    """Measure px/mm from a photo of a ruler or graph paper with lines every ``grid_mm`` millimetres, or of
+    a checkerboard with squares of ``grid_mm``.
 
     Parameters
     ----------
@@ -275,6 +293,13 @@ def measure_grid(image: np.ndarray, *, grid_mm: float = 1.0, min_period_px: floa
     # A second, perpendicular period of the same length confirms graph paper.
     perpendicular = valid & (np.abs(np.abs(np.sin(angle - theta)) - 1) < 0.05) & (np.abs(radius - f0) < 0.05 * f0)
     axes = 2 if perpendicular.any() and spectrum[perpendicular].max() > 0.25 * masked[peak] else 1
+    # A checkerboard's spectrum peaks along the squares' diagonals, at sqrt(2) times their side: the same two
+    # perpendicular peaks as graph paper turned 45 degrees. Its edges tell them apart: lines' edges face along
+    # the peak, a checkerboard's squares' sides at 45 degrees to it. (Read as lines, a checkerboard gave a
+    # confident scale 1.41x too large, a density twice too small.)
+    edge_dir, agreement = _edge_direction(flat)
+    off_peak = abs((theta - edge_dir + math.pi / 4) % (math.pi / 2) - math.pi / 4)
+    checkerboard = axes == 2 and agreement > 0.2 and off_peak > math.pi / 8
     # The spectrum's bins are 1/N apart: the coarse period is uncertain by about period / N either way.
     span = max(0.06, 1.5 * (1.0 / f0) / min(small.shape))
     bin_px = min(0.25, step / f0 / 80)
@@ -309,6 +334,8 @@ def measure_grid(image: np.ndarray, *, grid_mm: float = 1.0, min_period_px: floa
     # the quarters' scatter, and how far the whole photo's period lies from theirs (lens distortion, tilt)
     spread = max(float(np.std(estimates, ddof=1) / math.sqrt(len(estimates))),
                  abs(whole - float(np.median(estimates))) / 2)
+    if checkerboard:  # the squares' side, from their diagonal period
+        whole, spread = whole / math.sqrt(2), spread / math.sqrt(2)
     px_per_mm = whole / grid_mm
     uncertainty = max(spread / grid_mm, 0.001 * px_per_mm)
     if uncertainty > 0.02 * px_per_mm:
@@ -323,4 +350,5 @@ def measure_grid(image: np.ndarray, *, grid_mm: float = 1.0, min_period_px: floa
         angle_deg=math.degrees(theta),
         peak_ratio=peak_ratio,
         axes=axes,
+        pattern="checkerboard" if checkerboard else "lines",
     )

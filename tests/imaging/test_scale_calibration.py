@@ -38,6 +38,31 @@ def test_grid_period_is_recovered_within_its_stated_uncertainty(period: float, t
     assert m.axes == (2 if both else 1)
 
 
+def checkerboard(side_px: float, theta: float, *, shape=(700, 900), blur=1.2, noise=5.0, seed=0) -> np.ndarray:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(seed)
+    rows, cols = np.indices(shape, dtype=float)
+    u = cols * math.cos(theta) + rows * math.sin(theta)
+    v = -cols * math.sin(theta) + rows * math.cos(theta)
+    squares = (np.floor(u / side_px) + np.floor(v / side_px)) % 2
+    grey = ndimage.gaussian_filter(225 - 170 * squares, blur) + rng.normal(0, noise, shape)
+    grey *= 1 - 0.25 * ((rows / shape[0] - 0.5) ** 2 + (cols / shape[1] - 0.5) ** 2)
+    return np.stack([grey, grey, grey * 0.9], axis=-1).clip(0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize(("side", "theta"), [(20.0, 0.0), (37.5, 0.35), (60.0, math.pi / 4), (12.0, -0.6)])
+def test_a_checkerboard_gives_its_squares_side_not_their_diagonal(side: float, theta: float) -> None:
+    """A checkerboard's spectrum peaks along the squares' diagonals (sqrt(2) x their side), like graph paper
+    turned 45 degrees; read as lines it gave a confident scale 1.41x too large. Graph paper at any turn
+    stays lines."""
+    m = measure_grid(checkerboard(side, theta), grid_mm=1.0)
+    assert m.pattern == "checkerboard" and m.axes == 2
+    assert m.px_per_mm == pytest.approx(side, rel=0.01)
+    assert abs(m.px_per_mm - side) < 4 * m.uncertainty_px_per_mm + 0.002 * side
+    lines = measure_grid(graph_paper(side, theta), grid_mm=1.0)
+    assert lines.pattern == "lines" and lines.px_per_mm == pytest.approx(side, rel=0.01)
+    assert abs(lines.px_per_mm - side) < 4 * lines.uncertainty_px_per_mm
+
+
 def test_grid_spacing_other_than_one_mm() -> None:
     m = measure_grid(graph_paper(25.0, 0.1), grid_mm=2.0)
     assert m.px_per_mm == pytest.approx(12.5, rel=0.005)
