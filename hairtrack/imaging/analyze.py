@@ -21,7 +21,7 @@ import numpy as np
 
 from hairtrack.domain import Zone
 from hairtrack.errors import InputError
-from hairtrack.imaging.density import edge_corrected_densities
+from hairtrack.imaging.density import edge_corrected_density
 from hairtrack.imaging.hairs import Hair, check_px_per_mm, detect_hairs
 from hairtrack.imaging.learned import DEFAULT_MODELS, detect_hairs_learned
 from hairtrack.imaging.quality import QualityReport, as_rgb_uint8, assess_quality, scan_field
@@ -112,8 +112,10 @@ DEFAULT_DETECTOR = "learned"
 # scripts/record_method_figures.py records them, and will not without a bump.
 # 1: the float pair, hairs / area; 2: densities corrected for the frame's cut (2026-11-27); 3: skin clipped
 # white inside the photo stays in the usable field, and a photo whose every hair is cut by the field gets the
-# plain count over the area instead of 0 (2026-11-28).
-METHOD_REVISION = 3
+# plain count over the area instead of 0 (2026-11-28); 4: the plain count also where most hairs are cut (it was
+# only where all were: one short whole hair among ten cut ones cut the density tenfold), and fu/cm² is
+# hairs/cm² over hairs per unit (2026-11-28, seventeenth session).
+METHOD_REVISION = 4
 
 
 @functools.cache
@@ -199,24 +201,23 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
     quality = assess_quality(rgb, field, hairs, px_per_mm=ppm)
     if min(h, w) < 64 and "too_small" not in quality.issues:
         quality = _with_issue(quality, "too_small", f"The picture is only {w} x {h} px: too small to measure hairs.")
-    # hairs are their two ends; units the ends of all their hairs (one window for both)
-    hair_density, unit_density = edge_corrected_densities(
-        [[np.array([hr.end_a, hr.end_b]) for hr in hairs],
-         [np.array([end for i in u.members for end in (hairs[i].end_a, hairs[i].end_b)]) for u in units]],
-        field.usable)
-    # No whole hair: the correction has nothing to weigh and would say 0 hairs/cm² beside the hairs on show.
-    # The plain count over the area stands in (hairs crossing in from outside count too), named as such.
-    uncorrected = bool(hairs) and hair_density.whole == 0
+    # each hair is its two ends
+    hair_density = edge_corrected_density([np.array([hr.end_a, hr.end_b]) for hr in hairs], field.usable)
+    # The correction weighs the whole hairs only. With none, it would say 0 hairs/cm² beside the hairs on
+    # show; with a few short ones among many cut (long, unclipped hair), it rests on those few and leaves out
+    # every hair longer than the field can hold (one short whole hair among ten cut ones once gave a tenth of
+    # the density without it). There the plain count over the area stands in (hairs crossing in from outside
+    # count too), named as such: the same rule as the warning, so the number never switches silently.
+    n_cut = len(hairs) - hair_density.whole
+    uncorrected = bool(hairs) and (hair_density.whole == 0 or (
+        len(hairs) >= _CUT_MIN_HAIRS and hair_density.whole < _CUT_MAX_SHARE * len(hairs)))
     if uncorrected:
+        so = (", so the density is the plain count over the field's area and less certain" if ppm is not None
+              else "")
         quality = _with_issue(quality, "hairs_cut_by_field",
-                              f"Every hair found crosses the edge of the field ({len(hairs)}): the frame's cut cannot be "
-                              "corrected for, so the density is the plain count over the field's area and less "
-                              "certain. Clip the hair shorter or take a wider field.")
-    elif len(hairs) >= _CUT_MIN_HAIRS and hair_density.whole < _CUT_MAX_SHARE * len(hairs):
-        quality = _with_issue(quality, "hairs_cut_by_field",
-                              f"Most hairs found cross the edge of the field ({len(hairs) - hair_density.whole} of "
-                              f"{len(hairs)}): the density rests on the {hair_density.whole} whole ones and is less "
-                              "certain. Clip the hair shorter or take a wider field.")
+                              f"{'Every hair found crosses' if hair_density.whole == 0 else 'Most hairs found cross'} "
+                              f"the edge of the field ({n_cut} of {len(hairs)}): the frame's cut cannot be corrected "
+                              f"for{so}. Clip the hair shorter or take a wider field.")
     warnings = list(quality.warnings)
     area_cm2 = hpc = fpc = mean_w = term = vell = None
     usable_px = field.usable_fraction * h * w
@@ -231,9 +232,10 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
         if area_cm2 > 0 and hair_density.window_px2 > 0:
             px2_per_cm2 = (ppm * 10.0) ** 2
             hpc = len(hairs) / area_cm2 if uncorrected else hair_density.per_px2 * px2_per_cm2
-            # no whole unit: the units follow the hairs' density through hairs per unit (with no whole hair
-            # either, that is the plain count of units over the area), not an estimator of their own
-            fpc = hpc / hpf if units and unit_density.whole == 0 else unit_density.per_px2 * px2_per_cm2
+            # the units follow the hairs' density through hairs per unit, so that units/cm² x hairs per unit is
+            # hairs/cm² (an estimator of their own, on units wholly in the field, once gave more units than
+            # hairs per cm² beside two hairs a unit)
+            fpc = hpc / hpf if units else 0.0
         if hairs:
             widths = np.array([hr.width_um for hr in hairs], float)
             mean_w = float(widths.mean())

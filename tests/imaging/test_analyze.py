@@ -330,6 +330,44 @@ def test_units_per_area_follow_the_hairs_when_no_unit_is_whole(monkeypatch):
     assert a.fu_per_cm2 == pytest.approx(a.hairs_per_cm2 / a.hairs_per_fu)
 
 
+def test_one_more_whole_hair_never_cuts_the_density(monkeypatch):
+    """Ten long hairs run out of the frame (unclipped hair). One short whole hair more once switched the density
+    from the plain count to the correction resting on that one hair alone: a tenth of it. Where most hairs are
+    cut the plain count stands, named as such, and one hair more adds about one hair's share."""
+    import importlib
+
+    from hairtrack.imaging.hairs import Hair
+
+    mod = importlib.import_module("hairtrack.imaging.analyze")
+
+    def hair(a, b):
+        return Hair((a[0] + b[0]) / 2, (a[1] + b[1]) / 2, 6.0, float(np.hypot(b[0] - a[0], b[1] - a[1])), 0.0, a, b, 0.6)
+
+    cut = [hair((60.0 + 50 * k, 200.0 + 30 * k), (60.0 + 50 * k, 0.0)) for k in range(10)]
+    image = render_scalp(seed=1, shape=(600, 800), difficulty="easy").image
+    found = {}
+    for label, hairs in (("cut", cut), ("one more", [*cut, hair((300.0, 500.0), (300.0, 530.0))])):
+        monkeypatch.setattr(mod, "detect_hairs", lambda rgb, px_per_mm=None, field=None, hairs=hairs: tuple(hairs))
+        found[label] = analyze(image, 100.0, detector="classical")
+    before, after = found["cut"], found["one more"]
+    assert after.hairs_whole == 1 and "hairs_cut_by_field" in after.quality.issues
+    assert after.hairs_per_cm2 == pytest.approx(before.hairs_per_cm2 * 11 / 10)
+    assert any("Most hairs found cross the edge of the field (10 of 11)" in w and "plain count" in w
+               for w in after.quality.warnings)
+    assert after.fu_per_cm2 * after.hairs_per_fu == pytest.approx(after.hairs_per_cm2)
+    # without a scale there is no density to speak of
+    unscaled = analyze(image, None, detector="classical")
+    sentence = next(w for w in unscaled.quality.warnings if "edge of the field" in w)
+    assert "density" not in sentence and unscaled.hairs_per_cm2 is None
+
+
+def test_units_per_area_times_hairs_per_unit_is_the_hair_density():
+    for seed in (3, 7):
+        a = analyze(render_scalp(seed=seed, shape=(512, 640), px_per_mm=110.0, difficulty="medium").image, 110.0)
+        assert len(a.units) >= 3 and a.fu_per_cm2 <= a.hairs_per_cm2
+        assert a.fu_per_cm2 * a.hairs_per_fu == pytest.approx(a.hairs_per_cm2)
+
+
 def test_the_method_names_the_detector_its_networks_and_the_revision(tmp_path):
     from hairtrack.imaging.analyze import METHOD_REVISION, measurement_method
     from hairtrack.synth import render_scalp
