@@ -431,7 +431,7 @@ def assess_photos(images: Sequence[np.ndarray], *, names: Sequence[str | None] |
         px_per_mm, notes = None, []
         arr = np.asarray(im)
         if find_card and arr.dtype == np.uint8 and arr.ndim == 3 and min(arr.shape[:2]) >= MIN_SIDE_PX:
-            calibration, im, notes = scale_from_card(np.ascontiguousarray(arr[..., :3]))
+            calibration, im, notes, _ = scale_from_card(np.ascontiguousarray(arr[..., :3]))
             px_per_mm = calibration.px_per_mm if calibration is not None else None
         r = assess_photo(im, name=n, model=model, need_crown=need_crown and not combine, px_per_mm=px_per_mm)
         res.append(replace(r, warnings=r.warnings + tuple(f"scale: {x}" for x in notes)) if notes else r)

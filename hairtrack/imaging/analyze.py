@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -114,7 +114,8 @@ DEFAULT_DETECTOR = "learned"
 # white inside the photo stays in the usable field, and a photo whose every hair is cut by the field gets the
 # plain count over the area instead of 0 (2026-11-28); 4: the plain count also where most hairs are cut (it was
 # only where all were: one short whole hair among ten cut ones cut the density tenfold), and fu/cm² is
-# hairs/cm² over hairs per unit (2026-11-28, seventeenth session).
+# hairs/cm² over hairs per unit, and a calibration card in the photo is no part of the field (2026-11-28,
+# seventeenth session).
 METHOD_REVISION = 4
 
 
@@ -143,7 +144,7 @@ def measurement_method(detector: str = DEFAULT_DETECTOR) -> str:
 
 def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None = None, *,
             vellus_max_um: float = 30.0, terminal_min_um: float = 60.0,
-            detector: str = DEFAULT_DETECTOR) -> Analysis:
+            detector: str = DEFAULT_DETECTOR, exclude: np.ndarray | None = None) -> Analysis:
     """Measure one trichoscopy photo.
 
     Parameters
@@ -160,6 +161,9 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
         Which hair detector: the classical pipeline (:func:`hairtrack.imaging.hairs.detect_hairs`) or the
         small network trained on synthetic scalps
         (:func:`hairtrack.imaging.learned.detect_hairs_learned`).
+    exclude : ndarray of bool, H x W, optional
+        Where the photo shows something other than scalp (a calibration card held in the frame): no part of
+        the field's area, and its edge is the field's edge for the hairs it cuts.
 
     Returns
     -------
@@ -190,6 +194,12 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
     rgb = as_rgb_uint8(image)
     h, w = rgb.shape[:2]
     field = scan_field(rgb)
+    if exclude is not None:
+        exclude = np.asarray(exclude, bool)
+        if exclude.shape != (h, w):
+            raise InputError(f"exclude must be a mask of the image's shape {(h, w)}, got {exclude.shape}")
+        usable = field.usable & ~exclude
+        field = replace(field, usable=usable, usable_fraction=float(usable.mean()))
     blank = float(rgb.max()) - float(rgb.min()) < 8
     if blank or min(h, w) < 16:
         hairs: tuple[Hair, ...] = ()

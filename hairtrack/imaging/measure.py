@@ -52,35 +52,37 @@ def _card_layout() -> Any:
     return render_card(dpi=300)[1]
 
 
-def scale_from_card(rgb: np.ndarray) -> tuple[Calibration | None, np.ndarray, list[str]]:
+def scale_from_card(rgb: np.ndarray) -> tuple[Calibration | None, np.ndarray, list[str], np.ndarray | None]:
     """Read the calibration card if one is in the photo.
 
     Returns the scale it gives (or None), the photo with the card painted over in the surrounding skin
-    colour (so its printed marks are not counted as hairs), and what a person should be told.
+    colour (so its printed marks are not counted as hairs), what a person should be told, and where the card
+    lies (True; None when no card was found): not scalp, so no part of the field (``analyze(exclude=...)``).
     """
     from hairtrack.imaging.card import detect_card
 
     layout = _card_layout()
     reading = detect_card(rgb, layout=layout)
     if not reading.found:
-        return None, rgb, []
+        return None, rgb, [], None
     corners = np.array([(0, 0, 1), (layout.width_mm, 0, 1), (layout.width_mm, layout.height_mm, 1), (0, layout.height_mm, 1)], float)
     projected = corners @ np.asarray(reading.homography, float).T if reading.homography is not None else None
-    masked = rgb
+    masked, covered = rgb, None
     if projected is not None:
         polygon = np.round(projected[:, :2] / projected[:, 2:3]).astype(np.int32)
         mask = np.zeros(rgb.shape[:2], np.uint8)
         cv2.fillPoly(mask, [polygon], 1)
         mask = cv2.dilate(mask, np.ones((15, 15), np.uint8))
         if mask.any() and not mask.all():
+            covered = mask.astype(bool)
             masked = rgb.copy()
-            masked[mask.astype(bool)] = np.median(rgb[~mask.astype(bool)], axis=0).astype(np.uint8)
+            masked[covered] = np.median(rgb[~covered], axis=0).astype(np.uint8)
     if reading.problems:
         problems = "; ".join(p.message for p in reading.problems)
-        return None, masked, [f"a calibration card is in the photo but its scale cannot be trusted ({problems}); no scale was taken from it"]
+        return None, masked, [f"a calibration card is in the photo but its scale cannot be trusted ({problems}); no scale was taken from it"], covered
     sd = f" ± {reading.px_per_mm_sd:.2f}" if reading.px_per_mm_sd else ""
     return (Calibration(float(reading.px_per_mm), "card", reading.px_per_mm_sd),
-            masked, [f"scale read from the calibration card: {reading.px_per_mm:.2f}{sd} px/mm"])
+            masked, [f"scale read from the calibration card: {reading.px_per_mm:.2f}{sd} px/mm"], covered)
 
 
 def measure_upload(
@@ -94,12 +96,15 @@ def measure_upload(
 
     loaded = load_image(data, name=name)
     rgb, notes = loaded.rgb, list(loaded.warnings)
+    card = None
     if px_per_mm is not None:
         calibration: Calibration | None = Calibration(px_per_mm)
-    else:  # no scale given: the calibration card, if it is in the photo, gives one
-        calibration, rgb, card_notes = scale_from_card(loaded.rgb)
+    else:  # no scale given: the calibration card, if it is in the photo, gives one (and is no part of the field)
+        calibration, rgb, card_notes, card = scale_from_card(loaded.rgb)
         notes += card_notes
     options: dict[str, Any] = {"detector": detector} if detector else {}
+    if card is not None:
+        options["exclude"] = card
     if width_classes_um is not None:
         options.update(vellus_max_um=width_classes_um[0], terminal_min_um=width_classes_um[1])
     analysis = analyze(rgb, calibration, zone, **options)
@@ -150,7 +155,7 @@ def measure_overview(
     scale = px_per_mm
     notes = list(loaded.warnings)
     if scale is None:
-        calibration, _, card_notes = scale_from_card(loaded.rgb)
+        calibration, _, card_notes, _ = scale_from_card(loaded.rgb)
         scale, notes = (calibration.px_per_mm if calibration else None), notes + card_notes
     segmentation = segment_head(loaded.rgb)
     cov = coverage_to_dict(overview_coverage(loaded.rgb, view=view, px_per_mm=scale, segmentation=segmentation))

@@ -400,3 +400,15 @@ def test_other_network_weights_give_another_method(tmp_path, monkeypatch):
         monkeypatch.undo()
         mod.measurement_method.cache_clear()
     assert mod.measurement_method("learned") == shipped
+
+
+def test_an_excluded_region_leaves_the_field_and_cuts_the_hairs_it_covers():
+    scene = render_scalp(seed=5, shape=(512, 640), px_per_mm=110.0, difficulty="easy")
+    whole = analyze(scene.image, 110.0)
+    card = np.zeros((512, 640), bool)
+    card[:, :320] = True  # the left half is something else (a calibration card)
+    half = analyze(scene.image, 110.0, exclude=card)
+    assert half.area_cm2 == pytest.approx(whole.area_cm2 / 2, rel=0.02)
+    assert half.hairs_whole < whole.hairs_whole
+    with pytest.raises(InputError, match="exclude must be a mask of the image's shape"):
+        analyze(scene.image, 110.0, exclude=np.zeros((10, 10), bool))

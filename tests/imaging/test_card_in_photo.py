@@ -29,8 +29,9 @@ def photo_with_card(px_per_mm: float) -> np.ndarray:
 
 def test_the_card_gives_the_scale_and_is_masked() -> None:
     rgb = photo_with_card(8.0)
-    calibration, masked, notes = scale_from_card(rgb)
+    calibration, masked, notes, covered = scale_from_card(rgb)
     assert calibration is not None and calibration.source == "card"
+    assert covered is not None and covered[400:700, 100:600].all() and not covered[:, 900:].any()
     assert calibration.px_per_mm == pytest.approx(8.0, rel=0.03)
     assert "scale read from the calibration card" in notes[0]
     assert masked[400:700, 100:600].std() < rgb[400:700, 100:600].std() / 3  # the card's marks are gone
@@ -42,6 +43,11 @@ def test_measure_upload_uses_the_card_when_no_scale_is_given() -> None:
     result = measure_upload(buffer.getvalue(), "with-card.png", overlay=False).result
     assert result["px_per_mm"] == pytest.approx(8.0, rel=0.03)
     assert any("calibration card" in w for w in result["warnings"])
+    # the card is no part of the field: the area is the scalp's beside it, not the whole frame's
+    covered = scale_from_card(photo_with_card(8.0))[3]
+    assert covered is not None and 0.15 < covered.mean() < 0.5
+    frame_cm2 = 1200 * 900 / result["px_per_mm"] ** 2 / 100
+    assert result["area_cm2"] == pytest.approx(frame_cm2 * (1 - covered.mean()), rel=0.05)
     plain = io.BytesIO()
     Image.fromarray(np.asarray(render_scalp(seed=3, shape=(300, 400)).image)).save(plain, "PNG")
     assert measure_upload(plain.getvalue(), "no-card.png", overlay=False).result["px_per_mm"] is None
