@@ -115,8 +115,9 @@ DEFAULT_DETECTOR = "learned"
 # plain count over the area instead of 0 (2026-11-28); 4: the plain count also where most hairs are cut (it was
 # only where all were: one short whole hair among ten cut ones cut the density tenfold), and fu/cm² is
 # hairs/cm² over hairs per unit, and a calibration card in the photo is no part of the field (2026-11-28,
-# seventeenth session).
-METHOD_REVISION = 4
+# seventeenth session); 5: hairs whose ends meet join one unit only when their shafts leave that point together
+# (tips of two openings had made one unit; same session).
+METHOD_REVISION = 5
 
 
 @functools.cache
