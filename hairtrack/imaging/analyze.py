@@ -247,6 +247,8 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
             # hairs/cm² (an estimator of their own, on units wholly in the field, once gave more units than
             # hairs per cm² beside two hairs a unit)
             fpc = hpc / hpf if units else 0.0
+        elif area_cm2 > 0:  # usable pixels, but no strip of them wider than the field's edge margin
+            warnings.append("The usable part of the photo is too thin a strip to count hairs in: no density.")
         if hairs:
             widths = np.array([hr.width_um for hr in hairs], float)
             mean_w = float(widths.mean())

@@ -435,5 +435,13 @@ def assess_quality(image: np.ndarray, field: ScanField, hairs: "tuple[Hair, ...]
                          f"{hi:.0f}); the scale is probably that of another device or magnification.")
     if len(hairs) < _MIN_HAIRS:
         issues.append("few_hairs")
-        words.append(f"Only {len(hairs)} hair{'' if len(hairs) == 1 else 's'} found: too few to trust a density.")
+        # a bald spot is a true finding, not a failed photo: say how uncertain the count is, not that it is wrong
+        from scipy.stats import chi2
+
+        n = len(hairs)
+        low = chi2.ppf(0.025, 2 * n) / 2 if n else 0.0
+        high = chi2.ppf(0.975, 2 * n + 2) / 2  # the exact (Garwood) 95% interval of a Poisson count
+        words.append(f"Only {n} hair{'' if n == 1 else 's'} found: a count this small is uncertain (the same spot "
+                     f"could as well show {low:.0f} to {high:.0f}), too few to compare over time on its own; if the "
+                     "spot is not bald, check focus and light and take another photo.")
     return QualityReport(ok=not issues, issues=tuple(issues), warnings=tuple(words), figures=figures)

@@ -129,3 +129,23 @@ def test_scale_mismatch_is_named():
     wrong = assess_quality(sc.image, scan_field(sc.image), hairs, px_per_mm=20.0)  # 750 um: another device
     assert "scale_mismatch" not in ok.issues
     assert "scale_mismatch" in wrong.issues
+
+
+def test_few_hairs_gives_the_counts_uncertainty_not_a_verdict_on_the_photo():
+    scene = render_scalp(seed=3, shape=(256, 320), px_per_mm=110.0, n_units=1, difficulty="easy")
+    q = assess_quality(scene.image, scan_field(scene.image), [_hair((100, 100), (100, 150))] * 2)
+    sentence = next(w for w in q.warnings if w.startswith("Only 2 hairs found"))
+    assert "could as well show 0 to 7" in sentence and "if the spot is not bald" in sentence
+    none = assess_quality(scene.image, scan_field(scene.image), [])
+    assert any("Only 0 hairs found" in w and "0 to 4" in w for w in none.warnings)
+
+
+def test_a_field_too_thin_to_count_in_says_so():
+    from hairtrack.imaging.analyze import analyze
+
+    scene = render_scalp(seed=3, shape=(256, 320), px_per_mm=110.0, difficulty="easy")
+    mask = np.ones((256, 320), bool)
+    mask[120:122, :] = False  # a 2-px strip is all that is left: the edge margin takes it all
+    a = analyze(scene.image, 110.0, exclude=mask)
+    assert a.area_cm2 > 0 and a.hairs_per_cm2 is None
+    assert any("too thin a strip" in w for w in a.warnings)
