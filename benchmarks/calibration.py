@@ -12,6 +12,8 @@ its square, silently. This script renders graph-paper photos with a known scale 
   bold lines (the bold lines' period once won: 5x the scale);
 - ``ruler``: a steel or a plastic ruler across part of the frame on a table, its millimetre ticks hanging from its
   edge (longer every 5 and 10 mm), lightly blurred and compressed;
+- ``checkerboard``: a printed board of 1 mm squares (grey ink on paper), degraded as above (its spectrum peaks
+  along the diagonals, 1.41x the squares' side: read as lines it gave that);
 
 and pictures with no grid that must be refused: blank paper with vignetting, a light gradient or noise, and
 (when ``../shared`` has them) real trichoscopy photos. For each set it prints how many photos were refused,
@@ -82,11 +84,22 @@ def _ruler(w_mm: float, h_mm: float, tex_px_per_mm: float, edge_mm: float, steel
     return img * (1 - ink[..., None]) + 30 * ink[..., None]
 
 
+def _checker(w_mm: float, h_mm: float, tex_px_per_mm: float) -> np.ndarray:
+    """A checkerboard of 1 mm squares, printed in dark grey on paper."""
+    t = tex_px_per_mm
+    xs = (np.arange(int(math.ceil(w_mm * t))) + 0.5) / t - w_mm / 2
+    ys = (np.arange(int(math.ceil(h_mm * t))) + 0.5) / t - h_mm / 2
+    dark = ((np.floor(xs)[None, :] + np.floor(ys)[:, None]) % 2).astype(float)
+    paper, ink = np.array((238, 238, 232), float), np.array((45, 45, 50), float)
+    return paper * (1 - dark[..., None]) + ink * dark[..., None]
+
+
 def render(px_per_mm: float, size: tuple[int, int], *, angle_deg: float = 0.0, seed: int = 0, blur: float = 0.0,
            jpeg: int | None = None, noise: float = 0.0, vignette: float = 0.0, barrel: float = 0.0,
-           perspective: float = 0.0, light: float = 0.0, thin_ink: float = 0.6, ruler: str | None = None) -> np.ndarray:
-    """A photo of graph paper (or of a ``"steel"`` / ``"plastic"`` ruler), ``px_per_mm`` at the frame's centre;
-    RGB uint8, ``size`` = (width, height)."""
+           perspective: float = 0.0, light: float = 0.0, thin_ink: float = 0.6, ruler: str | None = None,
+           checker: bool = False) -> np.ndarray:
+    """A photo of graph paper (or of a ``"steel"`` / ``"plastic"`` ruler, or of a checkerboard), ``px_per_mm`` at
+    the frame's centre; RGB uint8, ``size`` = (width, height)."""
     rng = np.random.default_rng(seed)
     w, h = size
     cx, cy, rn = (w - 1) / 2, (h - 1) / 2, max(w, h) / 2
@@ -103,7 +116,7 @@ def render(px_per_mm: float, size: tuple[int, int], *, angle_deg: float = 0.0, s
     tex = 2.0 * px_per_mm
     while w_mm * h_mm * tex * tex > 6e7:  # keep the texture under ~60 MP
         tex *= 0.8
-    flat = (_paper(w_mm, h_mm, tex, thin_ink) if ruler is None else
+    flat = (_checker(w_mm, h_mm, tex) if checker else _paper(w_mm, h_mm, tex, thin_ink) if ruler is None else
             _ruler(w_mm, h_mm, tex, rng.uniform(-0.3, 0.1) * h / px_per_mm, ruler == "steel", rng))
     paper = cv2.GaussianBlur(flat.astype(np.float32), (0, 0), max(0.5, 0.5 * tex / px_per_mm))
     img = cv2.remap(paper, ((mx + w_mm / 2) * tex - 0.5).astype(np.float32), ((my + h_mm / 2) * tex - 0.5).astype(np.float32),
@@ -125,6 +138,7 @@ def render(px_per_mm: float, size: tuple[int, int], *, angle_deg: float = 0.0, s
 
 def grid_cases(reps: int) -> list[tuple[str, float, dict]]:
     rng = np.random.default_rng(7)
+    crng = np.random.default_rng([7, 1])  # the checkerboards' own draws: the other sets stay as they were
     cases = []
     for size, scales in (((640, 480), (60, 100, 150, 200, 250)), ((1280, 1024), (80, 150, 200, 250, 300)),
                          ((4000, 3000), (15, 20, 30, 45, 60))):
@@ -140,6 +154,10 @@ def grid_cases(reps: int) -> list[tuple[str, float, dict]]:
                 for kind in ("steel", "plastic"):
                     cases.append((f"ruler, {frame}", ppm, dict(size=size, angle_deg=rng.uniform(0, 30), seed=seed + 3,
                                                                blur=1.0, jpeg=80, noise=2, ruler=kind)))
+                cases.append((f"checkerboard, {frame}", ppm, dict(
+                    size=size, angle_deg=crng.uniform(0, 45), seed=seed + 4, blur=crng.uniform(0.5, 2), jpeg=70,
+                    noise=crng.uniform(2, 5), vignette=crng.uniform(0.1, 0.3), barrel=crng.uniform(0, 0.01),
+                    perspective=crng.uniform(0, 0.02), light=crng.uniform(0.1, 0.3), checker=True)))
                 if size[0] > 2000:
                     cases.append((f"faint-blurred, {frame}", ppm, dict(
                         size=size, angle_deg=12, seed=seed + 2, blur=ppm / 5, jpeg=60, noise=3, vignette=0.2, thin_ink=0.3)))
