@@ -296,6 +296,7 @@ def scan_add(
     import datetime as dt
 
     from hairtrack.imaging.io import load_image, read_photo, sanitized_copy
+    from hairtrack.imaging.measure import NO_SCALE_TO_SAVE
     from hairtrack.tracking.ingest import NewScan, save_scans
 
     the_zone = parse_zone(zone)
@@ -309,8 +310,6 @@ def scan_add(
     with open_store(db, data_dir) as store:
         store.profile(profile)
         scale = px_per_mm if device is None else store.device(device).px_per_mm
-        if scale is None:
-            fail("a saved scan needs a scale: give --device (see 'hairtrack device add') or --px-per-mm")
         # Each file is read once: the bytes measured are the bytes stored, even from a pipe or a file that
         # changes on disk while the batch runs.
         contents: list[bytes | None] = []
@@ -325,6 +324,9 @@ def scan_add(
         measured = dict(zip(ok, _run([images[i] for i in ok], the_zone.value, scale, 1,
                                      contents=[contents[i] for i in ok]), strict=True))
         results = [unread[i] if i in unread else measured[i] for i in range(len(images))]
+        # no scale given: each photo's calibration card gives its own, or the photo cannot be saved
+        results = [r if "error" in r or r["px_per_mm"] is not None else {"image": r["image"], "error": NO_SCALE_TO_SAVE}
+                   for r in results]
         bad = [r for r in results if "error" in r]
         if bad:
             for r in bad:

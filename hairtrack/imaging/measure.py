@@ -17,7 +17,7 @@ from hairtrack.domain import Zone
 from hairtrack.imaging.calibration import Calibration
 from hairtrack.imaging.io import LoadedImage, load_image
 
-__all__ = ["Measured", "measure_upload", "measure_stored", "unusable_reason", "measure_overview", "scale_from_card", "clean_filename", "UNUSABLE_ISSUES", "VIEWS"]
+__all__ = ["NO_SCALE_TO_SAVE", "Measured", "measure_upload", "measure_stored", "unusable_reason", "measure_overview", "scale_from_card", "clean_filename", "UNUSABLE_ISSUES", "VIEWS"]
 
 VIEWS = ("front", "top", "left", "right", "back")
 # The overview's coverage measurement, named like analyze's measurement_method (bump when its figures move).
@@ -50,6 +50,11 @@ def _card_layout() -> Any:
     from hairtrack.imaging.card import render_card
 
     return render_card(dpi=300)[1]
+
+
+# a saved scan's density needs a scale: from the device, given, or read from the card in each photo
+NO_SCALE_TO_SAVE = ("a saved scan needs a scale: give px/mm or a saved device, or hold the calibration card "
+                    "('hairtrack card') at the scalp in the photo")
 
 
 def scale_from_card(rgb: np.ndarray) -> tuple[Calibration | None, np.ndarray, list[str], np.ndarray | None]:
@@ -96,12 +101,19 @@ def measure_upload(
 
     loaded = load_image(data, name=name)
     rgb, notes = loaded.rgb, list(loaded.warnings)
-    card = None
-    if px_per_mm is not None:
-        calibration: Calibration | None = Calibration(px_per_mm)
-    else:  # no scale given: the calibration card, if it is in the photo, gives one (and is no part of the field)
-        calibration, rgb, card_notes, card = scale_from_card(loaded.rgb)
+    # The calibration card, if it is in the photo, is no part of the field (its printed marks are no hairs),
+    # scale given or not; without one it gives the scale, with one it checks it.
+    from_card, rgb, card_notes, card = scale_from_card(loaded.rgb)
+    calibration: Calibration | None = from_card
+    if px_per_mm is None:
         notes += card_notes
+    else:
+        calibration = Calibration(px_per_mm)
+        if card is not None:
+            notes.append("the calibration card in the photo was left out of the field")
+        if from_card is not None and abs(from_card.px_per_mm / px_per_mm - 1) > 0.05:
+            notes.append(f"the calibration card in the photo reads {from_card.px_per_mm:.2f} px/mm, not the "
+                         f"{px_per_mm:g} given: check the device's scale, or measure without one to use the card's")
     options: dict[str, Any] = {"detector": detector} if detector else {}
     if card is not None:
         options["exclude"] = card

@@ -51,3 +51,18 @@ def test_measure_upload_uses_the_card_when_no_scale_is_given() -> None:
     plain = io.BytesIO()
     Image.fromarray(np.asarray(render_scalp(seed=3, shape=(300, 400)).image)).save(plain, "PNG")
     assert measure_upload(plain.getvalue(), "no-card.png", overlay=False).result["px_per_mm"] is None
+
+
+def test_a_card_is_left_out_of_the_field_when_a_scale_is_given_too_and_checks_it() -> None:
+    """Saved scans always carry a scale (the device's): the card in the photo must still be no part of the
+    field, and a card that disagrees with the scale given says so."""
+    buffer = io.BytesIO()
+    Image.fromarray(photo_with_card(8.0)).save(buffer, "PNG")
+    read = measure_upload(buffer.getvalue(), "card.png", overlay=False).result
+    given = measure_upload(buffer.getvalue(), "card.png", px_per_mm=read["px_per_mm"], overlay=False).result
+    assert given["area_cm2"] == pytest.approx(read["area_cm2"])
+    assert given["hair_count"] == read["hair_count"]
+    assert any("left out of the field" in w for w in given["warnings"])
+    assert not any("reads" in w for w in given["warnings"])
+    other = measure_upload(buffer.getvalue(), "card.png", px_per_mm=10.0, overlay=False).result
+    assert any("the calibration card in the photo reads 8." in w and "not the 10 given" in w for w in other["warnings"])

@@ -19,7 +19,7 @@ from hairtrack.tracking.ingest import NewScan
 from hairtrack.tracking.io import export_document, parse_date, parse_money, parse_treatment_kind, parse_zone
 from hairtrack.web.forms import form_number
 from hairtrack.web.deps import CsrfChecked, OwnerStore, flash, render, run_limited, use_form_token
-from hairtrack.imaging.measure import clean_filename, measure_upload, unusable_reason
+from hairtrack.imaging.measure import NO_SCALE_TO_SAVE, clean_filename, measure_upload, unusable_reason
 from hairtrack.web.views import profile_record, zone_figure
 
 router = APIRouter(prefix="/profiles", tags=["profiles"], include_in_schema=False)
@@ -127,13 +127,13 @@ async def save_scans(
             raise InputError(f"no saved device named {device.strip()!r}: give its scale (px/mm) instead") from None
     if not uploads:
         raise InputError("choose at least one photo")
-    if scale is None:
-        raise InputError("a saved scan needs a scale: give px/mm or a saved device, so that density can be computed")
     measured = [await run_limited(measure_upload, data, fname, zone=the_zone, px_per_mm=scale, overlay=False) for fname, data in uploads]
     for (fname, _), m in zip(uploads, measured, strict=True):  # as 'hairtrack scan add': no numbers from a non-scan
         reason = unusable_reason(m.result)
         if reason:
             raise InputError(f"{fname}: {reason}; nothing was saved")
+        if m.result["px_per_mm"] is None:  # no scale given, and no calibration card in this photo to give one
+            raise InputError(f"{fname}: {NO_SCALE_TO_SAVE}; nothing was saved")
     template = Measurement(
         profile=name, date=day, zone=the_zone, capture_time=_time(capture_time), device=_opt(device), lighting=_opt(lighting),
         hair_length_mm=form_number(hair_length_mm, "hair length (mm)", low=0, high=2000),
