@@ -187,9 +187,19 @@ def test_scan_add_reads_each_photo_once_so_a_pipe_works(cli: Cli, scalps: list[t
     data = scalps[0][0].read_bytes()
     writer = threading.Thread(target=fifo.write_bytes, args=(data,))
     writer.start()
-    result = cli("scan", "add", str(fifo), "-p", "p1", "--zone", "crown", "--date", "2025-03-01",
-                 "--px-per-mm", "220", "--json")
+    done: list[Result] = []
+    runner = threading.Thread(target=lambda: done.append(cli(
+        "scan", "add", str(fifo), "-p", "p1", "--zone", "crown", "--date", "2025-03-01", "--px-per-mm", "220",
+        "--json")), daemon=True)
+    runner.start()
+    runner.join(timeout=60)
+    if runner.is_alive():  # it opened the pipe a second time and waits for a writer: give it one, and fail
+        with open(fifo, "wb"):
+            pass
+        runner.join(timeout=30)
+        pytest.fail("scan add read the pipe twice (the second read waited for a writer that was gone)")
     writer.join(timeout=10)
+    result = done[0]
     assert result.exit_code == 0, result.output
     saved = json.loads(result.stdout)
     direct = json.loads(cli("analyze", str(scalps[0][0]), "--px-per-mm", "220", "--json").stdout)
@@ -212,9 +222,23 @@ def test_scan_add_is_all_or_nothing(cli: Cli, scalps: list[tuple[Path, int]], tm
     assert missing.exit_code == 1 and "gone.jpg: no such file" in missing.stderr
     assert "1 of 2 images could not be measured" in missing.stderr and snapshot(db_url) == before
     noscale = cli("scan", "add", str(scalps[0][0]), "-p", "p1", "--zone", "crown", "--date", "2025-03-01")
-    assert noscale.exit_code == 1 and "needs a scale" in noscale.stderr
+    assert noscale.exit_code == 1 and "needs a scale" in noscale.stderr and "calibration card" in noscale.stderr
+    assert snapshot(db_url) == before
     future = cli("scan", "add", str(scalps[0][0]), "-p", "p1", "--zone", "crown", "--date", "2999-01-01", "--px-per-mm", "220")
     assert future.exit_code == 1 and "is in the future" in future.stderr
+
+
+def test_scan_add_takes_the_scale_from_the_calibration_card_in_the_photo(cli: Cli, tmp_path: Path) -> None:
+    from tests.imaging.test_card_in_photo import photo_with_card
+
+    cli("profile", "add", "p1")
+    path = tmp_path / "with-card.png"
+    Image.fromarray(photo_with_card(8.0)).save(path)
+    result = cli("scan", "add", str(path), "-p", "p1", "--zone", "crown", "--date", "2025-03-01", "--json")
+    assert result.exit_code == 0, result.output
+    saved = json.loads(result.stdout)
+    assert saved["px_per_mm"] == pytest.approx(8.0, rel=0.03)
+    assert any("scale read from the calibration card" in w for w in saved["warnings"])
 
 
 def test_overview_photos_give_scalp_coverage(local_cli: Cli, tmp_path: Path) -> None:
