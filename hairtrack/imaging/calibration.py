@@ -297,7 +297,9 @@ def measure_grid(image: np.ndarray, *, grid_mm: float = 1.0, min_period_px: floa
     # perpendicular peaks as graph paper turned 45 degrees. Its edges tell them apart: lines' edges face along
     # the peak, a checkerboard's squares' sides at 45 degrees to it. (Read as lines, a checkerboard gave a
     # confident scale 1.41x too large, a density twice too small.)
-    edge_dir, agreement = _edge_direction(flat)
+    # (smoothed over an eighth of the period first: 1-px gradients of sensor noise point every way and
+    # drowned a blurred board's edges)
+    edge_dir, agreement = _edge_direction(ndimage.gaussian_filter(flat, max(1.0, 1.0 / f0 / 8)))
     off_peak = abs((theta - edge_dir + math.pi / 4) % (math.pi / 2) - math.pi / 4)
     checkerboard = axes == 2 and agreement > 0.2 and off_peak > math.pi / 8
     # The spectrum's bins are 1/N apart: the coarse period is uncertain by about period / N either way.
@@ -337,7 +339,9 @@ def measure_grid(image: np.ndarray, *, grid_mm: float = 1.0, min_period_px: floa
     if checkerboard:  # the squares' side, from their diagonal period
         whole, spread = whole / math.sqrt(2), spread / math.sqrt(2)
     px_per_mm = whole / grid_mm
-    uncertainty = max(spread / grid_mm, 0.001 * px_per_mm)
+    # a checkerboard's diagonal period is read less closely than lines' (median errors 0.3-0.7% on the
+    # rendered boards of benchmarks/calibration.py): its uncertainty is never under 0.5%
+    uncertainty = max(spread / grid_mm, (0.005 if checkerboard else 0.001) * px_per_mm)
     if uncertainty > 0.02 * px_per_mm:
         raise NoGridError(
             f"the grid's spacing varies across the photo by {100 * uncertainty / px_per_mm:.1f}% "
