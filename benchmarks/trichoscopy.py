@@ -78,8 +78,16 @@ def seeded_halves(patients: list[str], seed: int = 20240601) -> dict[str, str]:
 
 def frozen_folds(path: Path = FOLDS_FILE) -> dict[str, str]:
     """The fold of each known patient, as ``seeded_halves`` drew them over the whole data set."""
-    rows = [line.split() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
-    return {patient: fold for patient, fold in rows}
+    folds = {}
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        fields = line.split("#", 1)[0].split()
+        if not fields:
+            continue
+        if len(fields) != 2 or fields[1] not in ("tune", "report") or fields[0] in folds:
+            raise ValueError(f"{path.name}, line {number}: expected 'PATIENT tune|report' once per patient, "
+                             f"got {line.strip()!r}")
+        folds[fields[0]] = fields[1]
+    return folds
 
 
 def patient_folds(names: list[str], known: dict[str, str] | None = None) -> dict[str, str]:

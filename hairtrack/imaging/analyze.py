@@ -53,7 +53,7 @@ class Analysis:
     terminal_fraction: float | None
     vellus_fraction: float | None
     coverage_pct: float | None
-    hairs_whole: int  # hairs lying wholly inside the usable field: the densities rest on these
+    hairs_whole: int  # hairs wholly inside the usable field: the density rests on these unless most are cut
     method: str  # measurement_method(detector): scans of different methods are not like for like
     quality: QualityReport
     warnings: tuple[str, ...]
@@ -196,9 +196,12 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
     h, w = rgb.shape[:2]
     field = scan_field(rgb)
     if exclude is not None:
-        exclude = np.asarray(exclude, bool)
+        exclude = np.asarray(exclude)
         if exclude.shape != (h, w):
             raise InputError(f"exclude must be a mask of the image's shape {(h, w)}, got {exclude.shape}")
+        if exclude.dtype != bool and not np.isin(exclude, (0, 1)).all():  # a soft mask would exclude everything
+            raise InputError("exclude must be a mask of True/False (or 0/1) values")
+        exclude = exclude.astype(bool)
         usable = field.usable & ~exclude
         field = replace(field, usable=usable, usable_fraction=float(usable.mean()))
     blank = float(rgb.max()) - float(rgb.min()) < 8
@@ -223,8 +226,8 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
     uncorrected = bool(hairs) and (hair_density.whole == 0 or (
         len(hairs) >= _CUT_MIN_HAIRS and hair_density.whole < _CUT_MAX_SHARE * len(hairs)))
     if uncorrected:
-        so = (", so the density is the plain count over the field's area and less certain" if ppm is not None
-              else "")
+        so = (", so the density is the plain count over the field's area and less certain"
+              if ppm is not None and hair_density.window_px2 > 0 else "")
         quality = _with_issue(quality, "hairs_cut_by_field",
                               f"{'Every hair found crosses' if hair_density.whole == 0 else 'Most hairs found cross'} "
                               f"the edge of the field ({n_cut} of {len(hairs)}): the frame's cut cannot be corrected "

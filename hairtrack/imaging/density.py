@@ -12,8 +12,8 @@ wholly inside (the window eroded by the object's shape). A short hair far from t
 ``1 / |W|``; a long one counts more, standing in for those of its length that the frame cuts. (Baddeley & Jensen,
 *Stereology for Statisticians*, 2005, ch. 3.)
 
-Pure functions on arrays; :func:`hairtrack.imaging.analyze.analyze` uses them for ``hairs_per_cm2`` and
-``fu_per_cm2``.
+Pure functions on arrays; :func:`hairtrack.imaging.analyze.analyze` uses them for ``hairs_per_cm2`` (and
+``fu_per_cm2`` follows it through hairs per unit).
 """
 
 from __future__ import annotations

@@ -412,3 +412,27 @@ def test_an_excluded_region_leaves_the_field_and_cuts_the_hairs_it_covers():
     assert half.hairs_whole < whole.hairs_whole
     with pytest.raises(InputError, match="exclude must be a mask of the image's shape"):
         analyze(scene.image, 110.0, exclude=np.zeros((10, 10), bool))
+
+
+def test_a_soft_exclude_mask_is_refused():
+    scene = render_scalp(seed=5, shape=(128, 160), px_per_mm=110.0, difficulty="easy")
+    with pytest.raises(InputError, match="True/False"):
+        analyze(scene.image, 110.0, exclude=np.full((128, 160), 0.1))
+    assert analyze(scene.image, 110.0, exclude=np.zeros((128, 160), np.uint8)).area_cm2 > 0
+
+
+def test_a_field_too_thin_to_count_in_does_not_claim_a_plain_count(monkeypatch):
+    import importlib
+
+    from hairtrack.imaging.hairs import Hair
+
+    mod = importlib.import_module("hairtrack.imaging.analyze")
+    hairs = tuple(Hair(121.0, 40.0 + 50 * k, 4.0, 30.0, 0.0, (121.0, 25.0 + 50 * k), (121.0, 55.0 + 50 * k), 0.6)
+                  for k in range(5))
+    monkeypatch.setattr(mod, "detect_hairs", lambda rgb, px_per_mm=None, field=None: hairs)
+    mask = np.ones((256, 320), bool)
+    mask[120:122, :] = False
+    image = render_scalp(seed=3, shape=(256, 320), px_per_mm=110.0, difficulty="easy").image
+    a = analyze(image, 110.0, detector="classical", exclude=mask)
+    assert a.hairs_per_cm2 is None and any("too thin a strip" in w for w in a.warnings)
+    assert not any("plain count" in w for w in a.warnings)

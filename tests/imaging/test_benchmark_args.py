@@ -136,3 +136,14 @@ def test_count_stats_survive_an_image_with_no_labelled_hair():
 
     stats = count_stats(np.array([1.0, 12.0]), np.array([0.0, 10.0]))
     assert stats["MAE"] == 1.5 and stats["MAPE_pct"] == pytest.approx(60.0)
+
+
+@pytest.mark.parametrize("line", ["A001 Tune", "A001 tune extra", "A001"])
+def test_a_bad_line_in_the_folds_file_is_named(tmp_path, line):
+    frozen_folds = runpy.run_path(str(SCRIPT), run_name="trichoscopy")["frozen_folds"]
+    path = tmp_path / "folds.txt"
+    path.write_text(f"# comment\n  # indented comment\nA002 report  # trailing comment\n{line}\n")
+    with pytest.raises(ValueError, match="line 4"):
+        frozen_folds(path)
+    path.write_text("# comment\n  # indented\nA002 report  # trailing\n\nA003 tune\n")
+    assert frozen_folds(path) == {"A002": "report", "A003": "tune"}
