@@ -147,6 +147,12 @@ def test_scans_treatments_export_and_delete_through_the_pages(local_client: Test
         data={"zone": "crown", "date": "2025-04-01", "px_per_mm": "220", **tokens(local_client.get("/profiles/anna").text)},
     )
     assert bad.status_code == 400 and "bad.jpg" in bad.text and len(sqlite_store.measurements("anna")) == 2
+    unscaled = local_client.post(
+        "/profiles/anna/scans", files=[("images", ("ok.jpg", scalp_jpeg(3), "image/jpeg"))],
+        data={"zone": "crown", "date": "2025-04-01", **tokens(local_client.get("/profiles/anna").text)},
+    )  # no scale and no calibration card in the photo
+    assert unscaled.status_code == 400 and "a saved scan needs a scale" in unscaled.text and "calibration card" in unscaled.text
+    assert len(sqlite_store.measurements("anna")) == 2
     treated = local_client.post("/profiles/anna/treatments", data={
         "treatment": "ev", "date": "2025-03-10", "cost": "2500", "currency": "usd", "provider": "Clinic A",
         **tokens(local_client.get("/profiles/anna").text)})
