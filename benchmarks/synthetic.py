@@ -10,6 +10,7 @@ as ``analyze()`` reports it.
 Usage::
 
     python benchmarks/synthetic.py --images 20
+    python benchmarks/synthetic.py --images 0 --density-images 0 --crowding-images 8   # the crowding table alone
     python benchmarks/synthetic.py --images 2 --shape 3000 4000 --px-per-mm 110 --detectors learned --threads 2
     python benchmarks/synthetic.py --detectors learned --model /tmp/a.onnx /tmp/b.onnx --threshold 0.28
 
@@ -64,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, help="the candidate's heatmap threshold")
     ap.add_argument("--density-images", type=int, default=10,
                     help="scenes per difficulty for the density table (the frame's edge); 0 leaves it out")
+    ap.add_argument("--crowding-images", type=int, default=4,
+                    help="scenes per density for the crowding table (medium preset, 8-60 units); 0 leaves it out")
     args = ap.parse_args(argv)
     try:
         model = model_from_paths(args.model)
@@ -77,85 +80,88 @@ def main(argv: list[str] | None = None) -> int:
         methods["learned (--model)"] = lambda sc: detect_hairs_learned(sc.image, px_per_mm=sc.px_per_mm,
                                                                        threshold=args.threshold, model_path=model)
     set_threads(args.threads)  # OpenCV and the detector's sessions
-    print(f"synthetic scalps: {args.images} images per difficulty, {args.shape[1]}x{args.shape[0]}, "
-          f"{args.px_per_mm:g} px/mm, every 3rd with a banner, every 4th with a red circle")
     width = max(11, *(len(m) + 2 for m in methods))
-    print(f"{'difficulty':<11}{'method':<{width}}{'hairs':>6}{'MAE':>7}{'MAPE%':>7}{'bias':>7}{'r':>7}{'prec':>7}"
-          f"{'recall':>7}{'F1':>7}{'rec<30um':>9}{'|w err| med':>12}{'w bias':>8}{'ms':>7}{'dec ms':>8}")
-    rules: dict[str, dict[str, np.ndarray]] = {}
-    preds: dict[str, dict[str, np.ndarray]] = {}
-    for diff in ("easy", "medium", "hard"):
-        st = {m: dict(pred=[], tp=0, nd=0, werr=[], t_run=[], thin_hit=0) for m in methods}
-        truth, t_dec, n_thin = [], [], 0
-        truth_exit, truth_whole = [], []  # the other counting rules (see the second table)
-        for k in range(args.images):
-            sc = render_scalp(seed=args.seed + k, shape=tuple(args.shape), px_per_mm=args.px_per_mm,
-                              difficulty=diff, banner=k % 3 == 0, red_circle=k % 4 == 1)
-            ok, buf = cv2.imencode(".jpg", sc.image[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])
-            t0 = time.perf_counter()
-            cv2.imdecode(buf, cv2.IMREAD_COLOR)
-            t_dec.append(time.perf_counter() - t0)
-            truth.append(len(sc.hairs))
-            hh, ww = sc.image.shape[:2]
-            truth_exit.append(sum(0 <= h.exit_row_px < hh and 0 <= h.exit_col_px < ww for h in sc.hairs))
-            truth_whole.append(sum(not h.at_border for h in sc.hairs))
-            n_thin += sum(h.width_um < 30 for h in sc.hairs)
-            for m, find in methods.items():
-                t1 = time.perf_counter()
-                found = find(sc)
-                t2 = time.perf_counter()
+    if args.images:  # 0: only the density and crowding tables
+        print(f"synthetic scalps: {args.images} images per difficulty, {args.shape[1]}x{args.shape[0]}, "
+              f"{args.px_per_mm:g} px/mm, every 3rd with a banner, every 4th with a red circle")
+        print(f"{'difficulty':<11}{'method':<{width}}{'hairs':>6}{'MAE':>7}{'MAPE%':>7}{'bias':>7}{'r':>7}{'prec':>7}"
+              f"{'recall':>7}{'F1':>7}{'rec<30um':>9}{'|w err| med':>12}{'w bias':>8}{'ms':>7}{'dec ms':>8}")
+        rules: dict[str, dict[str, np.ndarray]] = {}
+        preds: dict[str, dict[str, np.ndarray]] = {}
+        for diff in ("easy", "medium", "hard"):
+            st = {m: dict(pred=[], tp=0, nd=0, werr=[], t_run=[], thin_hit=0) for m in methods}
+            truth, t_dec, n_thin = [], [], 0
+            truth_exit, truth_whole = [], []  # the other counting rules (see the second table)
+            for k in range(args.images):
+                sc = render_scalp(seed=args.seed + k, shape=tuple(args.shape), px_per_mm=args.px_per_mm,
+                                  difficulty=diff, banner=k % 3 == 0, red_circle=k % 4 == 1)
+                ok, buf = cv2.imencode(".jpg", sc.image[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])
+                t0 = time.perf_counter()
+                cv2.imdecode(buf, cv2.IMREAD_COLOR)
+                t_dec.append(time.perf_counter() - t0)
+                truth.append(len(sc.hairs))
+                hh, ww = sc.image.shape[:2]
+                truth_exit.append(sum(0 <= h.exit_row_px < hh and 0 <= h.exit_col_px < ww for h in sc.hairs))
+                truth_whole.append(sum(not h.at_border for h in sc.hairs))
+                n_thin += sum(h.width_um < 30 for h in sc.hairs)
+                for m, find in methods.items():
+                    t1 = time.perf_counter()
+                    found = find(sc)
+                    t2 = time.perf_counter()
+                    s_ = st[m]
+                    s_["t_run"].append(t2 - t1)
+                    s_["pred"].append(len(found))
+                    s_["nd"] += len(found)
+                    if found and sc.hairs:
+                        det = np.array([[h.row_px, h.col_px] for h in found])
+                        tru = np.array([[h.row_px, h.col_px] for h in sc.hairs])
+                        dist = np.hypot(det[:, None, 0] - tru[None, :, 0], det[:, None, 1] - tru[None, :, 1])
+                        lim = np.array([h.length_px / 2 for h in sc.hairs])[None, :]
+                        # and near the shaft itself: a point anywhere within half a hair's length of its middle
+                        # (a long hair: up to 0.8 mm) would let a scatter of random points match a sixth
+                        near = np.array([max(2 * h.width_px, 0.1 * sc.px_per_mm) for h in sc.hairs])[None, :]
+                        cost = np.where((dist <= lim) & (_to_shaft(det, sc.hairs) <= near), dist, 1e6)
+                        rr, cc = linear_sum_assignment(cost)
+                        for r, c in zip(rr, cc):
+                            if cost[r, c] < 1e6:
+                                s_["tp"] += 1
+                                s_["thin_hit"] += sc.hairs[c].width_um < 30
+                                if sc.hairs[c].width_um >= 20:
+                                    s_["werr"].append(found[r].width_um / sc.hairs[c].width_um - 1)
+            t = np.array(truth, float)
+            rules[diff] = {"all visible": t, "exit point in the frame": np.array(truth_exit, float),
+                           "not cut by the frame": np.array(truth_whole, float)}
+            preds[diff] = {m: np.array(st[m]["pred"], float) for m in methods}
+            for m in methods:
                 s_ = st[m]
-                s_["t_run"].append(t2 - t1)
-                s_["pred"].append(len(found))
-                s_["nd"] += len(found)
-                if found and sc.hairs:
-                    det = np.array([[h.row_px, h.col_px] for h in found])
-                    tru = np.array([[h.row_px, h.col_px] for h in sc.hairs])
-                    dist = np.hypot(det[:, None, 0] - tru[None, :, 0], det[:, None, 1] - tru[None, :, 1])
-                    lim = np.array([h.length_px / 2 for h in sc.hairs])[None, :]
-                    # and near the shaft itself: a point anywhere within half a hair's length of its middle
-                    # (a long hair: up to 0.8 mm) would let a scatter of random points match a sixth
-                    near = np.array([max(2 * h.width_px, 0.1 * sc.px_per_mm) for h in sc.hairs])[None, :]
-                    cost = np.where((dist <= lim) & (_to_shaft(det, sc.hairs) <= near), dist, 1e6)
-                    rr, cc = linear_sum_assignment(cost)
-                    for r, c in zip(rr, cc):
-                        if cost[r, c] < 1e6:
-                            s_["tp"] += 1
-                            s_["thin_hit"] += sc.hairs[c].width_um < 30
-                            if sc.hairs[c].width_um >= 20:
-                                s_["werr"].append(found[r].width_um / sc.hairs[c].width_um - 1)
-        t = np.array(truth, float)
-        rules[diff] = {"all visible": t, "exit point in the frame": np.array(truth_exit, float),
-                       "not cut by the frame": np.array(truth_whole, float)}
-        preds[diff] = {m: np.array(st[m]["pred"], float) for m in methods}
-        for m in methods:
-            s_ = st[m]
-            p = np.array(s_["pred"], float)
-            e = p - t
-            r = float(np.corrcoef(p, t)[0, 1]) if p.std() > 0 and t.std() > 0 else float("nan")
-            prec, rec = s_["tp"] / max(s_["nd"], 1), s_["tp"] / max(t.sum(), 1)
-            f1 = 2 * prec * rec / max(prec + rec, 1e-9)
-            w = np.array(s_["werr"]) if s_["werr"] else np.array([np.nan])
-            thin = s_["thin_hit"] / n_thin if n_thin else float("nan")
-            print(f"{diff:<11}{m:<{width}}{int(t.sum()):>6}{np.abs(e).mean():>7.2f}"
-                  f"{100 * np.mean(np.abs(e) / np.maximum(t, 1)):>7.1f}{e.mean():>7.2f}{r:>7.3f}{prec:>7.3f}"
-                  f"{rec:>7.3f}{f1:>7.3f}{thin:>9.3f}{100 * np.median(np.abs(w)):>11.1f}%{100 * np.median(w):>7.1f}%"
-                  f"{1000 * np.median(s_['t_run']):>7.1f}{1000 * np.median(t_dec):>8.1f}")
-    print("count error per difficulty is MAPE (per image); width error: matched hairs >= 20 um; rec<30um: "
-          f"recall of hairs thinner than 30 um; ms: analyze() per image (the --model row: the detector alone), "
-          f"{args.threads} thread(s); dec ms: JPEG decode")
-    # What "the count" is depends on a rule at the frame's edge. The table above counts every visible hair.
-    # Density (hairs per area) is unbiased when a hair counts where its exit point lies; real labels mostly
-    # skip hairs the frame cuts. Same detections, three truths; total = |sum of counts - sum of truths|.
-    print("\ncount error by counting rule: per-image MAPE % / total count error %")
-    print(f"{'difficulty':<11}{'method':<{width}}" + "".join(f"{r:>26}" for r in next(iter(rules.values()))))
-    for diff, by_rule in rules.items():
-        for m, p in preds[diff].items():
-            cells = [f"{100 * np.mean(np.abs(p - t) / np.maximum(t, 1)):.1f} / {100 * abs(p.sum() - t.sum()) / max(t.sum(), 1):.1f}"
-                     for t in by_rule.values()]
-            print(f"{diff:<11}{m:<{width}}" + "".join(f"{c:>26}" for c in cells))
+                p = np.array(s_["pred"], float)
+                e = p - t
+                r = float(np.corrcoef(p, t)[0, 1]) if p.std() > 0 and t.std() > 0 else float("nan")
+                prec, rec = s_["tp"] / max(s_["nd"], 1), s_["tp"] / max(t.sum(), 1)
+                f1 = 2 * prec * rec / max(prec + rec, 1e-9)
+                w = np.array(s_["werr"]) if s_["werr"] else np.array([np.nan])
+                thin = s_["thin_hit"] / n_thin if n_thin else float("nan")
+                print(f"{diff:<11}{m:<{width}}{int(t.sum()):>6}{np.abs(e).mean():>7.2f}"
+                      f"{100 * np.mean(np.abs(e) / np.maximum(t, 1)):>7.1f}{e.mean():>7.2f}{r:>7.3f}{prec:>7.3f}"
+                      f"{rec:>7.3f}{f1:>7.3f}{thin:>9.3f}{100 * np.median(np.abs(w)):>11.1f}%{100 * np.median(w):>7.1f}%"
+                      f"{1000 * np.median(s_['t_run']):>7.1f}{1000 * np.median(t_dec):>8.1f}")
+        print("count error per difficulty is MAPE (per image); width error: matched hairs >= 20 um; rec<30um: "
+              f"recall of hairs thinner than 30 um; ms: analyze() per image (the --model row: the detector alone), "
+              f"{args.threads} thread(s); dec ms: JPEG decode")
+        # What "the count" is depends on a rule at the frame's edge. The table above counts every visible hair.
+        # Density (hairs per area) is unbiased when a hair counts where its exit point lies; real labels mostly
+        # skip hairs the frame cuts. Same detections, three truths; total = |sum of counts - sum of truths|.
+        print("\ncount error by counting rule: per-image MAPE % / total count error %")
+        print(f"{'difficulty':<11}{'method':<{width}}" + "".join(f"{r:>26}" for r in next(iter(rules.values()))))
+        for diff, by_rule in rules.items():
+            for m, p in preds[diff].items():
+                cells = [f"{100 * np.mean(np.abs(p - t) / np.maximum(t, 1)):.1f} / {100 * abs(p.sum() - t.sum()) / max(t.sum(), 1):.1f}"
+                         for t in by_rule.values()]
+                print(f"{diff:<11}{m:<{width}}" + "".join(f"{c:>26}" for c in cells))
     if args.density_images:
         density_table(args, methods, width)
+    if args.crowding_images:
+        crowding_table(args)
     return 0
 
 
@@ -215,6 +221,30 @@ def density_table(args: argparse.Namespace, methods: dict, width: int) -> None:
             cells = [f"{100 * (a[:, j].sum() / a[:, 2].sum() - 1):+.1f} / {100 * np.mean(np.abs(a[:, j] / a[:, 2] - 1)):.1f}"
                      for j in (0, 1)]
             print(f"{diff:<11}{m:<{width}}" + "".join(f"{c:>18}" for c in cells))
+
+
+def crowding_table(args: argparse.Namespace) -> None:
+    """Density against the follicles in the field as the scalp gets denser (medium preset, 8 to 60 units in the
+    frame, with no banner or circle): where crowded shafts start to be missed."""
+    from hairtrack.imaging.analyze import analyze
+    from hairtrack.synth.scalp import render_scalp
+
+    h, w = args.shape
+    area_cm2 = h * w / args.px_per_mm ** 2 / 100.0
+    print(f"\ncrowding: hairs/cm² against the follicles in the field, medium preset, {args.crowding_images} scenes "
+          f"per row; total error %")
+    print(f"{'units':>6}{'true':>8}" + "".join(f"{d:>20}" for d in args.detectors))
+    for n_units in (8, 15, 30, 45, 60):
+        truth, found = [], {d: [] for d in args.detectors}
+        for seed in range(args.crowding_images):
+            sc = render_scalp(seed=args.seed + 900 + seed, difficulty="medium", n_units=n_units, shape=(h, w),
+                              px_per_mm=args.px_per_mm)
+            truth.append(sum(1 for hr in sc.hairs if 0 <= hr.exit_row_px < h and 0 <= hr.exit_col_px < w) / area_cm2)
+            for d in args.detectors:
+                found[d].append(analyze(sc.image, args.px_per_mm, detector=d).hairs_per_cm2)
+        t = float(np.sum(truth))
+        print(f"{n_units:>6}{t / len(truth):>8.0f}" + "".join(
+            f"{np.mean(v):>12.0f} ({100 * (np.sum(v) / t - 1):+4.0f}%)" for v in found.values()))
 
 
 if __name__ == "__main__":
