@@ -127,7 +127,7 @@ def measurement_method(detector: str = DEFAULT_DETECTOR) -> str:
     Examples
     --------
     >>> measurement_method("classical")
-    'classical/r3'
+    'classical/r5'
     >>> measurement_method("learned").startswith("learned/")
     True
     """
