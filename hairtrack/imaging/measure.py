@@ -189,7 +189,8 @@ def measure_overview(
         "image": name, "mode": "overview", "method": OVERVIEW_METHOD, "hair_count": None, "hairs_whole": None, "hairs": [], "follicular_units": [], "px_per_mm": scale,
         "area_cm2": None, "hairs_per_cm2": None, "fu_per_cm2": None, "hairs_per_fu": None, "mean_width_um": None,
         "terminal_fraction": None, "vellus_fraction": None, "coverage_pct": coverage,
-        "quality": {"ok": cov["head_found"] and not cov["issues"], "issues": list(cov["issues"]), "figures": {}},
+        # as a close-up's: ok, issues and the figures flat beside them (an overview has none of its own here)
+        "quality": {"ok": cov["head_found"] and not cov["issues"], "issues": list(cov["issues"])},
         "warnings": notes, "elapsed_ms": round(1000 * (time.perf_counter() - started), 1), "overview": cov,
     }
     shown = coverage_overlay(loaded.rgb, segmentation) if overlay else np.empty((0, 0, 3), np.uint8)

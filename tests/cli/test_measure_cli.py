@@ -254,6 +254,8 @@ def test_overview_photos_give_scalp_coverage(local_cli: Cli, tmp_path: Path) -> 
     much, little = (json.loads(x) for x in result.stdout.splitlines())
     assert much["mode"] == little["mode"] == "overview" and much["hair_count"] is None
     assert much["coverage_pct"] > little["coverage_pct"] + 20  # less hair drawn, less coverage measured
+    # the quality object has a close-up's shape: ok and issues, figures flat beside them (none nested)
+    assert {"ok", "issues"} <= set(much["quality"]) and "figures" not in much["quality"]
     lawn = tmp_path / "lawn.png"
     Image.fromarray(np.full((300, 300, 3), (40, 160, 40), np.uint8)).save(lawn)
     refused = local_cli("analyze", str(lawn), "--overview", "top", "--json")
