@@ -131,6 +131,16 @@ def test_scale_mismatch_is_named():
     assert "scale_mismatch" in wrong.issues
 
 
+@pytest.mark.parametrize(("median_um", "flagged"), [(19.0, True), (21.0, False), (149.0, False), (151.0, True)])
+def test_scale_mismatch_band_is_20_to_150_um(median_um, flagged):
+    """The band's edges: adult scalp shafts have medians of 20-150 um; outside it the scale is suspect."""
+    hairs = tuple(_hair((10.0 * k, 0.0), (10.0 * k, 100.0), width=median_um / 5.0) for k in range(6))
+    sc = render_scalp(seed=4, shape=(256, 320))
+    report = assess_quality(sc.image, scan_field(sc.image), hairs, px_per_mm=200.0)  # 5 um a pixel
+    assert report.figures["median_width_um"] == pytest.approx(median_um)
+    assert ("scale_mismatch" in report.issues) is flagged
+
+
 def test_few_hairs_gives_the_counts_uncertainty_not_a_verdict_on_the_photo():
     scene = render_scalp(seed=3, shape=(256, 320), px_per_mm=110.0, n_units=1, difficulty="easy")
     q = assess_quality(scene.image, scan_field(scene.image), [_hair((100, 100), (100, 150))] * 2)
