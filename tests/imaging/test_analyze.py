@@ -436,3 +436,39 @@ def test_a_field_too_thin_to_count_in_does_not_claim_a_plain_count(monkeypatch):
     a = analyze(image, 110.0, detector="classical", exclude=mask)
     assert a.hairs_per_cm2 is None and any("too thin a strip" in w for w in a.warnings)
     assert not any("plain count" in w for w in a.warnings)
+
+
+def test_width_classes_mean_width_and_coverage_from_known_hairs(monkeypatch):
+    """Hairs of known widths at 100 px/mm (10 um a pixel): 3 px is 30 um, which is not vellus (vellus is
+    below 30 um), 6 px is 60 um, which is terminal; the mean width is the mean, not the median; coverage is
+    the shafts' area over the field's."""
+    import importlib
+
+    from hairtrack.imaging.hairs import Hair
+
+    mod = importlib.import_module("hairtrack.imaging.analyze")
+    widths_px = [2.0, 3.0, 3.0, 6.0, 11.0]  # 20, 30, 30, 60, 110 um
+    hairs = tuple(Hair(100.0 + 60 * k, 200.0, w, 50.0, 0.0, (100.0 + 60 * k, 175.0), (100.0 + 60 * k, 225.0), 0.6,
+                       width_um=w * 10.0) for k, w in enumerate(widths_px))
+    monkeypatch.setattr(mod, "detect_hairs", lambda rgb, px_per_mm=None, field=None: hairs)
+    image = render_scalp(seed=1, shape=(600, 800), difficulty="easy").image
+    a = analyze(image, 100.0, detector="classical")
+    assert a.vellus_fraction == pytest.approx(1 / 5) and a.terminal_fraction == pytest.approx(2 / 5)
+    assert a.mean_width_um == pytest.approx(50.0)  # the median would be 30
+    usable_px = a.area_cm2 * 100 * 100.0 ** 2
+    assert a.coverage_pct == pytest.approx(100 * sum(w * 50.0 for w in widths_px) / usable_px)
+    monkeypatch.undo()  # the real detector, on bare skin
+    bare = analyze(np.full((256, 320, 3), (205, 170, 150), np.uint8), 100.0, detector="classical")
+    assert bare.hair_count == 0 and bare.hairs_per_fu is None and bare.mean_width_um is None
+
+
+def test_without_a_scale_units_join_within_two_and_a_half_shaft_widths():
+    from hairtrack.imaging.hairs import Hair
+    from hairtrack.imaging.units import group_units
+
+    def pair(gap_px):
+        return [Hair(50.0, 60.0, 4.0, 80.0, 0.0, (50.0, 20.0), (50.0, 100.0), 0.6),
+                Hair(50.0 + gap_px, 60.0, 4.0, 80.0, 0.0, (50.0 + gap_px, 20.0), (50.0 + gap_px, 100.0), 0.6)]
+
+    assert [u.hairs for u in group_units(pair(9.5))] == [2]  # 2.5 x 4 px = 10 px
+    assert [u.hairs for u in group_units(pair(10.5))] == [1, 1]
