@@ -13,6 +13,28 @@ from hairtrack.errors import InputError
 from hairtrack.imaging.analyze import analysis_to_dict, analyze
 from hairtrack.synth.scalp import render_scalp
 
+
+def _hair(a, b, width_px=6.0, width_um=None):
+    """A straight hair from end ``a`` to end ``b`` (row, col)."""
+    from hairtrack.imaging.hairs import Hair
+
+    return Hair((a[0] + b[0]) / 2, (a[1] + b[1]) / 2, width_px, float(np.hypot(b[0] - a[0], b[1] - a[1])), 0.0,
+                a, b, 0.6, width_um=width_um)
+
+
+@pytest.fixture()
+def classical_finds(monkeypatch):
+    """``classical_finds(hairs)``: analyze(detector="classical") then finds exactly these hairs."""
+    import importlib
+
+    mod = importlib.import_module("hairtrack.imaging.analyze")  # the module; the package exports the function
+
+    def use(hairs):
+        monkeypatch.setattr(mod, "detect_hairs", lambda rgb, px_per_mm=None, field=None: tuple(hairs))
+
+    use.undo = monkeypatch.undo
+    return use
+
 KEYS = ["image", "mode", "method", "hair_count", "hairs_whole", "hairs", "follicular_units", "px_per_mm", "area_cm2", "hairs_per_cm2",
         "fu_per_cm2", "hairs_per_fu", "mean_width_um", "terminal_fraction", "vellus_fraction", "coverage_pct",
         "quality", "warnings", "elapsed_ms"]
@@ -309,45 +331,27 @@ def test_a_field_whose_every_hair_is_cut_gets_the_plain_density_named_as_such():
     assert bare.hair_count == 0 and bare.hairs_per_cm2 == 0.0 and "hairs_cut_by_field" not in bare.quality.issues
 
 
-def test_units_per_area_follow_the_hairs_when_no_unit_is_whole(monkeypatch):
+def test_units_per_area_follow_the_hairs_when_no_unit_is_whole(classical_finds):
     """One whole hair shares its unit with a cut one; ten more, each its own unit, are cut: no unit is whole. The
     units' density then follows the hairs' through hairs per unit, never above the hairs' own (it once came out
     ten times the hairs' density: the plain count of units against a corrected count of hairs)."""
-    import importlib
-
-    from hairtrack.imaging.hairs import Hair
-
-    mod = importlib.import_module("hairtrack.imaging.analyze")
-
-    def hair(a, b):
-        return Hair((a[0] + b[0]) / 2, (a[1] + b[1]) / 2, 6.0, float(np.hypot(b[0] - a[0], b[1] - a[1])), 0.0, a, b, 0.6)
-
-    hairs = [hair((300.0, 400.0), (300.0, 500.0)), hair((301.0, 401.0), (599.9, 401.0))]
-    hairs += [hair((40.0 + 50 * k, 100.0), (0.0, 100.0 + 20 * k)) for k in range(10)]
-    monkeypatch.setattr(mod, "detect_hairs", lambda rgb, px_per_mm=None, field=None: tuple(hairs))
+    hairs = [_hair((300.0, 400.0), (300.0, 500.0)), _hair((301.0, 401.0), (599.9, 401.0))]
+    hairs += [_hair((40.0 + 50 * k, 100.0), (0.0, 100.0 + 20 * k)) for k in range(10)]
+    classical_finds(hairs)
     a = analyze(render_scalp(seed=1, shape=(600, 800), difficulty="easy").image, 100.0, detector="classical")
     assert a.hairs_whole >= 1 and a.fu_per_cm2 <= a.hairs_per_cm2
     assert a.fu_per_cm2 == pytest.approx(a.hairs_per_cm2 / a.hairs_per_fu)
 
 
-def test_one_more_whole_hair_never_cuts_the_density(monkeypatch):
+def test_one_more_whole_hair_never_cuts_the_density(classical_finds):
     """Ten long hairs run out of the frame (unclipped hair). One short whole hair more once switched the density
     from the plain count to the correction resting on that one hair alone: a tenth of it. Where most hairs are
     cut the plain count stands, named as such, and one hair more adds about one hair's share."""
-    import importlib
-
-    from hairtrack.imaging.hairs import Hair
-
-    mod = importlib.import_module("hairtrack.imaging.analyze")
-
-    def hair(a, b):
-        return Hair((a[0] + b[0]) / 2, (a[1] + b[1]) / 2, 6.0, float(np.hypot(b[0] - a[0], b[1] - a[1])), 0.0, a, b, 0.6)
-
-    cut = [hair((60.0 + 50 * k, 200.0 + 30 * k), (60.0 + 50 * k, 0.0)) for k in range(10)]
+    cut = [_hair((60.0 + 50 * k, 200.0 + 30 * k), (60.0 + 50 * k, 0.0)) for k in range(10)]
     image = render_scalp(seed=1, shape=(600, 800), difficulty="easy").image
     found = {}
-    for label, hairs in (("cut", cut), ("one more", [*cut, hair((300.0, 500.0), (300.0, 530.0))])):
-        monkeypatch.setattr(mod, "detect_hairs", lambda rgb, px_per_mm=None, field=None, hairs=hairs: tuple(hairs))
+    for label, hairs in (("cut", cut), ("one more", [*cut, _hair((300.0, 500.0), (300.0, 530.0))])):
+        classical_finds(hairs)
         found[label] = analyze(image, 100.0, detector="classical")
     before, after = found["cut"], found["one more"]
     assert after.hairs_whole == 1 and "hairs_cut_by_field" in after.quality.issues
@@ -421,15 +425,8 @@ def test_a_soft_exclude_mask_is_refused():
     assert analyze(scene.image, 110.0, exclude=np.zeros((128, 160), np.uint8)).area_cm2 > 0
 
 
-def test_a_field_too_thin_to_count_in_does_not_claim_a_plain_count(monkeypatch):
-    import importlib
-
-    from hairtrack.imaging.hairs import Hair
-
-    mod = importlib.import_module("hairtrack.imaging.analyze")
-    hairs = tuple(Hair(121.0, 40.0 + 50 * k, 4.0, 30.0, 0.0, (121.0, 25.0 + 50 * k), (121.0, 55.0 + 50 * k), 0.6)
-                  for k in range(5))
-    monkeypatch.setattr(mod, "detect_hairs", lambda rgb, px_per_mm=None, field=None: hairs)
+def test_a_field_too_thin_to_count_in_does_not_claim_a_plain_count(classical_finds):
+    classical_finds([_hair((121.0, 25.0 + 50 * k), (121.0, 55.0 + 50 * k), width_px=4.0) for k in range(5)])
     mask = np.ones((256, 320), bool)
     mask[120:122, :] = False
     image = render_scalp(seed=3, shape=(256, 320), px_per_mm=110.0, difficulty="easy").image
@@ -438,37 +435,20 @@ def test_a_field_too_thin_to_count_in_does_not_claim_a_plain_count(monkeypatch):
     assert not any("plain count" in w for w in a.warnings)
 
 
-def test_width_classes_mean_width_and_coverage_from_known_hairs(monkeypatch):
+def test_width_classes_mean_width_and_coverage_from_known_hairs(classical_finds):
     """Hairs of known widths at 100 px/mm (10 um a pixel): 3 px is 30 um, which is not vellus (vellus is
     below 30 um), 6 px is 60 um, which is terminal; the mean width is the mean, not the median; coverage is
     the shafts' area over the field's."""
-    import importlib
-
-    from hairtrack.imaging.hairs import Hair
-
-    mod = importlib.import_module("hairtrack.imaging.analyze")
     widths_px = [2.0, 3.0, 3.0, 6.0, 11.0]  # 20, 30, 30, 60, 110 um
-    hairs = tuple(Hair(100.0 + 60 * k, 200.0, w, 50.0, 0.0, (100.0 + 60 * k, 175.0), (100.0 + 60 * k, 225.0), 0.6,
-                       width_um=w * 10.0) for k, w in enumerate(widths_px))
-    monkeypatch.setattr(mod, "detect_hairs", lambda rgb, px_per_mm=None, field=None: hairs)
+    classical_finds([_hair((100.0 + 60 * k, 175.0), (100.0 + 60 * k, 225.0), width_px=w, width_um=w * 10.0)
+                     for k, w in enumerate(widths_px)])
     image = render_scalp(seed=1, shape=(600, 800), difficulty="easy").image
     a = analyze(image, 100.0, detector="classical")
     assert a.vellus_fraction == pytest.approx(1 / 5) and a.terminal_fraction == pytest.approx(2 / 5)
     assert a.mean_width_um == pytest.approx(50.0)  # the median would be 30
     usable_px = a.area_cm2 * 100 * 100.0 ** 2
     assert a.coverage_pct == pytest.approx(100 * sum(w * 50.0 for w in widths_px) / usable_px)
-    monkeypatch.undo()  # the real detector, on bare skin
+    classical_finds.undo()  # the real detector, on bare skin
     bare = analyze(np.full((256, 320, 3), (205, 170, 150), np.uint8), 100.0, detector="classical")
     assert bare.hair_count == 0 and bare.hairs_per_fu is None and bare.mean_width_um is None
 
-
-def test_without_a_scale_units_join_within_two_and_a_half_shaft_widths():
-    from hairtrack.imaging.hairs import Hair
-    from hairtrack.imaging.units import group_units
-
-    def pair(gap_px):
-        return [Hair(50.0, 60.0, 4.0, 80.0, 0.0, (50.0, 20.0), (50.0, 100.0), 0.6),
-                Hair(50.0 + gap_px, 60.0, 4.0, 80.0, 0.0, (50.0 + gap_px, 20.0), (50.0 + gap_px, 100.0), 0.6)]
-
-    assert [u.hairs for u in group_units(pair(9.5))] == [2]  # 2.5 x 4 px = 10 px
-    assert [u.hairs for u in group_units(pair(10.5))] == [1, 1]

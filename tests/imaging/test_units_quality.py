@@ -27,6 +27,14 @@ def test_units_group_hairs_sharing_an_exit_point():
     assert sorted(m for u in units for m in u.members) == list(range(5))
 
 
+def test_without_a_scale_units_join_within_two_and_a_half_shaft_widths():
+    def pair(gap_px):
+        return [_hair((50.0, 20.0), (50.0, 100.0), width=4.0), _hair((50.0 + gap_px, 20.0), (50.0 + gap_px, 100.0), width=4.0)]
+
+    assert [u.hairs for u in group_units(pair(9.5))] == [2]  # 2.5 x 4 px = 10 px
+    assert [u.hairs for u in group_units(pair(10.5))] == [1, 1]
+
+
 def test_units_use_the_scale():
     hairs = [_hair((100, 100), (100, 250)), _hair((100, 115), (40, 240))]
     # the exit points are 15 px apart: 100 um at 200 px/mm is 20 px (one unit), 50 um is 10 px (two)
