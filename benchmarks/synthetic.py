@@ -31,17 +31,17 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/: trichoscopy.segment_distance
 
 
 def _to_shaft(points: np.ndarray, hairs) -> np.ndarray:
     """Distance (px) from each (row, col) point to each true hair's visible shaft, points x hairs."""
+    from trichoscopy import segment_distance
+
     mid = np.array([[h.row_px, h.col_px] for h in hairs])
     ang = np.radians([h.angle_deg for h in hairs])
     half = np.stack([-np.sin(ang), np.cos(ang)], axis=1) * np.array([h.length_px / 2 for h in hairs])[:, None]
-    a, seg = mid - half, 2 * half
-    rel = points[:, None, :] - a[None, :, :]
-    t = np.clip((rel * seg[None]).sum(-1) / np.maximum((seg ** 2).sum(-1), 1e-9)[None], 0, 1)
-    return np.hypot(*(rel - t[..., None] * seg[None]).transpose(2, 0, 1))
+    return segment_distance(points, mid - half, mid + half)
 
 
 def main(argv: list[str] | None = None) -> int:

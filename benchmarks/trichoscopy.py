@@ -104,6 +104,14 @@ def patient_folds(names: list[str], known: dict[str, str] | None = None) -> dict
     return {n: fold(n.split("_")[1]) for n in names}
 
 
+def segment_distance(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Distance from each point to each segment (points x segments); any coordinate order, the same for all."""
+    seg = (ends - starts)[None, :, :]
+    rel = points[:, None, :] - starts[None, :, :]
+    t = np.clip((rel * seg).sum(-1) / np.maximum((seg ** 2).sum(-1), 1e-9), 0, 1)
+    return np.hypot(*(rel - t[..., None] * seg).transpose(2, 0, 1))
+
+
 def match(det_rc: np.ndarray, boxes: list[tuple[str, float, float, float, float]], grow_px: float) -> list[int]:
     """Indices of matched boxes, one per matched detection (Hungarian on distance to the box's shaft)."""
     from scipy.optimize import linear_sum_assignment
@@ -116,11 +124,7 @@ def match(det_rc: np.ndarray, boxes: list[tuple[str, float, float, float, float]
     x, y = det_rc[:, 1][:, None], det_rc[:, 0][:, None]
     inside = (x >= xlo) & (x <= xhi) & (y >= ylo) & (y <= yhi)
     # distance to the segment from one drag corner to the other (the shaft), then to the box centre
-    p0 = b[:, :2][None, :, :]
-    seg = (b[:, 2:] - b[:, :2])[None, :, :]
-    pt = np.stack([x, y], axis=-1)
-    tt = np.clip(((pt - p0) * seg).sum(-1) / np.maximum((seg ** 2).sum(-1), 1e-9), 0, 1)
-    dist = np.hypot(*(pt - p0 - tt[..., None] * seg).transpose(2, 0, 1))
+    dist = segment_distance(det_rc[:, ::-1], b[:, :2], b[:, 2:])
     centre = np.hypot(x - (b[:, 0] + b[:, 2]) / 2, y - (b[:, 1] + b[:, 3]) / 2)
     cost = np.where(inside, dist + 0.05 * centre, 1e6)
     rows, cols = linear_sum_assignment(cost)
