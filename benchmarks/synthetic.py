@@ -173,7 +173,8 @@ def density_table(args: argparse.Namespace, methods: dict, width: int) -> None:
     from every side. Each detector gives a plain density (hairs found / usable area) and the one ``analyze()``
     reports, corrected for the frame's cut (``imaging.density``); a ``--model`` candidate's hairs go through
     the same correction. "true whole hairs" applies
-    the correction to the exact hairs lying wholly inside, a check of the estimator alone.
+    the correction to the exact hairs lying wholly inside, a check of the estimator alone. The last column is
+    ``fu_per_cm2`` against the follicular units whose opening lies in the field.
     """
     from types import SimpleNamespace
 
@@ -188,9 +189,10 @@ def density_table(args: argparse.Namespace, methods: dict, width: int) -> None:
     px2_per_cm2 = (args.px_per_mm * 10.0) ** 2
     print(f"\ndensity (hairs/cm²) against the follicles in the field: {args.density_images} centres of "
           f"{2 * w}x{2 * h} scenes per difficulty; total error % / per-image MAPE %")
-    print(f"{'difficulty':<11}{'method':<{width}}{'found / area':>18}{'edge-corrected':>18}")
+    print(f"{'difficulty':<11}{'method':<{width}}{'found / area':>18}{'edge-corrected':>18}{'units/cm²':>18}")
     for diff in ("easy", "medium", "hard"):
         rows: dict[str, list[tuple[float, float, float]]] = {}
+        units: dict[str, list[tuple[float, float]]] = {}  # fu_per_cm2 against the units with an exit in the field
         for k in range(args.density_images):
             big = render_scalp(seed=args.seed + 500 + k, shape=(2 * h, 2 * w), px_per_mm=args.px_per_mm,
                                difficulty=diff)
@@ -200,10 +202,14 @@ def density_table(args: argparse.Namespace, methods: dict, width: int) -> None:
             follicles = sum(1 for hr in big.hairs if 0 <= hr.exit_row_px - r0 < h and 0 <= hr.exit_col_px - c0 < w
                             and usable[int(hr.exit_row_px - r0), int(hr.exit_col_px - c0)])
             truth = follicles / area_cm2
+            openings = {(hr.exit_row_px, hr.exit_col_px) for hr in big.hairs if hr.unit >= 0
+                        and 0 <= hr.exit_row_px - r0 < h and 0 <= hr.exit_col_px - c0 < w
+                        and usable[int(hr.exit_row_px - r0), int(hr.exit_col_px - c0)]}
             for m in methods:
                 if m in args.detectors:  # what analyze() reports
                     a = analyze(crop, args.px_per_mm, detector=m)
                     rows.setdefault(m, []).append((a.hair_count / a.area_cm2, a.hairs_per_cm2, truth))
+                    units.setdefault(m, []).append((a.fu_per_cm2, len(openings) / area_cm2))
                 else:  # a candidate network (--model): its hairs through the same correction
                     found = methods[m](SimpleNamespace(image=crop, px_per_mm=args.px_per_mm))
                     d = edge_corrected_density([np.array([hr.end_a, hr.end_b]) for hr in found], usable)
@@ -220,6 +226,9 @@ def density_table(args: argparse.Namespace, methods: dict, width: int) -> None:
             a = np.array(v)
             cells = [f"{100 * (a[:, j].sum() / a[:, 2].sum() - 1):+.1f} / {100 * np.mean(np.abs(a[:, j] / a[:, 2] - 1)):.1f}"
                      for j in (0, 1)]
+            u = np.array(units.get(m, [(np.nan, np.nan)]), float)
+            cells.append(f"{100 * (u[:, 0].sum() / u[:, 1].sum() - 1):+.1f} / {100 * np.mean(np.abs(u[:, 0] / u[:, 1] - 1)):.1f}"
+                         if m in units else "n/a")
             print(f"{diff:<11}{m:<{width}}" + "".join(f"{c:>18}" for c in cells))
 
 
