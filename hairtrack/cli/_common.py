@@ -144,11 +144,12 @@ def progress_bar(*columns: Any, disable: bool = False) -> Any:
     Rich's default sends whatever the program writes to stdout while the bar is shown through the bar's own
     console, stderr: ``hairtrack analyze --json > out.jsonl`` in a terminal would leave the file empty and
     the results on the screen. Only when stdout is a terminal too (both end on the screen) is it drawn above
-    the bar, which keeps the bar from being torn.
+    the bar, which keeps the bar from being torn. With stderr not a terminal (a log file, a pipe) there is no
+    bar: it would only leave a blank line there.
     """
     from rich.progress import Progress
 
-    return Progress(*columns, console=err, transient=True, disable=disable,
+    return Progress(*columns, console=err, transient=True, disable=disable or not err.is_terminal,
                     redirect_stdout=sys.stdout.isatty(), redirect_stderr=True)
 
 

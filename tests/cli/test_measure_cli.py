@@ -117,6 +117,10 @@ def test_json_stays_on_stdout_while_the_bar_is_drawn_on_a_terminal(local_cli: Cl
     assert result.exit_code == 0, result.output
     assert [json.loads(line)["image"] for line in result.stdout.splitlines()] == [str(p) for p, _ in scalps]
     assert "measuring" in screen.getvalue() and '"hair_count"' not in screen.getvalue()
+    # stderr a file or a pipe: no bar, and nothing left there by one
+    monkeypatch.undo()
+    quiet = local_cli("analyze", *(str(p) for p, _ in scalps), "--px-per-mm", "220", "--json")
+    assert quiet.exit_code == 0 and quiet.stderr == ""
 
 
 def test_width_classes_names_oversized_files_and_faults_each_for_their_own_photo(local_cli: Cli, scalps: list[tuple[Path, int]],
