@@ -56,7 +56,9 @@ class Hair:
     angle_deg : float
         Direction of the shaft in [0, 180): 0 along the columns (left-right), 90 along the rows.
     end_a, end_b : tuple of float
-        The two ends, (row, col); ``end_a`` is the one at a junction with other hairs when there is one.
+        The two ends, (row, col). The classical pipeline puts at ``end_a`` the end at a junction with other
+        hairs when there is one; the learned detector's order says nothing (its shafts have no direction), so
+        code that needs the exit end looks at both (:func:`hairtrack.imaging.units.group_units`).
     contrast : float
         Relative darkness of the shaft against the skin around it, 0-1.
     width_um : float or None

@@ -16,6 +16,7 @@ import numpy as np
 from hairtrack.domain import Zone
 from hairtrack.imaging.calibration import Calibration
 from hairtrack.imaging.io import LoadedImage, load_image
+from hairtrack.imaging.quality import NOT_SCALP_SENTENCE_START
 
 __all__ = ["NO_SCALE_TO_SAVE", "Measured", "measure_upload", "measure_stored", "unusable_reason", "measure_overview", "scale_from_card", "clean_filename", "UNUSABLE_ISSUES", "VIEWS"]
 
@@ -129,7 +130,7 @@ def unusable_reason(result: dict[str, Any]) -> str | None:
     """Why an analyze object's numbers mean nothing (a blank picture, not scalp), or ``None`` when they do."""
     unusable = [UNUSABLE_ISSUES[i] for i in result["quality"]["issues"] if i in UNUSABLE_ISSUES]
     if "not_scalp" in result["quality"]["issues"]:  # the quality's sentence says why (its colours, or noise)
-        why = next((w for w in result.get("warnings", []) if w.startswith("This does not look like a close-up of scalp")), None)
+        why = next((w for w in result.get("warnings", []) if w.startswith(NOT_SCALP_SENTENCE_START)), None)
         if why:
             unusable[unusable.index(UNUSABLE_ISSUES["not_scalp"])] = why[0].lower() + why[1:].removesuffix("; check the file.")
     return "; ".join(unusable) or None

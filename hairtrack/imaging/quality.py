@@ -39,7 +39,10 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     from hairtrack.imaging.hairs import Hair
 
-__all__ = ["ScanField", "QualityReport", "scan_field", "assess_quality", "as_rgb_uint8"]
+__all__ = ["ScanField", "QualityReport", "scan_field", "assess_quality", "as_rgb_uint8", "NOT_SCALP_SENTENCE_START"]
+
+# How the sentence of ``not_scalp`` begins; ``imaging.measure.unusable_reason`` finds it by this among the warnings.
+NOT_SCALP_SENTENCE_START = "This does not look like a close-up of scalp skin"
 
 _MIN_SHARPNESS = 12.0  # Laplacian variance on the 640-px working image; real in-focus dev images are 30-300
 _CLIP_FRACTION = 0.05
@@ -397,11 +400,11 @@ def assess_quality(image: np.ndarray, field: ScanField, hairs: "tuple[Hair, ...]
         # Blue counts with no texture at all: the sky, a wall.
         if green > _MAX_FOREIGN_SHARE or (foreign > _MAX_FOREIGN_SHARE and sharp < _MAX_TEXTURELESS_SHARPNESS):
             issues.append("not_scalp")
-            words.append("This does not look like a close-up of scalp skin (its colours are those of grass, sky or "
+            words.append(f"{NOT_SCALP_SENTENCE_START} (its colours are those of grass, sky or "
                          "other things, not skin); check the file.")
         elif sharp > _MAX_SHARPNESS:
             issues.append("not_scalp")
-            words.append(f"This does not look like a close-up of scalp skin: it changes from pixel to pixel like "
+            words.append(f"{NOT_SCALP_SENTENCE_START}: it changes from pixel to pixel like "
                          f"noise, print or a test pattern (sharpness {sharp:.0f}; scalp photos stay under "
                          f"{_MAX_SHARPNESS:.0f}); check the file.")
         if lightness_cv > _MAX_CLOSEUP_LIGHTNESS_CV or (ring_foreign is not None

@@ -452,3 +452,25 @@ def test_width_classes_mean_width_and_coverage_from_known_hairs(classical_finds)
     bare = analyze(np.full((256, 320, 3), (205, 170, 150), np.uint8), 100.0, detector="classical")
     assert bare.hair_count == 0 and bare.hairs_per_fu is None and bare.mean_width_um is None
 
+
+
+def test_unusable_reason_gives_the_quality_sentence_for_either_kind_of_not_scalp():
+    """The reason shown for a refused photo is the quality's own sentence (colours, or noise), found among the
+    warnings even behind the loader's notes, and the generic words stand in when that sentence is missing."""
+    from hairtrack.imaging.analyze import analysis_to_dict
+    from hairtrack.imaging.measure import UNUSABLE_ISSUES, unusable_reason
+
+    rng = np.random.default_rng(4)
+    lawn = np.zeros((384, 480, 3), np.uint8)
+    lawn[..., 1] = rng.integers(90, 200, (384, 480))
+    noise = rng.integers(0, 256, (384, 480, 1)).repeat(3, axis=2).astype(np.uint8)  # grey: no colour to blame
+    for picture, says in ((lawn, " (its colours are those of grass"), (noise, ": it changes from pixel to pixel")):
+        result = analysis_to_dict(analyze(picture, 150.0), "x.png")
+        result["warnings"] = ["The photo was turned upright (EXIF orientation 6)."] + result["warnings"]
+        reason = unusable_reason(result)
+        assert reason.startswith("this does not look like a close-up of scalp skin" + says), reason
+        assert not reason.endswith("check the file.")
+        result["warnings"] = []
+        assert unusable_reason(result) == UNUSABLE_ISSUES["not_scalp"]
+    scalp = analysis_to_dict(analyze(render_scalp(seed=3, shape=(384, 480), px_per_mm=220.0).image, 220.0), "s.png")
+    assert unusable_reason(scalp) is None
