@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
@@ -122,23 +123,47 @@ def _unsigned_32_bit(image: Image.Image) -> bool:
     return fmt == 1 and bits == 32
 
 
+def _scaled_to_8_bits(values: np.ndarray, mode: str, notes: list[str], *, bit_depth: bool = False) -> np.ndarray:
+    """Samples of more than 8 bits (grey, or colour on the last axis) as RGB uint8.
+
+    With ``bit_depth`` (16-bit samples) the scale is the depth the samples use: a 12-bit sensor's 0-4095 in
+    a 16-bit file is scaled by 4095, a full 16-bit photo by 65535, so a dark photo stays dark (and the quality
+    check says so) and a bright one is not stretched. Otherwise (32-bit integers, floating point, whose range
+    says nothing about a depth) it is the image's own range. Either way the top is the 99.99th percentile of
+    the finite samples (leaving out at least 3), not the maximum: one hot pixel (or one ``inf``) would
+    otherwise leave the photo black. Colour channels share one scale, so the colours keep their balance."""
+    values = values.astype(np.float64)
+    finite = np.isfinite(values)
+    if not finite.any():
+        notes.append(f"{mode} image with no finite sample")
+        return np.zeros(values.shape[:2] + (3,), np.uint8)
+    seen = values[finite].ravel()
+    # the top, a few hot samples left out: the largest but max(3, 0.01%) of them (the 99.99th percentile)
+    rank = max(seen.size - 1 - max(3, seen.size // 10_000), 0)
+    top = float(np.partition(seen, rank)[rank])
+    if bit_depth:
+        low, high = 0.0, float(2 ** next(k for k in range(8, 17) if top <= 2 ** k - 1) - 1)
+        how = f"its {int(np.log2(high + 1))}-bit range (0-{high:g})"
+    else:
+        low = min(float(seen.min()), 0.0)  # signed samples: the darkest is black
+        high = top if top > low else float(seen.max())  # a few bright samples on a flat image make its range
+        how = f"its maximum ({high:g})" if low == 0 else f"its range ({low:g} to {high:g})"
+    scale = 255.0 / (high - low) if high > low else 0.0
+    values = np.where(np.isnan(values), low, values)
+    out = np.clip((values - low) * scale, 0, 255).round().astype(np.uint8)
+    clipped = int(np.count_nonzero(values > high))
+    notes.append(f"{mode} image scaled to 8 bits by {how}"
+                 + (f"; {clipped} brighter sample{'' if clipped == 1 else 's'} clipped" if clipped else ""))
+    return out if out.ndim == 3 else np.repeat(out[:, :, None], 3, axis=2)
+
+
 def _to_rgb8(image: Image.Image, notes: list[str], unsigned_32: bool = False) -> np.ndarray:
     mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        # Scale by the image's own range: 16-bit dermoscope exports rarely fill 0-65535.
         values = np.asarray(image)
         if unsigned_32 and values.dtype == np.int32:
             values = values.view(np.uint32)
-        values = values.astype(np.float64)
-        with np.errstate(invalid="ignore"):
-            high = float(np.nanmax(values)) if values.size else 0.0
-            low = float(np.nanmin(values)) if values.size else 0.0
-        low = min(low, 0.0)  # signed samples: the darkest is black
-        scale = 255.0 / (high - low) if high > low else 0.0
-        grey = np.clip((np.nan_to_num(values, nan=low) - low) * scale, 0, 255).round().astype(np.uint8)
-        span = f"its maximum ({high:g})" if low == 0 else f"its range ({low:g} to {high:g})"
-        notes.append(f"{mode} image scaled to 8 bits by {span}")
-        return np.repeat(grey[:, :, None], 3, axis=2)
+        return _scaled_to_8_bits(values, mode, notes, bit_depth=mode.startswith("I;16"))
     if mode == "RGB":
         return np.asarray(image, dtype=np.uint8).copy()
     if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in image.info):
@@ -146,10 +171,40 @@ def _to_rgb8(image: Image.Image, notes: list[str], unsigned_32: bool = False) ->
         rgba = image.convert("RGBA")
         canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return np.asarray(Image.alpha_composite(canvas, rgba).convert("RGB"), dtype=np.uint8).copy()
-    if mode in ("RGB;16", "RGB;16B", "RGB;16L") or (np.asarray(image).dtype == np.uint16):  # pragma: no cover
-        values = np.asarray(image).astype(np.float64)
-        return np.clip(values / 257.0, 0, 255).round().astype(np.uint8)
     return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
+
+
+def _sixteen_bit_colour(image: Image.Image) -> bool:
+    """A PNG or TIFF of 16-bit colour samples. Pillow opens these as 8-bit RGB(A) by keeping each sample's
+    high byte, so a 12-bit photo stored in 16-bit samples (0-4095) would come out nearly black."""
+    if image.mode not in ("RGB", "RGBA") or image.format not in ("PNG", "TIFF"):
+        return False
+    if image.format == "PNG":
+        return any(str(tile[3]).startswith(("RGB;16", "RGBA;16")) for tile in getattr(image, "tile", ()) if len(tile) > 3)
+    bits = getattr(image, "tag_v2", {}).get(258, 8)
+    return (max(bits) if isinstance(bits, tuple) else bits) == 16
+
+
+def _decode_16_bit_colour(data: bytes, size: tuple[int, int], orientation: int, notes: list[str]) -> np.ndarray:
+    """The 16-bit colour samples decoded with OpenCV (Pillow cannot hold them), upright, scaled to 8 bits."""
+    flags = cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION
+    values = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    if values is None or values.ndim != 3 or values.shape[:2] != size[::-1]:
+        raise ValueError("the 16-bit colour samples could not be decoded")
+    alpha = values[..., 3].astype(np.float64) / 65535.0 if values.shape[2] == 4 else None
+    mode = "RGBA;16" if values.shape[2] == 4 else "RGB;16"
+    rgb = _scaled_to_8_bits(values[..., 2::-1], mode, notes, bit_depth=True).astype(np.float64)
+    if alpha is not None:  # transparent pixels carry no scalp: onto white, as for 8-bit images
+        rgb = rgb * alpha[..., None] + 255.0 * (1.0 - alpha[..., None])
+    return _turn_upright(np.clip(rgb, 0, 255).round().astype(np.uint8), orientation)
+
+
+def _turn_upright(rgb: np.ndarray, orientation: int) -> np.ndarray:
+    """``rgb`` turned as EXIF ``orientation`` (1-8) says, as ``PIL.ImageOps.exif_transpose`` turns an image."""
+    turned = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
+              5: lambda a: a.transpose(1, 0, 2), 6: lambda a: np.rot90(a, -1), 7: lambda a: a.transpose(1, 0, 2)[::-1, ::-1],
+              8: lambda a: np.rot90(a, 1)}
+    return np.ascontiguousarray(turned[orientation](rgb)) if orientation in turned else rgb
 
 
 def _exif_facts(image: Image.Image) -> tuple[dict[str, Any], bool]:
@@ -177,6 +232,14 @@ def _exif_facts(image: Image.Image) -> tuple[dict[str, Any], bool]:
     return facts, had_gps
 
 
+def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation (1-8; 1 when absent or unreadable)."""
+    try:
+        return int(image.getexif().get(ExifTags.Base.Orientation, 1) or 1)
+    except Exception:  # a damaged EXIF block must not make the photo unusable
+        return 1
+
+
 def read_photo(path: str | Path) -> bytes:
     """A photo file's bytes, or an ImageError saying why not (messages start with the path as given).
 
@@ -184,11 +247,11 @@ def read_photo(path: str | Path) -> bytes:
     whole to be refused), and a pipe is read no further than that.
     """
     label, path = str(path), Path(path)
-    if not path.exists():
-        raise ImageError(f"{label}: no such file")
-    if path.is_dir():
-        raise ImageError(f"{label}: is a folder, not an image")
     try:
+        if not path.exists():
+            raise ImageError(f"{label}: no such file")
+        if path.is_dir():
+            raise ImageError(f"{label}: is a folder, not an image")
         with open(path, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size  # 0 for a pipe
             data = b"" if size > MAX_PHOTO_BYTES else fh.read(MAX_PHOTO_BYTES + 1)
@@ -269,8 +332,11 @@ def load_image(
         if min(width, height) < MIN_SIDE_PX:
             raise ImageError(f"{name}: {width} x {height} px is too small to show any hair (at least {MIN_SIDE_PX} px a side)")
         try:
-            if getattr(image, "n_frames", 1) > 1:  # counting the frames walks a TIFF's chain of directories
-                notes.append(f"the file holds {image.n_frames} images; the first was used")
+            # Whether there is a second image, not how many: counting them walks a TIFF's whole chain of
+            # directories, minutes for 200,000 tiny pages.
+            if getattr(image, "is_animated", False):
+                notes.append("the file holds more than one image; the first was used")
+            sixteen_bit_colour = _sixteen_bit_colour(image)  # from the file's layout, known before loading
             if max_side_px is not None and max(width, height) > max_side_px:
                 image.draft("RGB", (max_side_px, max_side_px))  # JPEG: decode at 1/2, 1/4 or 1/8 scale
             image.load()
@@ -278,8 +344,13 @@ def load_image(
                 image.thumbnail((max_side_px, max_side_px), Image.Resampling.LANCZOS)
             exif, had_gps = _exif_facts(image)
             unsigned_32 = _unsigned_32_bit(image)  # the tags of the file as read, before any turn
-            upright = ImageOps.exif_transpose(image)
-            rgb = _to_rgb8(upright, notes, unsigned_32)
+            if sixteen_bit_colour:
+                rgb = _decode_16_bit_colour(data, (width, height), _orientation(image), notes)
+                if max_side_px is not None and max(rgb.shape[:2]) > max_side_px:
+                    f = max_side_px / max(rgb.shape[:2])
+                    rgb = cv2.resize(rgb, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+            else:
+                rgb = _to_rgb8(ImageOps.exif_transpose(image), notes, unsigned_32)
         except Image.DecompressionBombError as exc:
             raise ImageError(_too_large(name, str(exc), max_pixels)) from None
         except (OSError, ValueError, SyntaxError, struct.error, zlib.error, EOFError) as exc:
@@ -305,7 +376,10 @@ def load_image(
 # multi-picture index (APP2 "MPF"), IPTC (APP13), comments and maker notes go, and so does anything after
 # the image's end marker (a second embedded picture with its own EXIF, a motion photo's video).
 _JPEG_KEEP_APP = {0xE0, 0xEE}
-_PNG_DROP = {b"eXIf", b"tEXt", b"zTXt", b"iTXt", b"tIME"}
+# PNG chunks kept: the image and how to show its colours. Everything else goes, known or not: text, EXIF
+# (eXIf, and the older private exIf/zxIf that carry GPS too), time, content credentials (caBX) and the
+# frames of an animated PNG (its first image is the IDAT).
+_PNG_KEEP = {b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"sBIT", b"pHYs"}
 
 
 def _entropy_end(data: bytes, pos: int) -> int:
@@ -370,7 +444,7 @@ def _strip_png(data: bytes) -> bytes:
         length = struct.unpack(">I", data[pos : pos + 4])[0]
         kind = data[pos + 4 : pos + 8]
         chunk = data[pos : pos + 12 + length]
-        if kind not in _PNG_DROP:
+        if kind in _PNG_KEEP:
             out += chunk
         pos += 12 + length
         if kind == b"IEND":
@@ -396,10 +470,7 @@ def sanitized_copy(data: bytes) -> tuple[bytes, str]:
     """
     loaded = load_image(data)  # validates: a copy is only made of a usable photo
     with Image.open(io.BytesIO(data)) as image:
-        try:
-            orientation = int(image.getexif().get(ExifTags.Base.Orientation, 1) or 1)
-        except Exception:
-            orientation = 1
+        orientation = _orientation(image)
     if loaded.format == "JPEG":
         return _strip_jpeg(data, orientation), "jpg"
     if loaded.format == "PNG" and orientation == 1 and loaded.original_mode in ("RGB", "RGBA", "L", "LA", "P"):
