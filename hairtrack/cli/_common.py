@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import enum
 import json
+import os
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -34,6 +35,7 @@ __all__ = [
     "fail",
     "read_input_file",
     "progress_bar",
+    "path_label",
 ]
 
 out = Console(highlight=False, soft_wrap=True)
@@ -153,9 +155,20 @@ def progress_bar(*columns: Any, disable: bool = False) -> Any:
                     redirect_stdout=sys.stdout.isatty(), redirect_stderr=True)
 
 
+def path_label(path: str | os.PathLike[str]) -> str:
+    """How a file named on the command line is shown and stored: its name with any bytes that are not UTF-8
+    (a file name from another system) as U+FFFD, so that JSON, the terminal and the database can take it.
+
+    >>> path_label(os.fsdecode(b"scan-\\xff.jpg")), path_label("scalpé.jpg")
+    ('scan-�.jpg', 'scalpé.jpg')
+    """
+    return os.fsencode(path).decode("utf-8", "replace")
+
+
 def emit_json(value: Any) -> None:
-    """Write one JSON document (one line) to stdout."""
-    sys.stdout.write(json.dumps(value, default=_default, ensure_ascii=False, allow_nan=False) + "\n")
+    """Write one JSON document (one line) to stdout, always valid UTF-8 (a stray surrogate becomes U+FFFD)."""
+    text = json.dumps(value, default=_default, ensure_ascii=False, allow_nan=False)
+    sys.stdout.write(text.encode("utf-8", "surrogatepass").decode("utf-8", "replace") + "\n")
     sys.stdout.flush()
 
 

@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemaini
 from rich.markup import escape
 from rich.table import Column, Table
 
-from hairtrack.cli._common import DataDirOpt, DbOpt, HairtrackGroup, JsonOpt, emit_json, err, fail, open_store, out, progress_bar, scale_option
+from hairtrack.cli._common import DataDirOpt, DbOpt, HairtrackGroup, JsonOpt, emit_json, err, fail, open_store, out, path_label, progress_bar, scale_option
 from hairtrack.domain import Measurement, Zone
 from hairtrack.errors import HairtrackError
 from hairtrack.tracking.io import format_float, parse_date, parse_time, parse_zone
@@ -26,7 +26,9 @@ __all__ = ["analyze", "scan_app"]
 
 scan_app = typer.Typer(cls=HairtrackGroup, help="Analyse close-up photos and save them to a profile.", no_args_is_help=True)
 
-ImagesArg = Annotated[list[Path], typer.Argument(help="Photos (JPEG, PNG, TIFF, WebP, HEIC).", show_default=False)]
+# readable=False: a file that cannot be read is that photo's error, not a usage error that stops the batch
+ImagesArg = Annotated[list[Path], typer.Argument(help="Photos (JPEG, PNG, TIFF, WebP, HEIC).", show_default=False,
+                                                 readable=False)]
 ZoneOpt = Annotated[str | None, typer.Option("--zone", help="hairline, temples, mid_scalp, crown or donor.", show_default=False)]
 ScaleOpt = Annotated[float | None, typer.Option("--px-per-mm", help="Image pixels per millimetre of scalp.", show_default=False)]
 DeviceOpt = Annotated[str | None, typer.Option("--device", help="A saved device (its px/mm is used).", show_default=False)]
@@ -38,7 +40,15 @@ def _measure_path(path: str, zone: str | None, px_per_mm: float | None, detector
     """One image to its analyze object, or ``{"image", "error"}`` (runs in worker processes). With
     ``overlay_to``, the photo with what was measured drawn on it is written there as PNG and the object
     names it under ``overlay``. ``data``: the file's bytes when the caller has read them already (what is
-    measured must be what is stored)."""
+    measured must be what is stored). Its file names (and messages naming them) are :func:`path_label`'s."""
+    result = _measured(path, zone, px_per_mm, detector, view, overlay_to, width_classes_um, data)
+    shown = {k: path_label(result[k]) for k in ("image", "overlay", "error", "overlay_error") if k in result}
+    return {**result, **shown} if shown else result
+
+
+def _measured(path: str, zone: str | None, px_per_mm: float | None, detector: str | None, view: str | None,
+              overlay_to: str | None, width_classes_um: tuple[float, float] | None,
+              data: bytes | None) -> dict[str, Any]:
     from hairtrack.imaging.io import read_photo
     from hairtrack.imaging.measure import measure_overview, measure_upload, unusable_reason
 
@@ -195,10 +205,45 @@ def _run(paths: list[Path], zone: str | None, scale: float | None, jobs: int, de
                 yield _measure_path(*a)
                 progress.advance(task)
         else:
-            with _pool(jobs) as pool:
-                for result in pool.map(_measure_path, *zip(*args, strict=True)):
-                    yield result
-                    progress.advance(task)
+            for result in _measure_in_pools(args, jobs):
+                yield result
+                progress.advance(task)
+
+
+def _measure_in_pools(args: list[tuple[Any, ...]], jobs: int,
+                      fn: Callable[..., dict[str, Any]] = _measure_path) -> Iterator[dict[str, Any]]:
+    """``fn(*a)`` for each of ``args`` in ``jobs`` worker processes, in order, at most ``jobs + 1`` in flight.
+
+    A worker that dies (killed for memory by a 64 MP photo, or by the user) breaks the whole pool, and every
+    call in flight fails with it. The first of them is then measured again alone in a fresh worker: if that
+    one dies too, it is the photo that killed it and becomes an error; the batch goes on in a new pool.
+    """
+    from concurrent.futures.process import BrokenProcessPool
+
+    i = 0
+    while i < len(args):
+        with _pool(jobs) as pool:
+            pending: deque[tuple[int, Future[dict[str, Any]]]] = deque()
+            try:
+                while i < len(args) or pending:
+                    while i < len(args) and len(pending) <= jobs:
+                        pending.append((i, pool.submit(fn, *args[i])))
+                        i += 1
+                    yield pending[0][1].result()
+                    pending.popleft()
+            except BrokenProcessPool:
+                first = pending[0][0]
+                for _, f in pending:
+                    f.cancel()
+            else:
+                return
+        with _pool(1) as alone:
+            try:
+                yield alone.submit(fn, *args[first]).result()
+            except BrokenProcessPool:
+                yield {"image": path_label(args[first][0]),
+                       "error": "could not be measured: the process measuring it stopped (out of memory?)"}
+        i = first + 1
 
 
 def analyze(
@@ -319,7 +364,7 @@ def scan_add(
                 contents.append(read_photo(path))
             except HairtrackError as exc:
                 contents.append(None)
-                unread[i] = {"image": str(path), "error": str(exc).removeprefix(f"{path}: ")}
+                unread[i] = {"image": path_label(path), "error": path_label(str(exc).removeprefix(f"{path}: "))}
         ok = [i for i in range(len(images)) if i not in unread]
         measured = dict(zip(ok, _run([images[i] for i in ok], the_zone.value, scale, 1,
                                      contents=[contents[i] for i in ok]), strict=True))
@@ -332,7 +377,7 @@ def scan_add(
             for r in bad:
                 err.print(f"hairtrack: {r['image']}: {r['error']}", markup=False)
             fail(f"{len(bad)} of {len(results)} images could not be measured; nothing was saved")
-        scans = [NewScan(path.name, sanitized_copy(data)[0], load_image(data).rgb, {**r, "image": path.name})
+        scans = [NewScan(path_label(path.name), sanitized_copy(data)[0], load_image(data).rgb, {**r, "image": path_label(path.name)})
                  for path, r, data in zip(images, results, contents, strict=True)]
         template = Measurement(profile=profile, date=day, zone=the_zone, capture_time=at, hair_length_mm=hair_length_mm,
                                device=device, lighting=lighting)

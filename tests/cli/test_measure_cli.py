@@ -451,3 +451,54 @@ def test_scan_remeasure_refuses_bad_requests(local_cli: Cli, args: list[str], me
     local_cli("profile", "add", "p1")
     result = local_cli("scan", "remeasure", *args)
     assert result.exit_code == 1 and message in result.stderr
+
+
+def _dies_on_the_doomed(path: str, *_: object) -> dict[str, str]:
+    """A stand-in for the measurement, run in the worker processes: its process dies on one photo (as a
+    worker killed for memory does)."""
+    if "doomed" in path:
+        os._exit(9)
+    return {"image": path}
+
+
+def test_a_worker_that_dies_fails_its_photo_and_the_batch_goes_on() -> None:
+    """One worker killed (out of memory on a huge photo) broke the whole pool: a traceback and no result for
+    any later photo."""
+    from hairtrack.cli.measuring import _measure_in_pools
+
+    names = ["a.jpg", "b.jpg", "doomed.jpg", "c.jpg", "d.jpg", "e.jpg"]
+    results = list(_measure_in_pools([(n,) for n in names], 2, fn=_dies_on_the_doomed))
+    assert [r["image"] for r in results] == names
+    assert "error" not in results[0] and "error" not in results[-1]
+    assert [r.get("error", "") for r in results].count(
+        "could not be measured: the process measuring it stopped (out of memory?)") == 1
+    assert "error" in results[2]
+
+
+@pytest.mark.skipif(os.geteuid() == 0 if hasattr(os, "geteuid") else True, reason="root reads any file")
+def test_an_unreadable_photo_fails_alone(local_cli: Cli, scalps: list[tuple[Path, int]], tmp_path: Path) -> None:
+    locked = tmp_path / "locked.jpg"
+    locked.write_bytes(scalps[0][0].read_bytes())
+    locked.chmod(0)
+    result = local_cli("analyze", str(scalps[0][0]), str(locked), "--px-per-mm", "220", "--json")
+    objects = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.exit_code == 1 and len(objects) == 2 and "cannot read it" in objects[1]["error"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file names as bytes are POSIX")
+def test_a_file_name_that_is_not_utf8_is_shown_and_saved(local_cli: Cli, cli: Cli, scalps: list[tuple[Path, int]],
+                                                          tmp_path: Path) -> None:
+    """A name from another system (Latin-1 bytes) wrote an invalid byte into the JSON lines, crashed the
+    table, and crashed ``scan add`` when the name reached the database."""
+    odd = os.fsdecode(os.path.join(os.fsencode(tmp_path), b"scalp-\xe9t\xe9.jpg"))
+    Path(odd).write_bytes(scalps[0][0].read_bytes())
+    result = local_cli("analyze", odd, str(tmp_path / "gone\udcff.jpg"), "--px-per-mm", "220", "--json")
+    lines = result.stdout.encode("utf-8", "surrogateescape").decode("utf-8").splitlines()  # valid UTF-8
+    assert [json.loads(x)["image"] for x in lines] == [str(tmp_path / "scalp-\ufffdt\ufffd.jpg"),
+                                                      str(tmp_path / "gone\ufffd.jpg")]
+    assert local_cli("analyze", odd, "--px-per-mm", "220").exit_code == 0
+    assert cli("profile", "add", "lat").exit_code == 0
+    saved = cli("scan", "add", odd, "-p", "lat", "--zone", "crown", "--date", "2026-11-01", "--px-per-mm", "220",
+                "--json")
+    assert saved.exit_code == 0, saved.output
+    assert json.loads(saved.stdout.splitlines()[0])["image"] == "scalp-\ufffdt\ufffd.jpg"
