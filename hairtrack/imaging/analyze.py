@@ -164,7 +164,8 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
         (:func:`hairtrack.imaging.learned.detect_hairs_learned`).
     exclude : ndarray of bool, H x W, optional
         Where the photo shows something other than scalp (a calibration card held in the frame): no part of
-        the field's area, and its edge is the field's edge for the hairs it cuts.
+        the field's area, and its edge is the field's edge for the hairs it cuts. An RGBA image's more than
+        half transparent pixels are left out too.
 
     Returns
     -------
@@ -202,6 +203,11 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
         if exclude.dtype != bool and not np.isin(exclude, (0, 1)).all():  # a soft mask would exclude everything
             raise InputError("exclude must be a mask of True/False (or 0/1) values")
         exclude = exclude.astype(bool)
+    raw = np.asarray(image)
+    if raw.ndim == 3 and raw.shape[2] == 4:  # RGBA: the more than half transparent is no part of the field
+        see_through = as_rgb_uint8(raw[..., 3])[..., 0] < 128
+        exclude = see_through if exclude is None else exclude | see_through
+    if exclude is not None:
         usable = field.usable & ~exclude
         field = replace(field, usable=usable, usable_fraction=float(usable.mean()))
     blank = float(rgb.max()) - float(rgb.min()) < 8

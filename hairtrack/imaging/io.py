@@ -37,6 +37,7 @@ __all__ = [
     "load_image",
     "read_photo",
     "sanitized_copy",
+    "samples_to_rgb8",
     "DEFAULT_MAX_PIXELS",
     "MIN_SIDE_PX",
     "HEIF_SUPPORTED",
@@ -72,6 +73,9 @@ class LoadedImage:
         The file carried GPS coordinates (they are never kept).
     warnings : tuple of str
         Things done to the image that a person may want to know (a multi-page file, a 16-bit scale).
+    transparent : ndarray of bool or None
+        H x W, where the file is more than half transparent (shown white in ``rgb``); no part of the scalp
+        field. ``None`` when the file has no transparency.
     """
 
     rgb: np.ndarray
@@ -80,6 +84,7 @@ class LoadedImage:
     exif: dict[str, Any] = field(default_factory=dict)
     had_gps: bool = False
     warnings: tuple[str, ...] = ()
+    transparent: np.ndarray | None = None
 
     @property
     def shape_px(self) -> tuple[int, int]:
@@ -123,8 +128,9 @@ def _unsigned_32_bit(image: Image.Image) -> bool:
     return fmt == 1 and bits == 32
 
 
-def _scaled_to_8_bits(values: np.ndarray, mode: str, notes: list[str], *, bit_depth: bool = False) -> np.ndarray:
-    """Samples of more than 8 bits (grey, or colour on the last axis) as RGB uint8.
+def samples_to_rgb8(values: np.ndarray, mode: str, notes: list[str], *, bit_depth: bool = False) -> np.ndarray:
+    """Samples of more than 8 bits (grey, or colour on the last axis) as RGB uint8; what was done is added to
+    ``notes``, naming the samples by ``mode``.
 
     With ``bit_depth`` (16-bit samples) the scale is the depth the samples use: a 12-bit sensor's 0-4095 in
     a 16-bit file is scaled by 4095, a full 16-bit photo by 65535, so a dark photo stays dark (and the quality
@@ -137,10 +143,10 @@ def _scaled_to_8_bits(values: np.ndarray, mode: str, notes: list[str], *, bit_de
     if not finite.any():
         notes.append(f"{mode} image with no finite sample")
         return np.zeros(values.shape[:2] + (3,), np.uint8)
+    from hairtrack.imaging.quality import samples_top
+
     seen = values[finite].ravel()
-    # the top, a few hot samples left out: the largest but max(3, 0.01%) of them (the 99.99th percentile)
-    rank = max(seen.size - 1 - max(3, seen.size // 10_000), 0)
-    top = float(np.partition(seen, rank)[rank])
+    top = samples_top(seen)  # the top, a few hot samples left out
     if bit_depth:
         low, high = 0.0, float(2 ** next(k for k in range(8, 17) if top <= 2 ** k - 1) - 1)
         how = f"its {int(np.log2(high + 1))}-bit range (0-{high:g})"
@@ -157,18 +163,22 @@ def _scaled_to_8_bits(values: np.ndarray, mode: str, notes: list[str], *, bit_de
     return out if out.ndim == 3 else np.repeat(out[:, :, None], 3, axis=2)
 
 
-def _to_rgb8(image: Image.Image, notes: list[str], unsigned_32: bool = False) -> np.ndarray:
+def _to_rgb8(image: Image.Image, notes: list[str], unsigned_32: bool = False,
+             transparent: list[np.ndarray] | None = None) -> np.ndarray:
+    """The image as RGB uint8; where it is more than half transparent is appended to ``transparent``."""
     mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         values = np.asarray(image)
         if unsigned_32 and values.dtype == np.int32:
             values = values.view(np.uint32)
-        return _scaled_to_8_bits(values, mode, notes, bit_depth=mode.startswith("I;16"))
+        return samples_to_rgb8(values, mode, notes, bit_depth=mode.startswith("I;16"))
     if mode == "RGB":
         return np.asarray(image, dtype=np.uint8).copy()
     if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in image.info):
         # Transparent pixels carry no scalp; flatten onto white so they read as background, not hair.
         rgba = image.convert("RGBA")
+        if transparent is not None:
+            transparent.append(np.asarray(rgba.getchannel("A")) < 128)
         canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return np.asarray(Image.alpha_composite(canvas, rgba).convert("RGB"), dtype=np.uint8).copy()
     return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
@@ -185,7 +195,8 @@ def _sixteen_bit_colour(image: Image.Image) -> bool:
     return (max(bits) if isinstance(bits, tuple) else bits) == 16
 
 
-def _decode_16_bit_colour(data: bytes, size: tuple[int, int], orientation: int, notes: list[str]) -> np.ndarray:
+def _decode_16_bit_colour(data: bytes, size: tuple[int, int], orientation: int, notes: list[str],
+                          transparent: list[np.ndarray]) -> np.ndarray:
     """The 16-bit colour samples decoded with OpenCV (Pillow cannot hold them), upright, scaled to 8 bits."""
     flags = cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION
     values = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
@@ -193,9 +204,10 @@ def _decode_16_bit_colour(data: bytes, size: tuple[int, int], orientation: int, 
         raise ValueError("the 16-bit colour samples could not be decoded")
     alpha = values[..., 3].astype(np.float64) / 65535.0 if values.shape[2] == 4 else None
     mode = "RGBA;16" if values.shape[2] == 4 else "RGB;16"
-    rgb = _scaled_to_8_bits(values[..., 2::-1], mode, notes, bit_depth=True).astype(np.float64)
+    rgb = samples_to_rgb8(values[..., 2::-1], mode, notes, bit_depth=True).astype(np.float64)
     if alpha is not None:  # transparent pixels carry no scalp: onto white, as for 8-bit images
         rgb = rgb * alpha[..., None] + 255.0 * (1.0 - alpha[..., None])
+        transparent.append(_turn_upright((alpha < 0.5)[..., None], orientation)[..., 0])
     return _turn_upright(np.clip(rgb, 0, 255).round().astype(np.uint8), orientation)
 
 
@@ -344,13 +356,16 @@ def load_image(
                 image.thumbnail((max_side_px, max_side_px), Image.Resampling.LANCZOS)
             exif, had_gps = _exif_facts(image)
             unsigned_32 = _unsigned_32_bit(image)  # the tags of the file as read, before any turn
+            transparent: list[np.ndarray] = []
             if sixteen_bit_colour:
-                rgb = _decode_16_bit_colour(data, (width, height), _orientation(image), notes)
+                rgb = _decode_16_bit_colour(data, (width, height), _orientation(image), notes, transparent)
                 if max_side_px is not None and max(rgb.shape[:2]) > max_side_px:
-                    f = max_side_px / max(rgb.shape[:2])
-                    rgb = cv2.resize(rgb, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+                    size = tuple(round(x * max_side_px / max(rgb.shape[:2])) for x in rgb.shape[1::-1])
+                    rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+                    transparent = [cv2.resize(t.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+                                   for t in transparent]
             else:
-                rgb = _to_rgb8(ImageOps.exif_transpose(image), notes, unsigned_32)
+                rgb = _to_rgb8(ImageOps.exif_transpose(image), notes, unsigned_32, transparent)
         except Image.DecompressionBombError as exc:
             raise ImageError(_too_large(name, str(exc), max_pixels)) from None
         except (OSError, ValueError, SyntaxError, struct.error, zlib.error, EOFError) as exc:
@@ -366,6 +381,7 @@ def load_image(
         exif=exif,
         had_gps=had_gps,
         warnings=tuple(notes),
+        transparent=transparent[0] if transparent and transparent[0].any() else None,
     )
 
 

@@ -116,8 +116,10 @@ def measure_upload(
             notes.append(f"the calibration card in the photo reads {from_card.px_per_mm:.2f} px/mm, not the "
                          f"{px_per_mm:g} given: check the device's scale, or measure without one to use the card's")
     options: dict[str, Any] = {"detector": detector} if detector else {}
-    if card is not None:
-        options["exclude"] = card
+    # transparent parts of the file (shown white) and the card are no part of the scalp field
+    exclude = [m for m in (card, loaded.transparent) if m is not None]
+    if exclude:
+        options["exclude"] = np.logical_or.reduce(exclude)
     if width_classes_um is not None:
         options.update(vellus_max_um=width_classes_um[0], terminal_min_um=width_classes_um[1])
     analysis = analyze(rgb, calibration, zone, **options)

@@ -125,7 +125,12 @@ class QualityReport:
 
 
 def as_rgb_uint8(image: np.ndarray) -> np.ndarray:
-    """Return ``image`` as H x W x 3 uint8 RGB (grey is repeated; 16-bit and float are rescaled).
+    """Return ``image`` as H x W x 3 uint8 RGB (grey is repeated; wider samples are rescaled).
+
+    uint8 is taken as it is and bool as black and white. Floats are [0, 1] or [0, 255], told apart by their top
+    (:func:`samples_top`: up to 1.5 is [0, 1], clipped); integers up to 255 are 8-bit values; 10- to 16-bit
+    integer samples are scaled by the bit depth they use and others by their own range, as files are
+    (:func:`hairtrack.imaging.io.samples_to_rgb8`).
 
     Raises
     ------
@@ -147,16 +152,37 @@ def as_rgb_uint8(image: np.ndarray) -> np.ndarray:
     arr = arr[..., :3]
     if arr.dtype == np.uint8:
         return np.ascontiguousarray(arr)
-    if arr.dtype == np.uint16:
-        return np.ascontiguousarray((arr >> 8).astype(np.uint8))
+    if arr.dtype == bool:
+        return np.ascontiguousarray(arr.astype(np.uint8) * np.uint8(255))
+    from hairtrack.imaging.io import samples_to_rgb8
+
+    notes: list[str] = []
     if np.issubdtype(arr.dtype, np.floating):
         if not np.all(np.isfinite(arr)):
             raise InputError("image holds NaN or infinite values")
-        scale = 255.0 if arr.max(initial=0.0) <= 1.0 else 1.0
-        return np.ascontiguousarray(np.clip(arr * scale, 0, 255).astype(np.uint8))
-    if np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool:
-        return np.ascontiguousarray(np.clip(arr, 0, 255).astype(np.uint8))
+        # [0, 1] or [0, 255]: told by the top but a few samples, so that a glint a resize pushed past 1.0
+        # does not turn a [0, 1] photo black; a top far above 255 is the image's own range
+        top = samples_top(arr)
+        if top > 255.0 * 1.5:
+            return samples_to_rgb8(arr, "float", notes)
+        scale = 255.0 if top <= 1.5 else 1.0
+        return np.ascontiguousarray(np.clip(arr * scale, 0, 255).round().astype(np.uint8))
+    if np.issubdtype(arr.dtype, np.integer):
+        low = int(arr.min())
+        if low >= 0 and int(arr.max()) <= 255:  # 8-bit values held in a wider type
+            return np.ascontiguousarray(arr.astype(np.uint8))
+        # 10-16-bit samples (a camera's 16-bit export, Pillow's 32-bit "I" mode): scaled by the bit depth they
+        # use, as files are (imaging.io); anything else by its own range
+        return samples_to_rgb8(arr, str(arr.dtype), notes, bit_depth=low >= 0 and samples_top(arr) <= 65535)
     raise InputError(f"image has an unsupported dtype {arr.dtype}")
+
+
+def samples_top(values: np.ndarray) -> float:
+    """The top of an image's samples but a few: the largest once the brightest max(3, 0.01%) are left out
+    (hot pixels, a glint)."""
+    flat = np.asarray(values).ravel()
+    rank = max(flat.size - 1 - max(3, flat.size // 10_000), 0)
+    return float(np.partition(flat, rank)[rank])
 
 
 def _red_overlay(rgb: np.ndarray) -> np.ndarray:

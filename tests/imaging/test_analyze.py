@@ -474,3 +474,60 @@ def test_unusable_reason_gives_the_quality_sentence_for_either_kind_of_not_scalp
         assert unusable_reason(result) == UNUSABLE_ISSUES["not_scalp"]
     scalp = analysis_to_dict(analyze(render_scalp(seed=3, shape=(384, 480), px_per_mm=220.0).image, 220.0), "s.png")
     assert unusable_reason(scalp) is None
+
+
+def test_arrays_of_any_common_type_measure_like_the_8_bit_photo():
+    """``as_rgb_uint8`` shifted uint16 right by 8 (12-bit samples became 0-15: no hairs, 0 hairs/cm²), clipped
+    wider integers at 255 (blank), and took a [0, 1] float with one glint over 1.0 for [0, 255] (blank)."""
+    from hairtrack.imaging.quality import as_rgb_uint8
+
+    rgb = render_scalp(seed=4, shape=(384, 480), px_per_mm=220.0, difficulty="easy").image
+    glint = rgb.astype(np.float32) / 255.0
+    glint[5, 5] = 1.08  # as a cubic resize of a blown-out spot gives
+    variants = {
+        "12-bit in uint16": rgb.astype(np.uint16) * 16 + 15,
+        "10-bit in uint16": rgb.astype(np.uint16) * 4,
+        "16-bit in int32 (Pillow's I)": rgb.astype(np.int32) * 257,
+        "8-bit in int64": rgb.astype(np.int64),
+        "float [0, 1] with a glint": glint,
+        "float [0, 255]": rgb.astype(np.float64),
+    }
+    reference = analyze(rgb, 220.0)
+    for name, array in variants.items():
+        expected = rgb.copy()
+        expected[5, 5] = 255 if "glint" in name else rgb[5, 5]  # the glint clipped white
+        assert np.abs(as_rgb_uint8(array).astype(int) - expected).max() <= 1, name
+        a = analyze(array, 220.0)
+        assert abs(a.hair_count - reference.hair_count) <= 1 and a.quality.issues == reference.quality.issues, name
+    mask = as_rgb_uint8(rgb[..., 0] > 128)
+    assert set(np.unique(mask)) == {0, 255}
+
+
+def test_transparent_parts_of_a_photo_are_no_part_of_the_field():
+    """An RGBA photo cut to a disc (a dermoscope's round field exported with transparent corners): the corners
+    counted as scalp, hairs under them too, and the file route (flattened onto white) flagged it overexposed."""
+    import io as _io
+
+    from PIL import Image
+
+    from hairtrack.imaging.io import load_image
+    from hairtrack.imaging.measure import measure_upload
+
+    rgb = render_scalp(seed=6, shape=(384, 480), px_per_mm=220.0, difficulty="easy").image
+    yy, xx = np.mgrid[0:384, 0:480]
+    disc = (yy - 192) ** 2 + (xx - 240) ** 2 < 200 ** 2
+    rgba = np.dstack([rgb, np.where(disc, 255, 0).astype(np.uint8)])
+    a = analyze(rgba, 220.0)
+    assert abs(a.quality.figures["usable_fraction"] - disc.mean()) < 0.01
+    assert all(disc[int(hr.row_px), int(hr.col_px)] for hr in a.hairs)
+    buffer = _io.BytesIO()
+    Image.fromarray(rgba).save(buffer, "PNG")
+    loaded = load_image(buffer.getvalue())
+    np.testing.assert_array_equal(loaded.transparent, ~disc)
+    assert load_image(_io.BytesIO(buffer.getvalue()).getvalue()).rgb[0, 0].tolist() == [255, 255, 255]
+    result = measure_upload(buffer.getvalue(), "disc.png", px_per_mm=220.0, overlay=False).result
+    assert abs(result["quality"]["usable_fraction"] - disc.mean()) < 0.01
+    assert "overexposed" not in result["quality"]["issues"]
+    opaque = _io.BytesIO()
+    Image.fromarray(rgb).save(opaque, "PNG")
+    assert load_image(opaque.getvalue()).transparent is None
