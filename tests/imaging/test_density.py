@@ -150,3 +150,16 @@ def test_several_sets_share_one_window_and_count_as_apart():
     assert both[2].whole == 0 and both[2].per_px2 == 0.0 and both[2].window_px2 == both[0].window_px2
     with pytest.raises(ValueError, match="finite"):
         edge_corrected_densities([hairs, [np.array([[np.nan, 1.0]])]], usable)
+
+
+@pytest.mark.parametrize("shape", [(1024, 1280), (200, 6000), (6000, 300)])
+def test_the_erosion_is_exact_enough_on_long_narrow_fields(shape):
+    """A hair's weight is 1 / |W ⊖ O|, for a segment (H - |dy|)(W - |dx|). The coarse grid had 160 cells along
+    the long side, so 5-8 across a strip: |W ⊖ O| was off by up to 165% and the density read 22% low."""
+    h, w = shape
+    field = np.ones(shape, bool)
+    for dy, dx in ((0, 120), (90, 0), (60, 80), (-40, 30)):
+        hair = np.array([[h / 2 - dy / 2, w / 2 - dx / 2], [h / 2 + dy / 2, w / 2 + dx / 2]])
+        d = edge_corrected_density([hair], field, margin_px=0)
+        exact = 1.0 / ((h - abs(dy)) * (w - abs(dx)))
+        assert d.whole == 1 and d.per_px2 == pytest.approx(exact, rel=0.04), (shape, dy, dx)
