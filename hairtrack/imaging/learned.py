@@ -67,6 +67,16 @@ _MULTIPLE = 16  # the encoder halves four times
 # above it the main network alone, so a huge input does not cost two passes. (The flip alone stopped at
 # 2 M; between 2 and 4 M the second pass is new, and a 12 MP photo at 220 px/mm takes 0.8-1.0 s, not 0.5.)
 _PAIR_MAX_INPUT_PX = 4_000_000
+# Inputs over this many pixels run tile by tile (_tiled_maps), so that memory stays bounded (a 12 MP photo at
+# 110 px/mm, 12 M input pixels, still runs in one pass): squares of this side, each with this much of the
+# photo around it (input px, multiples of 16). The network reaches between 128 and 192 px: with 192 the
+# tiled maps equal one pass's exactly (float and 8-bit; tests/imaging/test_learned.py).
+_TILE_MIN_INPUT_PX = 16_000_000
+# Beyond this many input pixels (53 cm² at 110 px/mm) a photo is no close-up and is refused: a 64 MP photo
+# at 55 px/mm would be 256 M pixels at the network's scale (about 7 GB, tiles or not).
+_MAX_INPUT_PX = 64_000_000
+_TILE_PX = 2048
+_TILE_MARGIN_PX = 192
 # shaft-aware peak suppression (_shaft_nms), chosen on the tune fold of the dev set
 _NMS_ALONG = 0.6  # fraction of the stronger peak's predicted length, along its direction
 _NMS_PERP_PX = 8.0  # input px (16 px of a 1280 x 1024 photo) across it
@@ -187,9 +197,13 @@ def normalize_exposure(rgb: np.ndarray) -> np.ndarray:
     to that centre (gain 0.5-2) made the learned count steadier under relighting and lowered the count
     error on the real dev set's tune fold (MAE 2.77 -> 2.56, F1 0.755 -> 0.769; docs/hair_detector_card.md).
     """
+    return np.clip(rgb.astype(np.float32) * _exposure_gain(rgb), 0.0, 255.0)
+
+
+def _exposure_gain(rgb: np.ndarray) -> np.ndarray:
+    """Per-channel gain of :func:`normalize_exposure` (float32, 3)."""
     med = np.median(rgb[::4, ::4].reshape(-1, 3), axis=0).astype(np.float32)
-    gain = np.clip(_TRAIN_MEDIAN_RGB / np.maximum(med, 1.0), 0.5, 2.0)
-    return np.clip(rgb.astype(np.float32) * gain, 0.0, 255.0)
+    return np.clip(_TRAIN_MEDIAN_RGB / np.maximum(med, 1.0), 0.5, 2.0)
 
 
 def _model_pair(model_path: Path | str | tuple | None) -> tuple[str, str]:
@@ -236,14 +250,48 @@ def network_input(rgb: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray
         (1, 3, H', W') float32: ``work`` padded by reflection to a multiple of 16 and exposure-normalised
         (:func:`normalize_exposure`).
     """
+    work, padded = _resized_padded(rgb, scale)
+    return work, _blob(padded, _exposure_gain(padded))
+
+
+def _resized_padded(rgb: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """The photo resized by ``scale`` (uint8), and the same padded by reflection to a multiple of 16."""
     h, w = rgb.shape[:2]
     size = (max(int(round(w * scale)), _MULTIPLE), max(int(round(h * scale)), _MULTIPLE))
     interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     work = cv2.resize(rgb, size, interpolation=interp) if scale != 1 else rgb
     ph = (-work.shape[0]) % _MULTIPLE
     pw = (-work.shape[1]) % _MULTIPLE
-    padded = cv2.copyMakeBorder(work, 0, ph, 0, pw, cv2.BORDER_REFLECT) if ph or pw else work
-    return work, np.ascontiguousarray(normalize_exposure(padded).transpose(2, 0, 1)[None])
+    return work, (cv2.copyMakeBorder(work, 0, ph, 0, pw, cv2.BORDER_REFLECT) if ph or pw else work)
+
+
+def _blob(padded: np.ndarray, gain: np.ndarray) -> np.ndarray:
+    """The networks' input (1, 3, H, W) float32 from (part of) the padded photo and its exposure gain."""
+    return np.ascontiguousarray(np.clip(padded.astype(np.float32) * gain, 0.0, 255.0).transpose(2, 0, 1)[None])
+
+
+def _tiled_maps(path: str, padded: np.ndarray, gain: np.ndarray) -> np.ndarray:
+    """The maps of one network over a large input, tile by tile, so that its memory stays that of a
+    ``_TILE_PX`` square whatever the photo (a 48 MP photo at 70 px/mm took 6.7 GB in one pass).
+
+    Each tile is run with ``_TILE_MARGIN_PX`` of the photo around it, more than the network's reach, and only
+    its middle is kept: the maps are those of one pass over the whole input.
+    """
+    h, w = padded.shape[:2]
+    full: np.ndarray | None = None
+    for y0 in range(0, h, _TILE_PX):
+        for x0 in range(0, w, _TILE_PX):
+            y1, x1 = min(y0 + _TILE_PX, h), min(x0 + _TILE_PX, w)
+            ya, xa = max(y0 - _TILE_MARGIN_PX, 0), max(x0 - _TILE_MARGIN_PX, 0)
+            yb, xb = min(y1 + _TILE_MARGIN_PX, h), min(x1 + _TILE_MARGIN_PX, w)
+            maps = _run_net(path, _blob(padded[ya:yb, xa:xb], gain))
+            stride = (yb - ya) // maps.shape[1]
+            if full is None:
+                full = np.empty((maps.shape[0], h // stride, w // stride), np.float32)
+            full[:, y0 // stride:y1 // stride, x0 // stride:x1 // stride] = maps[
+                :, (y0 - ya) // stride:(y1 - ya) // stride, (x0 - xa) // stride:(x1 - xa) // stride]
+    assert full is not None
+    return full
 
 
 def predict_maps(rgb: np.ndarray, scale: float, *,
@@ -256,24 +304,31 @@ def predict_maps(rgb: np.ndarray, scale: float, *,
     the broken hairs and black dots it misses (abnormal recall 0.37 -> 0.63; docs/hair_detector_card.md,
     fifth session); the mirror keeps the cost of the test-time flip it replaces. ``model_path`` may name one
     model (run on the photo and its mirror image: the flip alone) or a pair. Inputs over
-    ``_PAIR_MAX_INPUT_PX`` get the first pass only.
+    ``_PAIR_MAX_INPUT_PX`` get the first pass only, and over ``_TILE_MIN_INPUT_PX`` it runs tile by tile
+    (:func:`_tiled_maps`), with the same maps.
 
     The output stride ``s`` (input px per output cell) is read from the model's output size, so a model
     of another stride with the same outputs can be passed.
     """
-    work, blob = network_input(rgb, scale)
+    work, padded = _resized_padded(rgb, scale)
+    gain = _exposure_gain(padded)
     first, second = _model_pair(model_path)
-    maps = _run_net(first, blob)
-    stride = blob.shape[2] // maps.shape[1]
-    if blob.shape[2] * blob.shape[3] <= _PAIR_MAX_INPUT_PX:
-        # The second pass sees the mirror image; its maps are mirrored back (a mirrored shaft's sin 2θ
-        # changes sign) and averaged in. With one network this is a test-time flip (tune fold: MAE
-        # 2.56 -> 2.45); two networks trained apart also differ in their errors.
-        mirrored = _run_net(second, np.ascontiguousarray(blob[..., ::-1]))[..., ::-1].copy()
-        if mirrored.shape != maps.shape:
-            raise InputError(f"the two hair detector models differ in their outputs: {first}, {second}")
-        mirrored[2] *= -1.0
-        maps = 0.5 * (maps + mirrored)
+    if padded.shape[0] * padded.shape[1] > _TILE_MIN_INPUT_PX:  # the first network alone, tile by tile
+        maps = _tiled_maps(first, padded, gain)
+        stride = padded.shape[0] // maps.shape[1]
+    else:
+        blob = _blob(padded, gain)
+        maps = _run_net(first, blob)
+        stride = blob.shape[2] // maps.shape[1]
+        if blob.shape[2] * blob.shape[3] <= _PAIR_MAX_INPUT_PX:
+            # The second pass sees the mirror image; its maps are mirrored back (a mirrored shaft's sin 2θ
+            # changes sign) and averaged in. With one network this is a test-time flip (tune fold: MAE
+            # 2.56 -> 2.45); two networks trained apart also differ in their errors.
+            mirrored = _run_net(second, np.ascontiguousarray(blob[..., ::-1]))[..., ::-1].copy()
+            if mirrored.shape != maps.shape:
+                raise InputError(f"the two hair detector models differ in their outputs: {first}, {second}")
+            mirrored[2] *= -1.0
+            maps = 0.5 * (maps + mirrored)
     gh, gw = -(-work.shape[0] // stride), -(-work.shape[1] // stride)
     return work, maps[:, :gh, :gw], stride
 
@@ -405,6 +460,11 @@ def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, t
     if field is None:
         field = scan_field(rgb)
     s = _input_scale(h, w, ppm)
+    if h * w * s * s > _MAX_INPUT_PX:
+        area_cm2 = h * w / ppm ** 2 / 100.0 if ppm else float("nan")
+        raise InputError(f"at {ppm:g} px/mm this {w} x {h} px photo covers {area_cm2:.0f} cm² of scalp, more than a "
+                         f"close-up ({_MAX_INPUT_PX / _INPUT_PX_PER_MM ** 2 / 100:.0f} cm² at most): crop it to "
+                         "the zone, or check the scale")
     work, maps, stride = predict_maps(rgb, s, model_path=model_path)
     heat = maps[0]
     gh, gw = heat.shape

@@ -281,3 +281,32 @@ def test_a_forked_child_makes_its_own_sessions(tmp_path):
     script.write_text(_FORK_SCRIPT)
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("models", ["int8", "float"])
+def test_tile_by_tile_maps_equal_one_pass(monkeypatch, models):
+    """A large input (a 48 MP photo at 70 px/mm took 6.7 GB in one pass) runs tile by tile; with the margin
+    beyond the network's reach the maps are those of one pass, to the last bit."""
+    import hairtrack.imaging.learned as learned
+
+    model = learned.DEFAULT_MODELS[0] if models == "int8" else learned.FLOAT_MODELS[0]
+    image = render_scalp(seed=3, shape=(1000, 1400), px_per_mm=110.0, difficulty="medium").image
+    monkeypatch.setattr(learned, "_PAIR_MAX_INPUT_PX", 100_000)  # one pass, then tiles of 512 over 1008 x 1408
+    _, whole, stride = learned.predict_maps(image, 1.0, model_path=(model, model))
+    monkeypatch.setattr(learned, "_TILE_MIN_INPUT_PX", 200_000)
+    monkeypatch.setattr(learned, "_TILE_PX", 512)
+    _, tiled, tiled_stride = learned.predict_maps(image, 1.0, model_path=(model, model))
+    assert tiled_stride == stride and tiled.shape == whole.shape == (4, 250, 350)
+    np.testing.assert_array_equal(tiled, whole)
+    monkeypatch.setattr(learned, "_TILE_MARGIN_PX", 64)  # within the network's reach: the seams show
+    assert not np.array_equal(learned.predict_maps(image, 1.0, model_path=(model, model))[1], whole)
+
+
+def test_a_photo_far_larger_than_a_close_up_is_refused_with_its_area():
+    """A 48 MP photo at 60 px/mm is 128 M pixels at the network's scale (gigabytes): no close-up, refused
+    with what it covers, before any work."""
+    photo = np.zeros((6000, 8000, 3), np.uint8)
+    photo[::7] = 90
+    with pytest.raises(InputError, match=r"at 60 px/mm this 8000 x 6000 px photo covers 133 cm² of scalp, more "
+                                         r"than a close-up \(53 cm² at most\)"):
+        detect_hairs_learned(photo, px_per_mm=60.0)
