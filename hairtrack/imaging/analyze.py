@@ -249,7 +249,9 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
         warnings.append(_NO_SCALE)
     else:
         area_cm2 = usable_px / ppm ** 2 / 100.0
-        if area_cm2 > 0 and hair_density.window_px2 > 0:
+        if min(h, w) < 16:  # nothing was looked for: no density, not a bald one (the too_small issue says why)
+            pass
+        elif area_cm2 > 0 and hair_density.window_px2 > 0:
             px2_per_cm2 = (ppm * 10.0) ** 2
             hpc = len(hairs) / area_cm2 if uncorrected else hair_density.per_px2 * px2_per_cm2
             # the units follow the hairs' density through hairs per unit, so that units/cm² x hairs per unit is

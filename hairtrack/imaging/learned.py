@@ -507,7 +507,8 @@ def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, t
     for r_in, c_in, theta, length_in, axis, width, contrast, _score in recs:
         if ref_c is not None and width < 4.0:  # thin shafts are blurred below their true contrast
             width = width * contrast / max(ref_c, contrast)
-        mid = np.array([r_in, c_in]) / s
+        # within the photo: an input a few pixels across is enlarged to the network's least 16 px, past ``s``
+        mid = np.clip(np.array([r_in, c_in]) / s, 0.0, [h - 1.0, w - 1.0])
         half = 0.5 * length_in / s * axis
         wpx = width / s
         out.append(Hair(row_px=float(mid[0]), col_px=float(mid[1]), width_px=float(wpx), length_px=float(length_in / s),

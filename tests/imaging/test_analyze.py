@@ -137,6 +137,14 @@ def test_one_pixel_image_is_refused():
 def test_tiny_image_gives_an_issue_not_a_crash():
     a = analyze(np.random.default_rng(0).integers(0, 255, (20, 20, 3), dtype=np.uint8))
     assert "too_small" in a.quality.issues
+    strip = render_scalp(seed=1, shape=(512, 640), px_per_mm=220.0, difficulty="easy").image
+    for picture in (strip[:12, :400], strip[:20, :400]):  # too small to look for hairs in; then just enough
+        b = analyze(picture, 220.0)
+        assert "too_small" in b.quality.issues
+        if picture.shape[0] < 16:  # nothing looked for: no density, rather than 0 hairs/cm² (a bald spot)
+            assert b.hair_count == 0 and b.hairs_per_cm2 is None and b.fu_per_cm2 is None
+        assert all(0 <= hr.row_px <= picture.shape[0] - 1 and 0 <= hr.col_px <= picture.shape[1] - 1
+                   for hr in b.hairs)
 
 
 @pytest.mark.parametrize("shape", [(64, 64, 5), (64,), (4, 64, 64, 3)])
