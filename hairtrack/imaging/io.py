@@ -92,8 +92,31 @@ class LoadedImage:
         return int(self.rgb.shape[0]), int(self.rgb.shape[1])
 
 
+_TIFF_MAGIC = (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")  # classic and BigTIFF, either byte order
+
+
+def _image_kind(head: bytes) -> str | None:
+    """The image format a file's first bytes announce, whether or not the rest is readable."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if head.startswith(_TIFF_MAGIC):
+        return "TIFF"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"heim", b"heis", b"avif"):
+        return "HEIC/HEIF"
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "WebP"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "GIF"
+    return None
+
+
 def _describe_non_image(data: bytes) -> str:
     head = data[:512]
+    kind = _image_kind(head)
+    if kind is not None:
+        return f"it starts as a {kind} image but the rest cannot be read: truncated or damaged"
     if head.lstrip().startswith((b"{", b"[")):
         return "it looks like JSON text"
     if head.lstrip().lower().startswith((b"<!doctype html", b"<html")):
@@ -134,10 +157,12 @@ def samples_to_rgb8(values: np.ndarray, mode: str, notes: list[str], *, bit_dept
 
     With ``bit_depth`` (16-bit samples) the scale is the depth the samples use: a 12-bit sensor's 0-4095 in
     a 16-bit file is scaled by 4095, a full 16-bit photo by 65535, so a dark photo stays dark (and the quality
-    check says so) and a bright one is not stretched. Otherwise (32-bit integers, floating point, whose range
-    says nothing about a depth) it is the image's own range. Either way the top is the 99.99th percentile of
+    check says so) and a bright one is not stretched. Floating-point samples are [0, 1] up to a top of 1.5
+    and [0, 255] up to 382.5 (clipped). Otherwise (32-bit integers, floats beyond those, whose range says
+    nothing about a depth) it is the image's own range. Either way the top is the 99.99th percentile of
     the finite samples (leaving out at least 3), not the maximum: one hot pixel (or one ``inf``) would
     otherwise leave the photo black. Colour channels share one scale, so the colours keep their balance."""
+    values_dtype = values.dtype
     values = values.astype(np.float64)
     finite = np.isfinite(values)
     if not finite.any():
@@ -147,9 +172,13 @@ def samples_to_rgb8(values: np.ndarray, mode: str, notes: list[str], *, bit_dept
 
     seen = values[finite].ravel()
     top = samples_top(seen)  # the top, a few hot samples left out
+    floating = np.issubdtype(values_dtype, np.floating)
     if bit_depth:
         low, high = 0.0, float(2 ** next(k for k in range(8, 17) if top <= 2 ** k - 1) - 1)
         how = f"its {int(np.log2(high + 1))}-bit range (0-{high:g})"
+    elif floating and top <= 255.0 * 1.5:
+        low, high = 0.0, (1.0 if top <= 1.5 else 255.0)
+        how = f"the range 0-{high:g}"
     else:
         low = min(float(seen.min()), 0.0)  # signed samples: the darkest is black
         high = top if top > low else float(seen.max())  # a few bright samples on a flat image make its range
@@ -244,6 +273,62 @@ def _exif_facts(image: Image.Image) -> tuple[dict[str, Any], bool]:
     return facts, had_gps
 
 
+def _load_tiff(data: bytes, name: str, max_pixels: int) -> LoadedImage:
+    """A TIFF that Pillow cannot open (floating-point colour, planar samples, ...), read with tifffile: its
+    first image, with the same limits, scaling and transparency as any photo (no EXIF is read)."""
+    import logging
+
+    import tifffile
+
+    quiet = logging.getLogger("tifffile")
+    was = quiet.disabled
+    quiet.disabled = True  # its warnings about a damaged file would reach stderr; the error below says it
+    try:
+        with warnings.catch_warnings(), tifffile.TiffFile(io.BytesIO(data)) as tif:
+            warnings.simplefilter("ignore")
+            page = tif.pages[0]
+            shape = tuple(int(x) for x in page.shape)
+            planar = len(shape) == 3 and shape[0] in (3, 4) and shape[2] not in (3, 4)
+            height, width = (shape[1], shape[2]) if planar else shape[:2]
+            if width * height > max_pixels:
+                raise ImageError(f"{name}: {width} x {height} px ({width * height / 1e6:.0f} MP) is above the "
+                                 f"{max_pixels / 1e6:.0f} MP limit; refused without decoding (a decompression bomb "
+                                 "or an unusually large photo)")
+            if min(width, height) < MIN_SIDE_PX:
+                raise ImageError(f"{name}: {width} x {height} px is too small to show any hair (at least "
+                                 f"{MIN_SIDE_PX} px a side)")
+            values = np.asarray(page.asarray())
+            pages = len(tif.pages) > 1
+    except ImageError:
+        raise
+    except Exception as exc:  # tifffile's own errors, and any a damaged file makes it raise
+        raise ImageError(f"{name}: truncated or damaged image ({type(exc).__name__}: {exc})") from None
+    finally:
+        quiet.disabled = was
+    if planar:
+        values = np.moveaxis(values, 0, -1)
+    if values.ndim == 3 and values.shape[2] == 1:
+        values = values[..., 0]
+    if values.ndim not in (2, 3) or (values.ndim == 3 and values.shape[2] not in (3, 4)):
+        raise ImageError(f"{name}: a TIFF of {values.shape} samples, not a grey or colour photo")
+    notes = ["the file holds more than one image; the first was used"] if pages else []
+    alpha = None
+    if values.ndim == 3 and values.shape[2] == 4:
+        alpha, values = values[..., 3], values[..., :3]
+    mode = f"TIFF {values.dtype}"
+    if values.dtype == np.uint8:
+        rgb = np.ascontiguousarray(values if values.ndim == 3 else np.repeat(values[..., None], 3, axis=2))
+    else:
+        rgb = samples_to_rgb8(values, mode, notes, bit_depth=values.dtype == np.uint16)
+    transparent = None
+    if alpha is not None:
+        seen = samples_to_rgb8(alpha, mode, [], bit_depth=alpha.dtype == np.uint16)[..., 0] if alpha.dtype != np.uint8 else alpha
+        opacity = seen.astype(np.float32)[..., None] / 255.0
+        rgb = np.clip(rgb * opacity + 255.0 * (1.0 - opacity), 0, 255).round().astype(np.uint8)
+        transparent = seen < 128 if (seen < 128).any() else None
+    return LoadedImage(rgb=rgb, format="TIFF", original_mode=mode, warnings=tuple(notes), transparent=transparent)
+
+
 def _orientation(image: Image.Image) -> int:
     """The EXIF orientation (1-8; 1 when absent or unreadable)."""
     try:
@@ -327,14 +412,19 @@ def load_image(
     with warnings.catch_warnings():
         # We apply our own, lower, limit below; Pillow's bomb warning would only repeat it.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        # Pillow's own notes on damaged parts ("Corrupt EXIF data") would reach stderr between the results;
+        # what matters is said by the error or by the photo's measurement
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
         try:
             image = Image.open(io.BytesIO(data))
         except Image.DecompressionBombError as exc:
             raise ImageError(_too_large(name, str(exc), max_pixels)) from None
         except UnidentifiedImageError:
+            if data.startswith(_TIFF_MAGIC):  # TIFFs Pillow does not read: floating-point colour, and others
+                return _load_tiff(data, name, max_pixels)
             raise ImageError(f"{name}: not an image hairtrack can read ({_describe_non_image(data)})") from None
         except (OSError, ValueError, SyntaxError, struct.error, EOFError) as exc:
-            raise ImageError(f"{name}: truncated or damaged image ({exc})") from None
+            raise ImageError(f"{name}: truncated or damaged image ({str(exc).strip()})") from None
         width, height = image.size
         if width * height > max_pixels:
             raise ImageError(
@@ -369,7 +459,7 @@ def load_image(
         except Image.DecompressionBombError as exc:
             raise ImageError(_too_large(name, str(exc), max_pixels)) from None
         except (OSError, ValueError, SyntaxError, struct.error, zlib.error, EOFError) as exc:
-            raise ImageError(f"{name}: truncated or damaged image ({exc})") from None
+            raise ImageError(f"{name}: truncated or damaged image ({str(exc).strip()})") from None
         except (KeyError, TypeError, IndexError, AttributeError) as exc:
             # Pillow's decoders raise these on some damaged files too (a TIFF with a broken directory chain
             # or tag: found by fuzzing); the photo is as unusable as a truncated one, and the batch goes on

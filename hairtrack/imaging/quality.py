@@ -160,13 +160,9 @@ def as_rgb_uint8(image: np.ndarray) -> np.ndarray:
     if np.issubdtype(arr.dtype, np.floating):
         if not np.all(np.isfinite(arr)):
             raise InputError("image holds NaN or infinite values")
-        # [0, 1] or [0, 255]: told by the top but a few samples, so that a glint a resize pushed past 1.0
-        # does not turn a [0, 1] photo black; a top far above 255 is the image's own range
-        top = samples_top(arr)
-        if top > 255.0 * 1.5:
-            return samples_to_rgb8(arr, "float", notes)
-        scale = 255.0 if top <= 1.5 else 1.0
-        return np.ascontiguousarray(np.clip(arr * scale, 0, 255).round().astype(np.uint8))
+        # [0, 1] or [0, 255], told by the top but a few samples: a glint a resize pushed past 1.0 no longer
+        # turns a [0, 1] photo black
+        return samples_to_rgb8(arr, "float", notes)
     if np.issubdtype(arr.dtype, np.integer):
         low = int(arr.min())
         if low >= 0 and int(arr.max()) <= 255:  # 8-bit values held in a wider type

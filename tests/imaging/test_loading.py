@@ -247,3 +247,37 @@ def test_a_file_in_a_folder_that_cannot_be_entered_is_unreadable_not_an_internal
     monkeypatch.setattr(pathlib.Path, "exists", refused)
     with pytest.raises(ImageError, match=r"secret/a\.jpg: cannot read it \(Permission denied\)"):
         read_photo(tmp_path / "secret" / "a.jpg")
+
+
+def test_tiffs_pillow_cannot_open_are_read_with_their_tones() -> None:
+    """Floating-point colour TIFFs (scientific cameras, image software) were "not a known image format"; a
+    [0, 1] float photo keeps its tones (not stretched to its brightest sample)."""
+    import tifffile
+
+    rgb = marked()
+    for values, planar in ((rgb.astype(np.float32) / 255.0, None), (rgb.astype(np.float64) / 255.0, "separate"),
+                           (np.dstack([rgb.astype(np.float32) / 255.0, np.ones(rgb.shape[:2], np.float32)]), None)):
+        buffer = io.BytesIO()
+        tifffile.imwrite(buffer, values, planarconfig=planar, photometric="rgb")
+        loaded = load_image(buffer.getvalue())
+        assert np.abs(loaded.rgb.astype(int) - rgb).max() <= 1 and "range 0-1" in loaded.warnings[0]
+    buffer = io.BytesIO()
+    tifffile.imwrite(buffer, np.zeros((2_000, 40_000, 3), np.float32), photometric="rgb", compression="zlib")
+    with pytest.raises(ImageError, match=r"\(80 MP\) is above the 64 MP limit; refused without decoding"):
+        load_image(buffer.getvalue())
+
+
+@pytest.mark.parametrize("fmt, kind", [("HEIF", "HEIC/HEIF"), ("TIFF", "TIFF"), ("WEBP", "WebP"), ("PNG", "PNG")])
+def test_a_cut_off_file_is_named_by_what_it_starts_as(fmt: str, kind: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A truncated HEIC or TIFF was "not a known image format"; it is a damaged one of its kind, and no
+    library's warning reaches stderr."""
+    data = encode(np.random.default_rng(0).integers(0, 255, (200, 200, 3)).astype(np.uint8), fmt)
+    for cut in (len(data) // 3, 40):
+        with pytest.raises(ImageError) as caught:
+            load_image(data[:cut])
+        message = str(caught.value)
+        assert "truncated or damaged" in message and "not a known image format" not in message, message
+        assert message == message.strip()
+        if "not an image hairtrack can read" in message:  # the library could not tell what it is: we say it
+            assert kind in message
+    assert capsys.readouterr().err == ""
