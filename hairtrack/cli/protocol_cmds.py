@@ -67,13 +67,15 @@ def compare(
 
 def card(
     out_path: Annotated[Path, typer.Option("--out", "-o", help="PDF to write.", show_default=False)],
-    dpi: Annotated[int, typer.Option(help="Print resolution.", min=150, max=1200)] = 600,
+    dpi: Annotated[int, typer.Option(help="Print resolution: 600, 1200 or 2400.")] = 600,
 ) -> None:
     """Write the printable calibration card (ArUco markers, a millimetre scale, a grey patch)."""
     from hairtrack.imaging.card import card_pdf
 
     if out_path.suffix.lower() != ".pdf":
         fail(f"--out must end in .pdf, got {out_path.name!r}")
+    if dpi not in (600, 1200, 2400):
+        fail(f"--dpi must be 600, 1200 or 2400 (the card's markers lie on whole pixels there), got {dpi}")
     card_pdf(out_path, dpi=float(dpi))
     out.print(f"wrote {out_path}: print it at 100% (actual size) and check that the 50 mm bar measures 50 mm", markup=False)
 

@@ -22,8 +22,9 @@ References
 
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -37,6 +38,8 @@ __all__ = ["CardLayout", "CardProblem", "CardReading", "render_card", "card_pdf"
 DICTIONARY = "DICT_4X4_50"
 CORNER_IDS = (0, 1, 2, 3)          # top-left, top-right, bottom-right, bottom-left
 MICRO_ID_START = 10
+MASTER_DPI = 1200.0                 # the card is drawn at this resolution, then resampled (render_card)
+PRINT_DPI = (600.0, 1200.0, 2400.0)  # where its markers' edges lie on whole pixels
 GREY_SRGB = 128                     # neutral grey, ~21.6% linear reflectance when printed faithfully
 SCALE_BAR_MM = 50.0
 
@@ -130,10 +133,17 @@ def render_card(
 ) -> tuple[np.ndarray, CardLayout]:
     """Render the calibration card at print resolution.
 
+    The card is drawn once at ``MASTER_DPI`` (its markers on even pixels there) and resampled to ``dpi``, so
+    that its geometry in millimetres, the ``CardLayout``, is the same at every resolution. (Drawn on each
+    resolution's own pixels, the small markers were 2.54 mm at 300 dpi and 2.50 at 600, and a close-up of a
+    card printed at 600 dpi, read against the other, gave a scale 1% low.) The markers' edges fall on whole
+    pixels at ``PRINT_DPI`` (600, 1200, 2400), the resolutions :func:`card_pdf` prints at; elsewhere they are
+    averaged into grey edge pixels.
+
     Parameters
     ----------
     dpi : float
-        Print resolution; 300-1200.
+        Print resolution; 150-2400.
     width_mm, height_mm : float
         Card size (default: a bank card, 85.6 x 54 mm).
     corner_marker_mm, micro_marker_mm : float
@@ -149,6 +159,51 @@ def render_card(
     >>> rgb, layout = render_card(dpi=300)
     >>> rgb.shape, round(layout.px_per_mm, 3), sorted(layout.markers)[:4]
     ((638, 1011, 3), 11.811, [0, 1, 2, 3])
+    >>> render_card(dpi=300)[1].markers == render_card(dpi=600)[1].markers  # one geometry
+    True
+    """
+    if not (isinstance(dpi, (int, float)) and math.isfinite(dpi) and 150 <= dpi <= 2400):
+        raise InputError(f"dpi must be a number within 150-2400, got {dpi!r}")
+    master, layout = _master(float(width_mm), float(height_mm), float(corner_marker_mm), float(micro_marker_mm))
+    f = float(dpi) / MASTER_DPI
+    if f == 1.0:
+        rgb = master.copy()
+    else:  # averaged down (its edges a sub-pixel grey), or each master pixel repeated
+        rgb = cv2.resize(master, None, fx=f, fy=f, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_NEAREST)
+    return rgb, replace(layout, dpi=float(dpi), px_per_mm=float(dpi) / 25.4)
+
+
+@functools.lru_cache(maxsize=4)
+def _master(width_mm: float, height_mm: float, corner_marker_mm: float,
+            micro_marker_mm: float) -> tuple[np.ndarray, CardLayout]:
+    # the markers on even master pixels: whole pixels at 600 dpi as well, and the very geometry the card had
+    # when it was drawn at 600 dpi itself (cards printed then read as before)
+    rgb, layout = _render_exact(dpi=MASTER_DPI, width_mm=width_mm, height_mm=height_mm,
+                                corner_marker_mm=corner_marker_mm, micro_marker_mm=micro_marker_mm, grid_px=2)
+    rgb.setflags(write=False)  # shared by every call: each gets a copy or a resampled image
+    return rgb, layout
+
+
+def _render_exact(
+    *, dpi: float = 600.0, width_mm: float = 85.6, height_mm: float = 54.0,
+    corner_marker_mm: float = 10.0, micro_marker_mm: float = 2.5, grid_px: int = 1,
+) -> tuple[np.ndarray, CardLayout]:
+    """The card drawn on the pixels of ``dpi`` (every mark rounded to them): :func:`render_card`'s master.
+
+    Parameters
+    ----------
+    dpi : float
+        Print resolution; 300-1200.
+    width_mm, height_mm : float
+        Card size (default: a bank card, 85.6 x 54 mm).
+    corner_marker_mm, micro_marker_mm : float
+        Side of the four corner markers and of the small markers for macro photos.
+
+    Returns
+    -------
+    rgb : ndarray, uint8, (rows, cols, 3)
+    layout : CardLayout
+
     """
     for name, v, lo, hi in (("dpi", dpi, 150, 2400), ("width_mm", width_mm, 60, 200), ("height_mm", height_mm, 40, 200),
                             ("corner_marker_mm", corner_marker_mm, 5, 20), ("micro_marker_mm", micro_marker_mm, 1.5, 5)):
@@ -161,9 +216,12 @@ def render_card(
     d = _dictionary()
     markers: dict[int, tuple[tuple[float, float], ...]] = {}
 
+    def on_grid(v_px: float) -> int:  # markers on whole multiples of grid_px, so they stay whole pixels at
+        return grid_px * int(round(v_px / grid_px))  # dpi / grid_px too
+
     def put(marker_id: int, x_mm: float, y_mm: float, side_mm: float) -> None:
-        side = int(round(side_mm * ppmm))
-        c0, r0 = int(round(x_mm * ppmm)), int(round(y_mm * ppmm))
+        side = on_grid(side_mm * ppmm)
+        c0, r0 = on_grid(x_mm * ppmm), on_grid(y_mm * ppmm)
         img[r0:r0 + side, c0:c0 + side] = cv2.aruco.generateImageMarker(d, marker_id, side, borderBits=1)
         x0, y0, s = c0 / ppmm, r0 / ppmm, side / ppmm
         markers[marker_id] = ((x0, y0), (x0 + s, y0), (x0 + s, y0 + s), (x0, y0 + s))
@@ -206,18 +264,21 @@ def render_card(
                     font_scale, (60, 60, 60), max(1, line_px // 2), cv2.LINE_AA)
     layout = CardLayout(
         width_mm=cols / ppmm, height_mm=rows / ppmm, dpi=float(dpi), px_per_mm=ppmm, dictionary=DICTIONARY,
-        markers=markers, corner_marker_mm=int(round(big * ppmm)) / ppmm,
-        micro_marker_mm=int(round(micro_marker_mm * ppmm)) / ppmm, grey_patch_mm=grey,
+        markers=markers, corner_marker_mm=on_grid(big * ppmm) / ppmm,
+        micro_marker_mm=on_grid(micro_marker_mm * ppmm) / ppmm, grey_patch_mm=grey,
         scale_bar_mm=(bx0, by - 3.0, bx0 + SCALE_BAR_MM, by),
     )
     return rgb, layout
 
 
 def card_pdf(path: str | Path, *, dpi: float = 600.0) -> CardLayout:
-    """Write the card as a one-page PDF whose page is exactly the card's physical size.
+    """Write the card as a one-page PDF whose page is exactly the card's physical size, at one of ``PRINT_DPI``.
 
     Print it at 100% ("actual size"), then check the 50 mm bar with a ruler once.
     """
+    if dpi not in PRINT_DPI:
+        raise InputError(f"the card prints at {', '.join(str(int(d)) for d in PRINT_DPI)} dpi (its markers on "
+                         f"whole pixels), not {dpi:g}")
     rgb, layout = render_card(dpi=dpi)
     Image.fromarray(rgb).save(Path(path), "PDF", resolution=float(dpi))
     return layout

@@ -50,7 +50,7 @@ def clean_filename(name: str | None) -> str:
 def _card_layout() -> Any:
     from hairtrack.imaging.card import render_card
 
-    return render_card(dpi=300)[1]
+    return render_card()[1]  # one geometry at every print resolution
 
 
 # a saved scan's density needs a scale: from the device, given, or read from the card in each photo

@@ -98,7 +98,7 @@ def test_tiny_card_is_too_small(card):
 
 def test_card_pdf_page_has_the_physical_size(tmp_path):
     path = tmp_path / "card.pdf"
-    layout = card_pdf(path, dpi=300)
+    layout = card_pdf(path, dpi=600)
     data = path.read_bytes()
     assert data.startswith(b"%PDF")
     box = [float(v) for v in re.search(rb"/MediaBox \[\s*([\d.\s]+)\]", data).group(1).split()]
@@ -106,6 +106,33 @@ def test_card_pdf_page_has_the_physical_size(tmp_path):
     assert box[2] - box[0] == pytest.approx(layout.width_mm * pt_per_mm, abs=0.5)
     assert box[3] - box[1] == pytest.approx(layout.height_mm * pt_per_mm, abs=0.5)
     assert layout.width_mm == pytest.approx(85.6, abs=0.1)
+
+
+def test_one_geometry_at_every_resolution_so_a_close_up_reads_true():
+    """The small markers were drawn on each resolution's own pixels (2.54 mm at 300 dpi, 2.50 at 600) and read
+    against the 300-dpi layout: a close-up of the default 600-dpi print read 1% low (densities 2% high)."""
+    from hairtrack.imaging.measure import scale_from_card
+    from hairtrack.synth import render_scalp
+
+    layouts = [render_card(dpi=dpi)[1] for dpi in (300, 600, 1200)]
+    assert all(lay.markers == layouts[0].markers for lay in layouts)
+    for dpi in (600, 1200):
+        printed, layout = render_card(dpi=dpi)
+        for ppm in (40.0, 100.0):  # only the small markers in view
+            photo = np.ascontiguousarray(render_scalp(seed=2, shape=(1024, 1280), px_per_mm=ppm).image)
+            s = ppm / layout.px_per_mm
+            shift = np.array([640.0, 768.0]) - s * np.array([40.0, 8.0]) * layout.px_per_mm
+            m = np.float32([[s, 0, shift[0]], [0, s, shift[1]]])
+            warped = cv2.warpAffine(printed, m, (1280, 1024), flags=cv2.INTER_AREA)
+            inside = cv2.warpAffine(np.ones(printed.shape[:2], np.uint8), m, (1280, 1024)).astype(bool)
+            photo[inside] = warped[inside]
+            calibration = scale_from_card(photo)[0]
+            assert calibration is not None and calibration.px_per_mm == pytest.approx(ppm, rel=0.003), (dpi, ppm)
+
+
+def test_the_card_prints_where_its_markers_are_whole_pixels(tmp_path):
+    with pytest.raises(InputError, match="prints at 600, 1200, 2400 dpi"):
+        card_pdf(tmp_path / "card.pdf", dpi=300)
 
 
 def test_render_card_validates():
