@@ -14,6 +14,8 @@ its square, silently. This script renders graph-paper photos with a known scale 
   edge (longer every 5 and 10 mm), lightly blurred and compressed;
 - ``checkerboard``: a printed board of 1 mm squares (grey ink on paper), degraded as above (its spectrum peaks
   along the diagonals, 1.41x the squares' side: read as lines it gave that);
+- ``plain, soft``: graph paper of thin millimetre lines only, no bold ones, blurred by 0.05-0.25 mm (the
+  larger frames; softened lines once passed for a checkerboard: 0.71x);
 
 and pictures with no grid that must be refused: blank paper with vignetting, a light gradient or noise, and
 (when ``../shared`` has them) real trichoscopy photos. For each set it prints how many photos were refused,
@@ -45,14 +47,17 @@ sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared" / "datasets"
 
 
-def _paper(w_mm: float, h_mm: float, tex_px_per_mm: float, thin_ink: float) -> np.ndarray:
-    """Graph paper in millimetre coordinates (origin at the centre), ``tex_px_per_mm`` texture px per mm."""
+def _paper(w_mm: float, h_mm: float, tex_px_per_mm: float, thin_ink: float, bold: bool = True) -> np.ndarray:
+    """Graph paper in millimetre coordinates (origin at the centre), ``tex_px_per_mm`` texture px per mm; without
+    ``bold``, every line is a thin millimetre one."""
     t = tex_px_per_mm
     xs = (np.arange(int(math.ceil(w_mm * t))) + 0.5) / t - w_mm / 2
     ys = (np.arange(int(math.ceil(h_mm * t))) + 0.5) / t - h_mm / 2
 
     def ink(c: np.ndarray) -> np.ndarray:  # line coverage along one axis: 0.08 mm thin, 0.16 / 0.25 mm bold
         k = np.round(c)
+        if not bold:
+            return np.clip((0.04 - np.abs(c - k)) * t + 0.5, 0, 1) * thin_ink
         width = np.where(np.mod(k, 10) == 0, 0.25, np.where(np.mod(k, 5) == 0, 0.16, 0.08))
         strength = np.where(np.mod(k, 5) == 0, 1.0, thin_ink)
         return np.clip((width / 2 - np.abs(c - k)) * t + 0.5, 0, 1) * strength
@@ -97,7 +102,7 @@ def _checker(w_mm: float, h_mm: float, tex_px_per_mm: float) -> np.ndarray:
 def render(px_per_mm: float, size: tuple[int, int], *, angle_deg: float = 0.0, seed: int = 0, blur: float = 0.0,
            jpeg: int | None = None, noise: float = 0.0, vignette: float = 0.0, barrel: float = 0.0,
            perspective: float = 0.0, light: float = 0.0, thin_ink: float = 0.6, ruler: str | None = None,
-           checker: bool = False) -> np.ndarray:
+           checker: bool = False, plain: bool = False) -> np.ndarray:
     """A photo of graph paper (or of a ``"steel"`` / ``"plastic"`` ruler, or of a checkerboard), ``px_per_mm`` at
     the frame's centre; RGB uint8, ``size`` = (width, height)."""
     rng = np.random.default_rng(seed)
@@ -116,7 +121,7 @@ def render(px_per_mm: float, size: tuple[int, int], *, angle_deg: float = 0.0, s
     tex = 2.0 * px_per_mm
     while w_mm * h_mm * tex * tex > 6e7:  # keep the texture under ~60 MP
         tex *= 0.8
-    flat = (_checker(w_mm, h_mm, tex) if checker else _paper(w_mm, h_mm, tex, thin_ink) if ruler is None else
+    flat = (_checker(w_mm, h_mm, tex) if checker else _paper(w_mm, h_mm, tex, thin_ink, not plain) if ruler is None else
             _ruler(w_mm, h_mm, tex, rng.uniform(-0.3, 0.1) * h / px_per_mm, ruler == "steel", rng))
     paper = cv2.GaussianBlur(flat.astype(np.float32), (0, 0), max(0.5, 0.5 * tex / px_per_mm))
     img = cv2.remap(paper, ((mx + w_mm / 2) * tex - 0.5).astype(np.float32), ((my + h_mm / 2) * tex - 0.5).astype(np.float32),
@@ -139,6 +144,7 @@ def render(px_per_mm: float, size: tuple[int, int], *, angle_deg: float = 0.0, s
 def grid_cases(reps: int) -> list[tuple[str, float, dict]]:
     rng = np.random.default_rng(7)
     crng = np.random.default_rng([7, 1])  # the checkerboards' own draws: the other sets stay as they were
+    prng = np.random.default_rng([7, 2])  # the plain papers' own
     cases = []
     for size, scales in (((640, 480), (60, 100, 150, 200, 250)), ((1280, 1024), (80, 150, 200, 250, 300)),
                          ((4000, 3000), (15, 20, 30, 45, 60))):
@@ -158,6 +164,10 @@ def grid_cases(reps: int) -> list[tuple[str, float, dict]]:
                     size=size, angle_deg=crng.uniform(0, 45), seed=seed + 4, blur=crng.uniform(0.5, 2), jpeg=70,
                     noise=crng.uniform(2, 5), vignette=crng.uniform(0.1, 0.3), barrel=crng.uniform(0, 0.01),
                     perspective=crng.uniform(0, 0.02), light=crng.uniform(0.1, 0.3), checker=True)))
+                if size[0] > 1000:  # its own draws too
+                    cases.append((f"plain, soft, {frame}", ppm, dict(
+                        size=size, angle_deg=prng.uniform(0, 45), seed=seed + 5, blur=ppm * prng.uniform(0.05, 0.25),
+                        jpeg=80, noise=prng.uniform(1, 4), thin_ink=1.0, plain=True)))
                 if size[0] > 2000:
                     cases.append((f"faint-blurred, {frame}", ppm, dict(
                         size=size, angle_deg=12, seed=seed + 2, blur=ppm / 5, jpeg=60, noise=3, vignette=0.2, thin_ink=0.3)))
@@ -175,6 +185,7 @@ def no_grid_photos() -> list[tuple[str, np.ndarray]]:
               ("blank paper, vignetting + noise", u8(235 * (1 - 0.3 * r2) + rng.normal(0, 3, (h, w)))),
               ("blank paper, light gradient + noise", u8(200 * (1 + 0.2 * (x - w / 2) / w) + rng.normal(0, 3, (h, w)))),
               ("blank paper, vignetting, 640 x 480", u8(cv2.resize(235 * (1 - 0.3 * r2), (640, 480))))]
+
     tri = SHARED / "trichoscopy-dev" / "images"
     if tri.is_dir():
         for p in sorted(tri.glob("*.jpg"))[::100]:

@@ -56,6 +56,10 @@ class Calibration:
 
 MIN_PX_PER_MM = 0.1
 MAX_PX_PER_MM = 1e5
+# A harmonic that tells lines from a checkerboard must stand this many times above the median of its ring.
+_HARMONIC_CLEAR = 4.0
+# Graph paper whose two directions' spacings differ by more than this share is refused (tilted, stretched).
+_MAX_STRETCH = 0.03
 
 
 def check_px_per_mm(px_per_mm: float | None) -> float | None:
@@ -206,17 +210,45 @@ def _edges(profile: np.ndarray, bin_px: float) -> np.ndarray:
     return np.diff(ndimage.gaussian_filter1d(profile, max(1.0, 1.0 / bin_px)))
 
 
-def _edge_direction(grey: np.ndarray) -> tuple[float, float]:
-    """The grey-level gradients' dominant direction modulo 90 degrees (radians), weighted by their strength,
-    and how strongly they agree on it (0 to 1): lines' edges lie across the lines' normal, a checkerboard's
-    along its squares' sides."""
-    gy, gx = ndimage.sobel(grey, 0), ndimage.sobel(grey, 1)
-    weight = gx * gx + gy * gy
-    total = float(weight.sum())
-    if total <= 0:
-        return 0.0, 0.0
-    z = complex(np.sum(weight * np.exp(4j * np.arctan2(gy, gx))))
-    return float(np.angle(z) / 4), abs(z) / total
+def _amplitude_near(spectrum: np.ndarray, f: float, direction: float) -> tuple[float, float]:
+    """The spectrum's largest value within 4% (or two bins) of frequency ``f`` in ``direction`` (radians), and
+    the median of its ring at that radius (the background it must stand out of); NaN past the Nyquist limit."""
+    rows, cols = spectrum.shape
+    if f >= 0.5:
+        return float("nan"), float("nan")
+    fy = np.fft.fftshift(np.fft.fftfreq(rows))[:, None]
+    fx = np.fft.fftshift(np.fft.fftfreq(cols))[None, :]
+    tolerance = max(0.04 * f, 2.0 / min(rows, cols))
+    near = np.hypot(fx - f * math.cos(direction), fy - f * math.sin(direction)) < tolerance
+    ring = np.abs(np.hypot(fx, fy) - f) < tolerance
+    return float(spectrum[near].max()), float(np.median(spectrum[ring]))
+
+
+def _pattern(spectrum: np.ndarray, f0: float, theta: float) -> str | None:
+    """``"lines"``, ``"checkerboard"`` or ``None`` (cannot tell) for a pattern whose spectrum peaks at ``f0`` in
+    direction ``theta`` with a perpendicular peak of the same length.
+
+    Graph paper is a sum of lines: its spectrum lies on the lines' two axes, at every multiple of their
+    frequency (thin lines: strong 2nd harmonics). A checkerboard is a product of two square waves: its peaks are
+    its squares' diagonals (``f0``), with no 2nd harmonic there (the squares are as wide as the gaps) but a
+    component at sqrt(5) ``f0``, 26.6 degrees off it (the (3, 1) harmonic). Whichever stands out more says which.
+    (The direction of the edges, used before, took blurred graph paper for a checkerboard: a 0.707x scale.)
+    Blurred until neither harmonic shows, the two look the same and nothing is said.
+    """
+    second = [_amplitude_near(spectrum, 2 * f0, theta + k * math.pi / 2) for k in (0, 1)]
+    third_one = [_amplitude_near(spectrum, math.sqrt(5) * f0, theta + sign * math.atan(0.5) + k * math.pi / 2)
+                 for sign in (1, -1) for k in (0, 1)]
+
+    def standing(pairs: list[tuple[float, float]]) -> float:  # the strongest, in units of its background
+        ratios = [a / b if b > 0 else (math.inf if a > 0 else 0.0) for a, b in pairs if math.isfinite(a)]
+        return max(ratios) if ratios else float("nan")
+
+    lines, squares = standing(second), standing(third_one)
+    if not math.isfinite(squares):  # squares too small for their harmonic to fit under the Nyquist limit
+        return "lines" if lines >= _HARMONIC_CLEAR else None
+    if max(lines, squares) < _HARMONIC_CLEAR:
+        return None
+    return "lines" if lines >= squares else "checkerboard"
 
 
 def _spectral_peaks(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -290,18 +322,31 @@ def measure_grid(image: np.ndarray, *, grid_mm: float = 1.0, min_period_px: floa
             f"no clear grid in the photo (spectral peak only {peak_ratio:.1f}x its surroundings, 8x needed): "
             "photograph millimetre graph paper or a ruler, flat, in focus, filling the frame"
         )
-    # A second, perpendicular period of the same length confirms graph paper.
+    # A second, perpendicular period of about the same length confirms graph paper (within 5%: a camera a little
+    # off square to the paper stretches one more than the other, measured below; further off, a ruler's ticks
+    # of three lengths would pass for a second set of lines).
     perpendicular = valid & (np.abs(np.abs(np.sin(angle - theta)) - 1) < 0.05) & (np.abs(radius - f0) < 0.05 * f0)
-    axes = 2 if perpendicular.any() and spectrum[perpendicular].max() > 0.25 * masked[peak] else 1
+    axes, f_other = 1, f0
+    if perpendicular.any():
+        at = np.unravel_index(int(np.argmax(np.where(perpendicular, spectrum, 0.0))), spectrum.shape)
+        if spectrum[at] > 0.25 * masked[peak]:
+            axes, f_other = 2, float(radius[at])
     # A checkerboard's spectrum peaks along the squares' diagonals, at sqrt(2) times their side: the same two
-    # perpendicular peaks as graph paper turned 45 degrees. Its edges tell them apart: lines' edges face along
-    # the peak, a checkerboard's squares' sides at 45 degrees to it. (Read as lines, a checkerboard gave a
-    # confident scale 1.41x too large, a density twice too small.)
-    # (smoothed over an eighth of the period first: 1-px gradients of sensor noise point every way and
-    # drowned a blurred board's edges)
-    edge_dir, agreement = _edge_direction(ndimage.gaussian_filter(flat, max(1.0, 1.0 / f0 / 8)))
-    off_peak = abs((theta - edge_dir + math.pi / 4) % (math.pi / 2) - math.pi / 4)
-    checkerboard = axes == 2 and agreement > 0.2 and off_peak > math.pi / 8
+    # perpendicular peaks as graph paper turned 45 degrees. Their harmonics tell them apart (_pattern). (Read as
+    # lines, a checkerboard gave a confident scale 1.41x too large, a density twice too small.)
+    checkerboard = False
+    if axes == 2:
+        pattern = _pattern(spectrum, f0, theta)
+        if pattern is None and step > 1:  # the harmonics lie past the working copy's Nyquist limit: look at
+            # the photo itself, a crop of it the working copy's size
+            r0, c0 = [max((n - m) // 2, 0) for n, m in zip(grey.shape, (small.shape[0], small.shape[1]))]
+            crop = grey[r0:r0 + small.shape[0], c0:c0 + small.shape[1]]
+            crop = crop - ndimage.gaussian_filter(crop, min(crop.shape) / 8)
+            pattern = _pattern(_spectral_peaks(crop)[0], f0 / step, theta)
+        if pattern is None:
+            raise NoGridError("the photo is too blurred to tell graph paper from a checkerboard (their scales differ "
+                              "by 1.41x): photograph it in focus")
+        checkerboard = pattern == "checkerboard"
     # The spectrum's bins are 1/N apart: the coarse period is uncertain by about period / N either way.
     span = max(0.06, 1.5 * (1.0 / f0) / min(small.shape))
     bin_px = min(0.25, step / f0 / 80)
@@ -328,14 +373,41 @@ def measure_grid(image: np.ndarray, *, grid_mm: float = 1.0, min_period_px: floa
         raise NoGridError(f"the lines are {period0:.0f} px apart: fewer than two across the photo; use finer "
                           "graph paper or a lower magnification")
     bin_px = min(0.25, period0 / 16)
-    estimates = []
-    for part in np.array_split(grey, 2, axis=0):
-        for quarter in np.array_split(part, 2, axis=1):
-            estimates.append(_refine_period(_profile(quarter, theta, bin_px, period0), period0, bin_px))
-    whole = _refine_period(_profile(grey, theta, bin_px, period0), period0, bin_px)
-    # the quarters' scatter, and how far the whole photo's period lies from theirs (lens distortion, tilt)
-    spread = max(float(np.std(estimates, ddof=1) / math.sqrt(len(estimates))),
-                 abs(whole - float(np.median(estimates))) / 2)
+
+    def period_along(direction: float, start: float) -> tuple[float, float]:
+        """The period across lines of normal ``direction``, and its uncertainty: the quarters' scatter, and how
+        far the whole photo's period lies from theirs (lens distortion, tilt)."""
+        estimates = []
+        for part in np.array_split(grey, 2, axis=0):
+            for quarter in np.array_split(part, 2, axis=1):
+                estimates.append(_refine_period(_profile(quarter, direction, bin_px, start), start, bin_px))
+        whole = _refine_period(_profile(grey, direction, bin_px, start), start, bin_px)
+        return whole, max(float(np.std(estimates, ddof=1) / math.sqrt(len(estimates))),
+                          abs(whole - float(np.median(estimates))) / 2)
+
+    whole, spread = period_along(theta, period0)
+    if axes == 2 and not checkerboard:
+        # Graph paper has a period across each set of lines: a camera not square to the paper, or pixels that
+        # are not, stretch one more than the other. An area's scale is their geometric mean; one axis alone was
+        # off by the whole stretch, with a tight uncertainty.
+        # from the first axis's period, or from where the spectrum's coarse bins put the second's when the two
+        # differ (a few lines across the frame put it a bin or two off): whichever the lines fit better
+        across = theta + math.pi / 2
+        profile_across = _profile(grey, across, bin_px, period0)
+        start = max({period0, period0 * f0 / f_other}, key=lambda p0: _power(
+            profile_across, _refine_period(profile_across, p0, bin_px), bin_px))
+        other, other_spread = period_along(across, start)
+        stretch = max(whole, other) / min(whole, other) - 1
+        noise = math.hypot(spread, other_spread)
+        if abs(whole - other) > 3 * noise:  # a real stretch, not the scatter of a few lines
+            if stretch > _MAX_STRETCH:
+                raise NoGridError(f"the grid's spacing differs by {100 * stretch:.1f}% between its two directions "
+                                  "(the camera was not square to the paper, or the print is stretched): photograph "
+                                  "it flat and square to the camera")
+            whole, spread = math.sqrt(whole * other), 0.5 * noise + 0.25 * abs(whole - other)
+        else:  # the same spacing, each read as closely as its lines allow: weighted by how closely
+            w1, w2 = 1 / max(spread, 1e-9) ** 2, 1 / max(other_spread, 1e-9) ** 2
+            whole, spread = (w1 * whole + w2 * other) / (w1 + w2), 1 / math.sqrt(w1 + w2)
     if checkerboard:  # the squares' side, from their diagonal period
         whole, spread = whole / math.sqrt(2), spread / math.sqrt(2)
     px_per_mm = whole / grid_mm
