@@ -188,23 +188,8 @@ def _render_exact(
     *, dpi: float = 600.0, width_mm: float = 85.6, height_mm: float = 54.0,
     corner_marker_mm: float = 10.0, micro_marker_mm: float = 2.5, grid_px: int = 1,
 ) -> tuple[np.ndarray, CardLayout]:
-    """The card drawn on the pixels of ``dpi`` (every mark rounded to them): :func:`render_card`'s master.
-
-    Parameters
-    ----------
-    dpi : float
-        Print resolution; 300-1200.
-    width_mm, height_mm : float
-        Card size (default: a bank card, 85.6 x 54 mm).
-    corner_marker_mm, micro_marker_mm : float
-        Side of the four corner markers and of the small markers for macro photos.
-
-    Returns
-    -------
-    rgb : ndarray, uint8, (rows, cols, 3)
-    layout : CardLayout
-
-    """
+    """The card drawn on the pixels of ``dpi`` (every mark rounded to them, the markers to multiples of
+    ``grid_px``): :func:`render_card`'s master. The other parameters and the result are :func:`render_card`'s."""
     for name, v, lo, hi in (("dpi", dpi, 150, 2400), ("width_mm", width_mm, 60, 200), ("height_mm", height_mm, 40, 200),
                             ("corner_marker_mm", corner_marker_mm, 5, 20), ("micro_marker_mm", micro_marker_mm, 1.5, 5)):
         if not (isinstance(v, (int, float)) and math.isfinite(v) and lo <= v <= hi):
