@@ -39,9 +39,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 GUARD_DIR = ROOT / "tests" / "imaging" / "data" / "method_guard"
-# (seed, difficulty, banner): scenes at 150 px/mm with 7 units each, one with a banner
-SCENES = ((11, "easy", False), (12, "medium", True), (13, "hard", False))
-SHAPE = (384, 480)
+# (seed, difficulty, banner, shape): scenes at 150 px/mm with 7 units each, one with a banner, one 4:3 like a
+# phone photo (the frame's shape sets the edge correction's grid: 5:4 frames alone missed a change of it)
+SCENES = ((11, "easy", False, (384, 480)), (12, "medium", True, (384, 480)), (13, "hard", False, (384, 512)))
 PX_PER_MM = 150.0
 REL_TOL = 1e-3  # floats agree to 0.1%: the same code on another processor may round the last digits apart
 
@@ -57,7 +57,7 @@ class InputChanged(AssertionError):
 
 def scene_paths(guard_dir: Path = GUARD_DIR) -> list[Path]:
     """The guard photos, in the order of ``SCENES``."""
-    return [guard_dir / f"scene_{seed}.png" for seed, _, _ in SCENES]
+    return [guard_dir / f"scene_{seed}.png" for seed, *_ in SCENES]
 
 
 def _blob_summary(blob: np.ndarray) -> np.ndarray:
@@ -96,8 +96,8 @@ def draw_inputs(guard_dir: Path = GUARD_DIR) -> None:
     guard_dir.mkdir(parents=True, exist_ok=True)
     saved: dict[str, np.ndarray] = {}
     real_run = learned._run_net
-    for (seed, difficulty, banner), path in zip(SCENES, scene_paths(guard_dir)):
-        scene = render_scalp(seed=seed, shape=SHAPE, px_per_mm=PX_PER_MM, n_units=7, difficulty=difficulty,
+    for (seed, difficulty, banner, shape), path in zip(SCENES, scene_paths(guard_dir)):
+        scene = render_scalp(seed=seed, shape=shape, px_per_mm=PX_PER_MM, n_units=7, difficulty=difficulty,
                              banner=banner)
         Image.fromarray(scene.image).save(path, optimize=True)
         rgb = load_image(path).rgb

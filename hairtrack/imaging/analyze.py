@@ -116,8 +116,10 @@ DEFAULT_DETECTOR = "learned"
 # only where all were: one short whole hair among ten cut ones cut the density tenfold), and fu/cm² is
 # hairs/cm² over hairs per unit, and a calibration card in the photo is no part of the field (2026-11-28,
 # seventeenth session); 5: hairs whose ends meet join one unit only when their shafts leave that point together
-# (tips of two openings had made one unit; same session).
-METHOD_REVISION = 5
+# (tips of two openings had made one unit; same session); 6: the edge correction's grid keeps 128 cells across
+# the short side (4:3 and 3:2 frames measured 0.5-3.8% otherwise; 5:4 frames are unchanged), an RGBA photo's
+# transparent part is no part of the field, 16-bit samples are scaled by their bit depth (eighteenth session).
+METHOD_REVISION = 6
 
 
 @functools.cache
