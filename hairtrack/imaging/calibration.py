@@ -212,13 +212,14 @@ def _edges(profile: np.ndarray, bin_px: float) -> np.ndarray:
 
 def _amplitude_near(spectrum: np.ndarray, f: float, direction: float) -> tuple[float, float]:
     """The spectrum's largest value within 4% (or two bins) of frequency ``f`` in ``direction`` (radians), and
-    the median of its ring at that radius (the background it must stand out of); NaN past the Nyquist limit."""
+    the median of its ring at that radius (the background it must stand out of); NaN where that lies past either
+    axis's Nyquist limit (an aliased component would answer instead)."""
     rows, cols = spectrum.shape
-    if f >= 0.5:
+    tolerance = max(0.04 * f, 2.0 / min(rows, cols))
+    if max(abs(f * math.cos(direction)), abs(f * math.sin(direction))) + tolerance >= 0.5:  # each axis's own limit
         return float("nan"), float("nan")
     fy = np.fft.fftshift(np.fft.fftfreq(rows))[:, None]
     fx = np.fft.fftshift(np.fft.fftfreq(cols))[None, :]
-    tolerance = max(0.04 * f, 2.0 / min(rows, cols))
     near = np.hypot(fx - f * math.cos(direction), fy - f * math.sin(direction)) < tolerance
     ring = np.abs(np.hypot(fx, fy) - f) < tolerance
     return float(spectrum[near].max()), float(np.median(spectrum[ring]))
@@ -244,8 +245,8 @@ def _pattern(spectrum: np.ndarray, f0: float, theta: float) -> str | None:
         return max(ratios) if ratios else float("nan")
 
     lines, squares = standing(second), standing(third_one)
-    if not math.isfinite(squares):  # squares too small for their harmonic to fit under the Nyquist limit
-        return "lines" if lines >= _HARMONIC_CLEAR else None
+    if not (math.isfinite(squares) and math.isfinite(lines)):  # past the Nyquist limit: nothing to compare
+        return None
     if max(lines, squares) < _HARMONIC_CLEAR:
         return None
     return "lines" if lines >= squares else "checkerboard"
@@ -344,8 +345,8 @@ def measure_grid(image: np.ndarray, *, grid_mm: float = 1.0, min_period_px: floa
             crop = crop - ndimage.gaussian_filter(crop, min(crop.shape) / 8)
             pattern = _pattern(_spectral_peaks(crop)[0], f0 / step, theta)
         if pattern is None:
-            raise NoGridError("the photo is too blurred to tell graph paper from a checkerboard (their scales differ "
-                              "by 1.41x): photograph it in focus")
+            raise NoGridError("the photo is too blurred, or its pattern too fine, to tell graph paper from a "
+                              "checkerboard (their scales differ by 1.41x): photograph it in focus, from closer")
         checkerboard = pattern == "checkerboard"
     # The spectrum's bins are 1/N apart: the coarse period is uncertain by about period / N either way.
     span = max(0.06, 1.5 * (1.0 / f0) / min(small.shape))

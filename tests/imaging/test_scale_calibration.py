@@ -197,3 +197,16 @@ def test_graph_paper_seen_at_a_slant_gives_the_area_scale_or_is_refused() -> Non
     for squeeze in (0.96, 0.95):
         with pytest.raises(NoGridError, match="differs by .* between its two directions"):
             measure_grid(plain_paper(30.0, 0.0, squeeze=squeeze))
+
+
+def test_a_fine_checkerboard_is_never_read_as_lines() -> None:
+    """Squares of 3 px put the (3, 1) harmonic past one axis's Nyquist limit while its radius was below 0.5: an
+    aliased component answered for it and the board read as lines, 1.41x (a review)."""
+    for side in (2.9, 3.0, 3.1):
+        for theta in (0.0, 0.3):
+            try:
+                m = measure_grid(checkerboard(side, theta, blur=0.5, noise=2.0))
+            except NoGridError as exc:
+                assert "too fine" in str(exc)
+                continue
+            assert m.pattern == "checkerboard" and m.px_per_mm == pytest.approx(side, rel=0.01), (side, theta)
