@@ -25,6 +25,7 @@ from hairtrack.imaging.density import edge_corrected_density
 from hairtrack.imaging.hairs import Hair, check_px_per_mm, detect_hairs
 from hairtrack.imaging.learned import DEFAULT_MODELS, detect_hairs_learned
 from hairtrack.imaging.quality import QualityReport, as_rgb_uint8, assess_quality, scan_field
+from hairtrack.imaging.io import alpha_opacity
 from hairtrack.imaging.units import FollicularUnit, group_units
 
 __all__ = ["Analysis", "analyze", "analysis_to_dict", "measurement_method", "DETECTORS", "DEFAULT_DETECTOR",
@@ -207,7 +208,7 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
         exclude = exclude.astype(bool)
     raw = np.asarray(image)
     if raw.ndim == 3 and raw.shape[2] == 4:  # RGBA: the more than half transparent is no part of the field
-        see_through = as_rgb_uint8(raw[..., 3])[..., 0] < 128
+        see_through = alpha_opacity(raw[..., 3]) < 0.5
         exclude = see_through if exclude is None else exclude | see_through
     if exclude is not None:
         usable = field.usable & ~exclude

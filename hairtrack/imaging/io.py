@@ -38,6 +38,7 @@ __all__ = [
     "read_photo",
     "sanitized_copy",
     "samples_to_rgb8",
+    "alpha_opacity",
     "DEFAULT_MAX_PIXELS",
     "MIN_SIDE_PX",
     "HEIF_SUPPORTED",
@@ -162,8 +163,25 @@ def samples_to_rgb8(values: np.ndarray, mode: str, notes: list[str], *, bit_dept
     nothing about a depth) it is the image's own range. Either way the top is the 99.99th percentile of
     the finite samples (leaving out at least 3), not the maximum: one hot pixel (or one ``inf``) would
     otherwise leave the photo black. Colour channels share one scale, so the colours keep their balance."""
+    if values.dtype == np.uint16 or (bit_depth and np.issubdtype(values.dtype, np.integer)
+                                     and values.size and int(values.min()) >= 0 and int(values.max()) <= 65535):
+        # 16-bit samples through a histogram and a lookup table: a float copy of a 64 MP photo was 1.5 GB
+        counts = np.bincount(values.ravel().astype(np.uint16, copy=False), minlength=65536)
+        top = _histogram_top(counts)
+        if bit_depth:
+            high = float(2 ** next(k for k in range(8, 17) if top <= 2 ** k - 1) - 1)
+            how = f"its {int(np.log2(high + 1))}-bit range (0-{high:g})"
+        else:
+            high = float(top if top > 0 else np.flatnonzero(counts)[-1])
+            how = f"its maximum ({high:g})"
+        table = np.clip(np.round(np.arange(65536) * (255.0 / high if high > 0 else 0.0)), 0, 255).astype(np.uint8)
+        out = table[values.astype(np.uint16, copy=False)]
+        clipped = int(counts[int(high) + 1:].sum())
+        notes.append(f"{mode} image scaled to 8 bits by {how}"
+                     + (f"; {clipped} brighter sample{'' if clipped == 1 else 's'} clipped" if clipped else ""))
+        return out if out.ndim == 3 else np.repeat(out[:, :, None], 3, axis=2)
     values_dtype = values.dtype
-    values = values.astype(np.float64)
+    values = values.astype(np.float32 if values.dtype.itemsize <= 4 and values.dtype.kind == "f" else np.float64)
     finite = np.isfinite(values)
     if not finite.any():
         notes.append(f"{mode} image with no finite sample")
@@ -190,6 +208,14 @@ def samples_to_rgb8(values: np.ndarray, mode: str, notes: list[str], *, bit_dept
     notes.append(f"{mode} image scaled to 8 bits by {how}"
                  + (f"; {clipped} brighter sample{'' if clipped == 1 else 's'} clipped" if clipped else ""))
     return out if out.ndim == 3 else np.repeat(out[:, :, None], 3, axis=2)
+
+
+def _histogram_top(counts: np.ndarray) -> int:
+    """:func:`hairtrack.imaging.quality.samples_top` from a histogram of integer samples (its index is the
+    value): the largest sample once the brightest max(3, 0.01%) are left out."""
+    total = int(counts.sum())
+    rank = max(total - 1 - max(3, total // 10_000), 0)  # the rank of the sample wanted, from the darkest
+    return int(np.searchsorted(np.cumsum(counts), rank + 1))
 
 
 def _to_rgb8(image: Image.Image, notes: list[str], unsigned_32: bool = False,
@@ -231,13 +257,23 @@ def _decode_16_bit_colour(data: bytes, size: tuple[int, int], orientation: int, 
     values = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     if values is None or values.ndim != 3 or values.shape[:2] != size[::-1]:
         raise ValueError("the 16-bit colour samples could not be decoded")
-    alpha = values[..., 3].astype(np.float64) / 65535.0 if values.shape[2] == 4 else None
     mode = "RGBA;16" if values.shape[2] == 4 else "RGB;16"
-    rgb = samples_to_rgb8(values[..., 2::-1], mode, notes, bit_depth=True).astype(np.float64)
-    if alpha is not None:  # transparent pixels carry no scalp: onto white, as for 8-bit images
-        rgb = rgb * alpha[..., None] + 255.0 * (1.0 - alpha[..., None])
-        transparent.append(_turn_upright((alpha < 0.5)[..., None], orientation)[..., 0])
-    return _turn_upright(np.clip(rgb, 0, 255).round().astype(np.uint8), orientation)
+    rgb = samples_to_rgb8(values[..., 2::-1], mode, notes, bit_depth=True)
+    if values.shape[2] == 4:  # transparent pixels carry no scalp: onto white, as for 8-bit images
+        rgb = _onto_white(rgb, values[..., 3].astype(np.float32) / 65535.0)
+        transparent.append(_turn_upright((values[..., 3] < 32768)[..., None], orientation)[..., 0])
+    return _turn_upright(rgb, orientation)
+
+
+def _onto_white(rgb: np.ndarray, opacity: np.ndarray) -> np.ndarray:
+    """``rgb`` (uint8) laid over white with ``opacity`` (0-1, float32), where it is not wholly opaque."""
+    see_through = opacity < 1.0
+    if not see_through.any():
+        return rgb
+    out = rgb.copy()
+    o = opacity[see_through][:, None]
+    out[see_through] = np.clip(rgb[see_through] * o + 255.0 * (1.0 - o), 0, 255).round().astype(np.uint8)
+    return out
 
 
 def _turn_upright(rgb: np.ndarray, orientation: int) -> np.ndarray:
@@ -273,9 +309,9 @@ def _exif_facts(image: Image.Image) -> tuple[dict[str, Any], bool]:
     return facts, had_gps
 
 
-def _load_tiff(data: bytes, name: str, max_pixels: int) -> LoadedImage:
+def _load_tiff(data: bytes, name: str, max_pixels: int, max_side_px: int | None = None) -> LoadedImage:
     """A TIFF that Pillow cannot open (floating-point colour, planar samples, ...), read with tifffile: its
-    first image, with the same limits, scaling and transparency as any photo (no EXIF is read)."""
+    first image, with the same limits, scaling, orientation, shrinking and transparency as any photo."""
     import logging
 
     import tifffile
@@ -299,6 +335,8 @@ def _load_tiff(data: bytes, name: str, max_pixels: int) -> LoadedImage:
                                  f"{MIN_SIDE_PX} px a side)")
             values = np.asarray(page.asarray())
             pages = len(tif.pages) > 1
+            tag = page.tags.get(274)  # Orientation, as EXIF numbers it
+            orientation = int(tag.value) if tag is not None and str(tag.value).isdigit() else 1
     except ImageError:
         raise
     except Exception as exc:  # tifffile's own errors, and any a damaged file makes it raise
@@ -322,11 +360,31 @@ def _load_tiff(data: bytes, name: str, max_pixels: int) -> LoadedImage:
         rgb = samples_to_rgb8(values, mode, notes, bit_depth=values.dtype == np.uint16)
     transparent = None
     if alpha is not None:
-        seen = samples_to_rgb8(alpha, mode, [], bit_depth=alpha.dtype == np.uint16)[..., 0] if alpha.dtype != np.uint8 else alpha
-        opacity = seen.astype(np.float32)[..., None] / 255.0
-        rgb = np.clip(rgb * opacity + 255.0 * (1.0 - opacity), 0, 255).round().astype(np.uint8)
-        transparent = seen < 128 if (seen < 128).any() else None
+        opacity = alpha_opacity(alpha)
+        rgb = _onto_white(rgb, opacity)
+        transparent = _turn_upright((opacity < 0.5)[..., None], orientation)[..., 0]
+        transparent = transparent if transparent.any() else None
+    rgb = _turn_upright(rgb, orientation)
+    if max_side_px is not None and max(rgb.shape[:2]) > max_side_px:
+        size = tuple(round(x * max_side_px / max(rgb.shape[:2])) for x in rgb.shape[1::-1])
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        if transparent is not None:
+            transparent = cv2.resize(transparent.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
     return LoadedImage(rgb=rgb, format="TIFF", original_mode=mode, warnings=tuple(notes), transparent=transparent)
+
+
+def alpha_opacity(alpha: np.ndarray) -> np.ndarray:
+    """An alpha channel's opacity, 0-1 (float32), by its type's full scale: 255 for 8-bit, 65535 for 16-bit,
+    1.0 for floating point (its own top would call a uniformly faint alpha opaque)."""
+    alpha = np.asarray(alpha)
+    if alpha.dtype == bool:
+        return alpha.astype(np.float32)
+    if np.issubdtype(alpha.dtype, np.floating):
+        return np.clip(np.nan_to_num(alpha.astype(np.float32), nan=0.0), 0.0, 1.0)
+    top = int(alpha.max()) if alpha.size else 0  # wider integers holding 8- or 16-bit alpha
+    full = 255.0 if alpha.dtype.itemsize == 1 or top <= 255 else 65535.0 if alpha.dtype.itemsize == 2 or top <= 65535 \
+        else float(np.iinfo(alpha.dtype).max)
+    return np.clip(alpha.astype(np.float32) / full, 0.0, 1.0)
 
 
 def _orientation(image: Image.Image) -> int:
@@ -421,7 +479,7 @@ def load_image(
             raise ImageError(_too_large(name, str(exc), max_pixels)) from None
         except UnidentifiedImageError:
             if data.startswith(_TIFF_MAGIC):  # TIFFs Pillow does not read: floating-point colour, and others
-                return _load_tiff(data, name, max_pixels)
+                return _load_tiff(data, name, max_pixels, max_side_px)
             raise ImageError(f"{name}: not an image hairtrack can read ({_describe_non_image(data)})") from None
         except (OSError, ValueError, SyntaxError, struct.error, EOFError) as exc:
             raise ImageError(f"{name}: truncated or damaged image ({str(exc).strip()})") from None
@@ -441,9 +499,10 @@ def load_image(
             sixteen_bit_colour = _sixteen_bit_colour(image)  # from the file's layout, known before loading
             if max_side_px is not None and max(width, height) > max_side_px:
                 image.draft("RGB", (max_side_px, max_side_px))  # JPEG: decode at 1/2, 1/4 or 1/8 scale
-            image.load()
-            if max_side_px is not None and max(image.size) > max_side_px:
-                image.thumbnail((max_side_px, max_side_px), Image.Resampling.LANCZOS)
+            if not sixteen_bit_colour:  # (those are decoded by OpenCV below: Pillow's 8-bit copy is not needed)
+                image.load()
+                if max_side_px is not None and max(image.size) > max_side_px:
+                    image.thumbnail((max_side_px, max_side_px), Image.Resampling.LANCZOS)
             exif, had_gps = _exif_facts(image)
             unsigned_32 = _unsigned_32_bit(image)  # the tags of the file as read, before any turn
             transparent: list[np.ndarray] = []

@@ -281,3 +281,25 @@ def test_a_cut_off_file_is_named_by_what_it_starts_as(fmt: str, kind: str, capsy
         if "not an image hairtrack can read" in message:  # the library could not tell what it is: we say it
             assert kind in message
     assert capsys.readouterr().err == ""
+
+
+def test_a_tiff_read_by_tifffile_is_turned_upright_shrunk_and_its_alpha_read_by_its_type() -> None:
+    """The tifffile route ignored the Orientation tag and ``max_side_px`` (overview photos rely on it), and a
+    faint 16-bit alpha (3% opaque) scaled by its own top counted as opaque."""
+    import tifffile
+
+    rgb = marked(40, 60).astype(np.float32) / 255.0
+    buffer = io.BytesIO()
+    tifffile.imwrite(buffer, rgb, photometric="rgb", extratags=[(274, "H", 1, 6, True)])  # turned: 90° clockwise
+    loaded = load_image(buffer.getvalue())
+    assert loaded.rgb.shape == (60, 40, 3) and loaded.rgb[:, -8:, 0].mean() > 200  # the red band on the right
+    assert load_image(buffer.getvalue(), max_side_px=30).rgb.shape == (30, 20, 3)
+    faint = np.dstack([rgb, np.full((40, 60), 0.03, np.float32)])
+    buffer = io.BytesIO()
+    tifffile.imwrite(buffer, faint, photometric="rgb", extrasamples=[2])
+    loaded = load_image(buffer.getvalue())
+    assert loaded.transparent is not None and loaded.transparent.all() and (loaded.rgb > 240).all()
+    from hairtrack.imaging.io import alpha_opacity
+
+    assert alpha_opacity(np.full((2, 2), 2000, np.uint16)).max() == pytest.approx(2000 / 65535)
+    assert alpha_opacity(np.full((2, 2), 200, np.int64)).max() == pytest.approx(200 / 255)  # 8-bit in a wide type
