@@ -168,7 +168,11 @@ def path_label(path: str | os.PathLike[str]) -> str:
 def emit_json(value: Any) -> None:
     """Write one JSON document (one line) to stdout, always valid UTF-8 (a stray surrogate becomes U+FFFD)."""
     text = json.dumps(value, default=_default, ensure_ascii=False, allow_nan=False)
-    sys.stdout.write(text.encode("utf-8", "surrogatepass").decode("utf-8", "replace") + "\n")
+    try:  # a file name's undecodable bytes (surrogate escapes) become one U+FFFD each, as path_label gives
+        clean = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # another lone surrogate
+        clean = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    sys.stdout.write(clean + "\n")
     sys.stdout.flush()
 
 

@@ -220,7 +220,7 @@ def _measure_in_pools(args: list[tuple[Any, ...]], jobs: int,
     """
     from concurrent.futures.process import BrokenProcessPool
 
-    i = 0
+    i, lone_deaths = 0, 0
     while i < len(args):
         with _pool(jobs) as pool:
             pending: deque[tuple[int, Future[dict[str, Any]]]] = deque()
@@ -231,7 +231,8 @@ def _measure_in_pools(args: list[tuple[Any, ...]], jobs: int,
                         i += 1
                     yield pending[0][1].result()
                     pending.popleft()
-            except BrokenProcessPool:
+            except BrokenProcessPool as exc:
+                _if_the_pool_cannot_run(exc, lone_deaths)
                 first = pending[0][0]
                 for _, f in pending:
                     f.cancel()
@@ -239,11 +240,23 @@ def _measure_in_pools(args: list[tuple[Any, ...]], jobs: int,
                 return
         with _pool(1) as alone:
             try:
-                yield alone.submit(fn, *args[first]).result()
-            except BrokenProcessPool:
-                yield {"image": path_label(args[first][0]),
-                       "error": "could not be measured: the process measuring it stopped (out of memory?)"}
+                result = alone.submit(fn, *args[first]).result()
+                lone_deaths = 0
+            except BrokenProcessPool as exc:
+                lone_deaths += 1
+                _if_the_pool_cannot_run(exc, lone_deaths)
+                result = {"image": path_label(args[first][0]),
+                          "error": "could not be measured: the process measuring it stopped (out of memory?)"}
+        yield result
         i = first + 1
+
+
+def _if_the_pool_cannot_run(exc: BaseException, lone_deaths: int) -> None:
+    """Stop the batch, with why, when its workers cannot run at all rather than one photo killing its own: their
+    start failed (a broken install), or two photos in a row each killed a fresh worker of their own."""
+    if "initializer" in str(exc) or lone_deaths >= 2:
+        raise HairtrackError(f"the worker processes stop before they measure anything ({exc}); run with --jobs 1 "
+                             "to see why") from exc
 
 
 def analyze(

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from hairtrack.cli._common import DataDirOpt, DbOpt, JsonOpt, emit_json, err, fail, open_store, out, scale_option
+from hairtrack.cli._common import DataDirOpt, DbOpt, JsonOpt, emit_json, err, fail, open_store, out, path_label, scale_option
 
 __all__ = ["compare", "card", "schedule"]
 
@@ -33,20 +33,21 @@ def compare(
     a, b = load_image(image_a), load_image(image_b)
     hairs, lengths = [], []
     for img in (a, b):
-        found = analyze(img.rgb, px_per_mm).hairs
+        found = analyze(img.rgb, px_per_mm, exclude=img.transparent).hairs  # see-through parts are no scalp
         hairs.append(np.array([(h.row_px, h.col_px) for h in found], dtype=float).reshape(-1, 2))
         lengths += [h.length_px for h in found]
     tol = match_tolerance_px(a.rgb.shape, lengths)
     result = comparison_to_dict(compare_images(a.rgb, b.rgb, hairs[0], hairs[1], tol_px=tol))
-    result = {"image_a": str(image_a), "image_b": str(image_b), **result}
+    result = {"image_a": path_label(image_a), "image_b": path_label(image_b), **result}
     if side_by_side is not None:
         from hairtrack.imaging.sidebyside import side_by_side as compose
 
-        picture, order = compose(a.rgb, b.rgb, result, labels=(image_a.name, image_b.name), blind=blind)
+        picture, order = compose(a.rgb, b.rgb, result, labels=(path_label(image_a.name), path_label(image_b.name)),
+                                 blind=blind)
         Image.fromarray(picture).save(side_by_side)
         if blind:
             key = side_by_side.with_name(side_by_side.name + ".key.txt")
-            names = (str(image_a), str(image_b))
+            names = (path_label(image_a), path_label(image_b))
             key.write_text(f"photo 1 = {names[order[0]]}\nphoto 2 = {names[order[1]]}\n")
             err.print(f"wrote {side_by_side} (blind; the order is in {key.name}: open it after judging)", markup=False)
         else:

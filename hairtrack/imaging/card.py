@@ -46,7 +46,7 @@ SCALE_BAR_MM = 50.0
 
 @dataclass(frozen=True, slots=True)
 class CardLayout:
-    """Where everything is on the card, in millimetres as actually rendered (pixel-exact at ``dpi``).
+    """Where everything is on the card, in millimetres as drawn (the same at every ``dpi``: :func:`render_card`).
 
     ``markers`` maps an ArUco id to its four corners ``((x, y), ...)`` in ArUco's order (top-left,
     top-right, bottom-right, bottom-left). ``grey_patch_mm`` and ``scale_bar_mm`` are
@@ -170,7 +170,7 @@ def render_card(
         rgb = master.copy()
     else:  # averaged down (its edges a sub-pixel grey), or each master pixel repeated
         rgb = cv2.resize(master, None, fx=f, fy=f, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_NEAREST)
-    return rgb, replace(layout, dpi=float(dpi), px_per_mm=float(dpi) / 25.4)
+    return rgb, replace(layout, dpi=float(dpi), px_per_mm=float(dpi) / 25.4, markers=dict(layout.markers))
 
 
 @functools.lru_cache(maxsize=4)

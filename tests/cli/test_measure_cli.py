@@ -502,3 +502,28 @@ def test_a_file_name_that_is_not_utf8_is_shown_and_saved(local_cli: Cli, cli: Cl
                 "--json")
     assert saved.exit_code == 0, saved.output
     assert json.loads(saved.stdout.splitlines()[0])["image"] == "scalp-\ufffdt\ufffd.jpg"
+
+
+def _always_dies(path: str, *_: object) -> dict[str, str]:
+    os._exit(9)
+
+
+def test_workers_that_cannot_run_stop_the_batch_with_why() -> None:
+    """Every photo was reported as "out of memory?" (two pool starts each) when no worker could run at all."""
+    from hairtrack.cli.measuring import _measure_in_pools
+    from hairtrack.errors import HairtrackError
+
+    results = []
+    with pytest.raises(HairtrackError, match="the worker processes stop before they measure anything"):
+        for r in _measure_in_pools([(n,) for n in ("a.jpg", "b.jpg", "c.jpg", "d.jpg", "e.jpg")], 2, fn=_always_dies):
+            results.append(r)
+    assert len(results) <= 1  # one photo may be blamed before the pattern shows
+
+
+def test_json_lines_stay_valid_utf8_whatever_a_name_holds(capsys: pytest.CaptureFixture[str]) -> None:
+    from hairtrack.cli._common import emit_json
+
+    emit_json({"image": os.fsdecode(b"scan-\xff.jpg")})  # a file name's byte: one U+FFFD, as path_label gives
+    emit_json({"other": "\ud800"})  # any other lone surrogate: replaced too, never a crash
+    first, second = capsys.readouterr().out.splitlines()
+    assert json.loads(first) == {"image": "scan-\ufffd.jpg"} and "\ufffd" in json.loads(second)["other"]

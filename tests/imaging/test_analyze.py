@@ -143,8 +143,22 @@ def test_tiny_image_gives_an_issue_not_a_crash():
         assert "too_small" in b.quality.issues
         if picture.shape[0] < 16:  # nothing looked for: no density, rather than 0 hairs/cm² (a bald spot)
             assert b.hair_count == 0 and b.hairs_per_cm2 is None and b.fu_per_cm2 is None
-        assert all(0 <= hr.row_px <= picture.shape[0] - 1 and 0 <= hr.col_px <= picture.shape[1] - 1
-                   for hr in b.hairs)
+
+
+def test_hairs_of_an_enlarged_narrow_strip_stay_inside_it():
+    """A 20-px strip at 220 px/mm is 10 px at the network's scale, enlarged to its least 16: hairs were mapped
+    back with the nominal scale and lay up to 5 px outside the strip (a review)."""
+    from hairtrack.imaging.learned import detect_hairs_learned
+
+    found = 0
+    for seed in range(3):
+        big = render_scalp(seed=seed, shape=(1024, 1280), px_per_mm=110.0, difficulty="easy").image
+        for c0 in range(0, 1240, 40):
+            strip = np.ascontiguousarray(big[:, c0:c0 + 20])
+            hairs = detect_hairs_learned(strip, px_per_mm=220.0, gates=False, threshold=0.1)
+            found += len(hairs)
+            assert all(0 <= hr.col_px <= 19 and 0 <= hr.row_px <= 1023 for hr in hairs), (seed, c0)
+    assert found >= 5  # hairs were found: the check above checked something
 
 
 @pytest.mark.parametrize("shape", [(64, 64, 5), (64,), (4, 64, 64, 3)])
