@@ -216,7 +216,8 @@ def _measure_in_pools(args: list[tuple[Any, ...]], jobs: int,
 
     A worker that dies (killed for memory by a 64 MP photo, or by the user) breaks the whole pool, and every
     call in flight fails with it. The first of them is then measured again alone in a fresh worker: if that
-    one dies too, it is the photo that killed it and becomes an error; the batch goes on in a new pool.
+    one dies too, it is the photo that killed it and becomes an error; the batch goes on in a new pool. Workers
+    that cannot run at all stop the batch with why (:func:`_if_the_pool_cannot_run`).
     """
     from concurrent.futures.process import BrokenProcessPool
 
