@@ -309,6 +309,28 @@ def _exif_facts(image: Image.Image) -> tuple[dict[str, Any], bool]:
     return facts, had_gps
 
 
+def _check_size(name: str, width: int, height: int, max_pixels: int) -> None:
+    """Refuse, before decoding, a picture over ``max_pixels`` (a decompression bomb) or under ``MIN_SIDE_PX``."""
+    if width * height > max_pixels:
+        raise ImageError(f"{name}: {width} x {height} px ({width * height / 1e6:.0f} MP) is above the "
+                         f"{max_pixels / 1e6:.0f} MP limit; refused without decoding (a decompression bomb or an "
+                         "unusually large photo)")
+    if min(width, height) < MIN_SIDE_PX:
+        raise ImageError(f"{name}: {width} x {height} px is too small to show any hair (at least {MIN_SIDE_PX} px a side)")
+
+
+def _shrunk(rgb: np.ndarray, transparent: np.ndarray | None,
+            max_side_px: int | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """``rgb`` (and its transparency mask) with the long side brought down to ``max_side_px`` when over it."""
+    if max_side_px is None or max(rgb.shape[:2]) <= max_side_px:
+        return rgb, transparent
+    size = tuple(round(x * max_side_px / max(rgb.shape[:2])) for x in rgb.shape[1::-1])
+    rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    if transparent is not None:
+        transparent = cv2.resize(transparent.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+    return rgb, transparent
+
+
 def _load_tiff(data: bytes, name: str, max_pixels: int, max_side_px: int | None = None) -> LoadedImage:
     """A TIFF that Pillow cannot open (floating-point colour, planar samples, ...), read with tifffile: its
     first image, with the same limits, scaling, orientation, shrinking and transparency as any photo."""
@@ -326,13 +348,7 @@ def _load_tiff(data: bytes, name: str, max_pixels: int, max_side_px: int | None 
             shape = tuple(int(x) for x in page.shape)
             planar = len(shape) == 3 and shape[0] in (3, 4) and shape[2] not in (3, 4)
             height, width = (shape[1], shape[2]) if planar else shape[:2]
-            if width * height > max_pixels:
-                raise ImageError(f"{name}: {width} x {height} px ({width * height / 1e6:.0f} MP) is above the "
-                                 f"{max_pixels / 1e6:.0f} MP limit; refused without decoding (a decompression bomb "
-                                 "or an unusually large photo)")
-            if min(width, height) < MIN_SIDE_PX:
-                raise ImageError(f"{name}: {width} x {height} px is too small to show any hair (at least "
-                                 f"{MIN_SIDE_PX} px a side)")
+            _check_size(name, width, height, max_pixels)
             values = np.asarray(page.asarray())
             pages = len(tif.pages) > 1
             tag = page.tags.get(274)  # Orientation, as EXIF numbers it
@@ -364,12 +380,7 @@ def _load_tiff(data: bytes, name: str, max_pixels: int, max_side_px: int | None 
         rgb = _onto_white(rgb, opacity)
         transparent = _turn_upright((opacity < 0.5)[..., None], orientation)[..., 0]
         transparent = transparent if transparent.any() else None
-    rgb = _turn_upright(rgb, orientation)
-    if max_side_px is not None and max(rgb.shape[:2]) > max_side_px:
-        size = tuple(round(x * max_side_px / max(rgb.shape[:2])) for x in rgb.shape[1::-1])
-        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-        if transparent is not None:
-            transparent = cv2.resize(transparent.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+    rgb, transparent = _shrunk(_turn_upright(rgb, orientation), transparent, max_side_px)
     return LoadedImage(rgb=rgb, format="TIFF", original_mode=mode, warnings=tuple(notes), transparent=transparent)
 
 
@@ -484,13 +495,7 @@ def load_image(
         except (OSError, ValueError, SyntaxError, struct.error, EOFError) as exc:
             raise ImageError(f"{name}: truncated or damaged image ({str(exc).strip()})") from None
         width, height = image.size
-        if width * height > max_pixels:
-            raise ImageError(
-                f"{name}: {width} x {height} px ({width * height / 1e6:.0f} MP) is above the "
-                f"{max_pixels / 1e6:.0f} MP limit; refused without decoding (a decompression bomb or an unusually large photo)"
-            )
-        if min(width, height) < MIN_SIDE_PX:
-            raise ImageError(f"{name}: {width} x {height} px is too small to show any hair (at least {MIN_SIDE_PX} px a side)")
+        _check_size(name, width, height, max_pixels)
         try:
             # Whether there is a second image, not how many: counting them walks a TIFF's whole chain of
             # directories, minutes for 200,000 tiny pages.
@@ -508,11 +513,8 @@ def load_image(
             transparent: list[np.ndarray] = []
             if sixteen_bit_colour:
                 rgb = _decode_16_bit_colour(data, (width, height), _orientation(image), notes, transparent)
-                if max_side_px is not None and max(rgb.shape[:2]) > max_side_px:
-                    size = tuple(round(x * max_side_px / max(rgb.shape[:2])) for x in rgb.shape[1::-1])
-                    rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-                    transparent = [cv2.resize(t.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
-                                   for t in transparent]
+                rgb, mask = _shrunk(rgb, transparent[0] if transparent else None, max_side_px)
+                transparent = [mask] if mask is not None else []
             else:
                 rgb = _to_rgb8(ImageOps.exif_transpose(image), notes, unsigned_32, transparent)
         except Image.DecompressionBombError as exc:
