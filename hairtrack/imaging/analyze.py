@@ -252,16 +252,15 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
         warnings.append(_NO_SCALE)
     else:
         area_cm2 = usable_px / ppm ** 2 / 100.0
-        if min(h, w) < 16:  # nothing was looked for: no density, not a bald one (the too_small issue says why)
-            pass
-        elif area_cm2 > 0 and hair_density.window_px2 > 0:
+        looked = min(h, w) >= 16  # else nothing was looked for: no density, not a bald one (too_small says why)
+        if looked and area_cm2 > 0 and hair_density.window_px2 > 0:
             px2_per_cm2 = (ppm * 10.0) ** 2
             hpc = len(hairs) / area_cm2 if uncorrected else hair_density.per_px2 * px2_per_cm2
             # the units follow the hairs' density through hairs per unit, so that units/cm² x hairs per unit is
             # hairs/cm² (an estimator of their own, on units wholly in the field, once gave more units than
             # hairs per cm² beside two hairs a unit)
             fpc = hpc / hpf if units else 0.0
-        elif area_cm2 > 0:  # usable pixels, but no strip of them wider than the field's edge margin
+        elif looked and area_cm2 > 0:  # usable pixels, but no strip of them wider than the field's edge margin
             warnings.append("The usable part of the photo is too thin a strip to count hairs in: no density.")
         if hairs:
             widths = np.array([hr.width_um for hr in hairs], float)
