@@ -98,6 +98,10 @@ class CardReading:
         Grey patch's linear luminance over its printed design value (1 = as designed).
     problems : tuple of CardProblem
         Empty when the reading can be trusted.
+    mirrored : bool
+        The card was read from the photo's mirror image: the photo is mirrored (a front camera saves it so) or
+        the card was printed mirrored. The scale holds either way; the homography maps the card as it lies in
+        the photo (a negative determinant).
     """
 
     found: bool
@@ -110,6 +114,7 @@ class CardReading:
     white_balance_gains: tuple[float, float, float] | None
     exposure_ratio: float | None
     problems: tuple[CardProblem, ...]
+    mirrored: bool = False
 
     @property
     def ok(self) -> bool:
@@ -332,8 +337,19 @@ def detect_card(
     layout = layout or render_card()[1]
     arr = np.ascontiguousarray(arr[..., :3])
     gray = cv2.cvtColor(arr, cv2.COLOR_RGB2GRAY)
+    rows, cols = gray.shape
     corners, ids = _detect(gray)
     keep = [(c, i) for c, i in zip(corners, ids) if i in layout.markers]
+    mirrored = False
+    if len(keep) < 2:
+        # A mirrored card (a front camera's photo, a card printed mirrored) shows no marker, or one: a mirrored
+        # code can be another code of the dictionary (id 17 of the default card is marker 16's mirror image),
+        # and a plane fitted to one wrong marker put a mask over most of the photo. Read the mirror image and
+        # take the corners back to the photo's columns; a real reading of at least two markers wins.
+        m_corners, m_ids = _detect(np.ascontiguousarray(gray[:, ::-1]))
+        m_keep = [(c * [-1.0, 1.0] + [cols - 1.0, 0.0], i) for c, i in zip(m_corners, m_ids) if i in layout.markers]
+        if len(m_keep) >= 2 and len(m_keep) > len(keep):
+            keep, mirrored = m_keep, True
     if not keep:
         return CardReading(False, None, None, None, (), None, None, None, None,
                            (CardProblem("not_found", "no calibration card was found in the photo"),))
@@ -343,7 +359,6 @@ def detect_card(
     px = np.array([p for c, _ in keep for p in c], dtype=np.float64)
     h, _ = cv2.findHomography(mm, px, 0)
     problems: list[CardProblem] = []
-    rows, cols = gray.shape
     proj = cv2.perspectiveTransform(mm[None], h)[0]
     rms = float(np.sqrt(np.mean(np.sum((proj - px) ** 2, axis=1))))
     sides = np.array([np.mean(np.linalg.norm(c - np.roll(c, 1, axis=0), axis=1)) for c, _ in keep])
@@ -440,5 +455,5 @@ def detect_card(
         found=True, px_per_mm=float(ppmm), px_per_mm_sd=float(sd),
         homography=tuple(tuple(float(v) for v in row) for row in h),  # type: ignore[misc]
         marker_ids=ids_found, reprojection_rms_px=rms, grey_rgb=grey_rgb,  # type: ignore[arg-type]
-        white_balance_gains=gains, exposure_ratio=exposure, problems=tuple(problems),
+        white_balance_gains=gains, exposure_ratio=exposure, problems=tuple(problems), mirrored=mirrored,
     )

@@ -87,8 +87,11 @@ def scale_from_card(rgb: np.ndarray) -> tuple[Calibration | None, np.ndarray, li
         problems = "; ".join(p.message for p in reading.problems)
         return None, masked, [f"a calibration card is in the photo but its scale cannot be trusted ({problems}); no scale was taken from it"], covered
     sd = f" ± {reading.px_per_mm_sd:.2f}" if reading.px_per_mm_sd else ""
-    return (Calibration(float(reading.px_per_mm), "card", reading.px_per_mm_sd),
-            masked, [f"scale read from the calibration card: {reading.px_per_mm:.2f}{sd} px/mm"], covered)
+    notes = [f"scale read from the calibration card: {reading.px_per_mm:.2f}{sd} px/mm"]
+    if reading.mirrored:  # the scale holds; left and right may not
+        notes.append("the calibration card is seen mirrored: the photo is a mirror image (a front camera saves one) "
+                     "or the card was printed mirrored; its left and right may be swapped")
+    return Calibration(float(reading.px_per_mm), "card", reading.px_per_mm_sd), masked, notes, covered
 
 
 def measure_upload(

@@ -140,3 +140,31 @@ def test_render_card_validates():
         render_card(dpi=10)
     with pytest.raises(InputError, match="rgb must be"):
         detect_card(np.zeros((10, 10)))
+
+
+def test_a_mirrored_card_is_read_from_the_mirror_image(card):
+    """A front camera saves a mirror image. Mirrored, the default card showed one marker (id 17 is marker 16's
+    mirror image): no scale, and a plane fitted to that one marker masked most of the photo."""
+    from hairtrack.imaging.measure import scale_from_card
+    from hairtrack.synth import render_scalp
+
+    rgb, layout = card
+    photo, _ = _warp(rgb, [[120, 90], [860, 140], [830, 600], [150, 560]])
+    straight = detect_card(photo, layout=layout)
+    mirrored = detect_card(np.ascontiguousarray(photo[:, ::-1]), layout=layout)
+    assert not straight.mirrored and mirrored.mirrored and mirrored.problems == ()
+    assert mirrored.marker_ids == straight.marker_ids
+    assert mirrored.px_per_mm == pytest.approx(straight.px_per_mm, rel=1e-3)
+    assert mirrored.grey_rgb == pytest.approx(straight.grey_rgb, abs=1.0)
+    assert np.linalg.det(np.asarray(mirrored.homography)[:2, :2]) < 0 < np.linalg.det(np.asarray(straight.homography)[:2, :2])
+
+    # on scalp, the card is left out of the field where it lies, not over most of the photo
+    scalp = np.ascontiguousarray(render_scalp(seed=3, shape=(1024, 1280), px_per_mm=60.0).image)
+    small = cv2.resize(rgb, None, fx=0.4, fy=0.4, interpolation=cv2.INTER_AREA)
+    scalp[50:50 + small.shape[0], 60:60 + small.shape[1]] = small
+    for flipped in (False, True):
+        shot = np.ascontiguousarray(scalp[:, ::-1]) if flipped else scalp
+        calibration, _, notes, covered = scale_from_card(shot)
+        assert calibration is not None and calibration.px_per_mm == pytest.approx(0.4 * layout.px_per_mm, rel=0.01)
+        assert covered is not None and 0.9 < covered.sum() / small.shape[0] / small.shape[1] < 1.3
+        assert any("mirrored" in n for n in notes) == flipped
