@@ -343,7 +343,7 @@ def detect_card(
     mirrored = False
     if len(keep) < 2:
         # A mirrored card (a front camera's photo, a card printed mirrored) shows no marker, or one: a mirrored
-        # code can be another code of the dictionary (id 17 of the default card is marker 16's mirror image),
+        # code can read as a code of the card (the default card's marker 17 reads as itself in a mirror),
         # and a plane fitted to one wrong marker put a mask over most of the photo. Read the mirror image and
         # take the corners back to the photo's columns; a real reading of at least two markers wins.
         m_corners, m_ids = _detect(np.ascontiguousarray(gray[:, ::-1]))

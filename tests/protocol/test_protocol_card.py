@@ -143,8 +143,8 @@ def test_render_card_validates():
 
 
 def test_a_mirrored_card_is_read_from_the_mirror_image(card):
-    """A front camera saves a mirror image. Mirrored, the default card showed one marker (id 17 is marker 16's
-    mirror image): no scale, and a plane fitted to that one marker masked most of the photo."""
+    """A front camera saves a mirror image. Mirrored, the default card showed one marker (17, which reads as itself
+    in a mirror): no scale, and a plane fitted to that one marker masked most of the photo."""
     from hairtrack.imaging.measure import scale_from_card
     from hairtrack.synth import render_scalp
 
