@@ -24,6 +24,15 @@ class NoGridError(InputError):
     """The photo shows no clear periodic grid to measure."""
 
 
+class _NotRepeating(NoGridError):
+    """The lines do not repeat at the photo's strongest period, or it spans the photo; ``f0`` and ``theta`` are
+    that period's frequency (cycles per px of the working copy) and direction (radians)."""
+
+    def __init__(self, message: str, f0: float, theta: float) -> None:
+        super().__init__(message)
+        self.f0, self.theta = f0, theta
+
+
 @dataclass(frozen=True, slots=True)
 class Calibration:
     """A photo's scale.
@@ -309,6 +318,29 @@ def measure_grid(image: np.ndarray, *, grid_mm: float = 1.0, min_period_px: floa
     grey = _grey(np.asarray(image))
     if grey.ndim != 2 or min(grey.shape) < 64:
         raise InputError(f"a grid photo must be at least 64 x 64 px, got {grey.shape[1] if grey.ndim == 2 else '?'} x {grey.shape[0]}")
+    try:
+        return _measure(grey, grid_mm, min_period_px)
+    except _NotRepeating as exc:
+        # A ruler's edge across a table is a step: its spectrum runs along the edge's normal, strongest at the
+        # longest periods, and in a phone photo it won over the ticks, which repeat along the edge (at right angles
+        # to it in the spectrum). Look again away from that direction and finer, with every check; refused for
+        # the first reason if that fails too.
+        try:
+            return _measure(grey, grid_mm, min_period_px, away_from=(exc.f0, exc.theta))
+        except NoGridError:
+            raise NoGridError(str(exc)) from None
+
+
+# Directions within this angle of a refused long period's are left out when the ticks are looked for.
+_EDGE_WEDGE = math.radians(30.0)
+
+
+def _measure(grey: np.ndarray, grid_mm: float, min_period_px: float,
+             away_from: tuple[float, float] | None = None) -> GridMeasurement:
+    """:func:`measure_grid` on a grey photo, from its strongest period; with ``away_from = (f0, theta)`` from its
+    strongest period finer than 1.5 ``f0`` and more than ``_EDGE_WEDGE`` off ``theta``. Raises
+    :class:`_NotRepeating` when the lines do not repeat at that period or fewer than two fit across, and
+    NoGridError for the other refusals."""
     # Work on at most ~1 MP: the period is refined on the full image afterwards.
     step = max(1, int(math.ceil(math.sqrt(grey.size / 1.0e6))))
     small = grey[::step, ::step]
@@ -320,6 +352,9 @@ def measure_grid(image: np.ndarray, *, grid_mm: float = 1.0, min_period_px: floa
     max_radius = 1.0 / (min_period_px / step)
     # periods up to half the frame: two lines at least (a period over a third of it once gave its 2nd harmonic)
     valid = (radius > 2.0 / min(small.shape)) & (radius < min(0.5, max_radius)) & (angle > -np.pi / 2) & (angle <= np.pi / 2)
+    if away_from is not None:
+        off = np.abs(np.mod(angle - away_from[1] + np.pi / 2, np.pi) - np.pi / 2)
+        valid &= (radius > 1.5 * away_from[0]) & (off > _EDGE_WEDGE)
     if not valid.any():
         raise NoGridError("no clear grid: the photo is too small for its line spacing")
     masked = np.where(valid, spectrum, 0.0)
@@ -382,9 +417,9 @@ def measure_grid(image: np.ndarray, *, grid_mm: float = 1.0, min_period_px: floa
                 period0 = _refine_period(whole_profile, m * period0, bin_px, 0.03)
                 break
         else:
-            raise NoGridError(f"the lines do not repeat every {period0:.0f} px, the spacing the photo's spectrum "
-                              "suggests: too few lines across it, or not a grid; use finer graph paper or a lower "
-                              "magnification")
+            raise _NotRepeating(f"the lines do not repeat every {period0:.0f} px, the spacing the photo's spectrum "
+                                "suggests: too few lines across it, or not a grid; use finer graph paper or a lower "
+                                "magnification", f0, theta)
     # The lines' direction to better than the spectrum's bin (half a bin off, the profile across a long frame
     # smears, its higher harmonics fall unevenly, and a 5th one could stand out: 0.2x or 5x the scale).
     theta = _refined_direction(small, theta, period0 / step, f0)
@@ -392,8 +427,8 @@ def measure_grid(image: np.ndarray, *, grid_mm: float = 1.0, min_period_px: floa
     period0 = _refine_period(whole_profile, period0, bin_px, 0.01)
     period0 = _finest_period(whole_profile, period0, bin_px)
     if min(grey.shape) < 2 * period0:
-        raise NoGridError(f"the lines are {period0:.0f} px apart: fewer than two across the photo; use finer "
-                          "graph paper or a lower magnification")
+        raise _NotRepeating(f"the lines are {period0:.0f} px apart: fewer than two across the photo; use finer "
+                            "graph paper or a lower magnification", f0, theta)
     bin_px = min(0.25, period0 / 16)
 
     def period_along(direction: float, start: float) -> tuple[float, float]:

@@ -224,3 +224,38 @@ def test_sharp_lines_a_few_degrees_off_the_spectrums_bin_are_not_read_at_a_fifth
     ink = (near(u) | near(v)).astype(np.float32).reshape(1024, fine, 1280, fine).mean(axis=(1, 3))
     m = measure_grid((230 - 200 * ink).astype(np.uint8))
     assert m.px_per_mm == pytest.approx(30.0, rel=0.005)
+
+
+def ruler_photo(period_px: float, tilt_deg: float, *, shape=(1500, 2000), ticks=True, seed=0) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """A phone photo of a ruler: a mottled table above, the ruler's light body below an edge tilted by
+    ``tilt_deg``, ticks every ``period_px`` hanging from the edge (every 5th and 10th longer); blur and noise."""
+    rng = np.random.default_rng(seed)
+    rows, cols = np.indices(shape, dtype=np.float64)
+    t = math.radians(tilt_deg)
+    along = cols * math.cos(t) + rows * math.sin(t)
+    below = -cols * math.sin(t) + rows * math.cos(t) - 0.3 * shape[0]
+    table = ndimage.gaussian_filter(rng.normal(0, 1, shape), 25)
+    img = np.where(below < 0, 90 + 15 * table / table.std(), 232.0)
+    if ticks:
+        k = np.rint(along / period_px)
+        length = np.where(k % 10 == 0, 5, np.where(k % 5 == 0, 3.5, 2)) * period_px
+        img = np.where((np.abs(along - k * period_px) < max(1.0, 0.08 * period_px)) & (below >= 0) & (below < length),
+                       40.0, img)
+    img = ndimage.gaussian_filter(img, 1.0) + rng.normal(0, 2, shape)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize(("period", "tilt", "seed"), [(20.0, 8.0, 1), (30.0, -5.0, 2)])
+def test_a_phone_photo_of_a_ruler_is_read_from_its_ticks_not_its_edge(period: float, tilt: float, seed: int) -> None:
+    """The ruler's edge across the table is a step whose spectrum is strongest at the longest periods: the photo
+    was refused ("the lines do not repeat every 591 px"). The ticks repeat at right angles to it."""
+    m = measure_grid(ruler_photo(period, tilt, seed=seed))
+    assert m.px_per_mm == pytest.approx(period, rel=0.005)
+    assert abs(m.px_per_mm - period) <= 2 * m.uncertainty_px_per_mm
+    assert m.axes == 1
+
+
+def test_a_ruler_edge_without_ticks_is_still_refused() -> None:
+    """Looking again away from the edge must not find a scale in the table's grain."""
+    with pytest.raises(NoGridError, match="do not repeat|no clear grid"):
+        measure_grid(ruler_photo(20.0, 8.0, ticks=False, seed=1))
