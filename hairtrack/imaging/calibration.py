@@ -331,8 +331,10 @@ def measure_grid(image: np.ndarray, *, grid_mm: float = 1.0, min_period_px: floa
             raise NoGridError(str(exc)) from None
 
 
-# Directions within this angle of a refused long period's are left out when the ticks are looked for.
+# Directions within this angle of a refused long period's are left out when the ticks are looked for, and
+# the period found then must fit this many times across the photo.
 _EDGE_WEDGE = math.radians(30.0)
+_AWAY_MIN_PERIODS = 5
 
 
 def _measure(grey: np.ndarray, grid_mm: float, min_period_px: float,
@@ -426,7 +428,9 @@ def _measure(grey: np.ndarray, grid_mm: float, min_period_px: float,
     whole_profile = _profile(grey, theta, bin_px, period0)
     period0 = _refine_period(whole_profile, period0, bin_px, 0.01)
     period0 = _finest_period(whole_profile, period0, bin_px)
-    if min(grey.shape) < 2 * period0:
+    # Looking again (a ruler's ticks, dozens across), a period that fits only a few times is more likely a
+    # harmonic of a few coarse lines than ticks: graph paper with two lines across read 0.77-0.84x so.
+    if min(grey.shape) < (2 if away_from is None else _AWAY_MIN_PERIODS) * period0:
         raise _NotRepeating(f"the lines are {period0:.0f} px apart: fewer than two across the photo; use finer "
                             "graph paper or a lower magnification", f0, theta)
     bin_px = min(0.25, period0 / 16)

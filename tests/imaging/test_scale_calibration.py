@@ -259,3 +259,18 @@ def test_a_ruler_edge_without_ticks_is_still_refused() -> None:
     """Looking again away from the edge must not find a scale in the table's grain."""
     with pytest.raises(NoGridError, match="do not repeat|no clear grid"):
         measure_grid(ruler_photo(20.0, 8.0, ticks=False, seed=1))
+
+
+@pytest.mark.parametrize(("ppm", "kwargs"), [
+    (234.0, dict(angle_deg=86.98444920216502, seed=402642, plain=True, thin_ink=1.0)),
+    (243.0, dict(angle_deg=5.294442606232674, seed=592073, plain=False, thin_ink=0.6)),
+])
+def test_graph_paper_with_two_lines_across_is_still_refused_not_read_from_a_harmonic(ppm: float, kwargs: dict) -> None:
+    """A review's renders: refused as 'fewer than two across', the second look at finer periods read them at
+    0.84x and 0.77x the scale with a 0.1% uncertainty. Ticks found on that look must fit five times across."""
+    import runpy
+    from pathlib import Path
+
+    render = runpy.run_path(str(Path(__file__).resolve().parents[2] / "benchmarks" / "calibration.py"))["render"]
+    with pytest.raises(NoGridError, match="fewer than two across"):
+        measure_grid(render(ppm, (640, 480), **kwargs))
