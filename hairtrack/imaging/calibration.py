@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy import ndimage, optimize
@@ -318,31 +319,46 @@ def measure_grid(image: np.ndarray, *, grid_mm: float = 1.0, min_period_px: floa
     grey = _grey(np.asarray(image))
     if grey.ndim != 2 or min(grey.shape) < 64:
         raise InputError(f"a grid photo must be at least 64 x 64 px, got {grey.shape[1] if grey.ndim == 2 else '?'} x {grey.shape[0]}")
+    seen = _working_spectrum(grey, min_period_px)
     try:
-        return _measure(grey, grid_mm, min_period_px)
+        return _measure(grey, seen, grid_mm)
     except _NotRepeating as exc:
         # A ruler's edge across a table is a step: its spectrum runs along the edge's normal, strongest at the
         # longest periods, and in a phone photo it won over the ticks, which repeat along the edge (at right angles
-        # to it in the spectrum). Look again away from that direction and finer, with every check; refused for
+        # to it in the spectrum). Look again finer and away from that direction, with every check; refused for
         # the first reason if that fails too.
+        off = np.abs(np.mod(seen.angle - exc.theta + np.pi / 2, np.pi) - np.pi / 2)
+        away = seen.valid & (seen.radius > 1.5 * exc.f0) & (off > _EDGE_WEDGE)
+        if not away.any():
+            raise NoGridError(str(exc)) from None
         try:
-            return _measure(grey, grid_mm, min_period_px, away_from=(exc.f0, exc.theta))
+            return _measure(grey, seen._replace(valid=away), grid_mm, min_periods=_AWAY_MIN_PERIODS)
         except NoGridError:
             raise NoGridError(str(exc)) from None
 
 
-# Directions within this angle of a refused long period's are left out when the ticks are looked for, and
-# the period found then must fit this many times across the photo.
+# Looking again away from a refused long period (a ruler's edge): the directions within this angle of it are
+# left out, and the period found must fit this many times across the photo (a ruler shows dozens of ticks;
+# graph paper with two lines across read 0.77-0.84x from a harmonic otherwise).
 _EDGE_WEDGE = math.radians(30.0)
 _AWAY_MIN_PERIODS = 5
 
 
-def _measure(grey: np.ndarray, grid_mm: float, min_period_px: float,
-             away_from: tuple[float, float] | None = None) -> GridMeasurement:
-    """:func:`measure_grid` on a grey photo, from its strongest period; with ``away_from = (f0, theta)`` from its
-    strongest period finer than 1.5 ``f0`` and more than ``_EDGE_WEDGE`` off ``theta``. Raises
-    :class:`_NotRepeating` when the lines do not repeat at that period or fewer than two fit across, and
-    NoGridError for the other refusals."""
+class _Spectrum(NamedTuple):
+    """The working copy of a grid photo (``grey`` every ``step`` px) and its spectrum, with each frequency's
+    radius and direction and the frequencies ``valid`` to look at."""
+
+    small: np.ndarray
+    step: int
+    spectrum: np.ndarray
+    radius: np.ndarray
+    angle: np.ndarray
+    valid: np.ndarray
+
+
+def _working_spectrum(grey: np.ndarray, min_period_px: float) -> _Spectrum:
+    """The spectrum :func:`measure_grid` looks for the lines' period in; refuses a blank photo, or one too small
+    for any period."""
     # Work on at most ~1 MP: the period is refined on the full image afterwards.
     step = max(1, int(math.ceil(math.sqrt(grey.size / 1.0e6))))
     small = grey[::step, ::step]
@@ -354,11 +370,16 @@ def _measure(grey: np.ndarray, grid_mm: float, min_period_px: float,
     max_radius = 1.0 / (min_period_px / step)
     # periods up to half the frame: two lines at least (a period over a third of it once gave its 2nd harmonic)
     valid = (radius > 2.0 / min(small.shape)) & (radius < min(0.5, max_radius)) & (angle > -np.pi / 2) & (angle <= np.pi / 2)
-    if away_from is not None:
-        off = np.abs(np.mod(angle - away_from[1] + np.pi / 2, np.pi) - np.pi / 2)
-        valid &= (radius > 1.5 * away_from[0]) & (off > _EDGE_WEDGE)
     if not valid.any():
         raise NoGridError("no clear grid: the photo is too small for its line spacing")
+    return _Spectrum(small, step, spectrum, radius, angle, valid)
+
+
+def _measure(grey: np.ndarray, seen: _Spectrum, grid_mm: float, min_periods: int = 2) -> GridMeasurement:
+    """:func:`measure_grid` from the strongest of ``seen``'s valid periods, which must fit ``min_periods`` times
+    across the photo. Raises :class:`_NotRepeating` when the lines do not repeat at it or fewer fit across, and
+    NoGridError for the other refusals."""
+    small, step, spectrum, radius, angle, valid = seen
     masked = np.where(valid, spectrum, 0.0)
     peak = np.unravel_index(int(np.argmax(masked)), masked.shape)
     f0, theta = float(radius[peak]), float(angle[peak])
@@ -428,9 +449,7 @@ def _measure(grey: np.ndarray, grid_mm: float, min_period_px: float,
     whole_profile = _profile(grey, theta, bin_px, period0)
     period0 = _refine_period(whole_profile, period0, bin_px, 0.01)
     period0 = _finest_period(whole_profile, period0, bin_px)
-    # Looking again (a ruler's ticks, dozens across), a period that fits only a few times is more likely a
-    # harmonic of a few coarse lines than ticks: graph paper with two lines across read 0.77-0.84x so.
-    if min(grey.shape) < (2 if away_from is None else _AWAY_MIN_PERIODS) * period0:
+    if min(grey.shape) < min_periods * period0:
         raise _NotRepeating(f"the lines are {period0:.0f} px apart: fewer than two across the photo; use finer "
                             "graph paper or a lower magnification", f0, theta)
     bin_px = min(0.25, period0 / 16)

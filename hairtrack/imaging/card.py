@@ -33,7 +33,7 @@ from PIL import Image
 
 from hairtrack.errors import InputError
 
-__all__ = ["CardLayout", "CardProblem", "CardReading", "render_card", "card_pdf", "detect_card"]
+__all__ = ["CardLayout", "CardProblem", "CardReading", "render_card", "default_layout", "card_pdf", "detect_card"]
 
 DICTIONARY = "DICT_4X4_50"
 CORNER_IDS = (0, 1, 2, 3)          # top-left, top-right, bottom-right, bottom-left
@@ -261,6 +261,13 @@ def _render_exact(
     return rgb, layout
 
 
+@functools.lru_cache(maxsize=1)
+def default_layout() -> CardLayout:
+    """The default card's layout (one geometry at every print resolution), drawn once: what a photo is read
+    against when no layout is given."""
+    return render_card()[1]
+
+
 def card_pdf(path: str | Path, *, dpi: float = 600.0) -> CardLayout:
     """Write the card as a one-page PDF whose page is exactly the card's physical size, at one of ``PRINT_DPI``.
 
@@ -307,7 +314,7 @@ def detect_card(
     rgb : ndarray
         The photo, RGB uint8 ``(rows, cols, 3)``.
     layout : CardLayout, optional
-        The card's layout; default, that of :func:`render_card`'s default card.
+        The card's layout; default, that of the default card (:func:`default_layout`).
     expected_px_per_mm : float, optional
         A known scale (a contact dermoscope's); a reading off by more than 5% is ``wrong_scale``.
     min_marker_px : float
@@ -334,7 +341,7 @@ def detect_card(
         raise InputError(f"rgb must be a uint8 (rows, cols, 3) image, got {arr.dtype} {arr.shape}")
     if expected_px_per_mm is not None and not (math.isfinite(expected_px_per_mm) and expected_px_per_mm > 0):
         raise InputError(f"expected_px_per_mm must be a finite number > 0, got {expected_px_per_mm!r}")
-    layout = layout or render_card()[1]
+    layout = layout or default_layout()
     arr = np.ascontiguousarray(arr[..., :3])
     gray = cv2.cvtColor(arr, cv2.COLOR_RGB2GRAY)
     rows, cols = gray.shape

@@ -3,7 +3,6 @@ the web page, the API and saved scans share."""
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -46,13 +45,6 @@ def clean_filename(name: str | None) -> str:
     return base[:200] or "upload"
 
 
-@functools.lru_cache(maxsize=1)
-def _card_layout() -> Any:
-    from hairtrack.imaging.card import render_card
-
-    return render_card()[1]  # one geometry at every print resolution
-
-
 # a saved scan's density needs a scale: from the device, given, or read from the card in each photo
 NO_SCALE_TO_SAVE = ("a saved scan needs a scale: give px/mm or a saved device, or hold the calibration card "
                     "('hairtrack card') at the scalp in the photo")
@@ -65,9 +57,9 @@ def scale_from_card(rgb: np.ndarray) -> tuple[Calibration | None, np.ndarray, li
     colour (so its printed marks are not counted as hairs), what a person should be told, and where the card
     lies (True; None when no card was found): not scalp, so no part of the field (``analyze(exclude=...)``).
     """
-    from hairtrack.imaging.card import detect_card
+    from hairtrack.imaging.card import default_layout, detect_card
 
-    layout = _card_layout()
+    layout = default_layout()
     reading = detect_card(rgb, layout=layout)
     if not reading.found:
         return None, rgb, [], None

@@ -77,6 +77,8 @@ def test_card_pdf_is_printable_and_its_render_reads_back(local_cli: Cli, tmp_pat
     reading = detect_card(rgb)
     assert reading.px_per_mm == pytest.approx(300 / 25.4, rel=0.01)
     assert local_cli("card", "--out", str(tmp_path / "card.png")).exit_code == 1
+    bad = local_cli("card", "--out", str(tmp_path / "odd.pdf"), "--dpi", "300")
+    assert bad.exit_code == 1 and "600, 1200, 2400 dpi" in bad.output and not (tmp_path / "odd.pdf").exists()
 
 
 def test_schedule_writes_an_icalendar_with_the_baseline_window(cli: Cli, tmp_path: Path) -> None:
