@@ -3,8 +3,10 @@ photo of a millimetre ruler or graph paper taken with that device.
 
 The grid measurement finds the dominant spatial period in the 2-D spectrum, then refines it on the 1-D
 profile across the lines: the profile's periodogram is maximised at sub-bin resolution on each of four
-segments, and the spread of those four estimates gives the uncertainty. A photo without one clear
-period (no grid, or a scalp) is refused rather than given a guessed scale.
+segments, and the spread of those four estimates gives the uncertainty. A frame with only a few lines across
+(3 to 12: a dermoscope over millimetre paper), which the spectrum cannot read closely, is read from the lines'
+own centres, fitted with a straight line. A photo without one clear period (no grid, or a scalp) is refused
+rather than given a guessed scale.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from scipy import ndimage, optimize
+from scipy import ndimage, optimize, signal
 
 from hairtrack.errors import InputError
 
@@ -126,12 +128,16 @@ class GridMeasurement:
     angle_deg : float
         Direction of the lines' normal, degrees from the image's x axis.
     peak_ratio : float
-        Spectral peak over the median of its ring: how clear the grid is (refused below 8).
+        Spectral peak over the median of its ring: how clear the grid is (the spectrum's reading is refused
+        below 8; the line positions' reading, which needs no clear peak, gives it for the record).
     axes : int
         1 for a ruler, 2 when a second, perpendicular period agreed (graph paper, a checkerboard).
     pattern : str
         ``"lines"`` (graph paper, a ruler) or ``"checkerboard"`` (squares of ``grid_mm``; ``period_px`` is then
         the side of one square, not the diagonal period its spectrum shows).
+    read_from : str
+        ``"spectrum"`` (the profile's periodogram, many lines across) or ``"line positions"`` (a straight-line
+        fit through each line's centre, for a frame with a few lines across: a dermoscope over millimetre paper).
     """
 
     px_per_mm: float
@@ -141,6 +147,7 @@ class GridMeasurement:
     peak_ratio: float
     axes: int
     pattern: str = "lines"
+    read_from: str = "spectrum"
 
 
 def _grey(image: np.ndarray) -> np.ndarray:
@@ -323,18 +330,28 @@ def measure_grid(image: np.ndarray, *, grid_mm: float = 1.0, min_period_px: floa
     try:
         return _measure(grey, seen, grid_mm)
     except _NotRepeating as exc:
+        refusal = NoGridError(str(exc))
         # A ruler's edge across a table is a step: its spectrum runs along the edge's normal, strongest at the
         # longest periods, and in a phone photo it won over the ticks, which repeat along the edge (at right angles
         # to it in the spectrum). Look again finer and away from that direction, with every check; refused for
         # the first reason if that fails too.
         off = np.abs(np.mod(seen.angle - exc.theta + np.pi / 2, np.pi) - np.pi / 2)
         away = seen.valid & (seen.radius > 1.5 * exc.f0) & (off > _EDGE_WEDGE)
-        if not away.any():
-            raise NoGridError(str(exc)) from None
-        try:
-            return _measure(grey, seen._replace(valid=away), grid_mm, min_periods=_AWAY_MIN_PERIODS)
-        except NoGridError:
-            raise NoGridError(str(exc)) from None
+        if away.any():
+            try:
+                return _measure(grey, seen._replace(valid=away), grid_mm, min_periods=_AWAY_MIN_PERIODS)
+            except NoGridError:
+                pass
+    except NoGridError as exc:
+        refusal = exc
+    # With a few lines across the frame (a 70x dermoscope over millimetre paper shows four to six) the spectrum
+    # says little: its peak lies a few bins from the centre, broad, and each quarter of the photo holds a line or
+    # two. The lines themselves say more: a straight line through their centres gives the spacing to a fraction
+    # of a percent. Tried only where the spectrum refused, with its own checks; refused for the first reason if not.
+    try:
+        return _few_lines(grey, seen, grid_mm, min_period_px)
+    except NoGridError:
+        raise refusal from None
 
 
 # Looking again away from a refused long period (a ruler's edge): the directions within this angle of it are
@@ -411,17 +428,7 @@ def _measure(grey: np.ndarray, seen: _Spectrum, grid_mm: float, min_periods: int
     # lines, a checkerboard gave a confident scale 1.41x too large, a density twice too small.)
     checkerboard = False
     if axes == 2:
-        pattern = _pattern(spectrum, f0, theta)
-        if pattern is None and step > 1:  # the harmonics lie past the working copy's Nyquist limit: look at
-            # the photo itself, a crop of it the working copy's size
-            r0, c0 = [max((n - m) // 2, 0) for n, m in zip(grey.shape, (small.shape[0], small.shape[1]))]
-            crop = grey[r0:r0 + small.shape[0], c0:c0 + small.shape[1]]
-            crop = crop - ndimage.gaussian_filter(crop, min(crop.shape) / 8)
-            pattern = _pattern(_spectral_peaks(crop)[0], f0 / step, theta)
-        if pattern is None:
-            raise NoGridError("the photo is too blurred, or its pattern too fine, to tell graph paper from a "
-                              "checkerboard (their scales differ by 1.41x): photograph it in focus, from closer")
-        checkerboard = pattern == "checkerboard"
+        checkerboard = _is_checkerboard(grey, seen, f0, theta)
     # The spectrum's bins are 1/N apart: the coarse period is uncertain by about period / N either way.
     span = max(0.06, 1.5 * (1.0 / f0) / min(small.shape))
     bin_px = min(0.25, step / f0 / 80)
@@ -477,17 +484,47 @@ def _measure(grey: np.ndarray, seen: _Spectrum, grid_mm: float, min_periods: int
         start = max({period0, period0 * f0 / f_other}, key=lambda p0: _power(
             profile_across, _refine_period(profile_across, p0, bin_px), bin_px))
         other, other_spread = period_along(across, start)
-        stretch = max(whole, other) / min(whole, other) - 1
-        noise = math.hypot(spread, other_spread)
-        if abs(whole - other) > 3 * noise:  # a real stretch, not the scatter of a few lines
-            if stretch > _MAX_STRETCH:
-                raise NoGridError(f"the grid's spacing differs by {100 * stretch:.1f}% between its two directions "
-                                  "(the camera was not square to the paper, or the print is stretched): photograph "
-                                  "it flat and square to the camera")
-            whole, spread = math.sqrt(whole * other), 0.5 * noise + 0.25 * abs(whole - other)
-        else:  # the same spacing, each read as closely as its lines allow: weighted by how closely
-            w1, w2 = 1 / max(spread, 1e-9) ** 2, 1 / max(other_spread, 1e-9) ** 2
-            whole, spread = (w1 * whole + w2 * other) / (w1 + w2), 1 / math.sqrt(w1 + w2)
+        whole, spread = _both_axes(whole, spread, other, other_spread)
+    return _result(whole, spread, grid_mm, theta, peak_ratio, axes, checkerboard)
+
+
+def _is_checkerboard(grey: np.ndarray, seen: _Spectrum, f0: float, theta: float) -> bool:
+    """Whether two perpendicular periods of frequency ``f0`` (cycles per px of ``seen``'s working copy) in
+    direction ``theta`` are a checkerboard's diagonals rather than graph paper's lines (:func:`_pattern`);
+    refused when the photo cannot tell."""
+    small, step = seen.small, seen.step
+    pattern = _pattern(seen.spectrum, f0, theta)
+    if pattern is None and step > 1:  # the harmonics lie past the working copy's Nyquist limit: look at
+        # the photo itself, a crop of it the working copy's size
+        r0, c0 = [max((n - m) // 2, 0) for n, m in zip(grey.shape, (small.shape[0], small.shape[1]))]
+        crop = grey[r0:r0 + small.shape[0], c0:c0 + small.shape[1]]
+        crop = crop - ndimage.gaussian_filter(crop, min(crop.shape) / 8)
+        pattern = _pattern(_spectral_peaks(crop)[0], f0 / step, theta)
+    if pattern is None:
+        raise NoGridError("the photo is too blurred, or its pattern too fine, to tell graph paper from a "
+                          "checkerboard (their scales differ by 1.41x): photograph it in focus, from closer")
+    return pattern == "checkerboard"
+
+
+def _both_axes(whole: float, spread: float, other: float, other_spread: float) -> tuple[float, float]:
+    """Graph paper's period (px) and its uncertainty from those of its two sets of lines."""
+    stretch = max(whole, other) / min(whole, other) - 1
+    noise = math.hypot(spread, other_spread)
+    if abs(whole - other) > 3 * noise:  # a real stretch, not the scatter of a few lines
+        if stretch > _MAX_STRETCH:
+            raise NoGridError(f"the grid's spacing differs by {100 * stretch:.1f}% between its two directions "
+                              "(the camera was not square to the paper, or the print is stretched): photograph "
+                              "it flat and square to the camera")
+        return math.sqrt(whole * other), 0.5 * noise + 0.25 * abs(whole - other)
+    # the same spacing, each read as closely as its lines allow: weighted by how closely
+    w1, w2 = 1 / max(spread, 1e-9) ** 2, 1 / max(other_spread, 1e-9) ** 2
+    return (w1 * whole + w2 * other) / (w1 + w2), 1 / math.sqrt(w1 + w2)
+
+
+def _result(whole: float, spread: float, grid_mm: float, theta: float, peak_ratio: float, axes: int,
+            checkerboard: bool, read_from: str = "spectrum") -> GridMeasurement:
+    """The measurement from the period ``whole`` (px; a checkerboard's diagonal one) and its uncertainty
+    ``spread``; refused when that is over 2%."""
     if checkerboard:  # the squares' side, from their diagonal period
         whole, spread = whole / math.sqrt(2), spread / math.sqrt(2)
     px_per_mm = whole / grid_mm
@@ -507,4 +544,161 @@ def _measure(grey: np.ndarray, seen: _Spectrum, grid_mm: float, min_periods: int
         peak_ratio=peak_ratio,
         axes=axes,
         pattern="checkerboard" if checkerboard else "lines",
+        read_from=read_from,
     )
+
+
+# The line positions' reading (_few_lines): at most this many lines across the frame (more, and the spectrum is
+# the right tool); at least _FEW_MIN_LINES on one set of lines and 3 on the other when it is seen; every spacing
+# within _FEW_GAP of their median (lens distortion and tilt reach 2-3%); lines no wider at half depth than
+# _FEW_WIDTH of their spacing (printed lines are thin: the widest bold ones are a quarter of it); each line found
+# again, at the same place, in _FEW_STRIPS - 1 of the _FEW_STRIPS strips along the lines (straight lines, not
+# a texture's chance alignment).
+_FEW_MAX_ACROSS = 12
+_FEW_MAX_PX = 4.0e6  # larger photos are read in blocks of k x k px
+_FEW_MIN_LINES = 4
+_FEW_GAP = 0.08
+_FEW_WIDTH = 0.45
+_FEW_STRIPS = 3
+
+
+class _AxisReading(NamedTuple):
+    period_px: float
+    spread_px: float
+    lines: int
+
+
+def _sharpness(small: np.ndarray, theta: float, bin_px: float) -> float:
+    """How sharply the profile across lines of normal ``theta`` changes: greatest where lines lie along the bins."""
+    return float(np.sum(np.diff(_profile(small, theta, bin_px)) ** 2))
+
+
+def _sharpest_direction(small: np.ndarray, theta: float, bin_px: float, half_deg: float) -> float:
+    """The lines' normal (radians) within ``half_deg`` of ``theta``: with a few lines across, the spectrum's bins
+    are up to 15 degrees wide, so the direction is found from the profile itself."""
+    half = math.radians(half_deg)
+    grid = np.linspace(theta - half, theta + half, 4 * int(half_deg) + 1)
+    best = grid[int(np.argmax([_sharpness(small, t, bin_px) for t in grid]))]
+    step = grid[1] - grid[0]
+    return float(optimize.minimize_scalar(lambda t: -_sharpness(small, t, bin_px), bounds=(best - step, best + step),
+                                          method="bounded", options={"xatol": 1e-5}).x)
+
+
+def _dark_lines(profile: np.ndarray, seen: np.ndarray, period: float, bin_px: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """Centres (px along the profile) and half-depth widths (px) of the dark lines in ``profile`` (bins of
+    ``bin_px``; ``seen`` marks bins with enough pixels), spaced about ``period`` px, and the deepest line's depth
+    (grey levels). The paper is the profile's upper envelope; a line is a dip at least a quarter as deep as the
+    deepest, clear of the ends of what was seen."""
+    window = max(3, int(0.6 * period / bin_px))
+    paper = ndimage.uniform_filter1d(ndimage.grey_closing(profile, size=window), max(3, window // 2))
+    depth = np.clip(paper - profile, 0.0, None)
+    depth[~seen] = 0.0
+    smooth = ndimage.gaussian_filter1d(depth, max(1.0, 0.01 * period / bin_px))
+    deepest = float(smooth.max())
+    if deepest <= 0:
+        return np.empty(0), np.empty(0), 0.0
+    peaks, _ = signal.find_peaks(smooth, distance=max(1, int(0.5 * period / bin_px)), prominence=0.25 * deepest)
+    first, last = np.argmax(seen), len(seen) - np.argmax(seen[::-1])
+    half = max(1, int(0.25 * period / bin_px))
+    peaks = peaks[(peaks - half >= first) & (peaks + half < last)]  # a line cut by the frame's corner: off centre
+    widths = signal.peak_widths(smooth, peaks, rel_height=0.5)[0] * bin_px if len(peaks) else np.empty(0)
+    centres = []
+    for p in peaks:  # the centroid of the dip's lower half: the paper's slope beside it does not pull it
+        d = np.clip(depth[p - half:p + half + 1] - 0.5 * smooth[p], 0.0, None)
+        centres.append((p - half + float(np.dot(d, np.arange(len(d)))) / max(float(d.sum()), 1e-12)) * bin_px)
+    return np.array(centres), widths, deepest
+
+
+def _binned(grey: np.ndarray, index: np.ndarray, weights: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of ``grey`` in each of ``n`` bins ``index`` (where ``weights`` is set) and whether the bin saw enough
+    pixels."""
+    w = None if weights is None else weights.ravel()
+    sums = np.bincount(index.ravel(), weights=grey.ravel() if w is None else grey.ravel() * w, minlength=n)
+    counts = np.bincount(index.ravel(), weights=w, minlength=n)
+    seen = counts > max(4.0, float(counts.max()) * 0.2)
+    mean = np.divide(sums, counts, out=np.zeros(n), where=counts > 0)
+    if seen.any():  # the unseen ends take the nearest seen value, so that they make no dip
+        idx = np.arange(n)
+        mean = np.interp(idx, idx[seen], mean[seen])
+    return mean, seen
+
+
+def _axis_reading(grey: np.ndarray, theta: float, period0: float) -> _AxisReading | None:
+    """The spacing of the dark lines of normal ``theta`` (about ``period0`` px apart), from a straight line
+    through their centres; None where they do not lie on one evenly spaced, straight set."""
+    bin_px = max(0.25, period0 / 200)
+    rows, cols = np.indices(grey.shape, dtype=np.float64)
+    u = cols * math.cos(theta) + rows * math.sin(theta)
+    index = np.floor((u - u.min()) / bin_px).astype(np.int64)
+    n = int(index.max()) + 1
+    profile, seen = _binned(grey, index, None, n)
+    centres, widths, deepest = _dark_lines(profile, seen, period0, bin_px)
+    if len(centres) < 3 or deepest < 2.0:  # under two grey levels: no printed line (the spectrum's own floor)
+        return None
+    gaps = np.diff(centres)
+    spacing = float(np.median(gaps))
+    if np.any(np.abs(gaps / spacing - 1) > _FEW_GAP) or np.any(widths > _FEW_WIDTH * spacing):
+        return None
+    k = np.arange(len(centres), dtype=float)
+    (period, offset), residuals = np.polyfit(k, centres, 1, full=True)[:2]
+    se = math.sqrt(float(residuals[0]) / (len(k) - 2) / float(np.sum((k - k.mean()) ** 2))) if len(k) > 2 and len(residuals) else 0.0
+    # the same lines in strips along them: each found again within a tenth of the spacing
+    v = -cols * math.sin(theta) + rows * math.cos(theta)
+    cuts = np.quantile(v, np.linspace(0, 1, _FEW_STRIPS + 1))
+    found = np.zeros(len(centres), int)
+    periods = []
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        part_profile, part_seen = _binned(grey, index, (v >= a) & (v <= b), n)
+        part, _, _ = _dark_lines(part_profile, part_seen, period0, bin_px)
+        if not len(part):
+            continue
+        nearest = part[np.argmin(np.abs(part[None, :] - centres[:, None]), axis=1)]
+        hit = np.abs(nearest - centres) < 0.1 * spacing
+        found += hit
+        if hit.sum() >= 3:
+            periods.append(float(np.polyfit(k[hit], nearest[hit], 1)[0]))
+    if np.any(found < _FEW_STRIPS - 1) or len(periods) < 2:
+        return None
+    spread = max(se, float(np.std(periods, ddof=1)) / math.sqrt(len(periods)),
+                 abs(float(period) - float(np.median(periods))) / 2)
+    return _AxisReading(float(period), spread, len(centres))
+
+
+def _few_lines(grey: np.ndarray, seen: _Spectrum, grid_mm: float, min_period_px: float) -> GridMeasurement:
+    """:func:`measure_grid` for a frame with a few lines across (3 to 12): each set of lines read from its lines'
+    centres (:func:`_axis_reading`), in the direction the profile is sharpest near the spectrum's peak."""
+    small, step, spectrum, radius, angle, valid = seen
+    masked = np.where(valid, spectrum, 0.0)
+    peak = np.unravel_index(int(np.argmax(masked)), masked.shape)
+    f0, theta = float(radius[peak]), float(angle[peak])
+    period0 = step / f0
+    if period0 < min_period_px or max(grey.shape) > _FEW_MAX_ACROSS * period0:
+        raise NoGridError("not a few lines across")
+    ring = valid & (np.abs(radius - f0) < 0.1 * f0 + 1.5 / min(small.shape))
+    background = float(np.median(spectrum[ring])) if ring.any() else 0.0
+    peak_ratio = float(masked[peak] / background) if background > 0 else 0.0
+    bin_small = max(0.5, period0 / step / 40)
+    theta = _sharpest_direction(small, theta, bin_small, 15.0)
+    across = _sharpest_direction(small, theta + math.pi / 2, bin_small, 3.0)
+    # The lines are a hundred px apart or more: blocks of k x k px read them as closely, in a fraction of the
+    # memory (each profile holds the photo's coordinates in 8-byte floats; a 12 MP photo took over 0.5 GB).
+    k = max(1, math.ceil(math.sqrt(grey.size / _FEW_MAX_PX)))
+    rows, cols = grey.shape[0] // k, grey.shape[1] // k
+    blocks = grey[:rows * k, :cols * k].reshape(rows, k, cols, k).mean(axis=(1, 3)) if k > 1 else grey
+    first, second = _axis_reading(blocks, theta, period0 / k), _axis_reading(blocks, across, period0 / k)
+    if first is None or (second is not None and second.lines > first.lines):
+        first, second, theta, across = second, first, across, theta
+    if first is None or first.lines < _FEW_MIN_LINES:
+        raise NoGridError("too few evenly spaced straight lines")
+    axes, checkerboard = 1, False
+    whole, spread = k * first.period_px, k * first.spread_px
+    # a second set of lines of about the same spacing makes graph paper, or a checkerboard's other diagonal
+    if second is not None and abs(second.period_px / first.period_px - 1) < 0.05:
+        axes = 2
+        checkerboard = _is_checkerboard(grey, seen, step / whole, theta)
+        whole, spread = _both_axes(whole, spread, k * second.period_px, k * second.spread_px)
+    elif _pattern(spectrum, step / whole, theta) == "checkerboard":
+        # one diagonal of a checkerboard read as lines (1.41x the scale), the other not seen
+        raise NoGridError("a checkerboard with only one set of its diagonals clear: photograph it square to the "
+                          "camera, filling the frame, with more squares across")
+    return _result(whole, spread, grid_mm, theta, peak_ratio, axes, checkerboard, "line positions")

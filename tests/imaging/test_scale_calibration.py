@@ -274,3 +274,74 @@ def test_graph_paper_with_two_lines_across_is_still_refused_not_read_from_a_harm
     render = runpy.run_path(str(Path(__file__).resolve().parents[2] / "benchmarks" / "calibration.py"))["render"]
     with pytest.raises(NoGridError, match="fewer than two across"):
         measure_grid(render(ppm, (640, 480), **kwargs))
+
+
+def _benchmark_render():  # type: ignore[no-untyped-def]
+    import runpy
+    from pathlib import Path
+
+    return runpy.run_path(str(Path(__file__).resolve().parents[2] / "benchmarks" / "calibration.py"))["render"]
+
+
+@pytest.mark.parametrize(("ppm", "kwargs"), [
+    (250.0, dict(angle_deg=43.261, seed=403420762)),
+    (300.0, dict(angle_deg=8.438, seed=758833427)),
+    (250.0, dict(angle_deg=20.963, seed=403420763, blur=2.884, jpeg=60, noise=4.541, vignette=0.155, barrel=0.001,
+                 perspective=0.012, light=0.329)),
+    (250.0, dict(angle_deg=2.323, seed=329273126, blur=43.609, jpeg=80, noise=2.888, thin_ink=1.0, plain=True)),
+    (300.0, dict(angle_deg=16.152, seed=758833430, blur=1.0, jpeg=80, noise=2, ruler="plastic")),
+])
+def test_a_dermoscope_frame_over_millimetre_paper_is_read_from_its_few_lines(ppm: float, kwargs: dict) -> None:
+    """A 70x dermoscope over 1 mm paper shows four to six lines across a 1280 x 1024 frame: too few for the
+    spectrum (a broad peak a few bins from the centre; each quarter holding a line or two), which refused these
+    renders of benchmarks/calibration.py (clean, degraded, soft plain paper, a ruler). A straight line through
+    the lines' centres reads them, and says so."""
+    m = measure_grid(_benchmark_render()(ppm, (1280, 1024), **kwargs))
+    assert m.read_from == "line positions"
+    assert m.px_per_mm == pytest.approx(ppm, rel=0.005)
+    assert abs(m.px_per_mm - ppm) < 3 * m.uncertainty_px_per_mm
+    assert m.axes == (1 if "ruler" in kwargs else 2) and m.pattern == "lines"
+
+
+def test_many_lines_are_still_read_from_the_spectrum() -> None:
+    assert measure_grid(graph_paper(20.0, 0.2, shape=(1024, 1280))).read_from == "spectrum"
+
+
+def _stripes(centres: list[float], shape=(1024, 1280), width=14.0, straight=True) -> np.ndarray:  # type: ignore[no-untyped-def]
+    rows, cols = np.indices(shape, dtype=float)
+    # not straight: each stripe shifted sideways in the middle and the bottom third (marks, not ruled lines)
+    shift = 0.0 if straight else np.select([rows < shape[0] / 3, rows < 2 * shape[0] / 3], [0.0, 60.0], -45.0)
+    ink = np.zeros(shape)
+    for c in centres:
+        ink = np.maximum(ink, np.abs(cols - c - shift) < width / 2)
+    grey = ndimage.gaussian_filter(230 - 150 * ink, 1.5) + np.random.default_rng(0).normal(0, 4, shape)
+    return grey.clip(0, 255).astype(np.uint8)
+
+
+def test_the_few_line_reading_takes_only_evenly_spaced_straight_lines() -> None:
+    """The lines' positions are read only as evenly spaced lines running across the frame: a few dark stripes at
+    random, or marks that do not line up down the frame, give no reading. (The spectrum, tried first, reads the uneven
+    stripes from a harmonic of their edges: a known limit, see the README.)"""
+    from hairtrack.imaging.calibration import _axis_reading
+
+    even = [150.0, 400.0, 650.0, 900.0, 1150.0]
+    assert _axis_reading(_stripes([150.0, 400.0, 590.0, 870.0, 1100.0]).astype(float), 0.0, 240.0) is None
+    assert _axis_reading(_stripes(even, straight=False).astype(float), 0.0, 250.0) is None
+    reading = _axis_reading(_stripes(even).astype(float), 0.0, 250.0)
+    assert reading is not None and reading.lines == 5
+    assert reading.period_px == pytest.approx(250.0, rel=0.002)
+
+
+def test_a_checkerboard_with_a_few_squares_across_is_not_read_as_lines_by_their_positions() -> None:
+    """Along its diagonals a checkerboard's profile is a row of dips like lines, 1.41x the squares' side apart;
+    the few-line reading refuses it or reads it as a checkerboard. (The spectrum, tried first, reads one such
+    board at 1.40x: a known limit, see the README.)"""
+    from hairtrack.imaging.calibration import _few_lines, _grey, _working_spectrum
+
+    for side, theta in ((250.0, 0.3), (200.0, 0.0), (280.0, 0.8)):
+        grey = _grey(checkerboard(side, theta, shape=(1024, 1280)))
+        try:
+            m = _few_lines(grey, _working_spectrum(grey, 4.0), 1.0, 4.0)
+        except NoGridError:
+            continue
+        assert m.px_per_mm == pytest.approx(side, rel=0.03), (side, theta)
