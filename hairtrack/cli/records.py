@@ -417,7 +417,8 @@ def device_calibrate(
         out.print(
             f"saved device {info.name}: {measured.px_per_mm:.2f} ± {measured.uncertainty_px_per_mm:.2f} px/mm "
             f"(grid period {measured.period_px:.2f} px, "
-            f"{'a checkerboard' if measured.pattern == 'checkerboard' else 'graph paper' if measured.axes == 2 else 'one set of lines'})",
+            f"{'a checkerboard' if measured.pattern == 'checkerboard' else 'graph paper' if measured.axes == 2 else 'one set of lines'}"
+            f"{', read from the lines’ positions: a few across the frame' if measured.read_from == 'line positions' else ''})",
             markup=False,
         )
 

@@ -345,3 +345,22 @@ def test_a_checkerboard_with_a_few_squares_across_is_not_read_as_lines_by_their_
         except NoGridError:
             continue
         assert m.px_per_mm == pytest.approx(side, rel=0.03), (side, theta)
+
+
+def test_device_calibrate_says_when_it_read_a_few_lines(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from PIL import Image
+    from typer.testing import CliRunner
+
+    from hairtrack.cli import app
+
+    monkeypatch.setenv("HAIRTRACK_DB", str(tmp_path / "h.sqlite3"))
+    Image.fromarray(_benchmark_render()(250.0, (1280, 1024), angle_deg=43.261, seed=403420762)).save(tmp_path / "derm.png")
+    runner = CliRunner()
+    result = runner.invoke(app, ["device", "calibrate", "derm", str(tmp_path / "derm.png")])
+    assert result.exit_code == 0, result.output
+    assert "graph paper, read from the lines’ positions" in result.stdout
+    result = runner.invoke(app, ["device", "calibrate", "derm", str(tmp_path / "derm.png"), "--replace", "--json"])
+    grid = json.loads(result.stdout)["grid"]
+    assert grid["read_from"] == "line positions" and grid["px_per_mm"] == pytest.approx(250.0, rel=0.005)
