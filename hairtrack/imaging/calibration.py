@@ -311,7 +311,8 @@ def measure_grid(image: np.ndarray, *, grid_mm: float = 1.0, min_period_px: floa
     Raises
     ------
     NoGridError
-        No clear periodic grid (a blank page, a scalp, a blurred photo).
+        No clear periodic grid (a blank page, a scalp, a blurred photo), or a few lines across whose positions
+        give another spacing than the spectrum.
 
     Examples
     --------
@@ -328,7 +329,7 @@ def measure_grid(image: np.ndarray, *, grid_mm: float = 1.0, min_period_px: floa
         raise InputError(f"a grid photo must be at least 64 x 64 px, got {grey.shape[1] if grey.ndim == 2 else '?'} x {grey.shape[0]}")
     seen = _working_spectrum(grey, min_period_px)
     try:
-        return _measure(grey, seen, grid_mm)
+        return _checked(grey, seen, grid_mm, min_period_px, _measure(grey, seen, grid_mm))
     except _NotRepeating as exc:
         refusal = NoGridError(str(exc))
         # A ruler's edge across a table is a step: its spectrum runs along the edge's normal, strongest at the
@@ -339,19 +340,45 @@ def measure_grid(image: np.ndarray, *, grid_mm: float = 1.0, min_period_px: floa
         away = seen.valid & (seen.radius > 1.5 * exc.f0) & (off > _EDGE_WEDGE)
         if away.any():
             try:
-                return _measure(grey, seen._replace(valid=away), grid_mm, min_periods=_AWAY_MIN_PERIODS)
+                found = _measure(grey, seen._replace(valid=away), grid_mm, min_periods=_AWAY_MIN_PERIODS)
             except NoGridError:
                 pass
+            else:
+                return _checked(grey, seen, grid_mm, min_period_px, found)
+    except _Disagree:
+        raise
     except NoGridError as exc:
         refusal = exc
     # With a few lines across the frame (a 70x dermoscope over millimetre paper shows four to six) the spectrum
     # says little: its peak lies a few bins from the centre, broad, and each quarter of the photo holds a line or
     # two. The lines themselves say more: a straight line through their centres gives the spacing to a fraction
-    # of a percent. Tried only where the spectrum refused, with its own checks; refused for the first reason if not.
+    # of a percent. Tried where the spectrum refused, with its own checks; refused for the first reason if not.
     try:
         return _few_lines(grey, seen, grid_mm, min_period_px)
     except NoGridError:
         raise refusal from None
+
+
+class _Disagree(NoGridError):
+    """The spectrum's reading and the lines' positions give different spacings."""
+
+
+def _checked(grey: np.ndarray, seen: _Spectrum, grid_mm: float, min_period_px: float,
+             found: GridMeasurement) -> GridMeasurement:
+    """``found`` (the spectrum's reading), unless the photo has a few lines across whose positions give another
+    spacing: by more than 3% and more than three combined standard uncertainties. Then neither is taken (the
+    spectrum took a 3rd harmonic of a 640 x 480 frame's lines for them, 0.33x, and distortion moved another
+    6%; the lines' positions were right both times, but could be a faint paper's bold lines alone)."""
+    try:
+        lines = _few_lines(grey, seen, grid_mm, min_period_px)
+    except NoGridError:
+        return found
+    a, b = found.px_per_mm, lines.px_per_mm
+    if abs(a / b - 1) > 0.03 and abs(a - b) > 3 * math.hypot(found.uncertainty_px_per_mm, lines.uncertainty_px_per_mm):
+        raise _Disagree(f"the grid's spacing reads {a * grid_mm:.1f} px from its spectrum but {b * grid_mm:.1f} px from "
+                        "its lines' positions: photograph it flat, square to the camera and in focus, with more "
+                        "lines across")
+    return found
 
 
 # Looking again away from a refused long period (a ruler's edge): the directions within this angle of it are

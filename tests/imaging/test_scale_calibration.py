@@ -364,3 +364,16 @@ def test_device_calibrate_says_when_it_read_a_few_lines(tmp_path, monkeypatch) -
     result = runner.invoke(app, ["device", "calibrate", "derm", str(tmp_path / "derm.png"), "--replace", "--json"])
     grid = json.loads(result.stdout)["grid"]
     assert grid["read_from"] == "line positions" and grid["px_per_mm"] == pytest.approx(250.0, rel=0.005)
+
+
+@pytest.mark.parametrize(("ppm", "kwargs"), [
+    (150.0, dict(angle_deg=27.564, seed=907405640)),
+    (100.0, dict(angle_deg=11.469, seed=671191147, blur=2.335, jpeg=60, noise=4.018, vignette=0.266, barrel=0.02,
+                 perspective=0.024, light=0.287)),
+])
+def test_a_few_lines_whose_positions_disagree_with_the_spectrum_are_refused(ppm: float, kwargs: dict) -> None:
+    """Two 640 x 480 renders of benchmarks/calibration.py the spectrum read wrong: a clean frame at 0.33x (its
+    lines' 3rd harmonic) and a distorted one at 0.94x. Their lines' positions read them right; the two readings
+    disagreeing, the photo is refused with both spacings."""
+    with pytest.raises(NoGridError, match="from its spectrum but .* from its lines' positions"):
+        measure_grid(_benchmark_render()(ppm, (640, 480), **kwargs))
