@@ -316,7 +316,8 @@ def _check_size(name: str, width: int, height: int, max_pixels: int) -> None:
                          f"{max_pixels / 1e6:.0f} MP limit; refused without decoding (a decompression bomb or an "
                          "unusually large photo)")
     if min(width, height) < MIN_SIDE_PX:
-        raise ImageError(f"{name}: {width} x {height} px is too small to show any hair (at least {MIN_SIDE_PX} px a side)")
+        raise ImageError(f"{name}: {width} x {height} px is too small to measure anything in (at least {MIN_SIDE_PX} px "
+                         "a side)")
 
 
 def _shrunk(rgb: np.ndarray, transparent: np.ndarray | None,
