@@ -601,8 +601,10 @@ class _AxisReading(NamedTuple):
 
 
 def _sharpness(small: np.ndarray, theta: float, bin_px: float) -> float:
-    """How sharply the profile across lines of normal ``theta`` changes: greatest where lines lie along the bins."""
-    return float(np.sum(np.diff(_profile(small, theta, bin_px)) ** 2))
+    """How sharply the profile across lines of normal ``theta`` changes: greatest where lines lie along the bins.
+    (Smoothed over two bins first: near 0 and 90 degrees whole pixel columns fall into bins unevenly, a sawtooth
+    that once outweighed a ruler's ticks 7 degrees away.)"""
+    return float(np.sum(np.diff(ndimage.gaussian_filter1d(_profile(small, theta, bin_px), 2.0)) ** 2))
 
 
 def _sharpest_direction(small: np.ndarray, theta: float, bin_px: float, half_deg: float) -> float:
@@ -709,7 +711,7 @@ def _few_lines(grey: np.ndarray, seen: _Spectrum, grid_mm: float, min_period_px:
     ring = valid & (np.abs(radius - f0) < 0.1 * f0 + 1.5 / min(small.shape))
     background = float(np.median(spectrum[ring])) if ring.any() else 0.0
     peak_ratio = float(masked[peak] / background) if background > 0 else 0.0
-    bin_small = max(0.5, period0 / step / 40)
+    bin_small = max(1.0, period0 / step / 40)
     theta = _sharpest_direction(small, theta, bin_small, 15.0)
     across = _sharpest_direction(small, theta + math.pi / 2, bin_small, 3.0)
     # The lines are a hundred px apart or more: blocks of k x k px read them as closely, in a fraction of the
@@ -717,7 +719,10 @@ def _few_lines(grey: np.ndarray, seen: _Spectrum, grid_mm: float, min_period_px:
     k = max(1, math.ceil(math.sqrt(grey.size / _FEW_MAX_PX)))
     rows, cols = grey.shape[0] // k, grey.shape[1] // k
     blocks = grey[:rows * k, :cols * k].reshape(rows, k, cols, k).mean(axis=(1, 3)) if k > 1 else grey
-    first, second = _axis_reading(blocks, theta, period0 / k), _axis_reading(blocks, across, period0 / k)
+    # The spectrum's strongest period may be the lines' 2nd harmonic (a ruler's ticks, a few lines across): the
+    # envelope and the dips are looked for at it and at twice it, and the set of lines with more of them stands.
+    first, second = (max((r for r in (_axis_reading(blocks, t, period0 / k), _axis_reading(blocks, t, 2 * period0 / k))
+                          if r is not None), key=lambda r: r.lines, default=None) for t in (theta, across))
     if first is None or (second is not None and second.lines > first.lines):
         first, second, theta, across = second, first, across, theta
     if first is None or first.lines < _FEW_MIN_LINES:

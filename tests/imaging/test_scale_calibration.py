@@ -387,3 +387,13 @@ def test_where_both_readings_agree_the_closer_one_stands(period: float, theta: f
     assert m.read_from == "line positions"
     assert m.px_per_mm == pytest.approx(period, rel=0.003)
     assert abs(m.px_per_mm - period) < 3 * m.uncertainty_px_per_mm
+
+
+def test_a_ruler_the_spectrum_reads_at_a_fifth_is_refused_by_its_ticks() -> None:
+    """A 1280 x 1024 ruler render of benchmarks/calibration.py the spectrum read at 0.2x (its 5th harmonic taken
+    for the millimetre ticks). Its ticks are found at twice the spectrum's strongest period (its 2nd harmonic, a
+    few ticks across) and 7.6 degrees from the pixel columns, and read 250 px apart: the two disagree."""
+    image = _benchmark_render()(250.0, (1280, 1024), angle_deg=7.583, seed=329273124, blur=1.0, jpeg=80, noise=2,
+                                ruler="plastic")
+    with pytest.raises(NoGridError, match=r"from its spectrum but 250\.\d px from its lines' positions"):
+        measure_grid(image)
