@@ -715,7 +715,7 @@ def _few_lines(grey: np.ndarray, seen: _Spectrum, grid_mm: float, min_period_px:
     theta = _sharpest_direction(small, theta, bin_small, 15.0)
     across = _sharpest_direction(small, theta + math.pi / 2, bin_small, 3.0)
     # The lines are a hundred px apart or more: blocks of k x k px read them as closely, in a fraction of the
-    # memory (each profile holds the photo's coordinates in 8-byte floats; a 12 MP photo took over 0.5 GB).
+    # memory (a reading holds five arrays of the photo's size in 8-byte floats: about 0.5 GB at 12 MP).
     k = max(1, math.ceil(math.sqrt(grey.size / _FEW_MAX_PX)))
     rows, cols = grey.shape[0] // k, grey.shape[1] // k
     blocks = grey[:rows * k, :cols * k].reshape(rows, k, cols, k).mean(axis=(1, 3)) if k > 1 else grey
