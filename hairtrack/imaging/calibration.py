@@ -424,20 +424,26 @@ def _working_spectrum(grey: np.ndarray, min_period_px: float) -> _Spectrum:
     return _Spectrum(small, step, spectrum, radius, angle, valid)
 
 
+def _strongest(seen: _Spectrum) -> tuple[float, float, float, float]:
+    """The strongest of ``seen``'s valid frequencies: its radius (cycles per px of the working copy), direction
+    (radians), height, and that height over the median of its ring."""
+    masked = np.where(seen.valid, seen.spectrum, 0.0)
+    peak = np.unravel_index(int(np.argmax(masked)), masked.shape)
+    f0, theta, height = float(seen.radius[peak]), float(seen.angle[peak]), float(masked[peak])
+    ring = seen.valid & (np.abs(seen.radius - f0) < 0.1 * f0 + 1.5 / min(seen.small.shape))
+    background = float(np.median(seen.spectrum[ring])) if ring.any() else 0.0
+    return f0, theta, height, height / background if background > 0 else 0.0
+
+
 def _measure(grey: np.ndarray, seen: _Spectrum, grid_mm: float, min_periods: int = 2) -> GridMeasurement:
     """:func:`measure_grid` from the strongest of ``seen``'s valid periods, which must fit ``min_periods`` times
     across the photo. Raises :class:`_NotRepeating` when the lines do not repeat at it or fewer fit across, and
     NoGridError for the other refusals."""
     small, step, spectrum, radius, angle, valid = seen
-    masked = np.where(valid, spectrum, 0.0)
-    peak = np.unravel_index(int(np.argmax(masked)), masked.shape)
-    f0, theta = float(radius[peak]), float(angle[peak])
-    ring = valid & (np.abs(radius - f0) < 0.1 * f0 + 1.5 / min(small.shape))
-    background = float(np.median(spectrum[ring])) if ring.any() else 0.0
-    peak_ratio = float(masked[peak] / background) if background > 0 else 0.0
+    f0, theta, height, peak_ratio = _strongest(seen)
     # the peak as the grey-level amplitude of a wave: printed lines reach about 20, light falling off on blank
     # paper 0.3 (its spectrum is smooth, so it can stand out of its ring by itself)
-    amplitude = 2.0 * float(masked[peak]) / float(np.hanning(small.shape[0]).sum() * np.hanning(small.shape[1]).sum())
+    amplitude = 2.0 * height / float(np.hanning(small.shape[0]).sum() * np.hanning(small.shape[1]).sum())
     if amplitude < 2.0:
         raise NoGridError(f"no clear grid in the photo (its strongest period varies by only {amplitude:.1f} grey levels): "
                           "photograph millimetre graph paper or a ruler, flat, in focus, filling the frame")
@@ -453,7 +459,7 @@ def _measure(grey: np.ndarray, seen: _Spectrum, grid_mm: float, min_periods: int
     axes, f_other = 1, f0
     if perpendicular.any():
         at = np.unravel_index(int(np.argmax(np.where(perpendicular, spectrum, 0.0))), spectrum.shape)
-        if spectrum[at] > 0.25 * masked[peak]:
+        if spectrum[at] > 0.25 * height:
             axes, f_other = 2, float(radius[at])
     # A checkerboard's spectrum peaks along the squares' diagonals, at sqrt(2) times their side: the same two
     # perpendicular peaks as graph paper turned 45 degrees. Their harmonics tell them apart (_pattern). (Read as
@@ -657,13 +663,24 @@ def _binned(grey: np.ndarray, index: np.ndarray, weights: np.ndarray | None, n: 
     return mean, seen
 
 
-def _axis_reading(grey: np.ndarray, theta: float, period0: float) -> _AxisReading | None:
-    """The spacing of the dark lines of normal ``theta`` (about ``period0`` px apart), from a straight line
-    through their centres; None where they do not lie on one evenly spaced, straight set."""
-    bin_px = max(0.25, period0 / 200)
+def _axis_reading(grey: np.ndarray, theta: float, periods: tuple[float, ...]) -> _AxisReading | None:
+    """The spacing of the dark lines of normal ``theta``, from a straight line through their centres, looked for
+    about each of ``periods`` px apart: the reading with the most lines; None where none lie on one evenly spaced,
+    straight set."""
     rows, cols = np.indices(grey.shape, dtype=np.float64)
     u = cols * math.cos(theta) + rows * math.sin(theta)
-    index = np.floor((u - u.min()) / bin_px).astype(np.int64)
+    u -= u.min()
+    v = -cols * math.sin(theta) + rows * math.cos(theta)
+    cuts = np.quantile(v, np.linspace(0, 1, _FEW_STRIPS + 1))
+    strips = [(v >= a) & (v <= b) for a, b in zip(cuts[:-1], cuts[1:])]
+    readings = [r for r in (_lines_at(grey, u, strips, period0) for period0 in periods) if r is not None]
+    return max(readings, key=lambda r: r.lines, default=None)
+
+
+def _lines_at(grey: np.ndarray, u: np.ndarray, strips: list[np.ndarray], period0: float) -> _AxisReading | None:
+    """:func:`_axis_reading` for lines about ``period0`` px apart, ``u`` px across them and ``strips`` along them."""
+    bin_px = max(0.25, period0 / 200)
+    index = np.floor(u / bin_px).astype(np.int64)
     n = int(index.max()) + 1
     profile, seen = _binned(grey, index, None, n)
     centres, widths, deepest = _dark_lines(profile, seen, period0, bin_px)
@@ -677,12 +694,10 @@ def _axis_reading(grey: np.ndarray, theta: float, period0: float) -> _AxisReadin
     (period, offset), residuals = np.polyfit(k, centres, 1, full=True)[:2]
     se = math.sqrt(float(residuals[0]) / (len(k) - 2) / float(np.sum((k - k.mean()) ** 2))) if len(k) > 2 and len(residuals) else 0.0
     # the same lines in strips along them: each found again within a tenth of the spacing
-    v = -cols * math.sin(theta) + rows * math.cos(theta)
-    cuts = np.quantile(v, np.linspace(0, 1, _FEW_STRIPS + 1))
     found = np.zeros(len(centres), int)
     periods = []
-    for a, b in zip(cuts[:-1], cuts[1:]):
-        part_profile, part_seen = _binned(grey, index, (v >= a) & (v <= b), n)
+    for strip in strips:
+        part_profile, part_seen = _binned(grey, index, strip, n)
         part, _, _ = _dark_lines(part_profile, part_seen, period0, bin_px)
         if not len(part):
             continue
@@ -701,16 +716,11 @@ def _axis_reading(grey: np.ndarray, theta: float, period0: float) -> _AxisReadin
 def _few_lines(grey: np.ndarray, seen: _Spectrum, grid_mm: float, min_period_px: float) -> GridMeasurement:
     """:func:`measure_grid` for a frame with a few lines across (3 to 12): each set of lines read from its lines'
     centres (:func:`_axis_reading`), in the direction the profile is sharpest near the spectrum's peak."""
-    small, step, spectrum, radius, angle, valid = seen
-    masked = np.where(valid, spectrum, 0.0)
-    peak = np.unravel_index(int(np.argmax(masked)), masked.shape)
-    f0, theta = float(radius[peak]), float(angle[peak])
+    small, step = seen.small, seen.step
+    f0, theta, _, peak_ratio = _strongest(seen)
     period0 = step / f0
     if period0 < min_period_px or max(grey.shape) > _FEW_MAX_ACROSS * period0:
         raise NoGridError("not a few lines across")
-    ring = valid & (np.abs(radius - f0) < 0.1 * f0 + 1.5 / min(small.shape))
-    background = float(np.median(spectrum[ring])) if ring.any() else 0.0
-    peak_ratio = float(masked[peak] / background) if background > 0 else 0.0
     bin_small = max(1.0, period0 / step / 40)
     theta = _sharpest_direction(small, theta, bin_small, 15.0)
     across = _sharpest_direction(small, theta + math.pi / 2, bin_small, 3.0)
@@ -721,8 +731,7 @@ def _few_lines(grey: np.ndarray, seen: _Spectrum, grid_mm: float, min_period_px:
     blocks = grey[:rows * k, :cols * k].reshape(rows, k, cols, k).mean(axis=(1, 3)) if k > 1 else grey
     # The spectrum's strongest period may be the lines' 2nd harmonic (a ruler's ticks, a few lines across): the
     # envelope and the dips are looked for at it and at twice it, and the set of lines with more of them stands.
-    first, second = (max((r for r in (_axis_reading(blocks, t, period0 / k), _axis_reading(blocks, t, 2 * period0 / k))
-                          if r is not None), key=lambda r: r.lines, default=None) for t in (theta, across))
+    first, second = (_axis_reading(blocks, t, (period0 / k, 2 * period0 / k)) for t in (theta, across))
     if first is None or (second is not None and second.lines > first.lines):
         first, second, theta, across = second, first, across, theta
     if first is None or first.lines < _FEW_MIN_LINES:
@@ -734,7 +743,7 @@ def _few_lines(grey: np.ndarray, seen: _Spectrum, grid_mm: float, min_period_px:
         axes = 2
         checkerboard = _is_checkerboard(grey, seen, step / whole, theta)
         whole, spread = _both_axes(whole, spread, k * second.period_px, k * second.spread_px)
-    elif _pattern(spectrum, step / whole, theta) == "checkerboard":
+    elif _pattern(seen.spectrum, step / whole, theta) == "checkerboard":
         # one diagonal of a checkerboard read as lines (1.41x the scale), the other not seen
         raise NoGridError("a checkerboard with only one set of its diagonals clear: photograph it square to the "
                           "camera, filling the frame, with more squares across")

@@ -268,12 +268,8 @@ def test_a_ruler_edge_without_ticks_is_still_refused() -> None:
 def test_graph_paper_with_two_lines_across_is_still_refused_not_read_from_a_harmonic(ppm: float, kwargs: dict) -> None:
     """A review's renders: refused as 'fewer than two across', the second look at finer periods read them at
     0.84x and 0.77x the scale with a 0.1% uncertainty. Ticks found on that look must fit five times across."""
-    import runpy
-    from pathlib import Path
-
-    render = runpy.run_path(str(Path(__file__).resolve().parents[2] / "benchmarks" / "calibration.py"))["render"]
     with pytest.raises(NoGridError, match="fewer than two across"):
-        measure_grid(render(ppm, (640, 480), **kwargs))
+        measure_grid(_benchmark_render()(ppm, (640, 480), **kwargs))
 
 
 def _benchmark_render():  # type: ignore[no-untyped-def]
@@ -325,9 +321,9 @@ def test_the_few_line_reading_takes_only_evenly_spaced_straight_lines() -> None:
     from hairtrack.imaging.calibration import _axis_reading
 
     even = [150.0, 400.0, 650.0, 900.0, 1150.0]
-    assert _axis_reading(_stripes([150.0, 400.0, 590.0, 870.0, 1100.0]).astype(float), 0.0, 240.0) is None
-    assert _axis_reading(_stripes(even, straight=False).astype(float), 0.0, 250.0) is None
-    reading = _axis_reading(_stripes(even).astype(float), 0.0, 250.0)
+    assert _axis_reading(_stripes([150.0, 400.0, 590.0, 870.0, 1100.0]).astype(float), 0.0, (240.0,)) is None
+    assert _axis_reading(_stripes(even, straight=False).astype(float), 0.0, (250.0,)) is None
+    reading = _axis_reading(_stripes(even).astype(float), 0.0, (250.0,))
     assert reading is not None and reading.lines == 5
     assert reading.period_px == pytest.approx(250.0, rel=0.002)
 
