@@ -25,7 +25,7 @@ ratio measured / true of every one that came further off: those are the silent e
 ``--baseline REV`` runs the ``measure_grid`` of another commit (read with ``git show``) on the same photos
 in the same run, for comparison. Usage::
 
-    PYTHONPATH=. python benchmarks/calibration.py [--reps 2] [--baseline REV]
+    PYTHONPATH=. python benchmarks/calibration.py [--reps 2] [--baseline REV] [--trichoscopy-every 100]
 """
 
 from __future__ import annotations
@@ -174,7 +174,7 @@ def grid_cases(reps: int) -> list[tuple[str, float, dict]]:
     return cases
 
 
-def no_grid_photos() -> list[tuple[str, np.ndarray]]:
+def no_grid_photos(trichoscopy_every: int = 100) -> list[tuple[str, np.ndarray]]:
     h, w = 1024, 1280
     y, x = np.mgrid[0:h, 0:w].astype(float)
     r2 = ((x - w / 2) ** 2 + (y - h / 2) ** 2) / (w / 2) ** 2
@@ -188,7 +188,7 @@ def no_grid_photos() -> list[tuple[str, np.ndarray]]:
 
     tri = SHARED / "trichoscopy-dev" / "images"
     if tri.is_dir():
-        for p in sorted(tri.glob("*.jpg"))[::100]:
+        for p in sorted(tri.glob("*.jpg"))[::trichoscopy_every]:
             photos.append((f"trichoscopy {p.stem}", np.ascontiguousarray(cv2.imread(str(p))[..., ::-1])))
     return photos
 
@@ -210,7 +210,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--reps", type=int, default=2, help="photos per scale and set (rulers: one steel, one plastic each)")
     ap.add_argument("--baseline", metavar="REV", help="also run measure_grid as of this commit, on the same photos")
+    ap.add_argument("--trichoscopy-every", type=int, default=100, metavar="N",
+                    help="every Nth real trichoscopy photo joins the photos without a grid (when ../shared has them)")
     args = ap.parse_args(argv)
+    if args.trichoscopy_every < 1:
+        ap.error("--trichoscopy-every must be 1 or more")
     from hairtrack.imaging.calibration import measure_grid
 
     methods = {"this version": measure_grid}
@@ -218,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         methods[f"as of {args.baseline}"] = _baseline(args.baseline)
     cases = grid_cases(args.reps)
     photos = [render(ppm, **kw) for _, ppm, kw in cases]
-    blanks = no_grid_photos()
+    blanks = no_grid_photos(args.trichoscopy_every)
     for name, fn in methods.items():
         groups: dict[str, dict] = {}
         for (label, ppm, _), img in zip(cases, photos, strict=True):
