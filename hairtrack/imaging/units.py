@@ -4,8 +4,10 @@ Two hairs belong to one unit when an end of each lies within ``max_gap_um`` (def
 diameter of a follicular opening plus a shaft; Rakowska et al. 2009 describe units of 1-4 hairs sharing one
 opening) of an end of the other and both shafts leave that point on the same side, within ``max_splay_deg``
 of each other: hairs of one opening fan out from it, while two hairs of different openings whose tips happen
-to meet come to it from far apart (a review found one unit in ten of ideal hairs mixed that way). The units
-are the connected groups (single linkage). A unit's exit point is the mean of the ends that group it; a hair
+to meet come to it from far apart (a review found one unit in ten of ideal hairs mixed that way). A hair leaves
+one opening, so it joins others through one end only: the end whose nearest partner is closer (hairs lying
+the same way also meet tip to tip, and at a normal scalp's density such links chained units together). The
+units are the connected groups (single linkage). A unit's exit point is the mean of the ends that group it; a hair
 alone gives its middle, since nothing in a photo of a single shaft says which end leaves the skin.
 """
 
@@ -67,6 +69,10 @@ def group_units(hairs: tuple[Hair, ...] | list[Hair], *, px_per_mm: float | None
     >>> tips = [Hair(50, 60, 4, 80, 0, (50, 20), (50, 100), 0.6), Hair(50, 140, 4, 80, 0, (50, 180), (50, 101), 0.6)]
     >>> [u.hairs for u in group_units(tips, max_gap_px=10)]  # end to end from opposite sides: two units
     [1, 1]
+    >>> two = [Hair(100, 200, 8, 200, 0, (100, 100), (100, 300), 0.6), Hair(115, 195, 8, 193, 9, (100, 100), (130, 290), 0.6),
+    ...        Hair(78, 212, 8, 186, 11, (60, 120), (95, 305), 0.6), Hair(65, 220, 8, 200, 3, (60, 120), (70, 320), 0.6)]
+    >>> [u.hairs for u in group_units(two, max_gap_px=10)]  # two units of two whose tips meet: not one of four
+    [2, 2]
     """
     hairs = list(hairs)
     ppm = check_px_per_mm(px_per_mm)
@@ -89,6 +95,20 @@ def group_units(hairs: tuple[Hair, ...] | list[Hair], *, px_per_mm: float | None
     i, j = (pairs[:, 0], pairs[:, 1]) if len(pairs) else (np.empty(0, int), np.empty(0, int))
     keep = (owner[i] != owner[j]) & ((away[i] * away[j]).sum(axis=1) >= np.cos(np.radians(max_splay_deg)))
     i, j = i[keep], j[keep]
+    # A unit shares one opening, so a hair joins others through one end only. Hairs lying the same way also
+    # meet tip to tip, and a link there chains two units into one (ideal hairs at 90 units/cm² gave "units" of
+    # 5-12): where a hair links through both ends, only its closer end's links stand, the tighter meeting
+    # being the likelier opening.
+    if len(i):
+        gap = np.hypot(*(flat[i] - flat[j]).T)
+        nearest = np.full(len(flat), np.inf)
+        np.minimum.at(nearest, i, gap)
+        np.minimum.at(nearest, j, gap)
+        other = np.arange(len(flat)) ^ 1  # the same hair's other end
+        dropped = np.isfinite(nearest) & (nearest > nearest[other])
+        dropped |= np.isfinite(nearest) & (nearest == nearest[other]) & (np.arange(len(flat)) % 2 == 1)
+        stand = ~dropped[i] & ~dropped[j]
+        i, j = i[stand], j[stand]
     graph = coo_matrix((np.ones(len(i)), (owner[i], owner[j])), shape=(n, n))
     n_comp, labels = connected_components(graph, directed=False)
     grouping = np.zeros(len(flat), bool)

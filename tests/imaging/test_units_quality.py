@@ -54,6 +54,47 @@ def test_hairs_of_two_openings_whose_tips_meet_are_two_units():
     assert [u.hairs for u in group_units(splayed, max_gap_px=10)] == [2]
 
 
+def _exact_hairs(scene):
+    """The scene's drawn hairs (those of a unit) as detector output, and the unit each belongs to."""
+    hairs, unit = [], []
+    for hr in scene.hairs:
+        if hr.unit < 0:
+            continue
+        a = np.radians(hr.angle_deg)
+        half = 0.5 * hr.length_px * np.array([-np.sin(a), np.cos(a)])
+        mid = np.array([hr.row_px, hr.col_px])
+        hairs.append(Hair(hr.row_px, hr.col_px, hr.width_px, hr.length_px, hr.angle_deg, tuple(mid - half),
+                          tuple(mid + half), 0.6))
+        unit.append(hr.unit)
+    return hairs, np.array(unit)
+
+
+def test_units_of_a_dense_scalp_stay_apart_where_their_tips_meet():
+    """At a normal scalp's 90 units/cm² hairs lying the same way meet tip to tip all over the frame; grouping
+    through both ends of a hair chained neighbouring units: on these scenes' exact hairs 64% of the pairs put in
+    one unit shared an opening (99% now), and 69 units were found of 78."""
+    found = shared = true = 0
+    n_units = n_true = 0
+    for seed in range(3):
+        scene = render_scalp(seed=40 + seed, shape=(1024, 1280), px_per_mm=220.0, difficulty="medium", n_units=24)
+        hairs, unit = _exact_hairs(scene)
+        units = group_units(hairs, px_per_mm=220.0)
+        label = np.empty(len(hairs), int)
+        for k, u in enumerate(units):
+            label[list(u.members)] = k
+        pairs = np.triu_indices(len(hairs), 1)
+        same_found = (label[:, None] == label[None, :])[pairs]
+        same_true = (unit[:, None] == unit[None, :])[pairs]
+        found += int(same_found.sum())
+        shared += int((same_found & same_true).sum())
+        true += int(same_true.sum())
+        n_units += len(units)
+        n_true += len(set(unit.tolist()))
+    assert shared / found >= 0.9  # pairs put together that share an opening
+    assert shared / true >= 0.85  # pairs sharing an opening put together
+    assert n_units == pytest.approx(n_true, rel=0.1)
+
+
 def test_grouping_thousands_of_hairs_is_quick_and_small():
     import time
     import tracemalloc
