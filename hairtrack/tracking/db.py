@@ -11,6 +11,7 @@ wait for a writer.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -97,12 +98,24 @@ def _sqlite_engine(url: sa.URL, *, busy_timeout_s: float, begin: str) -> sa.Engi
     return engine
 
 
+def _create_private(path: Path) -> None:
+    """Create a new SQLite file (and the folders it needs) readable by its owner only: it holds health data,
+    and a default umask would let every user of the machine read it. SQLite gives its -wal and -shm files the
+    database's permissions; an existing file and folders keep theirs."""
+    missing = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+            folder.mkdir(mode=0o700)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))  # an empty file is an empty database
+
+
 def create_engines(url: str, *, busy_timeout_s: float = 10.0) -> Engines:
     """Create the engines for ``url``; for a SQLite file, create its folder first."""
     parsed = sa.make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            _create_private(Path(parsed.database).expanduser())
         return Engines(
             read=_sqlite_engine(parsed, busy_timeout_s=busy_timeout_s, begin="BEGIN"),
             write=_sqlite_engine(parsed, busy_timeout_s=busy_timeout_s, begin="BEGIN IMMEDIATE"),

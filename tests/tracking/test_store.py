@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
+import stat
 import threading
 import time
 from decimal import Decimal
@@ -122,6 +124,24 @@ def test_sqlite_runs_with_wal_and_foreign_keys(tmp_path: Path) -> None:
     with Store(url, image_dir=tmp_path / "img") as store, store._engines.read.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_a_new_record_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    """Health data: with the usual umask 022 the database, its WAL and the image folders were readable by every
+    user of the machine (the image files alone were 0600)."""
+    old = os.umask(0o022)
+    try:
+        data = tmp_path / "data" / "nested"
+        with Store(f"sqlite:///{data / 'h.sqlite3'}", image_dir=data / "images") as store:
+            store.add_profile("p1")
+            store.add_scan(m(), image_bytes=b"jpeg-bytes-1")
+            made = [data.parent, data, *data.rglob("*")]
+            assert any(p.name.endswith("-wal") for p in made)
+            modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in made}
+    finally:
+        os.umask(old)
+    assert all(mode & 0o077 == 0 for mode in modes.values()), modes
 
 
 def test_opening_a_new_file_waits_while_another_process_converts_it(tmp_path: Path) -> None:
