@@ -400,8 +400,11 @@ def scan_add(
         for m, r in zip(saved, results, strict=True):
             emit_json({"replicate": m.replicate, **r, "image": m.image})
     else:
-        for m in saved:
+        for m, r in zip(saved, results, strict=True):
             out.print(f"saved {profile} {m.date} {m.zone.value} replicate {m.replicate}: {format_float(round(m.hairs_per_cm2 or 0, 1))} hairs/cm² ({m.image})", markup=False)
+            # what the photo's quality puts in doubt is said where the figure is (the JSON carries it too)
+            for w in r.get("warnings", ()):
+                err.print(f"hairtrack: warning: {m.image}: {w}", markup=False)
     from hairtrack.analysis.protocol import replicate_advice
 
     advice = replicate_advice(max(m.replicate for m in saved), the_zone, day)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -110,6 +111,7 @@ def save_scans(
     analyze object. With ``register``, each image is compared with the zone's previous scan that has an
     image, and the result is kept in the scan's analysis under ``registration``.
     """
+    _check_new(store, template.profile, scans)
     previous = first = None
     if register:
         earlier = [(m, sha) for m, sha in store.scan_images(template.profile) if m.zone == template.zone and m.date < template.date]
@@ -141,6 +143,32 @@ def save_scans(
         ))
     saved = store.add_scans(items)  # one transaction: all the photos of the visit, or none
     return saved
+
+
+def _check_new(store: Store, profile: str, scans: Sequence[NewScan]) -> None:
+    """Refuse, before anything is written, a batch with a photo that gives no density or that is saved already.
+
+    The same photo twice is not two replicates: it would halve the noise the verdict sees, and a re-added
+    month would show no change at all. Photos are compared by the SHA-256 of their stored bytes (metadata
+    removed, so a copy that differs only in its EXIF is the same photo).
+    """
+    saved = {sha: m for m, sha in store.scan_images(profile)}
+    seen: dict[str, str] = {}
+    for scan in scans:
+        r = scan.result
+        if r.get("hairs_per_cm2") is None and r.get("coverage_pct") is None:
+            why = " ".join(w for w in r.get("warnings", ()) if "usable" in w or "strip" in w) or (
+                "no part of it was found to be scalp to count hairs in.")
+            raise InputError(f"{scan.name}: no density could be measured: {why[0].lower() + why[1:]} Nothing was saved.")
+        digest = hashlib.sha256(scan.stored_bytes).hexdigest()
+        if digest in saved:
+            m = saved[digest]
+            raise InputError(f"{scan.name}: this photo is already saved for {profile} ({m.date} {m.zone.value} replicate "
+                             f"{m.replicate}); the same photo again is not a new measurement. Nothing was saved.")
+        if digest in seen:
+            raise InputError(f"{scan.name}: the same photo as {seen[digest]} earlier in this batch; replicates must be "
+                             "separate photos. Nothing was saved.")
+        seen[digest] = scan.name
 
 
 def registration_figures(analyses: Mapping[tuple[dt.date, Zone, int], Mapping[str, Any]]) -> dict[tuple[dt.date, Zone, int], Any]:

@@ -175,10 +175,39 @@ def test_scan_add_saves_replicates_with_clean_images(cli: Cli, scalps: list[tupl
     assert shown["scans"] == 2
     # two photos of the zone: the note says what a visit like this can show, and asks for a third
     assert "note: 2 photos of the crown on 2025-03-01" in result.stderr and "take 1 more" in result.stderr
-    third = cli("scan", "add", images[0], "-p", "p1", "--zone", "crown", "--date", "2025-03-01", "--device", "derm")
+    # the same photo again is not a third replicate, nor a later visit; a copy that differs only in its
+    # metadata is the same photo
+    before = snapshot(db_url)
+    again = cli("scan", "add", images[0], "-p", "p1", "--zone", "crown", "--date", "2025-03-01", "--device", "derm")
+    assert again.exit_code == 1 and "scalp1.jpg: this photo is already saved for p1 (2025-03-01 crown replicate 1)" in again.stderr
+    tagged = Path(images[0]).with_name("tagged.jpg")
+    exif = Image.Exif()
+    exif[0x010F] = "Phone maker"
+    Path(tagged).write_bytes(Path(images[0]).read_bytes()[:2] + _app1(exif.tobytes()) + Path(images[0]).read_bytes()[2:])
+    later = cli("scan", "add", str(tagged), "-p", "p1", "--zone", "crown", "--date", "2025-04-01", "--device", "derm")
+    assert later.exit_code == 1 and "already saved for p1" in later.stderr
+    mirrored = _mirrored(Path(images[0]), Path(images[0]).parent)
+    twice = cli("scan", "add", str(mirrored), str(mirrored), "-p", "p1", "--zone", "crown", "--date", "2025-03-01",
+                "--device", "derm")
+    assert twice.exit_code == 1 and "the same photo as mirrored-scalp1.png earlier in this batch" in twice.stderr
+    assert snapshot(db_url) == before
+    third = cli("scan", "add", str(mirrored), "-p", "p1", "--zone", "crown", "--date", "2025-03-01", "--device", "derm")
     assert third.exit_code == 0 and "note:" not in third.stderr
     rows = snapshot(db_url)["scans"]
-    assert all("'scalp" in repr(r) for r in rows)
+    assert len(rows) == 3 and all("'scalp" in repr(r) or "'mirrored" in repr(r) for r in rows)
+
+
+def _mirrored(path: Path, folder: Path) -> Path:
+    """Another photo of the same kind: ``path`` mirrored, saved as PNG in ``folder``."""
+    out = folder / f"mirrored-{path.stem}.png"
+    Image.open(path).transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(out)
+    return out
+
+
+def _app1(payload: bytes) -> bytes:
+    """A JPEG APP1 (EXIF) segment holding ``payload``."""
+    body = b"Exif\x00\x00" + payload
+    return b"\xff\xe1" + (len(body) + 2).to_bytes(2, "big") + body
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
@@ -211,6 +240,20 @@ def test_scan_add_reads_each_photo_once_so_a_pipe_works(cli: Cli, scalps: list[t
     assert len(snapshot(db_url)["scans"]) == 1
 
 
+def test_scan_add_says_what_the_photos_quality_puts_in_doubt(local_cli: Cli, tmp_path: Path) -> None:
+    """A blurred photo is saved (a bald spot's photo looks soft too), but its warning is printed beside the
+    figure, not only kept in the record."""
+    import cv2
+
+    scene = render_scalp(seed=3, difficulty="easy")
+    Image.fromarray(cv2.GaussianBlur(scene.image, (0, 0), 6)).save(tmp_path / "soft.png")
+    local_cli("profile", "add", "p1")
+    result = local_cli("scan", "add", str(tmp_path / "soft.png"), "-p", "p1", "--zone", "crown", "--date", "2025-03-01",
+                       "--px-per-mm", "220")
+    assert result.exit_code == 0 and "saved p1 2025-03-01 crown replicate 1" in result.stdout
+    assert "hairtrack: warning: soft.png: The photo is blurry" in result.stderr
+
+
 def test_scan_add_is_all_or_nothing(cli: Cli, scalps: list[tuple[Path, int]], tmp_path: Path, db_url: str) -> None:
     cli("profile", "add", "p1")
     before = snapshot(db_url)
@@ -230,6 +273,15 @@ def test_scan_add_is_all_or_nothing(cli: Cli, scalps: list[tuple[Path, int]], tm
     assert snapshot(db_url) == before
     future = cli("scan", "add", str(scalps[0][0]), "-p", "p1", "--zone", "crown", "--date", "2999-01-01", "--px-per-mm", "220")
     assert future.exit_code == 1 and "is in the future" in future.stderr
+    # a picture with no usable scalp gives no density: named for what it is (the database's own check once
+    # refused the row and blamed a concurrent writer)
+    rng = np.random.default_rng(0)
+    ramp = np.clip(np.linspace(180, 236, 1280)[None, :] + rng.normal(0, 3, (960, 1280)), 0, 255).astype(np.uint8)
+    Image.fromarray(ramp).save(tmp_path / "ramp.png")
+    bare = cli("scan", "add", str(scalps[0][0]), str(tmp_path / "ramp.png"), "-p", "p1", "--zone", "crown",
+               "--date", "2025-03-01", "--px-per-mm", "220")
+    assert bare.exit_code == 1 and "ramp.png: no density could be measured: only 0% of the picture is usable scalp" in bare.stderr
+    assert "another process" not in bare.stderr and snapshot(db_url) == before
 
 
 def test_scan_add_takes_the_scale_from_the_calibration_card_in_the_photo(cli: Cli, tmp_path: Path) -> None:
@@ -364,9 +416,10 @@ def test_scan_remeasure_brings_stored_photos_to_one_method(cli: Cli, scalps: lis
 
 
 def test_scan_remeasure_in_parallel_saves_what_one_process_would(cli: Cli, scalps: list[tuple[Path, int]], db_url: str,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                  monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     cli("profile", "add", "p1")
-    for (path, _), day in zip(scalps * 2, ("2025-03-01", "2025-04-01", "2025-05-01", "2025-06-01"), strict=True):
+    photos = [p for p, _ in scalps] + [_mirrored(p, tmp_path) for p, _ in scalps]  # a photo is saved once
+    for path, day in zip(photos, ("2025-03-01", "2025-04-01", "2025-05-01", "2025-06-01"), strict=True):
         assert cli("scan", "add", str(path), "-p", "p1", "--zone", "crown", "--date", day, "--px-per-mm", "220").exit_code == 0
     from hairtrack.cli._common import open_store
 

@@ -8,9 +8,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner
+from PIL import Image
 from pypdf import PdfReader
 
 from hairtrack.tracking import Store
@@ -273,8 +275,11 @@ def test_an_analysed_photo_can_be_saved_to_a_profile(local_client: TestClient, s
 
 def test_two_visits_side_by_side_and_blind(local_client: TestClient, sqlite_store: Store) -> None:
     local_client.post("/profiles", data={"name": "anna", **tokens(local_client.get("/profiles").text)})
-    for day in ("2025-01-06", "2025-02-03"):
-        local_client.post("/profiles/anna/scans", files=[("images", ("x.jpg", scalp_jpeg(4), "image/jpeg"))],
+    photo = scalp_jpeg(4)
+    retake = io.BytesIO()  # the same spot a month later: the photo again, a few pixels over (one photo is saved once)
+    Image.fromarray(np.asarray(Image.open(io.BytesIO(photo)))[6:, 4:]).save(retake, "JPEG", quality=92)
+    for day, data in (("2025-01-06", photo), ("2025-02-03", retake.getvalue())):
+        local_client.post("/profiles/anna/scans", files=[("images", ("x.jpg", data, "image/jpeg"))],
                           data={"zone": "crown", "date": day, "px_per_mm": "220", **tokens(local_client.get("/profiles/anna").text)})
     assert 'id="compare-form"' in local_client.get("/profiles/anna").text
     page = local_client.get("/profiles/anna/compare", params={"zone": "crown", "a": "2025-01-06", "b": "2025-02-03"})
