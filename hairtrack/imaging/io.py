@@ -7,12 +7,14 @@ Everything here works on bytes and arrays; reading the file is the caller's one 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
 import struct
 import warnings
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +51,9 @@ DEFAULT_MAX_PIXELS = 64_000_000
 # A 64 MP photo as an uncompressed 16-bit RGB TIFF is 384 MB: no photo hairtrack measures is larger.
 MAX_PHOTO_BYTES = 512 * 2**20
 MIN_SIDE_PX = 16
+# 16-bit samples are histogrammed and looked up this many at a time: np.bincount and indexing make an int64
+# copy of what they are given (8 bytes a sample, 1.5 GB for a 64 MP RGB photo); a block's is 2 MB.
+_BLOCK_SAMPLES = 2**18
 _EXIF_WANTED = {"Make", "Model", "DateTimeOriginal", "DateTime", "FocalLength", "ExposureTime", "ISOSpeedRatings", "LensModel"}
 
 
@@ -165,8 +170,13 @@ def samples_to_rgb8(values: np.ndarray, mode: str, notes: list[str], *, bit_dept
     otherwise leave the photo black. Colour channels share one scale, so the colours keep their balance."""
     if values.dtype == np.uint16 or (bit_depth and np.issubdtype(values.dtype, np.integer)
                                      and values.size and int(values.min()) >= 0 and int(values.max()) <= 65535):
-        # 16-bit samples through a histogram and a lookup table: a float copy of a 64 MP photo was 1.5 GB
-        counts = np.bincount(values.ravel().astype(np.uint16, copy=False), minlength=65536)
+        # 16-bit samples through a histogram and a lookup table, a block of rows at a time: a float copy of a
+        # 64 MP photo was 1.5 GB, and so was the int64 copy np.bincount and indexing make of a whole image
+        values = values.astype(np.uint16, copy=False)
+        rows = max(1, _BLOCK_SAMPLES // max(1, values[0].size))
+        counts = np.zeros(65536, np.int64)
+        for start in range(0, values.shape[0], rows):
+            counts += np.bincount(values[start : start + rows].ravel(), minlength=65536)
         top = _histogram_top(counts)
         if bit_depth:
             high = float(2 ** next(k for k in range(8, 17) if top <= 2 ** k - 1) - 1)
@@ -175,7 +185,9 @@ def samples_to_rgb8(values: np.ndarray, mode: str, notes: list[str], *, bit_dept
             high = float(top if top > 0 else np.flatnonzero(counts)[-1])
             how = f"its maximum ({high:g})"
         table = np.clip(np.round(np.arange(65536) * (255.0 / high if high > 0 else 0.0)), 0, 255).astype(np.uint8)
-        out = table[values.astype(np.uint16, copy=False)]
+        out = np.empty(values.shape, np.uint8)
+        for start in range(0, values.shape[0], rows):
+            out[start : start + rows] = table[values[start : start + rows]]
         clipped = int(counts[int(high) + 1:].sum())
         notes.append(f"{mode} image scaled to 8 bits by {how}"
                      + (f"; {clipped} brighter sample{'' if clipped == 1 else 's'} clipped" if clipped else ""))
@@ -239,29 +251,83 @@ def _to_rgb8(image: Image.Image, notes: list[str], unsigned_32: bool = False,
     return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
 
 
-def _sixteen_bit_colour(image: Image.Image) -> bool:
-    """A PNG or TIFF of 16-bit colour samples. Pillow opens these as 8-bit RGB(A) by keeping each sample's
-    high byte, so a 12-bit photo stored in 16-bit samples (0-4095) would come out nearly black."""
-    if image.mode not in ("RGB", "RGBA") or image.format not in ("PNG", "TIFF"):
-        return False
-    if image.format == "PNG":
-        return any(str(tile[3]).startswith(("RGB;16", "RGBA;16")) for tile in getattr(image, "tile", ()) if len(tile) > 3)
+def _sixteen_bit_layout(image: Image.Image) -> str | None:
+    """How a PNG or TIFF of 16-bit colour, or grey and alpha, samples holds them (``RGB;16``, ``RGBA;16``,
+    ``LA;16``); ``None`` for any other image. Pillow opens these as 8-bit by keeping each sample's high byte, so a
+    12-bit photo stored in 16-bit samples (0-4095) would come out nearly black."""
+    if image.mode not in ("RGB", "RGBA", "LA") or image.format not in ("PNG", "TIFF"):
+        return None
+    if image.format == "PNG":  # Pillow opens grey and alpha at 16 bits as RGBA; the tile says what is stored
+        for tile in getattr(image, "tile", ()):
+            raw = str(tile[3]) if len(tile) > 3 else ""
+            if raw.startswith(("RGB;16", "RGBA;16", "LA;16")):
+                return raw.split(";")[0] + ";16"
+        return None
     bits = getattr(image, "tag_v2", {}).get(258, 8)
-    return (max(bits) if isinstance(bits, tuple) else bits) == 16
+    return f"{image.mode};16" if (max(bits) if isinstance(bits, tuple) else bits) == 16 else None
 
 
-def _decode_16_bit_colour(data: bytes, size: tuple[int, int], orientation: int, notes: list[str],
-                          transparent: list[np.ndarray]) -> np.ndarray:
-    """The 16-bit colour samples decoded with OpenCV (Pillow cannot hold them), upright, scaled to 8 bits."""
-    flags = cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION
-    values = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
-    if values is None or values.ndim != 3 or values.shape[:2] != size[::-1]:
-        raise ValueError("the 16-bit colour samples could not be decoded")
-    mode = "RGBA;16" if values.shape[2] == 4 else "RGB;16"
-    rgb = samples_to_rgb8(values[..., 2::-1], mode, notes, bit_depth=True)
-    if values.shape[2] == 4:  # transparent pixels carry no scalp: onto white, as for 8-bit images
-        rgb = _onto_white(rgb, values[..., 3].astype(np.float32) / 65535.0)
-        transparent.append(_turn_upright((values[..., 3] < 32768)[..., None], orientation)[..., 0])
+def _stored_size(image: Image.Image) -> tuple[int, int]:
+    """(width, height) as the pixels are stored, before any turn: recent Pillow gives a TIFF's size already turned
+    by its Orientation tag, a PNG's as stored."""
+    tags = getattr(image, "tag_v2", None)
+    if image.format == "TIFF" and tags is not None and 256 in tags and 257 in tags:
+        return int(tags[256]), int(tags[257])  # ImageWidth, ImageLength
+    return image.size
+
+
+@contextlib.contextmanager
+def _opencv_quiet() -> Iterator[None]:
+    """OpenCV's log lines (libtiff's complaints about a file it cannot read) kept off stderr while it decodes: the
+    error raised says what matters. The level is process-wide, so it is put back at once."""
+    level = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    try:
+        yield
+    finally:
+        cv2.utils.logging.setLogLevel(level)
+
+
+def _tiff_orientation_cleared(data: bytes) -> bytes | bytearray:
+    """A TIFF's bytes with its first image's Orientation tag set to 1 (a copy; ``data`` itself when it has none).
+
+    OpenCV's TIFF decoder turns the samples by that tag itself, whatever the flags say
+    (``IMREAD_IGNORE_ORIENTATION`` included; OpenCV 5.0), where every other decoder here hands them over as
+    stored. With the tag cleared OpenCV does too, and the one turn is :func:`_turn_upright`'s.
+    """
+    order = "<" if data[:2] == b"II" else ">"
+    big = data[2:4] in (b"+\0", b"\0+")  # BigTIFF: 8-byte offsets and counts, 20-byte entries
+    count_format, entry_size, value_at = ("Q", 20, 12) if big else ("H", 12, 8)
+    directory = struct.unpack_from(order + ("Q" if big else "I"), data, 8 if big else 4)[0]
+    entries = struct.unpack_from(order + count_format, data, directory)[0]
+    first = directory + struct.calcsize(order + count_format)
+    for at in range(first, first + entries * entry_size, entry_size):
+        tag, kind = struct.unpack_from(order + "HH", data, at)
+        if tag == 274 and kind in (3, 4):  # Orientation: a SHORT as the standard has it, or a LONG
+            cleared = bytearray(data)
+            struct.pack_into(order + ("H" if kind == 3 else "I"), cleared, at + value_at, 1)
+            return cleared
+    return data
+
+
+def _decode_16_bit(data: bytes, layout: str, stored_size: tuple[int, int], orientation: int, notes: list[str],
+                   transparent: list[np.ndarray]) -> np.ndarray:
+    """The 16-bit samples (``layout`` from :func:`_sixteen_bit_layout`) decoded with OpenCV (Pillow cannot hold
+    them), upright, scaled to 8 bits; grey and alpha is scaled as 16-bit grey is."""
+    if data.startswith(_TIFF_MAGIC) and orientation != 1:
+        data = _tiff_orientation_cleared(data)
+    # IMREAD_UNCHANGED keeps 16 bits and alpha, and with it imdecode leaves EXIF orientation alone (OR-ing in
+    # IMREAD_IGNORE_ORIENTATION changes nothing: IMREAD_UNCHANGED is -1, every bit set)
+    with _opencv_quiet():
+        values = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if values is None or values.ndim != 3 or values.shape[:2] != stored_size[::-1]:
+        raise ValueError("the 16-bit samples could not be decoded")
+    # OpenCV hands grey and alpha over as BGRA, the grey in all three colours
+    samples = values[..., 0] if layout == "LA;16" else values[..., 2::-1]
+    rgb = samples_to_rgb8(samples, layout, notes, bit_depth=True)
+    if values.shape[2] in (2, 4):  # transparent pixels carry no scalp: onto white, as for 8-bit images
+        rgb = _onto_white(rgb, values[..., -1].astype(np.float32) / 65535.0)
+        transparent.append(_turn_upright((values[..., -1] < 32768)[..., None], orientation)[..., 0])
     return _turn_upright(rgb, orientation)
 
 
@@ -332,9 +398,38 @@ def _shrunk(rgb: np.ndarray, transparent: np.ndarray | None,
     return rgb, transparent
 
 
+def _missing_codec(page: Any) -> str | None:
+    """What tifffile cannot undo in a TIFF ``page`` without the optional imagecodecs package (``compression LZW``,
+    ``predictor FLOATINGPOINT``), or ``None`` when it can decode the page alone."""
+    from tifffile import TIFF
+
+    if page.compression not in TIFF.DECOMPRESSORS:
+        return f"compression {getattr(page.compression, 'name', page.compression)}"
+    if page.predictor not in TIFF.UNPREDICTORS:
+        return f"predictor {getattr(page.predictor, 'name', page.predictor)}"
+    return None
+
+
+def _tiff_by_opencv(data: bytes, orientation: int, shape: tuple[int, int], samples: int,
+                    dtype: np.dtype) -> np.ndarray | None:
+    """A TIFF's first image decoded by OpenCV (its libtiff reads LZW, JPEG, ... without imagecodecs), as stored,
+    colour in RGB(A) order; ``None`` when OpenCV cannot decode it, or hands over other samples than the file holds
+    (it reads 16-bit grey and alpha as 8-bit grey)."""
+    stored = _tiff_orientation_cleared(data) if orientation != 1 else data
+    with _opencv_quiet():
+        values = cv2.imdecode(np.frombuffer(stored, np.uint8), cv2.IMREAD_UNCHANGED)
+    if (values is None or values.dtype != np.dtype(dtype).newbyteorder("=") or values.shape[:2] != shape
+            or (values.shape[2] if values.ndim == 3 else 1) != samples):
+        return None
+    if values.ndim == 3 and values.shape[2] in (3, 4):  # OpenCV's BGR(A) back to the file's RGB(A)
+        values = values[..., [2, 1, 0, 3][: values.shape[2]]]
+    return values
+
+
 def _load_tiff(data: bytes, name: str, max_pixels: int, max_side_px: int | None = None) -> LoadedImage:
-    """A TIFF that Pillow cannot open (floating-point colour, planar samples, ...), read with tifffile: its
-    first image, with the same limits, scaling, orientation, shrinking and transparency as any photo."""
+    """A TIFF that Pillow cannot open (floating-point colour, 16-bit grey and alpha, planar samples, ...), read with
+    tifffile, or with OpenCV where tifffile lacks the codec: its first image, with the same limits, scaling,
+    orientation, shrinking and transparency as any photo."""
     import logging
 
     import tifffile
@@ -347,29 +442,43 @@ def _load_tiff(data: bytes, name: str, max_pixels: int, max_side_px: int | None 
             warnings.simplefilter("ignore")
             page = tif.pages[0]
             shape = tuple(int(x) for x in page.shape)
-            planar = len(shape) == 3 and shape[0] in (3, 4) and shape[2] not in (3, 4)
+            planar = len(shape) == 3 and shape[0] in (2, 3, 4) and shape[2] not in (2, 3, 4)
             height, width = (shape[1], shape[2]) if planar else shape[:2]
+            samples = shape[0] if planar else shape[2] if len(shape) == 3 else 1
             _check_size(name, width, height, max_pixels)
-            values = np.asarray(page.asarray())
             pages = len(tif.pages) > 1
             tag = page.tags.get(274)  # Orientation, as EXIF numbers it
             orientation = int(tag.value) if tag is not None and str(tag.value).isdigit() else 1
+            missing = _missing_codec(page)
+            values = np.asarray(page.asarray()) if missing is None else None
+            dtype = page.dtype
     except ImageError:
         raise
     except Exception as exc:  # tifffile's own errors, and any a damaged file makes it raise
         raise ImageError(f"{name}: truncated or damaged image ({type(exc).__name__}: {exc})") from None
     finally:
         quiet.disabled = was
+    if missing is not None:
+        # A file another decoder reads is not damaged: OpenCV's libtiff has the common codecs (LZW above all)
+        try:
+            values = _tiff_by_opencv(data, orientation, (height, width), samples, dtype)
+        except struct.error:  # a directory cut short: OpenCV could not have read it either
+            values = None
+        if values is None:
+            raise ImageError(f"{name}: a TIFF with {missing}, which hairtrack cannot decode (tifffile needs the "
+                             "optional 'imagecodecs' package for it, and OpenCV could not read its samples); save it "
+                             "uncompressed or with Deflate (ZIP) compression")
+        planar = False  # OpenCV hands samples over interleaved
     if planar:
         values = np.moveaxis(values, 0, -1)
-    if values.ndim == 3 and values.shape[2] == 1:
-        values = values[..., 0]
-    if values.ndim not in (2, 3) or (values.ndim == 3 and values.shape[2] not in (3, 4)):
+    if values.ndim not in (2, 3) or (values.ndim == 3 and values.shape[2] not in (1, 2, 3, 4)):
         raise ImageError(f"{name}: a TIFF of {values.shape} samples, not a grey or colour photo")
     notes = ["the file holds more than one image; the first was used"] if pages else []
     alpha = None
-    if values.ndim == 3 and values.shape[2] == 4:
-        alpha, values = values[..., 3], values[..., :3]
+    if values.ndim == 3 and values.shape[2] in (2, 4):  # grey or colour, then alpha
+        alpha, values = values[..., -1], values[..., :-1]
+    if values.ndim == 3 and values.shape[2] == 1:
+        values = values[..., 0]
     mode = f"TIFF {values.dtype}"
     if values.dtype == np.uint8:
         rgb = np.ascontiguousarray(values if values.ndim == 3 else np.repeat(values[..., None], 3, axis=2))
@@ -502,18 +611,18 @@ def load_image(
             # directories, minutes for 200,000 tiny pages.
             if getattr(image, "is_animated", False):
                 notes.append("the file holds more than one image; the first was used")
-            sixteen_bit_colour = _sixteen_bit_colour(image)  # from the file's layout, known before loading
+            sixteen_bit = _sixteen_bit_layout(image)  # from the file's layout, known before loading
             if max_side_px is not None and max(width, height) > max_side_px:
                 image.draft("RGB", (max_side_px, max_side_px))  # JPEG: decode at 1/2, 1/4 or 1/8 scale
-            if not sixteen_bit_colour:  # (those are decoded by OpenCV below: Pillow's 8-bit copy is not needed)
+            if sixteen_bit is None:  # (those are decoded by OpenCV below: Pillow's 8-bit copy is not needed)
                 image.load()
                 if max_side_px is not None and max(image.size) > max_side_px:
                     image.thumbnail((max_side_px, max_side_px), Image.Resampling.LANCZOS)
             exif, had_gps = _exif_facts(image)
             unsigned_32 = _unsigned_32_bit(image)  # the tags of the file as read, before any turn
             transparent: list[np.ndarray] = []
-            if sixteen_bit_colour:
-                rgb = _decode_16_bit_colour(data, (width, height), _orientation(image), notes, transparent)
+            if sixteen_bit is not None:
+                rgb = _decode_16_bit(data, sixteen_bit, _stored_size(image), _orientation(image), notes, transparent)
                 rgb, mask = _shrunk(rgb, transparent[0] if transparent else None, max_side_px)
                 transparent = [mask] if mask is not None else []
             else:

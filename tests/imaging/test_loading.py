@@ -303,3 +303,155 @@ def test_a_tiff_read_by_tifffile_is_turned_upright_shrunk_and_its_alpha_read_by_
 
     assert alpha_opacity(np.full((2, 2), 2000, np.uint16)).max() == pytest.approx(2000 / 65535)
     assert alpha_opacity(np.full((2, 2), 200, np.int64)).max() == pytest.approx(200 / 255)  # 8-bit in a wide type
+
+
+# EXIF orientation -> the turn that shows the stored pixels upright, as the EXIF/TIFF standards define it
+_UPRIGHT = {1: None, 2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+            5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+            8: Image.Transpose.ROTATE_90}
+
+
+def two_sided(rows: int = 40, cols: int = 60) -> np.ndarray:
+    """:func:`marked` with a green left band too: each of the eight orientations puts the pair somewhere else."""
+    rgb = marked(rows, cols)
+    rgb[:, :6, 1] = 250
+    return rgb
+
+
+def upright(array: np.ndarray, orientation: int) -> np.ndarray:
+    how = _UPRIGHT[orientation]
+    return array if how is None else np.asarray(Image.fromarray(array).transpose(how))
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_a_tiff_is_turned_upright_once_whatever_its_depth(orientation: int, dtype: type) -> None:
+    """OpenCV's TIFF decoder turns the samples by the Orientation tag itself, whatever the flags say: 16-bit colour
+    TIFFs were turned twice (orientation 6 gave 40 x 60 with the red band at the bottom), and so were their copies."""
+    import tifffile
+
+    rgba = np.dstack([two_sided(), np.full((40, 60), 255, np.uint8)])
+    rgba[-4:, -4:] = (90, 90, 90, 0)  # a transparent corner: white in the photo, and in the mask
+    scale = 257 if dtype is np.uint16 else 1
+    buffer = io.BytesIO()
+    tifffile.imwrite(buffer, rgba.astype(dtype) * scale, photometric="rgb", extrasamples=[2],
+                     extratags=[(274, "H", 1, orientation, True)])
+    expected = two_sided()
+    expected[-4:, -4:] = 255
+    loaded = load_image(buffer.getvalue())
+    np.testing.assert_array_equal(loaded.rgb, upright(expected, orientation))
+    np.testing.assert_array_equal(loaded.transparent, upright(rgba[..., 3] == 0, orientation))
+    clean, ext = sanitized_copy(buffer.getvalue())
+    assert ext == "png"
+    np.testing.assert_array_equal(load_image(clean).rgb, upright(expected, orientation))
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP", "HEIF"])
+def test_8_bit_photos_are_turned_upright_by_each_orientation(fmt: str, orientation: int) -> None:
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    loaded = load_image(encode(two_sided(), fmt, exif=exif.tobytes(), **({} if fmt == "PNG" else {"quality": 95})))
+    expected = upright(two_sided(), orientation)
+    assert loaded.rgb.shape == expected.shape
+    assert np.abs(loaded.rgb.astype(int) - expected).mean() < 4  # a wrong turn moves a band: a mean of 10 or more
+
+
+def _png_grey_alpha_16(samples: np.ndarray) -> bytes:
+    """A 16-bit grey and alpha PNG (``samples``: H x W x 2), which Pillow cannot write."""
+    import struct
+    import zlib
+
+    rows = b"".join(b"\0" + row.tobytes() for row in samples.astype(">u2"))  # filter 0: the samples as they are
+    header = struct.pack(">IIBBBBB", samples.shape[1], samples.shape[0], 16, 4, 0, 0, 0)  # 16 bits, grey + alpha
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", zlib.compress(rows))
+            + _png_chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "TIFF"])
+def test_16_bit_grey_and_alpha_loads_like_16_bit_grey(fmt: str) -> None:
+    """A 12-bit grey photo with alpha in 16-bit samples came out nearly black as a PNG (Pillow keeps the high
+    byte) and was refused as a TIFF ("a TIFF of (64, 64, 2) samples"); it is 16-bit grey, its transparent part
+    white as for 8-bit grey and alpha."""
+    import tifffile
+
+    grey = np.arange(64 * 64, dtype=np.uint16).reshape(64, 64)  # 0-4095: a 12-bit sensor's samples
+    alpha = np.full((64, 64), 65535, np.uint16)
+    alpha[:8, -8:] = 0
+    if fmt == "PNG":
+        data = _png_grey_alpha_16(np.dstack([grey, alpha]))
+    else:
+        buffer = io.BytesIO()
+        tifffile.imwrite(buffer, np.dstack([grey, alpha]), photometric="minisblack", extrasamples=[2])
+        data = buffer.getvalue()
+    expected = load_image(encode(grey, "PNG")).rgb.copy()  # 16-bit grey, scaled by its 12-bit range
+    expected[:8, -8:] = 255
+    loaded = load_image(data)
+    np.testing.assert_array_equal(loaded.rgb, expected)
+    np.testing.assert_array_equal(loaded.transparent, alpha == 0)
+    assert "12-bit range" in loaded.warnings[0]
+
+
+def _with_orientation(tiff: bytes, orientation: int) -> bytes:
+    """``tiff`` (classic and little-endian, as OpenCV writes it) with an Orientation tag: its first directory
+    copied to the end of the file with the tag added."""
+    import struct
+
+    ifd = struct.unpack_from("<I", tiff, 4)[0]
+    count = struct.unpack_from("<H", tiff, ifd)[0]
+    entries = [tiff[ifd + 2 + 12 * i : ifd + 14 + 12 * i] for i in range(count)]
+    entries = sorted([e for e in entries if e[:2] != b"\x12\x01"] + [struct.pack("<HHIHH", 274, 3, 1, orientation, 0)])
+    pad = b"\0" * (len(tiff) % 2)  # a directory starts on a word boundary
+    return (tiff[:4] + struct.pack("<I", len(tiff) + len(pad)) + tiff[8:] + pad + struct.pack("<H", len(entries))
+            + b"".join(entries) + b"\0\0\0\0")
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_a_tiff_tifffile_has_no_codec_for_is_read_by_opencv(orientation: int) -> None:
+    """An LZW float TIFF was "truncated or damaged (... requires the 'imagecodecs' package)" although OpenCV reads
+    it exactly; it is read, turned upright once."""
+    import cv2
+
+    rgb = two_sided()
+    encoded = cv2.imencode(".tif", np.ascontiguousarray(rgb[..., ::-1], np.float32) / 255.0,
+                           [cv2.IMWRITE_TIFF_COMPRESSION, 5])[1].tobytes()  # LZW, with the floating-point predictor
+    loaded = load_image(_with_orientation(encoded, orientation))
+    assert np.abs(loaded.rgb.astype(int) - upright(rgb, orientation)).max() <= 1
+    assert "range 0-1" in loaded.warnings[0]
+
+
+def test_a_tiff_no_decoder_reads_names_its_compression_not_damage(capfd: pytest.CaptureFixture[str]) -> None:
+    """A compression nothing installed decodes is named, with what would read it; the file is not damaged."""
+    import struct
+
+    import cv2
+    import tifffile
+
+    encoded = cv2.imencode(".tif", np.ascontiguousarray(marked()[..., ::-1], np.float32) / 255.0,
+                           [cv2.IMWRITE_TIFF_COMPRESSION, 5])[1].tobytes()
+    with tifffile.TiffFile(io.BytesIO(encoded)) as tif:
+        at = tif.pages[0].tags[259].valueoffset  # Compression
+    data = bytearray(encoded)
+    struct.pack_into("<H", data, at, 34887)  # LERC: neither tifffile (without imagecodecs) nor OpenCV decodes it
+    with pytest.raises(ImageError, match=r"compression LERC.*imagecodecs") as caught:
+        load_image(bytes(data))
+    assert "damaged" not in str(caught.value)
+    assert capfd.readouterr().err == ""  # libtiff's complaints, through OpenCV's log, stay off stderr
+
+
+def test_16_bit_samples_are_scaled_without_a_copy_eight_times_their_size() -> None:
+    """np.bincount and indexing turn their whole input into int64: 8 bytes a sample, 1.5 GB more for a 64 MP
+    RGB photo, on a path kept to avoid a large copy."""
+    import tracemalloc
+
+    from hairtrack.imaging.io import samples_to_rgb8
+
+    bgra = np.random.default_rng(0).integers(0, 4096, (1000, 1000, 4)).astype(np.uint16)
+    tracemalloc.start()
+    try:
+        rgb = samples_to_rgb8(bgra[..., 2::-1], "RGB;16", [], bit_depth=True)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * rgb.nbytes  # the 8-bit result and a few row blocks
+    assert rgb.dtype == np.uint8 and np.array_equal(rgb[..., 0], np.round(bgra[..., 2] * (255 / 4095)))
