@@ -21,10 +21,10 @@ import numpy as np
 
 from hairtrack.domain import Zone
 from hairtrack.errors import InputError
-from hairtrack.imaging.density import edge_corrected_density
+from hairtrack.imaging.density import edge_corrected_densities
 from hairtrack.imaging.hairs import Hair, check_px_per_mm, detect_hairs
 from hairtrack.imaging.learned import DEFAULT_MODELS, detect_hairs_learned
-from hairtrack.imaging.quality import QualityReport, as_rgb_uint8, assess_quality, scan_field
+from hairtrack.imaging.quality import _MIN_HAIRS, QualityReport, as_rgb_uint8, assess_quality, scan_field
 from hairtrack.imaging.io import alpha_opacity
 from hairtrack.imaging.units import FollicularUnit, group_units
 
@@ -119,8 +119,11 @@ DEFAULT_DETECTOR = "learned"
 # seventeenth session); 5: hairs whose ends meet join one unit only when their shafts leave that point together
 # (tips of two openings had made one unit; same session); 6: the edge correction's grid keeps 128 cells across
 # the short side (4:3 and 3:2 frames measured 0.5-3.8% otherwise; 5:4 frames are unchanged), an RGBA photo's
-# transparent part is no part of the field, 16-bit samples are scaled by their bit depth (eighteenth session).
-METHOD_REVISION = 6
+# transparent part is no part of the field, 16-bit samples are scaled by their bit depth (eighteenth session);
+# 7: a hair joins its unit through one end only (units whose tips met were chained), hairs per unit (and so
+# units/cm²) from the units seen whole, a picture too small to measure gives no density instead of 0, 16-bit
+# TIFFs with an orientation are turned once and 16-bit grey and alpha keeps its depth (twenty-first session).
+METHOD_REVISION = 7
 
 
 @functools.cache
@@ -221,11 +224,21 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
     else:
         hairs = detect_hairs(rgb, px_per_mm=ppm, field=field)
     units = group_units(hairs, px_per_mm=ppm)
-    quality = assess_quality(rgb, field, hairs, px_per_mm=ppm)
+    scale_free = None
+    if detector == "learned" and ppm is not None and len(hairs) < _MIN_HAIRS and not blank and min(h, w) >= 64:
+        # Few hairs at this scale: a bald spot, or a scale several times wrong (another device's), which makes
+        # the network look for shafts of the wrong width. The classical pipeline's widths need no scale: a
+        # scale ten times wrong gave 0 hairs/cm² and only the bald spot's sentence.
+        scale_free = [hr.width_px for hr in detect_hairs(rgb, px_per_mm=None, field=field)]
+    quality = assess_quality(rgb, field, hairs, px_per_mm=ppm, scale_free_widths_px=scale_free)
     if min(h, w) < 64 and "too_small" not in quality.issues:
         quality = _with_issue(quality, "too_small", f"The picture is only {w} x {h} px: too small to measure hairs.")
-    # each hair is its two ends
-    hair_density = edge_corrected_density([np.array([hr.end_a, hr.end_b]) for hr in hairs], field.usable)
+    # each hair is its two ends, each unit the ends of all its hairs; the units are counted once per hair too,
+    # for the hairs per unit of the units seen whole (below)
+    unit_shapes = [np.array([e for m in u.members for e in (hairs[m].end_a, hairs[m].end_b)]) for u in units]
+    hair_density, unit_density, unit_hairs = edge_corrected_densities(
+        [[np.array([hr.end_a, hr.end_b]) for hr in hairs], unit_shapes,
+         [shape for u, shape in zip(units, unit_shapes, strict=True) for _ in range(u.hairs)]], field.usable)
     # The correction weighs the whole hairs only. With none, it would say 0 hairs/cm² beside the hairs on
     # show; with a few short ones among many cut (long, unclipped hair), it rests on those few and leaves out
     # every hair longer than the field can hold (one short whole hair among ten cut ones once gave a tenth of
@@ -245,6 +258,12 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
     area_cm2 = hpc = fpc = mean_w = term = vell = None
     usable_px = field.usable_fraction * h * w
     hpf = len(hairs) / len(units) if units else None
+    if not uncorrected and unit_density.whole:
+        # The frame cuts units as it cuts hairs, and a cut unit shows fewer of its hairs: over every unit on show
+        # the hairs per unit read low and the units/cm² high (on the renderer's exact hairs +6 to +9%). The units
+        # seen whole, each weighted as the density weighs it (a large unit is cut more often, so it stands for
+        # more), give the ratio without that cut (-4 to +2%).
+        hpf = unit_hairs.per_px2 / unit_density.per_px2
     coverage = None
     if usable_px > 0:
         coverage = float(min(100.0, 100.0 * sum(hr.width_px * hr.length_px for hr in hairs) / usable_px))
@@ -252,7 +271,8 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
         warnings.append(_NO_SCALE)
     else:
         area_cm2 = usable_px / ppm ** 2 / 100.0
-        looked = min(h, w) >= 16  # else nothing was looked for: no density, not a bald one (too_small says why)
+        # a picture too small to measure gives no density, not a bald one (too_small says why)
+        looked = min(h, w) >= 16 and "too_small" not in quality.issues
         if looked and area_cm2 > 0 and hair_density.window_px2 > 0:
             px2_per_cm2 = (ppm * 10.0) ** 2
             hpc = len(hairs) / area_cm2 if uncorrected else hair_density.per_px2 * px2_per_cm2

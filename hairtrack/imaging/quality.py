@@ -30,6 +30,7 @@ Issues (``QualityReport.issues``):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -347,7 +348,7 @@ def _ring_foreign_share(rgb: np.ndarray, field: ScanField) -> float | None:
 
 
 def assess_quality(image: np.ndarray, field: ScanField, hairs: "tuple[Hair, ...]", *,
-                   px_per_mm: float | None = None) -> QualityReport:
+                   px_per_mm: float | None = None, scale_free_widths_px: Sequence[float] | None = None) -> QualityReport:
     """Name what lowers trust in the measurement of ``image``.
 
     Parameters
@@ -360,6 +361,10 @@ def assess_quality(image: np.ndarray, field: ScanField, hairs: "tuple[Hair, ...]
         From :func:`hairtrack.imaging.hairs.detect_hairs`.
     px_per_mm : float, optional
         The scale, to check it against the shaft widths seen.
+    scale_free_widths_px : sequence of float, optional
+        Shaft widths (px) measured without the scale, for that check where ``hairs`` are too few to say: the
+        learned detector resizes the photo by the scale, so a scale several times wrong hides the hairs from it
+        and would leave a "bald" spot with no word on the scale.
 
     Returns
     -------
@@ -450,6 +455,8 @@ def assess_quality(image: np.ndarray, field: ScanField, hairs: "tuple[Hair, ...]
         if field.usable_fraction < _MIN_USABLE_FRACTION:
             issues.append("small_field")
             words.append(f"Only {field.usable_fraction:.0%} of the picture is usable scalp.")
+    if len(widths) < _MIN_HAIRS and scale_free_widths_px is not None and len(scale_free_widths_px) >= _MIN_HAIRS:
+        widths = list(scale_free_widths_px)
     if px_per_mm is not None and len(widths) >= 3:
         med_um = float(np.median(widths)) / px_per_mm * 1000.0
         figures["median_width_um"] = round(med_um, 1)
@@ -466,7 +473,7 @@ def assess_quality(image: np.ndarray, field: ScanField, hairs: "tuple[Hair, ...]
         n = len(hairs)
         low = chi2.ppf(0.025, 2 * n) / 2 if n else 0.0
         high = chi2.ppf(0.975, 2 * n + 2) / 2  # the exact (Garwood) 95% interval of a Poisson count
-        words.append(f"Only {n} hair{'' if n == 1 else 's'} found: a count this small is uncertain (the same spot "
+        words.append(f"{'No hairs' if n == 0 else f'Only {n} hair' + ('' if n == 1 else 's')} found: a count this small is uncertain (the same spot "
                      f"could as well show {low:.0f} to {high:.0f}), too few to compare over time on its own; if the "
                      "spot is not bald, check focus and light and take another photo.")
     return QualityReport(ok=not issues, issues=tuple(issues), warnings=tuple(words), figures=figures)

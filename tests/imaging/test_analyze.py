@@ -11,6 +11,7 @@ import pytest
 from hairtrack.domain import Zone
 from hairtrack.errors import InputError
 from hairtrack.imaging.analyze import analysis_to_dict, analyze
+from hairtrack.imaging.hairs import Hair
 from hairtrack.synth.scalp import render_scalp
 
 
@@ -141,8 +142,10 @@ def test_tiny_image_gives_an_issue_not_a_crash():
     for picture in (strip[:12, :400], strip[:20, :400]):  # too small to look for hairs in; then just enough
         b = analyze(picture, 220.0)
         assert "too_small" in b.quality.issues
-        if picture.shape[0] < 16:  # nothing looked for: no density, rather than 0 hairs/cm² (a bald spot)
-            assert b.hair_count == 0 and b.hairs_per_cm2 is None and b.fu_per_cm2 is None
+        # too small to measure: no density, rather than 0 hairs/cm² (a bald spot); hairs seen are still listed
+        assert b.hairs_per_cm2 is None and b.fu_per_cm2 is None
+        if picture.shape[0] < 16:  # nothing looked for
+            assert b.hair_count == 0
 
 
 def test_hairs_of_an_enlarged_narrow_strip_stay_inside_it():
@@ -553,3 +556,49 @@ def test_transparent_parts_of_a_photo_are_no_part_of_the_field():
     opaque = _io.BytesIO()
     Image.fromarray(rgb).save(opaque, "PNG")
     assert load_image(opaque.getvalue()).transparent is None
+
+
+@pytest.mark.parametrize("factor", [0.1, 10.0])
+def test_a_scale_many_times_wrong_is_named_even_where_it_hides_the_hairs(factor):
+    """The learned detector resizes the photo by the scale: another device's scale, ten times wrong, left it
+    finding nothing, and the photo read 0 hairs/cm² with only the bald spot's sentence (a review). The shafts'
+    widths, measured without the scale, name it."""
+    photo = render_scalp(seed=1, difficulty="easy")
+    right = analyze(photo.image, photo.px_per_mm)
+    assert right.hair_count >= 5 and "scale_mismatch" not in right.quality.issues
+    wrong = analyze(photo.image, photo.px_per_mm * factor)
+    assert wrong.hair_count < 5 and "scale_mismatch" in wrong.quality.issues
+    assert any(f"With {photo.px_per_mm * factor:g} px/mm the hairs would be" in w for w in wrong.warnings)
+
+
+def test_a_nearly_bald_spot_at_its_own_scale_is_not_called_a_wrong_scale():
+    for units in (0, 1, 2):
+        bald = render_scalp(seed=2000 + units, shape=(512, 640), px_per_mm=110.0, n_units=units, difficulty="medium")
+        a = analyze(bald.image, 110.0)
+        assert a.hair_count < 5 and "scale_mismatch" not in a.quality.issues
+
+
+def test_hairs_per_unit_come_from_the_units_seen_whole(classical_finds):
+    """Units of three on a grid that the frame cuts: a cut unit shows one or two of its hairs, so over every unit
+    on show hairs per unit read low and units/cm² high. The units seen whole say three, and units/cm² x hairs
+    per unit stays hairs/cm²."""
+    hairs = []
+    for r in range(60, 460, 110):
+        for c in range(-20, 700, 110):  # the first and last columns' openings lie outside the frame
+            for dr, dc in ((60, 0), (55, 25), (55, -25)):
+                # the part of the shaft inside the 512 x 640 frame, as a detector sees it
+                t = np.linspace(0.0, 1.0, 201)
+                pts = np.column_stack([r + dr * t, c + dc * t])
+                inside = pts[(pts[:, 0] >= 0) & (pts[:, 0] <= 511) & (pts[:, 1] >= 0) & (pts[:, 1] <= 639)]
+                if len(inside) < 10:
+                    continue
+                start, end = tuple(inside[0]), tuple(inside[-1])
+                hairs.append(Hair((start[0] + end[0]) / 2, (start[1] + end[1]) / 2, 6.0,
+                                  float(np.hypot(end[0] - start[0], end[1] - start[1])), 90.0, start, end, 0.6))
+    classical_finds(hairs)
+    photo = render_scalp(seed=1, shape=(512, 640), px_per_mm=110.0, n_units=0, difficulty="easy").image
+    a = analyze(photo, 110.0, detector="classical")
+    shown = a.hair_count / len(a.units)
+    assert shown < 2.9  # the cut units pull the plain ratio down
+    assert a.hairs_per_fu == pytest.approx(3.0)
+    assert a.fu_per_cm2 == pytest.approx(a.hairs_per_cm2 / 3.0)
