@@ -181,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="learned detector: heatmap thresholds to compare (choose on --fold tune only)")
     ap.add_argument("--no-baseline", action="store_true",
                     help="leave out the baseline rows (the float networks and the main network alone)")
+    ap.add_argument("--px-per-mm", type=float, default=None,
+                    help="learned detector: read the photos at this scale (default: none, as a 70x frame: the long "
+                         "side to the network's 640 px; the scale bar some photos carry reads about 360 px/mm)")
     args = ap.parse_args(argv)
     from hairtrack.errors import InputError
     from hairtrack.imaging.analyze import analyze
@@ -235,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
             tag = "synthetic-only" if model is None else "--model"
             label = f"learned ({tag})" if len(ths) == 1 else f"learned ({tag}, th={th:g})"
             methods[label] = (lambda rgb, field, th=th: detect_hairs_learned(rgb, threshold=th, model_path=model,
-                                                                             field=field))
+                                                                             field=field, px_per_mm=args.px_per_mm))
             if th == DEFAULT_THRESHOLD and len(ths) == 1 and model is None:
                 product[label] = "learned"
     stats = {m: dict(pred=[], tp=0, n_det=0, hit=dict.fromkeys(CLASSES, 0), t_run=[], tp_img=[], det_img=[],
