@@ -226,8 +226,8 @@ def bench_real(n_pairs: int) -> None:
             ok += 1
         ov_err.append(reg.overlap_pct - _overlap_pct(t_true, (h, w), b.shape[:2]))
         # the same hairs seen twice: the matched count should not change; what it does is the pair noise
-        # that analysis.matched models as kappa (1/n_a + 1/n_b). Scale: a 70x frame (220 px/mm), zoomed by sc in b.
-        det = [detect_hairs_learned(im, px_per_mm=ppm) for im, ppm in ((a, 220.0), (b, 220.0 * sc))]
+        # that analysis.matched models as kappa (1/n_a + 1/n_b). Scale: a 70x frame (358 px/mm), zoomed by sc in b.
+        det = [detect_hairs_learned(im, px_per_mm=ppm) for im, ppm in ((a, 358.0), (b, 358.0 * sc))]
         found = [np.array([(x.row_px, x.col_px) for x in d]).reshape(-1, 2) for d in det]
         lengths = [x.length_px for d in det for x in d]
         mt = match_hairs(found[0], found[1], reg.transform, tol_px=match_tolerance_px(a.shape, lengths),

@@ -18,7 +18,7 @@ JPEG quality 80-95, and the scope is placed again as each scenario says:
    0.27 cm² a move of 0.5 mm changes the true count by about 10%.
 2. **Real photos** (``../shared/datasets/trichoscopy-dev``, skipped when absent): each photo re-taken as a
    turned, moved, cropped (85% of each side, so that no take reaches past the photo), relit and blurred copy
-   of itself, at a nominal 220 px/mm. The
+   of itself, at the 358 px/mm of their dermoscope's scale bar. The
    skin is the same in every take, so this measures what pose, crop, light and focus do to the figure, not
    what the person's skin does between visits.
 
@@ -51,7 +51,7 @@ DATASET = "/work/shared/datasets/trichoscopy-dev/images"
 FRAME = (512, 640)  # rows, cols of a synthetic take
 WORLD_PX = 960  # a world holds a frame turned by 15 degrees and moved by 0.5 mm
 SYNTH_PPM = 110.0
-REAL_PPM = 220.0
+REAL_PPM = 358.0  # the 1.0 mm scale bar some of the dev photos carry is 358 px long
 # name: (largest move in mm, largest turn in degrees); "same spot" moves by 2 px at most, whatever the scale
 SCENARIOS = {"same spot": (None, 1.0), "marked spot": (0.1, 5.0), "free": (0.5, 15.0)}
 

@@ -50,6 +50,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "trichoscopy-dev"
 CLASSES = ("premium", "single", "undersize", "abnormal")
+# The photos' scale: the 1.0 mm scale bar that 144 of them carry (their dermoscope's own) is 358 px long. The
+# learned rows read them at it, as a person who calibrated that dermoscope would; the classical pipeline is
+# given no scale (it assumes a 70x frame at this scale for its size limits, which were tuned that way).
+REAL_PX_PER_MM = 358.0
 
 
 def read_boxes(xml_path: Path) -> list[tuple[str, float, float, float, float]]:
@@ -181,9 +185,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="learned detector: heatmap thresholds to compare (choose on --fold tune only)")
     ap.add_argument("--no-baseline", action="store_true",
                     help="leave out the baseline rows (the float networks and the main network alone)")
-    ap.add_argument("--px-per-mm", type=float, default=None,
-                    help="learned detector: read the photos at this scale (default: none, as a 70x frame: the long "
-                         "side to the network's 640 px; the scale bar some photos carry reads about 360 px/mm)")
+    ap.add_argument("--px-per-mm", type=float, default=REAL_PX_PER_MM,
+                    help="learned detector: read the photos at this scale (default: their scale bar's)")
     args = ap.parse_args(argv)
     from hairtrack.errors import InputError
     from hairtrack.imaging.analyze import analyze
@@ -228,10 +231,10 @@ def main(argv: list[str] | None = None) -> int:
     if "learned" in args.detectors and not args.no_baseline and args.model is None:
         # the baselines: the float networks the default 8-bit pair was made from, and the main network alone
         # (with its test-time flip), the default before the pair
-        methods["learned, float networks"] = lambda rgb, field: detect_hairs_learned(rgb, model_path=FLOAT_MODELS,
-                                                                                      field=field)
-        methods["learned, main network only"] = lambda rgb, field: detect_hairs_learned(rgb, model_path=MODEL_PATH,
-                                                                                         field=field)
+        methods["learned, float networks"] = lambda rgb, field: detect_hairs_learned(
+            rgb, model_path=FLOAT_MODELS, field=field, px_per_mm=args.px_per_mm)
+        methods["learned, main network only"] = lambda rgb, field: detect_hairs_learned(
+            rgb, model_path=MODEL_PATH, field=field, px_per_mm=args.px_per_mm)
     if "learned" in args.detectors:
         ths = args.thresholds or [DEFAULT_THRESHOLD]
         for th in ths:
@@ -267,12 +270,12 @@ def main(argv: list[str] | None = None) -> int:
             st["t_run"].append(time.perf_counter() - t2)
             if m in product:
                 t2 = time.perf_counter()
-                whole = analyze(rgb, detector=product[m]).hairs
+                whole = analyze(rgb, args.px_per_mm, detector=product[m]).hairs
                 st["t_analyze"].append(time.perf_counter() - t2)
                 # what 'hairtrack analyze --px-per-mm' runs on the file's bytes: decode, the calibration card's
                 # search (it is left out of the field when found), analyze
                 t2 = time.perf_counter()
-                measure_upload(data, f"{n}.jpg", px_per_mm=220.0, overlay=False, detector=product[m])
+                measure_upload(data, f"{n}.jpg", px_per_mm=args.px_per_mm, overlay=False, detector=product[m])
                 st["t_upload"].append(time.perf_counter() - t2)
                 st["differ"] += [(h.row_px, h.col_px) for h in whole] != [(h.row_px, h.col_px) for h in hairs]
             det = np.array([[hr.row_px, hr.col_px] for hr in hairs]).reshape(-1, 2)

@@ -46,7 +46,7 @@ PX_PER_MM = 220.0
 def calibration_inputs(n: int, seed0: int, *, fragments_per_mm2: float = 0.0, strip_edge: bool = False,
                        mirror: bool = False) -> Iterator[np.ndarray]:
     """The network inputs (1, 3, H, W) float32 of ``n`` synthetic photos drawn like the training scenes."""
-    from hairtrack.imaging.learned import _input_scale, network_input
+    from hairtrack.imaging.learned import network_input
     from hairtrack.synth.scalp import DIFFICULTIES, render_scalp
 
     for k in range(n):
@@ -56,7 +56,9 @@ def calibration_inputs(n: int, seed0: int, *, fragments_per_mm2: float = 0.0, st
         sc = render_scalp(seed=seed, shape=SHAPE, px_per_mm=PX_PER_MM, difficulty=DIFFICULTIES[k % 3],
                           banner=banner, red_circle=red_circle, varied=True, fragments_per_mm2=fragments_per_mm2,
                           strip_edge=strip_edge)
-        _, blob = network_input(sc.image, _input_scale(*SHAPE, PX_PER_MM))
+        # reduced by 2, as the training scenes were and as the shipped 8-bit pair was calibrated (a 70x photo at
+        # its 358 px/mm reaches the network the same way)
+        _, blob = network_input(sc.image, 0.5)
         yield np.ascontiguousarray(blob[..., ::-1]) if mirror else blob
 
 

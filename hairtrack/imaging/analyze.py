@@ -122,8 +122,11 @@ DEFAULT_DETECTOR = "learned"
 # transparent part is no part of the field, 16-bit samples are scaled by their bit depth (eighteenth session);
 # 7: a hair joins its unit through one end only (units whose tips met were chained), hairs per unit (and so
 # units/cm²) from the units seen whole, a picture too small to measure gives no density instead of 0, 16-bit
-# TIFFs with an orientation are turned once and 16-bit grey and alpha keeps its depth (twenty-first session).
-METHOD_REVISION = 7
+# TIFFs with an orientation are turned once and 16-bit grey and alpha keeps its depth (twenty-first session);
+# 8: a photo is read at the scale its decoding was tuned at on real 70x photos, whose own scale bar shows 358
+# px/mm, not the 220 once assumed: the learned detector at 179 px/mm (not 110), the classical pipeline's size
+# limits at that scale (same session).
+METHOD_REVISION = 8
 
 
 @functools.cache

@@ -38,7 +38,11 @@ from hairtrack.imaging.quality import ScanField, as_rgb_uint8, scan_field
 __all__ = ["Hair", "detect_hairs", "check_px_per_mm", "WORK_SIDE_PX"]
 
 WORK_SIDE_PX = 640
-_TYPICAL_PX_PER_MM_AT_1280 = 220.0  # a 70x handheld dermoscope at 1280 x 1024 (about 5.8 x 4.7 mm)
+# A 70x handheld dermoscope at 1280 x 1024 (3.6 x 2.9 mm): the 1.0 mm scale bar some of the real dev photos carry
+# is 358 px long. The defaults below were chosen on those photos when 220 px/mm was assumed; they are given
+# here at the true scale (times 220 / 358), so a photo measured at its own scale is read as they were tuned.
+_TYPICAL_PX_PER_MM_AT_1280 = 358.0
+_MAX_WIDTH_MM = 0.16 * 220.0 / 358.0  # the widest shaft the darkness is measured for (the closing must be wider)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +217,7 @@ def _skeleton_hairs(comp: np.ndarray, dist: np.ndarray, spur_px: float, min_len_
     return out
 
 
-def detect_hairs(image: np.ndarray, *, px_per_mm: float | None = None, min_length_um: float = 250.0,
+def detect_hairs(image: np.ndarray, *, px_per_mm: float | None = None, min_length_um: float = 250.0 * 220.0 / 358.0,
                  high: float = 0.32, low: float = 0.20, spur_widths: float = 1.5,
                  field: ScanField | None = None) -> tuple[Hair, ...]:
     """Find the hair shafts of a trichoscopy photo.
@@ -224,9 +228,10 @@ def detect_hairs(image: np.ndarray, *, px_per_mm: float | None = None, min_lengt
         H x W x 3 RGB (uint8; grey, 16-bit and float are converted).
     px_per_mm : float, optional
         Scale; sets the shortest hair kept and gives each hair ``width_um``. Without it a 70x dermoscope
-        at 1280 x 1024 (about 220 px/mm at that size) is assumed for the size limits only.
+        at 1280 x 1024 (358 px/mm at that size) is assumed for the size limits only.
     min_length_um : float
-        Shorter dark pieces are not counted (pores, scales, dots).
+        Shorter dark pieces are not counted (pores, scales, dots). (250 until 2026-11-28, with a 70x frame
+        taken for 220 px/mm: the same length in its pixels.)
     high, low : float
         Hysteresis thresholds on relative darkness (0-1). The defaults (with ``min_length_um``) were
         chosen on the patient-disjoint ``tune`` half of the trichoscopy dev set (benchmarks/trichoscopy.py).
@@ -246,7 +251,7 @@ def detect_hairs(image: np.ndarray, *, px_per_mm: float | None = None, min_lengt
     >>> scene = render_scalp(seed=3, shape=(480, 600), px_per_mm=150.0, n_units=8, difficulty="easy")
     >>> hairs = detect_hairs(scene.image, px_per_mm=scene.px_per_mm)
     >>> len(scene.hairs), len(hairs), round(hairs[0].width_um)
-    (15, 14, 32)
+    (13, 12, 32)
     """
     rgb = as_rgb_uint8(image)
     ppm = check_px_per_mm(px_per_mm)
@@ -264,7 +269,7 @@ def detect_hairs(image: np.ndarray, *, px_per_mm: float | None = None, min_lengt
     else:
         work, usable, overlay = rgb, field.usable, field.overlay
     ppm_work = (ppm if ppm is not None else _TYPICAL_PX_PER_MM_AT_1280 * max(h, w) / 1280.0) * f
-    max_width_px = 0.16 * ppm_work  # the thickest shafts are ~120 um; closing must be wider
+    max_width_px = _MAX_WIDTH_MM * ppm_work
     d, _ = _darkness(work, overlay, _odd(max(2.6 * max_width_px, 9)))
     d[~usable] = 0.0
     strong = d >= high

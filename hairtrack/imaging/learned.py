@@ -2,7 +2,7 @@
 
 The network (``models/hair_centernet.onnx``, 0.8 MB in float; training in ``scripts/train_hair_detector.py``,
 card in ``docs/hair_detector_card.md``) is CenterNet-style (Zhou, Wang & Kraehenbuehl 2019, "Objects as
-Points"): from the photo at about 110 px/mm (half of a 70x dermoscope's 1280 x 1024 frame) it predicts a
+Points"): from the photo at 179 px/mm (half of a 70x dermoscope's 1280 x 1024 frame) it predicts a
 heatmap of hair midpoints every 4 input pixels and, at each midpoint, the shaft's direction as
 ``(cos 2θ, sin 2θ)`` and ``log(length / 32 px)``. Its weights were fitted to images from
 :func:`hairtrack.synth.render_scalp` (``varied=True``) only, never to real photos.
@@ -60,31 +60,41 @@ FLOAT_MODELS = (MODEL_PATH, FRAGMENT_MODEL_PATH)
 DEFAULT_MODELS = (MODEL_PATH.with_name("hair_centernet_int8.onnx"),
                   MODEL_PATH.with_name("hair_centernet_fragments_int8.onnx"))
 DEFAULT_THRESHOLD = 0.30  # chosen on the tune fold of the dev set (benchmarks/trichoscopy.py --thresholds)
-_INPUT_PX_PER_MM = 110.0  # the scale the network was trained at
+# The scale a photo is read at. The network was trained on renders reduced to 110 px/mm, but every threshold and
+# gate was chosen on real 70x photos brought to 640 px wide, and those are at 358 px/mm (the 1.0 mm scale bar
+# that 144 of the dev photos carry is 358 px long; their hairs are then 75 um wide at the median and 122 hairs/cm²,
+# against 122 um and 46 at the 220 px/mm once assumed): 179 px/mm at the input. Read at 110 px/mm instead, the
+# same photos at their true scale counted far worse (tune fold, 200 photos: MAE 3.34 against 2.06, F1 0.756
+# against 0.811; 2.73 at best with any threshold), so a person who calibrated their dermoscope got counts worse
+# than guessing the median. The network has a prior on a shaft's length in its input: real shafts clipped for
+# trichoscopy (0.22-0.68 mm) are 40-120 px long at 179 px/mm, as the training scenes' were at 110. Renders of
+# such shafts read better at 179 too (per-image count error 12-23% against 21-42% at 110); shafts grown to
+# 0.6-1.6 mm read worse (docs/hair_detector_card.md, 21st session).
+_INPUT_PX_PER_MM = 179.0
 _LEN_REF_PX = 32.0
 _MULTIPLE = 16  # the encoder halves four times
-# Both networks up to this many input pixels (a 70x photo has 0.33 M, a 12 MP photo at 220 px/mm 3 M);
+# Both networks up to this many input pixels (a 70x photo has 0.33 M, a 12 MP photo at 358 px/mm 3 M);
 # above it the main network alone, so a huge input does not cost two passes. (The flip alone stopped at
-# 2 M; between 2 and 4 M the second pass is new, and a 12 MP photo at 220 px/mm takes 0.8-1.0 s, not 0.5.)
+# 2 M; between 2 and 4 M the second pass is new.)
 _PAIR_MAX_INPUT_PX = 4_000_000
 # Inputs over this many pixels run tile by tile (_tiled_maps), so that memory stays bounded (a 12 MP photo at
-# 110 px/mm, 12 M input pixels, still runs in one pass): squares of this side, each with this much of the
+# 179 px/mm, 12 M input pixels, still runs in one pass): squares of this side, each with this much of the
 # photo around it (input px, multiples of 16). The network reaches between 128 and 192 px: with 192 the
 # tiled maps equal one pass's exactly (float and 8-bit; tests/imaging/test_learned.py).
 _TILE_MIN_INPUT_PX = 16_000_000
-# Beyond this many input pixels (53 cm² at 110 px/mm) a photo is no close-up and is refused: a 64 MP photo
-# at 55 px/mm would be 256 M pixels at the network's scale (about 7 GB, tiles or not).
+# Beyond this many input pixels (20 cm² at 179 px/mm) a photo is no close-up and is refused: a 64 MP photo
+# at 90 px/mm would be 256 M pixels at the network's scale (about 7 GB, tiles or not).
 _MAX_INPUT_PX = 64_000_000
 _TILE_PX = 2048
 _TILE_MARGIN_PX = 192
 # shaft-aware peak suppression (_shaft_nms), chosen on the tune fold of the dev set
 _NMS_ALONG = 0.6  # fraction of the stronger peak's predicted length, along its direction
-_NMS_PERP_PX = 8.0  # input px (16 px of a 1280 x 1024 photo) across it
+_NMS_PERP_PX = 8.0  # input px (16 px of a 1280 x 1024 photo at 358 px/mm) across it
 _NMS_ANGLE_DEG = 25.0  # only peaks of nearly the same direction
 # image gates on the peaks (_gate_peaks), chosen on the tune fold of the dev set
 _WEAK_FRACTION = 0.8  # weak peaks reach down to this fraction of the threshold (0.24) ...
 _WEAK_CONTRAST = 0.9  # ... and count when their shaft is this dark relative to the confident ones'
-_EDGE_INPUT_PX = 24.0  # near the frame (0.22 mm at 110 px/mm) ...
+_EDGE_INPUT_PX = 24.0  # near the frame (0.13 mm at 179 px/mm) ...
 _EDGE_HEAT = 0.5  # ... a peak counts only from this heat up
 
 
@@ -183,10 +193,10 @@ def _run_net(path: str, blob: np.ndarray) -> np.ndarray:
 
 
 def _input_scale(h: int, w: int, ppm: float | None) -> float:
-    """Factor from the photo to the network's input: to 110 px/mm, or a 640-px long side without a scale."""
+    """Factor from the photo to the network's input: to 179 px/mm, or a 640-px long side without a scale."""
     if ppm is not None:
         return float(np.clip(_INPUT_PX_PER_MM / ppm, 0.05, 2.0))
-    return min(1.0, 640.0 / max(h, w))  # a 70x dermoscope at 1280 px wide is about 220 px/mm
+    return min(1.0, 640.0 / max(h, w))  # a 70x dermoscope at 1280 px wide is about 358 px/mm
 
 
 def normalize_exposure(rgb: np.ndarray) -> np.ndarray:
@@ -424,7 +434,7 @@ def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, t
     image : ndarray
         H x W x 3 RGB (uint8; grey, 16-bit and float are converted).
     px_per_mm : float, optional
-        Scale; the photo is resized to the network's 110 px/mm, and each hair gets ``width_um``. Without
+        Scale; the photo is resized to the network's 179 px/mm, and each hair gets ``width_um``. Without
         it the long side is brought to 640 px (a 70x dermoscope at 1280 x 1024).
     threshold : float
         Heatmap peak (0-1) from which a hair counts on the network's word alone; weaker peaks down to
@@ -480,11 +490,11 @@ def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, t
         return ()
     pad = np.pad(heat, 1)
     offs = np.array([-1, 0, 1], np.float32)
-    # working-scale darkness, for widths (as in hairs.py)
-    ppm_work = (ppm if ppm is not None else 220.0 * max(h, w) / 1280.0) * s
+    # working-scale darkness, for widths (as in hairs.py), over a window of fixed input pixels: the one the
+    # contrast gate was tuned with (0.16 mm, 2.6 times over, at the 110 px/mm the input was once taken for)
     overlay = cv2.resize(field.overlay.astype(np.uint8), (work.shape[1], work.shape[0]),
                          interpolation=cv2.INTER_NEAREST).astype(bool)
-    d, _ = _darkness(work, overlay, _odd(max(2.6 * 0.16 * ppm_work, 9)))
+    d, _ = _darkness(work, overlay, _odd(max(2.6 * 0.16 * 110.0, 9)))
     recs = []
     for y, x in zip(ys, xs):
         win = pad[y:y + 3, x:x + 3]

@@ -396,7 +396,8 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
                  red_circle: bool = False, jpeg: bool = True, min_visible_um: float = 250.0,
                  varied: bool = False, hide_hairs: Collection[tuple[int, int]] = (),
                  fragments_per_mm2: float = 0.0, strip_edge: bool = False,
-                 rising_p: float = 0.0, lifelike: bool = False) -> SynthScalp:
+                 rising_p: float = 0.0, lifelike: bool = False,
+                 shaft_mm: tuple[float, float] = (0.25, 0.7)) -> SynthScalp:
     """Render a trichoscopy-like image and return it with its exact hairs.
 
     Parameters
@@ -445,6 +446,11 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
         and more scenes whose units have near-parallel shafts (80% against 50%), where each shaft but the
         middle one lies, one time in two, closer to the unit's axis, partly over its neighbour. Drawn from a
         generator of its own: False (the default) leaves every pixel as before.
+    shaft_mm : (float, float)
+        Range of the shafts' lengths (mm, drawn uniformly) for the presets: by default hair clipped for
+        trichoscopy, as in the real dev photos (their labelled shafts are 0.22-0.68 mm from the 10th to the 90th
+        percentile at the 358 px/mm of their dermoscope's scale bar); longer for hair grown out (0.6-1.6 mm was
+        the default until 2026-11-28). ``varied`` draws its own.
 
     Returns
     -------
@@ -467,6 +473,9 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
         raise ValueError(f"fragments_per_mm2 must be a finite number >= 0, got {fragments_per_mm2!r}")
     if not (math.isfinite(rising_p) and 0.0 <= rising_p <= 1.0):
         raise ValueError(f"rising_p must be a share in [0, 1], got {rising_p!r}")
+    lo, hi = (float(x) for x in shaft_mm)
+    if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo <= hi):
+        raise ValueError(f"shaft_mm must be a range (low, high) of lengths > 0, got {shaft_mm!r}")
     if (fragments_per_mm2 > 0 or strip_edge or rising_p > 0 or lifelike) and not varied:
         raise ValueError("fragments_per_mm2, strip_edge, rising_p and lifelike need varied=True")
     h, w = int(shape[0]), int(shape[1])
@@ -573,7 +582,7 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
             width_um = float(rng.uniform(*cfg["width"]))
             if rng.random() < 0.12:  # a thin (vellus-like) hair now and then
                 width_um = float(rng.uniform(max(cfg["width"][0] * 0.6, 12), 35))
-            length = rng.uniform(0.6, 1.6) * ppm
+            length = rng.uniform(lo, hi) * ppm
             shift = 0.0
             broken = False
             if varied:

@@ -15,7 +15,7 @@ from hairtrack.imaging.learned import (
 from hairtrack.synth.scalp import render_scalp
 
 SHAPE = (512, 640)
-PPM = 110.0  # the network's own scale: a 1280 x 1024 dermoscope photo at half size
+PPM = 179.0  # the network's own scale (a 1280 x 1024 dermoscope photo at half size): the photo goes in as it is
 SEEDS = range(6)
 
 
@@ -308,5 +308,5 @@ def test_a_photo_far_larger_than_a_close_up_is_refused_with_its_area():
     photo = np.zeros((6000, 8000, 3), np.uint8)
     photo[::7] = 90
     with pytest.raises(InputError, match=r"at 60 px/mm this 8000 x 6000 px photo covers 133 cm² of scalp, more "
-                                         r"than a close-up \(53 cm² at most\)"):
+                                         r"than a close-up \(20 cm² at most\)"):
         detect_hairs_learned(photo, px_per_mm=60.0)
