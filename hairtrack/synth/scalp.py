@@ -1,6 +1,7 @@
 """Synthetic trichoscopy images of clipped scalp with exact ground truth.
 
-Made to resemble 70x handheld dermoscope photos (1280 x 1024, about 220 px/mm): pale skin with a
+Made to resemble 70x handheld dermoscope photos (1280 x 1024; drawn at 220 px/mm by default, while such a
+photo is at 358 px/mm): pale skin with a
 low-frequency mottle, furrows, glints and pores; clipped shafts of known width, colour, angle and length
 leaving the skin in follicular units of 1-4 that share an exit point (with the blue-grey of the shaft
 under the skin behind it); crossings; blur, uneven light and vignetting, sensor noise and JPEG
@@ -407,7 +408,8 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
     shape : (int, int)
         Rows and columns.
     px_per_mm : float, optional
-        Scale; by default that of a 70x dermoscope, 220 px/mm at 1280 px wide, in proportion otherwise.
+        Scale; by default 220 px/mm at 1280 px wide (a 5.8 mm field), in proportion otherwise. (A 70x
+        dermoscope's 1280 px frame is 358 px/mm, its own scale bar says; 220 was taken for it until 2026-11-28.)
     n_units : int, optional
         Follicular units whose exit point is in the frame; by default Poisson with 0.25 per mm^2 (about
         12 hairs in a dermoscope field, as in the real dev set). A few more enter from outside the frame.
