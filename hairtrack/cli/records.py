@@ -433,5 +433,8 @@ def device_list(db: DbOpt = None, data_dir: DataDirOpt = None, json: JsonOpt = F
         return
     table = Table("device", "px/mm", "±", "method", "calibrated", "note")
     for d in devices:
-        table.add_row(d.name, format_float(d.px_per_mm), format_float(d.px_per_mm_uncertainty), d.calibration_method, str(d.calibrated_on or ""), d.note or "")
+        # to 0.01 px/mm, as 'device calibrate' prints it (a measured scale carries 15 digits); --json keeps them all
+        table.add_row(d.name, format_float(round(d.px_per_mm, 2)),
+                      format_float(None if d.px_per_mm_uncertainty is None else round(d.px_per_mm_uncertainty, 2)),
+                      d.calibration_method, str(d.calibrated_on or ""), d.note or "")
     out.print(table)

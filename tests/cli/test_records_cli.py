@@ -183,6 +183,11 @@ def test_devices_from_the_command_line(cli: Cli) -> None:
     bad = cli("device", "add", "x", "--px-per-mm", "-3.2")
     assert bad.exit_code == 1 and "px_per_mm must be a finite number > 0, got -3.2" in bad.stderr
     assert json.loads(cli("device", "list", "--json").stdout)[0]["px_per_mm"] == 152.5
+    # a measured scale's 15 digits are shown to 0.01 px/mm in the table, and kept whole in the JSON
+    cli("device", "add", "measured", "--px-per-mm", "19.999476412", "--uncertainty", "0.0123456")
+    table = cli("device", "list").stdout
+    assert "20" in table and "0.01" in table and "19.9994" not in table
+    assert json.loads(cli("device", "list", "--json").stdout)[1]["px_per_mm"] == 19.999476412
 
 
 def test_missing_file_and_folder_are_named(cli: Cli, tmp_path: Path) -> None:
