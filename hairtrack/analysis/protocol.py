@@ -18,6 +18,10 @@ profile is checked against the baseline (the scans before the evaluated treatmen
 ``method``        measured by another version of the measurement than the baseline (another detector, new
                   network weights, a changed density; ``imaging.analyze.measurement_method``): its figures
                   are not like for like with the baseline's.
+``photo_quality`` the photo's own quality check put its figure in doubt: blurry, over- or underexposed, mostly
+                  not usable scalp, hairs too long for the field (down-weighted); shafts whose widths say the
+                  scale given is wrong, or a photo of the whole head (excluded). A bald spot's few hairs are a
+                  finding, not a fault, and raise no flag.
 
 Each flag carries a factor; a scan's recommended weight is the product of its flags' factors (1.0 when
 none, 0.0 when excluded). ``interval`` is informational (factor 1): a late scan is not a worse photo.
@@ -86,8 +90,9 @@ class ScanFigures:
 
     ``brightness`` is the mean linear luminance (0-1) of the skin or of the card's grey patch;
     ``white_balance_gains`` the ``(r, g, b)`` gains from the card; ``overlap_pct`` and
-    ``different_field`` come from registering the scan to the previous scan of its zone. (What measured
-    the scan is the measurement's own ``method``.)
+    ``different_field`` come from registering the scan to the previous scan of its zone; ``quality_issues``
+    are the photo's ``quality.issues`` (``imaging.quality``). (What measured the scan is the measurement's own
+    ``method``.)
     """
 
     px_per_mm: float | None = None
@@ -95,6 +100,15 @@ class ScanFigures:
     white_balance_gains: tuple[float, float, float] | None = None
     overlap_pct: float | None = None
     different_field: bool | None = None
+    quality_issues: tuple[str, ...] = ()
+
+
+# quality issues that put a photo's figure in doubt, in words; those that make it wrong are left out
+_QUALITY_DOUBT = {"blurry": "blurry", "overexposed": "overexposed", "underexposed": "underexposed",
+                  "small_field": "mostly not usable scalp", "hairs_cut_by_field": "of hairs too long for its field",
+                  "scale_mismatch": "at a scale its shafts' widths disagree with",
+                  "overview_photo": "of the whole head, not a close-up"}
+_QUALITY_EXCLUDE = {"scale_mismatch", "overview_photo"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +299,12 @@ def check_protocol(
         if method is not None and m.method and m.method.strip().lower() != method:
             flags.append(ConditionFlag("method", f"measured by '{m.method}', the baseline by '{method}': another "
                                        "version of hairtrack's measurement, so the figures are not like for like", dw))
+        doubts = [i for i in f.quality_issues if i in _QUALITY_DOUBT]
+        if doubts:
+            out = any(i in _QUALITY_EXCLUDE for i in doubts)
+            flags.append(ConditionFlag(
+                "photo_quality", f"the photo is {' and '.join(_QUALITY_DOUBT[i] for i in doubts)}: its figure is less "
+                f"certain{'; left out' if out else ''} (take it again as the baseline was taken)", 0.0 if out else dw))
         if f.different_field:
             flags.append(ConditionFlag("different_field", "the photo shows another patch of scalp than the earlier "
                                        "scan of this zone: kept out of the change estimate", 0.0))

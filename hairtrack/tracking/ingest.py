@@ -178,11 +178,13 @@ def registration_figures(analyses: Mapping[tuple[dt.date, Zone, int], Mapping[st
     figures = {}
     for key, analysis in analyses.items():
         reg = analysis.get("registration") or {}
-        if "overlap_pct" in reg or analysis.get("px_per_mm"):
+        issues = tuple((analysis.get("quality") or {}).get("issues") or ())
+        if "overlap_pct" in reg or analysis.get("px_per_mm") or issues:
             figures[key] = ScanFigures(
                 px_per_mm=analysis.get("px_per_mm"),
                 overlap_pct=reg.get("overlap_pct"),
                 different_field=reg.get("different_field"),
+                quality_issues=issues,
             )
     return figures
 

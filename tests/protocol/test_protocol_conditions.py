@@ -58,8 +58,10 @@ def test_clean_record_has_no_flags_and_full_weight():
     (_records(), _figures(white_balance_gains=(1.4, 1.0, 0.7)), "lighting", 0.5),
     (_records(), _figures(overlap_pct=30.0), "zone_position", 0.5),
     (_records(), _figures(different_field=True), "different_field", 0.0),
+    (_records(), _figures(quality_issues=("blurry",)), "photo_quality", 0.5),
+    (_records(), _figures(quality_issues=("few_hairs", "scale_mismatch")), "photo_quality", 0.0),
 ], ids=["time", "hair_length", "device_name", "device_px_per_mm", "lighting_label", "brightness",
-        "white_balance", "zone_position", "different_field"])
+        "white_balance", "zone_position", "different_field", "blurry_photo", "wrong_scale_photo"])
 def test_each_rule_flags_exactly_the_scan_that_breaks_it(records, figures, code, weight):
     flags = _flags(records, figures)
     assert flags[TARGET] == [code]
@@ -68,6 +70,13 @@ def test_each_rule_flags_exactly_the_scan_that_breaks_it(records, figures, code,
     assert check.weight == weight and check.excluded == (weight == 0.0)
     assert summarize_protocol(check_protocol(records, figures=figures, treatments=TREATMENTS)).by_rule == {
         code: ((TARGET, Zone.CROWN, 1),)}
+
+
+def test_a_bald_spots_few_hairs_are_a_finding_not_a_fault_of_the_photo():
+    assert _flags(_records(), _figures(quality_issues=("few_hairs",)))[TARGET] == []
+    [check] = [c for c in check_protocol(_records(), figures=_figures(quality_issues=("overexposed", "blurry")),
+                                         treatments=TREATMENTS) if c.date == TARGET]
+    assert check.weight == 0.5 and check.flags[0].message.startswith("the photo is overexposed and blurry")
 
 
 def test_time_of_day_wraps_around_midnight():

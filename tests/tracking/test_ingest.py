@@ -52,6 +52,25 @@ def test_registration_is_stored_and_feeds_the_capture_checks(tmp_path: Path) -> 
         assert "capture_excluded" in {f.code for f in verdict.flags}
 
 
+def test_a_blurred_photo_is_saved_but_weighs_less_in_the_verdict(tmp_path: Path) -> None:
+    """The photo's own quality check (blurry) reaches the capture check through the stored analysis: the flag
+    halves the scan's weight and names why (a blurred photo once counted at full weight, unless its registration
+    failed, as this one's does too)."""
+    scalp = np.asarray(render_scalp(seed=4, shape=(512, 640), px_per_mm=179.0, n_units=12, difficulty="easy").image)
+    soft = cv2.GaussianBlur(scalp, (0, 0), 6)
+    with Store(f"sqlite:///{tmp_path / 'h.sqlite3'}", image_dir=tmp_path / "img") as store:
+        store.add_profile("p")
+        days = [dt.date(2025, 1, 6), dt.date(2025, 2, 3)]
+        for day, rgb in zip(days, (scalp, soft), strict=True):
+            save_scans(store, Measurement(profile="p", date=day, zone=Zone.CROWN), [_scan(rgb, f"{day}.png", 179.0)])
+        analyses = store.scan_analyses("p")
+        assert "blurry" in analyses[(days[1], Zone.CROWN, 1)]["quality"]["issues"]
+        checks = check_protocol(store.measurements("p"), figures=registration_figures(analyses))
+    [late] = [c for c in checks if c.date == days[1]]
+    [flag] = [f for f in late.flags if f.code == "photo_quality"]
+    assert flag.factor == 0.5 and "blurry" in flag.message
+
+
 def test_matched_pairs_link_each_visit_to_the_previous_and_the_first(tmp_path: Path) -> None:
     scalp = np.asarray(render_scalp(seed=4, shape=(512, 640), px_per_mm=110.0, n_units=30, difficulty="easy").image)
     turned = [cv2.warpAffine(scalp, cv2.getRotationMatrix2D((320, 256), a, 1.0), (640, 512),
