@@ -156,8 +156,8 @@ def _check_new(store: Store, profile: str, scans: Sequence[NewScan]) -> None:
     seen: dict[str, str] = {}
     for scan in scans:
         r = scan.result
-        if r.get("hairs_per_cm2") is None and r.get("coverage_pct") is None:
-            why = " ".join(w for w in r.get("warnings", ()) if "usable" in w or "strip" in w) or (
+        if r.get("hairs_per_cm2") is None and (r.get("mode") != "overview" or r.get("coverage_pct") is None):
+            why = " ".join(w for w in r.get("warnings", ()) if any(k in w for k in ("usable", "strip", "too small"))) or (
                 "no part of it was found to be scalp to count hairs in.")
             raise InputError(f"{scan.name}: no density could be measured: {why[0].lower() + why[1:]} Nothing was saved.")
         digest = hashlib.sha256(scan.stored_bytes).hexdigest()

@@ -282,6 +282,12 @@ def test_scan_add_is_all_or_nothing(cli: Cli, scalps: list[tuple[Path, int]], tm
                "--date", "2025-03-01", "--px-per-mm", "220")
     assert bare.exit_code == 1 and "ramp.png: no density could be measured: only 0% of the picture is usable scalp" in bare.stderr
     assert "another process" not in bare.stderr and snapshot(db_url) == before
+    # nor a picture too small to measure (its density is no density, not 0 hairs/cm²)
+    Image.open(scalps[0][0]).crop((200, 200, 260, 248)).save(tmp_path / "tiny.png")
+    tiny = cli("scan", "add", str(tmp_path / "tiny.png"), "-p", "p1", "--zone", "crown", "--date", "2025-03-01",
+               "--px-per-mm", "220")
+    assert tiny.exit_code == 1 and "tiny.png: no density could be measured: the picture is only 60 x 48 px" in tiny.stderr
+    assert snapshot(db_url) == before
 
 
 def test_scan_add_takes_the_scale_from_the_calibration_card_in_the_photo(cli: Cli, tmp_path: Path) -> None:
