@@ -454,7 +454,8 @@ def assess_quality(image: np.ndarray, field: ScanField, hairs: "tuple[Hair, ...]
                          f"The photo is too dark throughout (median grey {median_grey:.0f} of 255); add light.")
         if field.usable_fraction < _MIN_USABLE_FRACTION:
             issues.append("small_field")
-            words.append(f"Only {field.usable_fraction:.0%} of the picture is usable scalp.")
+            words.append(f"Only {field.usable_fraction:.0%} of the picture is usable scalp (the rest is border, overlay, "
+                         "glare or flat skin); fill the frame with scalp.")
     if len(widths) < _MIN_HAIRS and scale_free_widths_px is not None and len(scale_free_widths_px) >= _MIN_HAIRS:
         widths = list(scale_free_widths_px)
     if px_per_mm is not None and len(widths) >= 3:
