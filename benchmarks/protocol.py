@@ -30,6 +30,7 @@ import numpy as np
 
 from hairtrack.analysis.matched import MatchedPrior
 from hairtrack.imaging.card import _local_scale, detect_card, render_card
+from hairtrack.imaging.hairs import DERMOSCOPE_70X_PX_PER_MM
 from hairtrack.imaging.learned import detect_hairs_learned
 from hairtrack.synth import render_scalp
 from hairtrack.imaging.register import (
@@ -227,7 +228,8 @@ def bench_real(n_pairs: int) -> None:
         ov_err.append(reg.overlap_pct - _overlap_pct(t_true, (h, w), b.shape[:2]))
         # the same hairs seen twice: the matched count should not change; what it does is the pair noise
         # that analysis.matched models as kappa (1/n_a + 1/n_b). Scale: a 70x frame (358 px/mm), zoomed by sc in b.
-        det = [detect_hairs_learned(im, px_per_mm=ppm) for im, ppm in ((a, 358.0), (b, 358.0 * sc))]
+        det = [detect_hairs_learned(im, px_per_mm=ppm) for im, ppm in ((a, DERMOSCOPE_70X_PX_PER_MM),
+                                                                        (b, DERMOSCOPE_70X_PX_PER_MM * sc))]
         found = [np.array([(x.row_px, x.col_px) for x in d]).reshape(-1, 2) for d in det]
         lengths = [x.length_px for d in det for x in d]
         mt = match_hairs(found[0], found[1], reg.transform, tol_px=match_tolerance_px(a.shape, lengths),

@@ -51,7 +51,8 @@ DATASET = "/work/shared/datasets/trichoscopy-dev/images"
 FRAME = (512, 640)  # rows, cols of a synthetic take
 WORLD_PX = 960  # a world holds a frame turned by 15 degrees and moved by 0.5 mm
 SYNTH_PPM = 110.0
-REAL_PPM = 358.0  # the 1.0 mm scale bar some of the dev photos carry is 358 px long
+# the dev photos' scale: their 1.0 mm scale bar is 358 px long (benchmarks/scale_bar.py)
+from hairtrack.imaging.hairs import DERMOSCOPE_70X_PX_PER_MM as REAL_PPM  # noqa: E402 (after the path)
 # name: (largest move in mm, largest turn in degrees); "same spot" moves by 2 px at most, whatever the scale
 SCENARIOS = {"same spot": (None, 1.0), "marked spot": (0.1, 5.0), "free": (0.5, 15.0)}
 

@@ -53,7 +53,7 @@ CLASSES = ("premium", "single", "undersize", "abnormal")
 # The photos' scale: the 1.0 mm scale bar that 144 of them carry (their dermoscope's own) is 358 px long. The
 # learned rows read them at it, as a person who calibrated that dermoscope would; the classical pipeline is
 # given no scale (it assumes a 70x frame at this scale for its size limits, which were tuned that way).
-REAL_PX_PER_MM = 358.0
+from hairtrack.imaging.hairs import DERMOSCOPE_70X_PX_PER_MM as REAL_PX_PER_MM  # noqa: E402 (after the path)
 
 
 def read_boxes(xml_path: Path) -> list[tuple[str, float, float, float, float]]:

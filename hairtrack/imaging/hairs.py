@@ -35,14 +35,17 @@ from hairtrack.errors import InputError
 from hairtrack.imaging.calibration import check_px_per_mm  # re-exported: the one scale check
 from hairtrack.imaging.quality import ScanField, as_rgb_uint8, scan_field
 
-__all__ = ["Hair", "detect_hairs", "check_px_per_mm", "WORK_SIDE_PX"]
+__all__ = ["Hair", "detect_hairs", "check_px_per_mm", "WORK_SIDE_PX", "DERMOSCOPE_70X_PX_PER_MM"]
 
 WORK_SIDE_PX = 640
 # A 70x handheld dermoscope at 1280 x 1024 (3.6 x 2.9 mm): the 1.0 mm scale bar some of the real dev photos carry
-# is 358 px long. The defaults below were chosen on those photos when 220 px/mm was assumed; they are given
-# here at the true scale (times 220 / 358), so a photo measured at its own scale is read as they were tuned.
-_TYPICAL_PX_PER_MM_AT_1280 = 358.0
-_MAX_WIDTH_MM = 0.16 * 220.0 / 358.0  # the widest shaft the darkness is measured for (the closing must be wider)
+# is 358 px long (benchmarks/scale_bar.py). The defaults below were chosen on those photos when 220 px/mm was
+# assumed; they are given here at the true scale (times 220 / 358), so a photo measured at its own scale is read
+# as they were tuned.
+DERMOSCOPE_70X_PX_PER_MM = 358.0
+_ONCE_ASSUMED_PX_PER_MM = 220.0
+_MAX_WIDTH_MM = 0.16 * _ONCE_ASSUMED_PX_PER_MM / DERMOSCOPE_70X_PX_PER_MM  # the widest shaft the darkness is
+# measured for (the closing must be wider)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +220,7 @@ def _skeleton_hairs(comp: np.ndarray, dist: np.ndarray, spur_px: float, min_len_
     return out
 
 
-def detect_hairs(image: np.ndarray, *, px_per_mm: float | None = None, min_length_um: float = 250.0 * 220.0 / 358.0,
+def detect_hairs(image: np.ndarray, *, px_per_mm: float | None = None, min_length_um: float = 250.0 * _ONCE_ASSUMED_PX_PER_MM / DERMOSCOPE_70X_PX_PER_MM,
                  high: float = 0.32, low: float = 0.20, spur_widths: float = 1.5,
                  field: ScanField | None = None) -> tuple[Hair, ...]:
     """Find the hair shafts of a trichoscopy photo.
@@ -268,7 +271,7 @@ def detect_hairs(image: np.ndarray, *, px_per_mm: float | None = None, min_lengt
         overlay = cv2.resize(field.overlay.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
     else:
         work, usable, overlay = rgb, field.usable, field.overlay
-    ppm_work = (ppm if ppm is not None else _TYPICAL_PX_PER_MM_AT_1280 * max(h, w) / 1280.0) * f
+    ppm_work = (ppm if ppm is not None else DERMOSCOPE_70X_PX_PER_MM * max(h, w) / 1280.0) * f
     max_width_px = _MAX_WIDTH_MM * ppm_work
     d, _ = _darkness(work, overlay, _odd(max(2.6 * max_width_px, 9)))
     d[~usable] = 0.0

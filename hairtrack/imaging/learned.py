@@ -42,7 +42,7 @@ import numpy as np
 import onnxruntime as ort
 
 from hairtrack.errors import InputError
-from hairtrack.imaging.hairs import Hair, _darkness, _odd, _profile_width, check_px_per_mm
+from hairtrack.imaging.hairs import _MAX_WIDTH_MM, DERMOSCOPE_70X_PX_PER_MM, Hair, _darkness, _odd, _profile_width, check_px_per_mm
 from hairtrack.imaging.quality import ScanField, as_rgb_uint8, scan_field
 
 __all__ = ["detect_hairs_learned", "model_from_paths", "set_threads", "MODEL_PATH", "FRAGMENT_MODEL_PATH", "FLOAT_MODELS",
@@ -62,15 +62,15 @@ DEFAULT_MODELS = (MODEL_PATH.with_name("hair_centernet_int8.onnx"),
 DEFAULT_THRESHOLD = 0.30  # chosen on the tune fold of the dev set (benchmarks/trichoscopy.py --thresholds)
 # The scale a photo is read at. The network was trained on renders reduced to 110 px/mm, but every threshold and
 # gate was chosen on real 70x photos brought to 640 px wide, and those are at 358 px/mm (the 1.0 mm scale bar
-# that 144 of the dev photos carry is 358 px long; their hairs are then 75 um wide at the median and 122 hairs/cm²,
-# against 122 um and 46 at the 220 px/mm once assumed): 179 px/mm at the input. Read at 110 px/mm instead, the
+# that 144 of the dev photos carry is 358 px long, benchmarks/scale_bar.py; their frames then hold 117 hairs/cm²
+# at the median, against 44 at the 220 px/mm once assumed): 179 px/mm at the input. Read at 110 px/mm instead, the
 # same photos at their true scale counted far worse (tune fold, 200 photos: MAE 3.34 against 2.06, F1 0.756
 # against 0.811; 2.73 at best with any threshold), so a person who calibrated their dermoscope got counts worse
 # than guessing the median. The network has a prior on a shaft's length in its input: real shafts clipped for
 # trichoscopy (0.22-0.68 mm) are 40-120 px long at 179 px/mm, as the training scenes' were at 110. Renders of
 # such shafts read better at 179 too (per-image count error 12-23% against 21-42% at 110); shafts grown to
 # 0.6-1.6 mm read worse (docs/hair_detector_card.md, 21st session).
-_INPUT_PX_PER_MM = 179.0
+_INPUT_PX_PER_MM = DERMOSCOPE_70X_PX_PER_MM / 2
 _LEN_REF_PX = 32.0
 _MULTIPLE = 16  # the encoder halves four times
 # Both networks up to this many input pixels (a 70x photo has 0.33 M, a 12 MP photo at 358 px/mm 3 M);
@@ -490,11 +490,11 @@ def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, t
         return ()
     pad = np.pad(heat, 1)
     offs = np.array([-1, 0, 1], np.float32)
-    # working-scale darkness, for widths (as in hairs.py), over a window of fixed input pixels: the one the
-    # contrast gate was tuned with (0.16 mm, 2.6 times over, at the 110 px/mm the input was once taken for)
+    # working-scale darkness, for widths, over the classical pipeline's window at the network's scale: the
+    # window in input pixels the contrast gate was tuned with, whatever the photo's own scale
     overlay = cv2.resize(field.overlay.astype(np.uint8), (work.shape[1], work.shape[0]),
                          interpolation=cv2.INTER_NEAREST).astype(bool)
-    d, _ = _darkness(work, overlay, _odd(max(2.6 * 0.16 * 110.0, 9)))
+    d, _ = _darkness(work, overlay, _odd(max(2.6 * _MAX_WIDTH_MM * _INPUT_PX_PER_MM, 9)))
     recs = []
     for y, x in zip(ys, xs):
         win = pad[y:y + 3, x:x + 3]
