@@ -174,13 +174,16 @@ def density_table(args: argparse.Namespace, methods: dict, width: int) -> None:
     reports, corrected for the frame's cut (``imaging.density``); a ``--model`` candidate's hairs go through
     the same correction. "true whole hairs" applies
     the correction to the exact hairs lying wholly inside, a check of the estimator alone. The last column is
-    ``fu_per_cm2`` against the follicular units whose opening lies in the field.
+    ``fu_per_cm2`` against the follicular units whose opening lies in the field; for "true whole hairs", the
+    exact hairs through analyze()'s grouping and hairs per unit, a check of those.
     """
     from types import SimpleNamespace
 
     from hairtrack.imaging.analyze import analyze
     from hairtrack.imaging.density import edge_corrected_density
+    from hairtrack.imaging.hairs import Hair
     from hairtrack.imaging.quality import scan_field
+    from hairtrack.imaging.units import group_units, hairs_per_whole_unit
     from hairtrack.synth.scalp import render_scalp
 
     width = max(width, len("true whole hairs") + 2)
@@ -214,14 +217,21 @@ def density_table(args: argparse.Namespace, methods: dict, width: int) -> None:
                     found = methods[m](SimpleNamespace(image=crop, px_per_mm=args.px_per_mm))
                     d = edge_corrected_density([np.array([hr.end_a, hr.end_b]) for hr in found], usable)
                     rows.setdefault(m, []).append((len(found) / area_cm2, d.per_px2 * px2_per_cm2, truth))
-            exact = []
+            exact, exact_hairs = [], []
             for hr in big.hairs:
                 a = np.radians(hr.angle_deg)
                 half = 0.5 * hr.length_px * np.array([-np.sin(a), np.cos(a)])
                 mid = np.array([hr.row_px - r0, hr.col_px - c0])
                 exact.append(np.array([mid - half, mid + half]))
+                if hr.unit >= 0:  # loose fragments leave no unit the photo shows (nor do the openings' truth)
+                    exact_hairs.append(Hair(mid[0], mid[1], hr.width_px, hr.length_px, hr.angle_deg,
+                                            tuple(mid - half), tuple(mid + half), 0.6))
             d = edge_corrected_density(exact, usable)
             rows.setdefault("true whole hairs", []).append((d.whole / area_cm2, d.per_px2 * px2_per_cm2, truth))
+            # the units of those hairs, through analyze()'s grouping and hairs per unit: a check of both
+            whole_hpf = hairs_per_whole_unit(exact_hairs, group_units(exact_hairs, px_per_mm=args.px_per_mm), usable)
+            units.setdefault("true whole hairs", []).append(
+                (d.per_px2 * px2_per_cm2 / whole_hpf if whole_hpf else np.nan, len(openings) / area_cm2))
         for m, v in rows.items():
             a = np.array(v)
             cells = [f"{100 * (a[:, j].sum() / a[:, 2].sum() - 1):+.1f} / {100 * np.mean(np.abs(a[:, j] / a[:, 2] - 1)):.1f}"

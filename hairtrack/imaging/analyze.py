@@ -21,12 +21,12 @@ import numpy as np
 
 from hairtrack.domain import Zone
 from hairtrack.errors import InputError
-from hairtrack.imaging.density import edge_corrected_densities
+from hairtrack.imaging.density import edge_corrected_density
 from hairtrack.imaging.hairs import Hair, check_px_per_mm, detect_hairs
 from hairtrack.imaging.learned import DEFAULT_MODELS, detect_hairs_learned
 from hairtrack.imaging.quality import _MIN_HAIRS, QualityReport, as_rgb_uint8, assess_quality, scan_field
 from hairtrack.imaging.io import alpha_opacity
-from hairtrack.imaging.units import FollicularUnit, group_units
+from hairtrack.imaging.units import FollicularUnit, group_units, hairs_per_whole_unit
 
 __all__ = ["Analysis", "analyze", "analysis_to_dict", "measurement_method", "DETECTORS", "DEFAULT_DETECTOR",
            "METHOD_REVISION"]
@@ -236,12 +236,8 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
     quality = assess_quality(rgb, field, hairs, px_per_mm=ppm, scale_free_widths_px=scale_free)
     if min(h, w) < 64 and "too_small" not in quality.issues:
         quality = _with_issue(quality, "too_small", f"The picture is only {w} x {h} px: too small to measure hairs.")
-    # each hair is its two ends, each unit the ends of all its hairs; the units are counted once per hair too,
-    # for the hairs per unit of the units seen whole (below)
-    unit_shapes = [np.array([e for m in u.members for e in (hairs[m].end_a, hairs[m].end_b)]) for u in units]
-    hair_density, unit_density, unit_hairs = edge_corrected_densities(
-        [[np.array([hr.end_a, hr.end_b]) for hr in hairs], unit_shapes,
-         [shape for u, shape in zip(units, unit_shapes, strict=True) for _ in range(u.hairs)]], field.usable)
+    # each hair is its two ends
+    hair_density = edge_corrected_density([np.array([hr.end_a, hr.end_b]) for hr in hairs], field.usable)
     # The correction weighs the whole hairs only. With none, it would say 0 hairs/cm² beside the hairs on
     # show; with a few short ones among many cut (long, unclipped hair), it rests on those few and leaves out
     # every hair longer than the field can hold (one short whole hair among ten cut ones once gave a tenth of
@@ -261,12 +257,8 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
     area_cm2 = hpc = fpc = mean_w = term = vell = None
     usable_px = field.usable_fraction * h * w
     hpf = len(hairs) / len(units) if units else None
-    if not uncorrected and unit_density.whole:
-        # The frame cuts units as it cuts hairs, and a cut unit shows fewer of its hairs: over every unit on show
-        # the hairs per unit read low and the units/cm² high (on the renderer's exact hairs +6 to +9%). The units
-        # seen whole, each weighted as the density weighs it (a large unit is cut more often, so it stands for
-        # more), give the ratio without that cut (-4 to +2%).
-        hpf = unit_hairs.per_px2 / unit_density.per_px2
+    if not uncorrected and units:  # the units seen whole, as the density counts the hairs seen whole
+        hpf = hairs_per_whole_unit(hairs, units, field.usable) or hpf
     coverage = None
     if usable_px > 0:
         coverage = float(min(100.0, 100.0 * sum(hr.width_px * hr.length_px for hr in hairs) / usable_px))
