@@ -74,6 +74,13 @@ mixing), from a generator of its own: colours and grain change at random and the
 is pushed to read the shafts' shapes rather than the renderer's colours (thirteenth session,
 docs/hair_detector_card.md).
 
+``--render-ppm 358`` draws the scenes at the real 70x photos' scale (their dermoscope's scale bar: 358 px/mm,
+``benchmarks/scale_bar.py``), so that halved they are at the 179 px/mm the detector reads photos at; until
+2026-11-28 they were drawn at 220 and read at 110, with shafts 0.3-1.6 mm x a magnification of 0.7-1.8 that
+made them longer in the input than the real clipped ones. ``--varied-shaft-mm LO HI`` and ``--varied-zoom LO
+HI`` set those two ranges of the varied scenes (``render_scalp(..., varied_shaft_mm=, varied_zoom=)``). All
+three need a new cache (twenty-second session, docs/hair_detector_card.md).
+
 ``--swa-from 0.2`` keeps the learning rate constant and exports the average of the weights taken every
 ``--swa-every`` steps over the last four fifths of the budget (stochastic weight averaging), and
 ``--average A.pt B.pt`` exports the plain average of state dicts fine-tuned from one start (a model soup),
@@ -126,18 +133,23 @@ STRIP_EDGE = False  # --strip-edge: a scale bar's grey strip is the frame's edge
 RISING_P = 0.0  # --rising: share of hairs rising out of the focal plane, soft towards the tip (render_scalp)
 PLAIN_P = 0.0  # --plain: share of scenes drawn with the plain presets (varied=False) of benchmarks/synthetic.py
 LIFELIKE = False  # --lifelike: creases, sheen, shaded square-ended shafts, halos, stacked shafts (render_scalp)
+VARIED_SHAFT_MM = (0.3, 1.6)  # --varied-shaft-mm: the varied scenes' shaft lengths before magnification
+VARIED_ZOOM = (0.7, 1.8)  # --varied-zoom: the varied scenes' magnification range
 # Plain scenes take their seeds from here up, far from those of the benchmarks (1000 on) and the tests.
 PLAIN_SEED0 = 1_000_000
 
 
 def _set_targets(stride: int, sigma_cells: float, border_hairs: bool, pair_weight: float = 1.0,
                  fragments_per_mm2: float = 0.0, strip_edge: bool = False, rising_p: float = 0.0,
-                 crop: int = 512, plain_p: float = 0.0, lifelike: bool = False) -> None:
+                 crop: int = 512, plain_p: float = 0.0, lifelike: bool = False, render_ppm: float = 220.0,
+                 varied_shaft_mm: tuple[float, float] = (0.3, 1.6),
+                 varied_zoom: tuple[float, float] = (0.7, 1.8)) -> None:
     global STRIDE, SIGMA_CELLS, BORDER_HAIRS, PAIR_WEIGHT, FRAGMENTS_PER_MM2, STRIP_EDGE, RISING_P, CROP, PLAIN_P
-    global LIFELIKE
+    global LIFELIKE, RENDER_PPM, VARIED_SHAFT_MM, VARIED_ZOOM
     STRIDE, SIGMA_CELLS, BORDER_HAIRS, PAIR_WEIGHT = stride, sigma_cells, border_hairs, pair_weight
     FRAGMENTS_PER_MM2, STRIP_EDGE, RISING_P, CROP, PLAIN_P = fragments_per_mm2, strip_edge, rising_p, crop, plain_p
-    LIFELIKE = lifelike
+    LIFELIKE, RENDER_PPM = lifelike, float(render_ppm)
+    VARIED_SHAFT_MM, VARIED_ZOOM = tuple(varied_shaft_mm), tuple(varied_zoom)
 
 
 def beside_another(hr, hairs) -> bool:
@@ -168,7 +180,8 @@ def render_sample(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     else:
         sc = render_scalp(seed=seed, shape=(CROP, CROP), px_per_mm=RENDER_PPM, difficulty=DIFFICULTIES[seed % 3],
                           banner=banner, red_circle=red_circle, varied=True, fragments_per_mm2=FRAGMENTS_PER_MM2,
-                          strip_edge=STRIP_EDGE, rising_p=RISING_P, lifelike=LIFELIKE)
+                          strip_edge=STRIP_EDGE, rising_p=RISING_P, lifelike=LIFELIKE,
+                          varied_shaft_mm=VARIED_SHAFT_MM, varied_zoom=VARIED_ZOOM)
     side = int(CROP * SCALE)
     img = cv2.resize(sc.image, (side, side), interpolation=cv2.INTER_AREA)
     g = side // STRIDE
@@ -539,6 +552,13 @@ def main(argv: list[str] | None = None) -> int:
                     help="this share of the scenes drawn with the plain presets, not varied (a new cache)")
     ap.add_argument("--lifelike", action="store_true",
                     help="skin creases, sheen, shaded square-ended shafts, halos and stacked shafts (a new cache)")
+    ap.add_argument("--render-ppm", type=float, default=RENDER_PPM, metavar="PX_PER_MM",
+                    help="scale the scenes are rendered at, before halving to the network's input (a new cache); "
+                         "220 until 2026-11-28, the real 70x photos' 358 since")
+    ap.add_argument("--varied-shaft-mm", type=float, nargs=2, default=list(VARIED_SHAFT_MM), metavar=("LO", "HI"),
+                    help="shaft lengths (mm, before magnification) of the varied scenes (a new cache)")
+    ap.add_argument("--varied-zoom", type=float, nargs=2, default=list(VARIED_ZOOM), metavar=("LO", "HI"),
+                    help="magnification range of the varied scenes (a new cache)")
     ap.add_argument("--defocused", type=float, default=0.0, metavar="PER_MM2",
                     help="lay out-of-focus shafts (not hairs of the truth) over each training image, at a rate "
                          "drawn per image up to this (synth.add_defocused_shafts); 0: none")
@@ -593,8 +613,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.crop < 256 or args.crop % 32:
         raise SystemExit("--crop must be a multiple of 32 from 256 (the network halves its input four times)")
     onnx_weights = state_dict_from_onnx(args.init) if from_onnx else None  # checked before any rendering
+    if not (math.isfinite(args.render_ppm) and args.render_ppm > 0):
+        raise SystemExit("--render-ppm must be a finite number > 0")
+    for flag, (lo, hi) in (("--varied-shaft-mm", args.varied_shaft_mm), ("--varied-zoom", args.varied_zoom)):
+        if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo <= hi):
+            raise SystemExit(f"{flag} must be a range LO HI with 0 < LO <= HI")
     names = ("stride", "sigma_cells", "border_hairs", "pair_weight", "fragments", "strip_edge", "rising", "crop",
-             "plain", "lifelike")
+             "plain", "lifelike", "render_ppm", "varied_shaft_mm", "varied_zoom")
     settings = {k: getattr(args, k) for k in names}  # what the samples depend on, recorded in the cache
     targets = tuple(settings.values())
     _set_targets(*targets)

@@ -398,7 +398,9 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
                  varied: bool = False, hide_hairs: Collection[tuple[int, int]] = (),
                  fragments_per_mm2: float = 0.0, strip_edge: bool = False,
                  rising_p: float = 0.0, lifelike: bool = False,
-                 shaft_mm: tuple[float, float] = (0.25, 0.7)) -> SynthScalp:
+                 shaft_mm: tuple[float, float] = (0.25, 0.7),
+                 varied_shaft_mm: tuple[float, float] = (0.3, 1.6),
+                 varied_zoom: tuple[float, float] = (0.7, 1.8)) -> SynthScalp:
     """Render a trichoscopy-like image and return it with its exact hairs.
 
     Parameters
@@ -452,7 +454,13 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
         Range of the shafts' lengths (mm, drawn uniformly) for the presets: by default hair clipped for
         trichoscopy, as in the real dev photos (their labelled shafts are 0.22-0.68 mm from the 10th to the 90th
         percentile at the 358 px/mm of their dermoscope's scale bar); longer for hair grown out (0.6-1.6 mm was
-        the default until 2026-11-28). ``varied`` draws its own.
+        the default until 2026-11-28). ``varied`` draws its own, from ``varied_shaft_mm``.
+    varied_shaft_mm : (float, float)
+        With ``varied`` only: range of the shafts' lengths (mm, uniform) before the scene's magnification;
+        the default (0.3, 1.6) is what the shipped detector was first trained on (at 220 px/mm).
+    varied_zoom : (float, float)
+        With ``varied`` only: range of the scene's magnification (log-uniform), which scales the hairs'
+        widths and lengths, the fragments and the units' spacing.
 
     Returns
     -------
@@ -478,6 +486,12 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
     lo, hi = (float(x) for x in shaft_mm)
     if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo <= hi):
         raise ValueError(f"shaft_mm must be a range (low, high) of lengths > 0, got {shaft_mm!r}")
+    vlo, vhi = (float(x) for x in varied_shaft_mm)
+    zlo, zhi = (float(x) for x in varied_zoom)
+    if not (math.isfinite(vlo) and math.isfinite(vhi) and 0 < vlo <= vhi):
+        raise ValueError(f"varied_shaft_mm must be a range (low, high) of lengths > 0, got {varied_shaft_mm!r}")
+    if not (math.isfinite(zlo) and math.isfinite(zhi) and 0 < zlo <= zhi):
+        raise ValueError(f"varied_zoom must be a range (low, high) of factors > 0, got {varied_zoom!r}")
     if (fragments_per_mm2 > 0 or strip_edge or rising_p > 0 or lifelike) and not varied:
         raise ValueError("fragments_per_mm2, strip_edge, rising_p and lifelike need varied=True")
     h, w = int(shape[0]), int(shape[1])
@@ -491,7 +505,7 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
     area_mm2 = h * w / ppm ** 2
     zoom = 1.0
     if varied:
-        zoom = float(np.exp(vrng.uniform(np.log(0.7), np.log(1.8))))
+        zoom = float(np.exp(vrng.uniform(np.log(zlo), np.log(zhi))))
         cfg.update(blur=float(vrng.uniform(0.3, 3.0)), noise=float(vrng.uniform(1.0, 8.0)),
                    vignette=float(vrng.uniform(0.0, 0.6)), jpeg=int(vrng.integers(55, 96)),
                    light=float(vrng.uniform(0.0, 0.25)))
@@ -591,7 +605,7 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
                 width_um *= zoom
                 if vrng.random() < 0.15:
                     width_um = float(vrng.uniform(10, 35))
-                length = vrng.uniform(0.3, 1.6) * ppm * zoom
+                length = vrng.uniform(vlo, vhi) * ppm * zoom
                 broken = vrng.random() < 0.08
                 if broken:  # a short broken or dystrophic stub
                     length = vrng.uniform(0.3, 0.5) * ppm * zoom

@@ -166,6 +166,11 @@ def test_training_scenes_can_carry_fragments_and_cut_hairs_at_the_bottom_strip()
         render_scalp(seed=1, shape=(64, 64), strip_edge=True)
     with pytest.raises(ValueError, match="fragments_per_mm2"):
         render_scalp(seed=1, shape=(64, 64), varied=True, fragments_per_mm2=float("nan"))
+    for bad in ((0.9, 0.2), (0.0, 1.0), (float("nan"), 1.0)):
+        with pytest.raises(ValueError, match="varied_shaft_mm"):
+            render_scalp(seed=1, shape=(64, 64), varied=True, varied_shaft_mm=bad)
+        with pytest.raises(ValueError, match="varied_zoom"):
+            render_scalp(seed=1, shape=(64, 64), varied=True, varied_zoom=bad)
 
 
 def test_defocused_shafts_are_broad_soft_dark_bands_and_leave_the_input_alone() -> None:

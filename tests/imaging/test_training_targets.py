@@ -137,6 +137,41 @@ def test_plain_scenes_and_larger_crops(train):
     assert img.shape == (384, 384, 3) and heat.shape == (96, 96) and reg.shape == (3, 96, 96)
 
 
+def test_scenes_at_the_true_scale_with_their_own_shafts(train):
+    """--render-ppm draws the scenes at another scale (the real photos' 358 px/mm) and --varied-shaft-mm /
+    --varied-zoom set the varied scenes' shaft lengths and magnification: the targets' length regression
+    follows the drawn shafts, in input px, and the defaults leave every sample as it was."""
+    import math
+
+    from hairtrack.synth.scalp import DIFFICULTIES, render_scalp
+
+    train["_set_targets"](4, 0.8, False, 1.0)
+    base = train["render_sample"](5)
+    settings = (4, 0.8, False, 1.0, 0.0, False, 0.0, 512, 0.0, False, 358.0, (0.15, 0.9), (0.8, 1.6))
+    train["_set_targets"](*settings)
+    try:
+        true_scale = train["render_sample"](5)
+        train["_set_targets"](4, 0.8, False, 1.0, 0.0, False, 0.0, 512, 0.0, False, 220.0, (0.3, 1.6), (0.7, 1.8))
+        again = train["render_sample"](5)
+    finally:
+        train["_set_targets"](4, 0.8, False, 1.0)
+    assert all(np.array_equal(x, y) for x, y in zip(base, again))  # the defaults spelt out: the same sample
+    assert not np.array_equal(base[0], true_scale[0])
+    draw = np.random.default_rng([5, 11])
+    banner, circle = bool(draw.random() < 0.15), bool(draw.random() < 0.25)
+    scene = render_scalp(seed=5, shape=(512, 512), px_per_mm=358.0, difficulty=DIFFICULTIES[5 % 3], banner=banner,
+                         red_circle=circle, varied=True, varied_shaft_mm=(0.15, 0.9), varied_zoom=(0.8, 1.6))
+    whole = [h for h in scene.hairs if not h.at_border]
+    img, heat, reg, w = true_scale
+    assert (heat >= 0.99).sum() == len(whole) > 0
+    # each whole hair's length target is its drawn length at the input's half scale
+    got = sorted(float(v) for v in reg[2][heat >= 0.99])
+    want = sorted(math.log(max(h.length_px * 0.5, 4.0) / 32.0) for h in whole)
+    assert np.allclose(got, want, atol=1e-5)
+    # and the drawn shafts are within the asked range, times the scene's magnification (0.8-1.6)
+    assert all(0.15 * 0.8 * 358 - 1 <= h.length_px <= 0.9 * 1.6 * 358 + 1 for h in whole)
+
+
 def test_weight_averaging_averages_and_remeasures_batch_norm(train):
     """--swa-from: the exported weights are the mean of the averaged sets, with batch-norm statistics of that
     mean measured on training images (not the last weights' running statistics)."""
@@ -211,7 +246,11 @@ def test_average_exports_the_mean_of_state_dicts(train, tmp_path):
                                                (["--random-conv", "0.5", "--random-conv-sizes", "4"],
                                                 "--random-conv-sizes must be"),
                                                (["--random-conv-sizes", "11"], "--random-conv-sizes must be"),
-                                               (["--steps", "-1"], "--steps must be")])
+                                               (["--steps", "-1"], "--steps must be"),
+                                               (["--render-ppm", "0"], "--render-ppm must be"),
+                                               (["--render-ppm", "inf"], "--render-ppm must be"),
+                                               (["--varied-shaft-mm", "0.9", "0.2"], "--varied-shaft-mm must be"),
+                                               (["--varied-zoom", "0", "1"], "--varied-zoom must be")])
 def test_bad_training_settings_are_refused_before_any_work(train, tmp_path, args, message):
     with pytest.raises(SystemExit, match=message):
         train["main"](args + ["--cache", str(tmp_path / "none.npz")])
