@@ -7,7 +7,8 @@ from data is only each activation's range, and that is measured on ``--images`` 
 :func:`hairtrack.synth.render_scalp` as the network's own training scenes are (``varied=True``, every
 difficulty, a banner on 15% and a red circle on 25%; ``--fragments`` / ``--strip-edge`` as the fragment
 network was trained), at seeds from ``CALIBRATION_SEED0`` up, away from the training, the benchmark and the
-tests. No real photo is used. Each scene is a 1280 x 1024 photo at 220 px/mm put through
+tests. No real photo is used. Each scene is a 1280 x 1024 photo at 220 px/mm (``--px-per-mm``: 358 for networks
+trained on scenes drawn at the real photos' scale, with their ``--varied-shaft-mm`` and ``--varied-zoom``) put through
 :func:`hairtrack.imaging.learned.network_input`, the detector's own resizing and exposure normalisation;
 the fragment network sees the mirror image, as in :func:`hairtrack.imaging.learned.predict_maps`.
 
@@ -44,7 +45,9 @@ PX_PER_MM = 220.0
 
 
 def calibration_inputs(n: int, seed0: int, *, fragments_per_mm2: float = 0.0, strip_edge: bool = False,
-                       mirror: bool = False) -> Iterator[np.ndarray]:
+                       mirror: bool = False, px_per_mm: float = PX_PER_MM,
+                       varied_shaft_mm: tuple[float, float] = (0.3, 1.6),
+                       varied_zoom: tuple[float, float] = (0.7, 1.8)) -> Iterator[np.ndarray]:
     """The network inputs (1, 3, H, W) float32 of ``n`` synthetic photos drawn like the training scenes."""
     from hairtrack.imaging.learned import network_input
     from hairtrack.synth.scalp import DIFFICULTIES, render_scalp
@@ -53,9 +56,10 @@ def calibration_inputs(n: int, seed0: int, *, fragments_per_mm2: float = 0.0, st
         seed = seed0 + k
         rng = np.random.default_rng([seed, 11])
         banner, red_circle = bool(rng.random() < 0.15), bool(rng.random() < 0.25)
-        sc = render_scalp(seed=seed, shape=SHAPE, px_per_mm=PX_PER_MM, difficulty=DIFFICULTIES[k % 3],
+        sc = render_scalp(seed=seed, shape=SHAPE, px_per_mm=px_per_mm, difficulty=DIFFICULTIES[k % 3],
                           banner=banner, red_circle=red_circle, varied=True, fragments_per_mm2=fragments_per_mm2,
-                          strip_edge=strip_edge)
+                          strip_edge=strip_edge, varied_shaft_mm=tuple(varied_shaft_mm),
+                          varied_zoom=tuple(varied_zoom))
         # reduced by 2, as the training scenes were and as the shipped 8-bit pair was calibrated (a 70x photo at
         # its 358 px/mm reaches the network the same way)
         _, blob = network_input(sc.image, 0.5)
@@ -135,16 +139,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--method", choices=("minmax", "percentile", "entropy"), default="minmax",
                     help="how each activation's range is read from the calibration scenes")
     ap.add_argument("--exclude", nargs="*", default=[], metavar="NODE", help="nodes left in float")
+    ap.add_argument("--px-per-mm", type=float, default=PX_PER_MM,
+                    help="scale of the calibration scenes, as the network's training scenes were drawn (358 for "
+                         "networks trained with --render-ppm 358); they are halved either way")
+    ap.add_argument("--varied-shaft-mm", type=float, nargs=2, default=[0.3, 1.6], metavar=("LO", "HI"),
+                    help="the scenes' shaft lengths, as in training (--varied-shaft-mm there)")
+    ap.add_argument("--varied-zoom", type=float, nargs=2, default=[0.7, 1.8], metavar=("LO", "HI"),
+                    help="the scenes' magnification range, as in training (--varied-zoom there)")
     args = ap.parse_args(argv)
     if not args.model.is_file():
         ap.error(f"no such model: {args.model}")
     if args.images < 1:
         ap.error("--images must be at least 1")
-    opts = dict(fragments_per_mm2=args.fragments, strip_edge=args.strip_edge, mirror=args.mirror)
+    if not (np.isfinite(args.px_per_mm) and args.px_per_mm > 0):
+        ap.error("--px-per-mm must be a finite number > 0")
+    for flag, (lo, hi) in (("--varied-shaft-mm", args.varied_shaft_mm), ("--varied-zoom", args.varied_zoom)):
+        if not (np.isfinite(lo) and np.isfinite(hi) and 0 < lo <= hi):
+            ap.error(f"{flag} must be a range LO HI with 0 < LO <= HI")
+    opts = dict(fragments_per_mm2=args.fragments, strip_edge=args.strip_edge, mirror=args.mirror,
+                px_per_mm=args.px_per_mm, varied_shaft_mm=tuple(args.varied_shaft_mm),
+                varied_zoom=tuple(args.varied_zoom))
     quantize(args.model, args.out, list(calibration_inputs(args.images, CALIBRATION_SEED0, **opts)),
              method=args.method, exclude=args.exclude)
     record_provenance(args.out, args.model, {
-        "images": args.images, "seeds_from": CALIBRATION_SEED0, "shape": list(SHAPE), "px_per_mm": PX_PER_MM,
+        "images": args.images, "seeds_from": CALIBRATION_SEED0, "shape": list(SHAPE), "px_per_mm": args.px_per_mm,
+        "varied_shaft_mm": list(args.varied_shaft_mm), "varied_zoom": list(args.varied_zoom),
         "fragments_per_mm2": args.fragments, "strip_edge": args.strip_edge, "mirror": args.mirror,
         "method": args.method, "exclude": args.exclude, "reduce_range": True, "real_photos": 0})
     check = list(calibration_inputs(8, CHECK_SEED0, **opts))

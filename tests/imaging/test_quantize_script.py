@@ -30,6 +30,12 @@ def test_calibration_scenes_are_the_detectors_own_inputs_of_synthetic_photos(qua
     sc = render_scalp(seed=123, shape=(1024, 1280), px_per_mm=220.0, difficulty=DIFFICULTIES[0], banner=banner,
                       red_circle=red_circle, varied=True)
     assert np.array_equal(first[0], network_input(sc.image, 0.5)[1])
+    # scenes drawn like a network trained at the real photos' scale: the same photo size, halved
+    true_scale = next(quant["calibration_inputs"](1, 123, px_per_mm=358.0, varied_shaft_mm=(0.15, 0.9),
+                                                  varied_zoom=(0.8, 1.6)))
+    sc = render_scalp(seed=123, shape=(1024, 1280), px_per_mm=358.0, difficulty=DIFFICULTIES[0], banner=banner,
+                      red_circle=red_circle, varied=True, varied_shaft_mm=(0.15, 0.9), varied_zoom=(0.8, 1.6))
+    assert np.array_equal(true_scale, network_input(sc.image, 0.5)[1])
 
 
 def test_the_script_writes_a_small_8_bit_model_that_gives_the_float_maps(quant, tmp_path, capsys):
@@ -53,4 +59,7 @@ def test_bad_arguments_are_refused(quant, tmp_path):
         quant["main"]([str(tmp_path / "gone.onnx"), str(tmp_path / "q.onnx")])
     with pytest.raises(SystemExit):
         quant["main"]([str(FLOAT_MODELS[0]), str(tmp_path / "q.onnx"), "--images", "0"])
+    for bad in (["--px-per-mm", "0"], ["--varied-shaft-mm", "1", "0.5"], ["--varied-zoom", "nan", "1"]):
+        with pytest.raises(SystemExit):
+            quant["main"]([str(FLOAT_MODELS[0]), str(tmp_path / "q.onnx")] + bad)
     assert not (tmp_path / "q.onnx").exists()
