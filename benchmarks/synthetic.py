@@ -13,6 +13,7 @@ Usage::
     python benchmarks/synthetic.py --images 0 --density-images 0 --crowding-images 8   # the crowding table alone
     python benchmarks/synthetic.py --images 2 --shape 3000 4000 --px-per-mm 110 --detectors learned --threads 2
     python benchmarks/synthetic.py --detectors learned --model /tmp/a.onnx /tmp/b.onnx --threshold 0.28
+    python benchmarks/synthetic.py --images 10 --shaft-mm 0.6 1.6 --density-images 0 --crowding-images 0  # grown out
 
 Both detectors run on the same images in the same run. The learned one was trained on ``varied=True``
 scenes of 512 x 512 px (scripts/train_hair_detector.py); these are the plain presets at full size.
@@ -58,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shape", type=int, nargs=2, default=(1024, 1280))
     ap.add_argument("--px-per-mm", type=float, default=220.0)
     ap.add_argument("--seed", type=int, default=1000)
+    ap.add_argument("--shaft-mm", type=float, nargs=2, default=(0.25, 0.7), metavar=("LO", "HI"),
+                    help="the shafts' lengths (mm): by default hair clipped for trichoscopy, as in the real dev "
+                         "photos; longer for hair grown out (0.6 1.6, the renderer's default until 2026-11-28)")
     ap.add_argument("--detectors", nargs="+", choices=("classical", "learned"), default=["classical", "learned"])
     ap.add_argument("--threads", type=int, default=1, help="OpenCV threads (the network pass uses them)")
     ap.add_argument("--model", type=Path, nargs="+", default=None,
@@ -74,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(str(exc))
     if not 0.0 < args.threshold < 1.0:
         ap.error(f"--threshold must be between 0 and 1, got {args.threshold}")
+    lo, hi = args.shaft_mm
+    if not (np.isfinite(lo) and np.isfinite(hi) and 0 < lo <= hi):
+        ap.error(f"--shaft-mm must be a range LO HI with 0 < LO <= HI, got {lo:g} {hi:g}")
     # each method: the hairs it finds in a scene, and what its time covers
     methods = {m: (lambda sc, m=m: analyze(sc.image, sc.px_per_mm, detector=m).hairs) for m in args.detectors}
     if model is not None:
@@ -94,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
             truth_exit, truth_whole = [], []  # the other counting rules (see the second table)
             for k in range(args.images):
                 sc = render_scalp(seed=args.seed + k, shape=tuple(args.shape), px_per_mm=args.px_per_mm,
-                                  difficulty=diff, banner=k % 3 == 0, red_circle=k % 4 == 1)
+                                  difficulty=diff, banner=k % 3 == 0, red_circle=k % 4 == 1,
+                                  shaft_mm=tuple(args.shaft_mm))
                 ok, buf = cv2.imencode(".jpg", sc.image[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])
                 t0 = time.perf_counter()
                 cv2.imdecode(buf, cv2.IMREAD_COLOR)
@@ -198,7 +206,7 @@ def density_table(args: argparse.Namespace, methods: dict, width: int) -> None:
         units: dict[str, list[tuple[float, float]]] = {}  # fu_per_cm2 against the units with an exit in the field
         for k in range(args.density_images):
             big = render_scalp(seed=args.seed + 500 + k, shape=(2 * h, 2 * w), px_per_mm=args.px_per_mm,
-                               difficulty=diff)
+                               difficulty=diff, shaft_mm=tuple(args.shaft_mm))
             crop = np.ascontiguousarray(big.image[r0:r0 + h, c0:c0 + w])
             usable = scan_field(crop).usable
             area_cm2 = usable.sum() / px2_per_cm2
@@ -257,7 +265,7 @@ def crowding_table(args: argparse.Namespace) -> None:
         truth, found = [], {d: [] for d in args.detectors}
         for seed in range(args.crowding_images):
             sc = render_scalp(seed=args.seed + 900 + seed, difficulty="medium", n_units=n_units, shape=(h, w),
-                              px_per_mm=args.px_per_mm)
+                              px_per_mm=args.px_per_mm, shaft_mm=tuple(args.shaft_mm))
             truth.append(sum(1 for hr in sc.hairs if 0 <= hr.exit_row_px < h and 0 <= hr.exit_col_px < w) / area_cm2)
             for d in args.detectors:
                 found[d].append(analyze(sc.image, args.px_per_mm, detector=d).hairs_per_cm2)

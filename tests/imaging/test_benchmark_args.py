@@ -23,7 +23,9 @@ def test_a_bad_model_is_refused_with_its_reason(tmp_path, capsys, model, message
 
 @pytest.mark.parametrize(("args", "message"), [(["--model", "missing.onnx"], "no such file"),
                                                (["--model", "a", "b", "c"], "one ONNX file or a pair"),
-                                               (["--threshold", "1.5"], "--threshold must be between 0 and 1")])
+                                               (["--threshold", "1.5"], "--threshold must be between 0 and 1"),
+                                               (["--shaft-mm", "1.0", "0.5"], "--shaft-mm must be a range"),
+                                               (["--shaft-mm", "0", "0.5"], "--shaft-mm must be a range")])
 def test_the_synthetic_benchmark_refuses_a_bad_candidate(tmp_path, capsys, args, message):
     main = runpy.run_path(str(SYNTHETIC), run_name="synthetic")["main"]
     with pytest.raises(SystemExit) as exc:
