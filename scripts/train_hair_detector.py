@@ -135,6 +135,7 @@ PLAIN_P = 0.0  # --plain: share of scenes drawn with the plain presets (varied=F
 LIFELIKE = False  # --lifelike: creases, sheen, shaded square-ended shafts, halos, stacked shafts (render_scalp)
 VARIED_SHAFT_MM = (0.3, 1.6)  # --varied-shaft-mm: the varied scenes' shaft lengths before magnification
 VARIED_ZOOM = (0.7, 1.8)  # --varied-zoom: the varied scenes' magnification range
+VARIED_WIDTH_GAIN = (1.0, 1.0)  # --varied-width-gain: a further factor on the varied scenes' shaft widths
 # Plain scenes take their seeds from here up, far from those of the benchmarks (1000 on) and the tests.
 PLAIN_SEED0 = 1_000_000
 
@@ -143,13 +144,14 @@ def _set_targets(stride: int, sigma_cells: float, border_hairs: bool, pair_weigh
                  fragments_per_mm2: float = 0.0, strip_edge: bool = False, rising_p: float = 0.0,
                  crop: int = 512, plain_p: float = 0.0, lifelike: bool = False, render_ppm: float = 220.0,
                  varied_shaft_mm: tuple[float, float] = (0.3, 1.6),
-                 varied_zoom: tuple[float, float] = (0.7, 1.8)) -> None:
+                 varied_zoom: tuple[float, float] = (0.7, 1.8),
+                 varied_width_gain: tuple[float, float] = (1.0, 1.0)) -> None:
     global STRIDE, SIGMA_CELLS, BORDER_HAIRS, PAIR_WEIGHT, FRAGMENTS_PER_MM2, STRIP_EDGE, RISING_P, CROP, PLAIN_P
-    global LIFELIKE, RENDER_PPM, VARIED_SHAFT_MM, VARIED_ZOOM
+    global LIFELIKE, RENDER_PPM, VARIED_SHAFT_MM, VARIED_ZOOM, VARIED_WIDTH_GAIN
     STRIDE, SIGMA_CELLS, BORDER_HAIRS, PAIR_WEIGHT = stride, sigma_cells, border_hairs, pair_weight
     FRAGMENTS_PER_MM2, STRIP_EDGE, RISING_P, CROP, PLAIN_P = fragments_per_mm2, strip_edge, rising_p, crop, plain_p
     LIFELIKE, RENDER_PPM = lifelike, float(render_ppm)
-    VARIED_SHAFT_MM, VARIED_ZOOM = tuple(varied_shaft_mm), tuple(varied_zoom)
+    VARIED_SHAFT_MM, VARIED_ZOOM, VARIED_WIDTH_GAIN = tuple(varied_shaft_mm), tuple(varied_zoom), tuple(varied_width_gain)
 
 
 def beside_another(hr, hairs) -> bool:
@@ -181,7 +183,8 @@ def render_sample(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
         sc = render_scalp(seed=seed, shape=(CROP, CROP), px_per_mm=RENDER_PPM, difficulty=DIFFICULTIES[seed % 3],
                           banner=banner, red_circle=red_circle, varied=True, fragments_per_mm2=FRAGMENTS_PER_MM2,
                           strip_edge=STRIP_EDGE, rising_p=RISING_P, lifelike=LIFELIKE,
-                          varied_shaft_mm=VARIED_SHAFT_MM, varied_zoom=VARIED_ZOOM)
+                          varied_shaft_mm=VARIED_SHAFT_MM, varied_zoom=VARIED_ZOOM,
+                          varied_width_gain=VARIED_WIDTH_GAIN)
     side = int(CROP * SCALE)
     img = cv2.resize(sc.image, (side, side), interpolation=cv2.INTER_AREA)
     g = side // STRIDE
@@ -559,6 +562,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="shaft lengths (mm, before magnification) of the varied scenes (a new cache)")
     ap.add_argument("--varied-zoom", type=float, nargs=2, default=list(VARIED_ZOOM), metavar=("LO", "HI"),
                     help="magnification range of the varied scenes (a new cache)")
+    ap.add_argument("--varied-width-gain", type=float, nargs=2, default=list(VARIED_WIDTH_GAIN), metavar=("LO", "HI"),
+                    help="a further factor on the varied scenes' shaft widths alone (a new cache)")
     ap.add_argument("--defocused", type=float, default=0.0, metavar="PER_MM2",
                     help="lay out-of-focus shafts (not hairs of the truth) over each training image, at a rate "
                          "drawn per image up to this (synth.add_defocused_shafts); 0: none")
@@ -615,11 +620,12 @@ def main(argv: list[str] | None = None) -> int:
     onnx_weights = state_dict_from_onnx(args.init) if from_onnx else None  # checked before any rendering
     if not (math.isfinite(args.render_ppm) and args.render_ppm > 0):
         raise SystemExit("--render-ppm must be a finite number > 0")
-    for flag, (lo, hi) in (("--varied-shaft-mm", args.varied_shaft_mm), ("--varied-zoom", args.varied_zoom)):
+    for flag, (lo, hi) in (("--varied-shaft-mm", args.varied_shaft_mm), ("--varied-zoom", args.varied_zoom),
+                           ("--varied-width-gain", args.varied_width_gain)):
         if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo <= hi):
             raise SystemExit(f"{flag} must be a range LO HI with 0 < LO <= HI")
     names = ("stride", "sigma_cells", "border_hairs", "pair_weight", "fragments", "strip_edge", "rising", "crop",
-             "plain", "lifelike", "render_ppm", "varied_shaft_mm", "varied_zoom")
+             "plain", "lifelike", "render_ppm", "varied_shaft_mm", "varied_zoom", "varied_width_gain")
     settings = {k: getattr(args, k) for k in names}  # what the samples depend on, recorded in the cache
     targets = tuple(settings.values())
     _set_targets(*targets)

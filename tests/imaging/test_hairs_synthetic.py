@@ -171,6 +171,8 @@ def test_training_scenes_can_carry_fragments_and_cut_hairs_at_the_bottom_strip()
             render_scalp(seed=1, shape=(64, 64), varied=True, varied_shaft_mm=bad)
         with pytest.raises(ValueError, match="varied_zoom"):
             render_scalp(seed=1, shape=(64, 64), varied=True, varied_zoom=bad)
+        with pytest.raises(ValueError, match="varied_width_gain"):
+            render_scalp(seed=1, shape=(64, 64), varied=True, varied_width_gain=bad)
 
 
 def test_defocused_shafts_are_broad_soft_dark_bands_and_leave_the_input_alone() -> None:
@@ -331,3 +333,19 @@ def test_the_banner_is_the_frames_edge_for_the_truth() -> None:
         assert set(sc.hairs) - set(plain.hairs) <= {h for h in sc.hairs if h.at_border}
         assert sum(u.hairs for u in sc.units) == sum(not h.at_border and h.unit >= 0 for h in sc.hairs)
     assert cut >= 1
+
+
+def test_the_width_gain_thickens_the_shafts_and_nothing_else() -> None:
+    """varied_width_gain multiplies each shaft's width (thin hairs apart, which keep their own 10-35 um) and
+    draws from a generator of its own: the same hairs, the same places and lengths."""
+    doubled = 0
+    for seed in range(4):
+        plain = render_scalp(seed=seed, shape=(640, 640), px_per_mm=220.0, varied=True)
+        thick = render_scalp(seed=seed, shape=(640, 640), px_per_mm=220.0, varied=True, varied_width_gain=(2.0, 2.0))
+        assert len(plain.hairs) == len(thick.hairs)
+        for a, b in zip(plain.hairs, thick.hairs):
+            # the same shaft, its visible length moved only where a thicker neighbour or the frame covers an end
+            assert b.length_px == pytest.approx(a.length_px, abs=10.0) and b.unit == a.unit
+            assert b.width_um == pytest.approx(a.width_um) or b.width_um == pytest.approx(2.0 * a.width_um)
+        doubled += sum(b.width_um == pytest.approx(2.0 * a.width_um) for a, b in zip(plain.hairs, thick.hairs))
+    assert doubled >= 3

@@ -250,7 +250,8 @@ def test_average_exports_the_mean_of_state_dicts(train, tmp_path):
                                                (["--render-ppm", "0"], "--render-ppm must be"),
                                                (["--render-ppm", "inf"], "--render-ppm must be"),
                                                (["--varied-shaft-mm", "0.9", "0.2"], "--varied-shaft-mm must be"),
-                                               (["--varied-zoom", "0", "1"], "--varied-zoom must be")])
+                                               (["--varied-zoom", "0", "1"], "--varied-zoom must be"),
+                                               (["--varied-width-gain", "2", "1"], "--varied-width-gain must be")])
 def test_bad_training_settings_are_refused_before_any_work(train, tmp_path, args, message):
     with pytest.raises(SystemExit, match=message):
         train["main"](args + ["--cache", str(tmp_path / "none.npz")])
