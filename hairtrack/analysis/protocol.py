@@ -106,6 +106,7 @@ class ScanFigures:
 # quality issues that put a photo's figure in doubt, in words; those that make it wrong are left out
 _QUALITY_DOUBT = {"blurry": "blurry", "overexposed": "overexposed", "underexposed": "underexposed",
                   "small_field": "mostly not usable scalp", "hairs_cut_by_field": "of hairs too long for its field",
+                  "long_shafts": "of hair too long to count well",
                   "scale_mismatch": "at a scale its shafts' widths disagree with",
                   "overview_photo": "of the whole head, not a close-up"}
 _QUALITY_EXCLUDE = {"scale_mismatch", "overview_photo"}

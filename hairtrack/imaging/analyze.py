@@ -101,6 +101,13 @@ def _with_issue(quality: QualityReport, issue: str, sentence: str) -> QualityRep
 # "hairs_cut_by_field": from this many hairs found, when fewer than this share lie wholly inside the field
 _CUT_MIN_HAIRS = 4
 _CUT_MAX_SHARE = 0.5
+# "long_shafts": with a scale and at least this many hairs, when their median length (mm) is over this. Hair clipped
+# for trichoscopy is 0.22-0.68 mm (the dev photos' labelled shafts, 10th-90th percentile, benchmarks/scale_bar.py),
+# and the detector reads it best; it misses many longer shafts (renders of 0.6-1.6 mm: 40-56% of every visible hair,
+# benchmarks/synthetic.py --shaft-mm 0.6 1.6). Per-photo medians of the learned lengths on 331 dev photos: 0.40 mm
+# at the median, 0.71 at the 99th percentile, 0.87 at most.
+_LONG_MIN_HAIRS = 5
+_LONG_SHAFT_MM = 0.75
 
 DETECTORS = ("classical", "learned")
 # The learned detector beats the classical one on the dev set's untuned report fold (count MAE 2.19 vs 2.91,
@@ -253,6 +260,13 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
                               f"{'Every hair found crosses' if hair_density.whole == 0 else 'Most hairs found cross'} "
                               f"the edge of the field ({n_cut} of {len(hairs)}): the frame's cut cannot be corrected "
                               f"for{so}. Clip the hair shorter or take a wider field.")
+    if ppm is not None and len(hairs) >= _LONG_MIN_HAIRS:
+        median_mm = float(np.median([hr.length_px for hr in hairs])) / ppm
+        if median_mm > _LONG_SHAFT_MM:
+            quality = _with_issue(quality, "long_shafts",
+                                  f"The hairs here are long (median shaft {median_mm:.1f} mm; hair clipped for a "
+                                  f"trichoscopy is 0.2-0.7 mm): many such shafts are missed, so the count reads low. "
+                                  "Clip the zone's hair short, the same way before every scan.")
     warnings = list(quality.warnings)
     area_cm2 = hpc = fpc = mean_w = term = vell = None
     usable_px = field.usable_fraction * h * w

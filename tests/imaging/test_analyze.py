@@ -605,3 +605,26 @@ def test_hairs_per_unit_come_from_the_units_seen_whole(classical_finds):
     assert shown < 2.9  # the cut units pull the plain ratio down
     assert a.hairs_per_fu == pytest.approx(3.0)
     assert a.fu_per_cm2 == pytest.approx(a.hairs_per_cm2 / 3.0)
+
+
+def test_long_shafts_are_named_and_clipped_hair_is_not():
+    """Hair grown out past what is clipped for a trichoscopy is counted low (the detector reads short shafts
+    best): analyze() names it, with the median shaft in mm, and the verdict weighs such a scan as in doubt.
+    Clipped hair and photos without a scale (no mm to judge by) are not named."""
+    from hairtrack.analysis.protocol import _QUALITY_DOUBT
+
+    grown, clipped = [], []
+    for k in range(4):
+        kw = dict(seed=5000 + k, shape=(1024, 1280), px_per_mm=220.0, difficulty="easy", n_units=12)
+        grown.append(analyze(render_scalp(**kw, shaft_mm=(0.8, 1.6)).image, 220.0))
+        clipped.append(analyze(render_scalp(**kw).image, 220.0))
+    named = [a for a in grown if "long_shafts" in a.quality.issues]
+    assert len(named) >= 3
+    for a in named:
+        sentence = next(w for w in a.quality.warnings if w.startswith("The hairs here are long"))
+        median_mm = float(np.median([h.length_px for h in a.hairs])) / 220.0
+        assert median_mm > 0.75 and f"median shaft {median_mm:.1f} mm" in sentence
+    assert not any("long_shafts" in a.quality.issues for a in clipped)
+    scene = render_scalp(seed=5001, shape=(1024, 1280), difficulty="easy", n_units=12, shaft_mm=(0.8, 1.6))
+    assert "long_shafts" not in analyze(scene.image).quality.issues  # no scale, no millimetres
+    assert "long_shafts" in _QUALITY_DOUBT

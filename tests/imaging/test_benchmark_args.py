@@ -149,3 +149,17 @@ def test_a_bad_line_in_the_folds_file_is_named(tmp_path, line):
         frozen_folds(path)
     path.write_text("# comment\n  # indented\nA002 report  # trailing\n\nA003 tune\n")
     assert frozen_folds(path) == {"A002": "report", "A003": "tune"}
+
+
+def test_the_long_shafts_benchmark_names_grown_out_renders_and_refuses_bad_counts(capsys):
+    """benchmarks/long_shafts.py: one render per range is enough to see the lines it prints; bad counts are
+    refused (the real part runs on two photos, or says it skipped)."""
+    main = runpy.run_path(str(SCRIPT.with_name("long_shafts.py")), run_name="long_shafts")["main"]
+    with pytest.raises(SystemExit) as exc:
+        main(["--renders", "-1"])
+    assert exc.value.code == 2
+    assert main(["--limit", "2", "--renders", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "real 70x photos" in out or "real photos: skipped" in out
+    assert all(f"shafts {r} mm: flagged" in out for r in ("0.25-0.7", "0.6-1.6", "1-2.5"))
+    assert "shafts 0.25-0.7 mm: flagged 0 of 1" in out  # clipped hair is never named

@@ -60,8 +60,9 @@ def test_clean_record_has_no_flags_and_full_weight():
     (_records(), _figures(different_field=True), "different_field", 0.0),
     (_records(), _figures(quality_issues=("blurry",)), "photo_quality", 0.5),
     (_records(), _figures(quality_issues=("few_hairs", "scale_mismatch")), "photo_quality", 0.0),
+    (_records(), _figures(quality_issues=("long_shafts",)), "photo_quality", 0.5),
 ], ids=["time", "hair_length", "device_name", "device_px_per_mm", "lighting_label", "brightness",
-        "white_balance", "zone_position", "different_field", "blurry_photo", "wrong_scale_photo"])
+        "white_balance", "zone_position", "different_field", "blurry_photo", "wrong_scale_photo", "long_hair_photo"])
 def test_each_rule_flags_exactly_the_scan_that_breaks_it(records, figures, code, weight):
     flags = _flags(records, figures)
     assert flags[TARGET] == [code]
