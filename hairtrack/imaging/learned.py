@@ -280,8 +280,18 @@ def _resized_padded(rgb: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarr
 
 
 def _blob(padded: np.ndarray, gain: np.ndarray) -> np.ndarray:
-    """The networks' input (1, 3, H, W) float32 from (part of) the padded photo and its exposure gain."""
-    return np.ascontiguousarray(_exposed(padded, gain).transpose(2, 0, 1)[None])
+    """The networks' input (1, 3, H, W) float32 from (part of) the padded photo and its exposure gain.
+
+    The values are :func:`_exposed`'s to the bit, read from a 256-entry table per channel straight into the
+    channel-first array: a 12 MP photo at 110 px/mm is 32 M input pixels, and converting, scaling, clipping and
+    transposing them in numpy took 0.38 s of its 1.44 s.
+    """
+    h, w = padded.shape[:2]
+    table = _exposed(np.arange(256, dtype=np.uint8)[:, None], gain)  # (256, 3): the same float32 arithmetic
+    blob = np.empty((1, 3, h, w), np.float32)
+    for c, plane in enumerate(cv2.split(padded)):
+        blob[0, c] = cv2.LUT(plane, table[:, c].copy())
+    return blob
 
 
 def _tiled_maps(path: str, padded: np.ndarray, gain: np.ndarray) -> np.ndarray:
