@@ -78,8 +78,9 @@ docs/hair_detector_card.md).
 ``benchmarks/scale_bar.py``), so that halved they are at the 179 px/mm the detector reads photos at; until
 2026-11-28 they were drawn at 220 and read at 110, with shafts 0.3-1.6 mm x a magnification of 0.7-1.8 that
 made them longer in the input than the real clipped ones. ``--varied-shaft-mm LO HI`` and ``--varied-zoom LO
-HI`` set those two ranges of the varied scenes (``render_scalp(..., varied_shaft_mm=, varied_zoom=)``). All
-three need a new cache (twenty-second session, docs/hair_detector_card.md).
+HI`` set those two ranges of the varied scenes, and ``--varied-width-gain LO HI`` a further factor on their widths
+alone (``render_scalp(..., varied_shaft_mm=, varied_zoom=, varied_width_gain=)``). Each needs a new cache. The
+twenty-second session's runs with them were not kept (docs/hair_detector_card.md gives the commands and figures).
 
 ``--swa-from 0.2`` keeps the learning rate constant and exports the average of the weights taken every
 ``--swa-every`` steps over the last four fifths of the budget (stochastic weight averaging), and

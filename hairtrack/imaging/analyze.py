@@ -103,9 +103,9 @@ _CUT_MIN_HAIRS = 4
 _CUT_MAX_SHARE = 0.5
 # "long_shafts": with a scale and at least this many hairs, when their median length (mm) is over this. Hair clipped
 # for trichoscopy is 0.22-0.68 mm (the dev photos' labelled shafts, 10th-90th percentile, benchmarks/scale_bar.py),
-# and the detector reads it best; it misses many longer shafts (renders of 0.6-1.6 mm: 40-56% of every visible hair,
-# benchmarks/synthetic.py --shaft-mm 0.6 1.6). Per-photo medians of the learned lengths on 331 dev photos: 0.40 mm
-# at the median, 0.71 at the 99th percentile, 0.87 at most.
+# and the detector reads it best; it misses many longer shafts (renders of 0.6-1.6 mm read 56% low, of 1-2.5 mm 80%,
+# of clipped ones 23%). The per-photo median shaft found on the 1,324 dev photos is 0.42 mm at the median, 0.69 at
+# the 99th percentile and 0.87 at most: 2 are named (benchmarks/long_shafts.py).
 _LONG_MIN_HAIRS = 5
 _LONG_SHAFT_MM = 0.75
 

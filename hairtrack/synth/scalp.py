@@ -494,12 +494,12 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
     vlo, vhi = (float(x) for x in varied_shaft_mm)
     zlo, zhi = (float(x) for x in varied_zoom)
     glo, ghi = (float(x) for x in varied_width_gain)
-    if not (math.isfinite(glo) and math.isfinite(ghi) and 0 < glo <= ghi):
-        raise ValueError(f"varied_width_gain must be a range (low, high) of factors > 0, got {varied_width_gain!r}")
     if not (math.isfinite(vlo) and math.isfinite(vhi) and 0 < vlo <= vhi):
         raise ValueError(f"varied_shaft_mm must be a range (low, high) of lengths > 0, got {varied_shaft_mm!r}")
     if not (math.isfinite(zlo) and math.isfinite(zhi) and 0 < zlo <= zhi):
         raise ValueError(f"varied_zoom must be a range (low, high) of factors > 0, got {varied_zoom!r}")
+    if not (math.isfinite(glo) and math.isfinite(ghi) and 0 < glo <= ghi):
+        raise ValueError(f"varied_width_gain must be a range (low, high) of factors > 0, got {varied_width_gain!r}")
     if (fragments_per_mm2 > 0 or strip_edge or rising_p > 0 or lifelike) and not varied:
         raise ValueError("fragments_per_mm2, strip_edge, rising_p and lifelike need varied=True")
     h, w = int(shape[0]), int(shape[1])
