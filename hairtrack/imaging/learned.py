@@ -72,6 +72,9 @@ DEFAULT_THRESHOLD = 0.30  # chosen on the tune fold of the dev set (benchmarks/t
 # 0.6-1.6 mm read worse (docs/hair_detector_card.md, 21st session).
 _INPUT_PX_PER_MM = DERMOSCOPE_70X_PX_PER_MM / 2
 _LEN_REF_PX = 32.0
+# A photo is enlarged at most this much: under 179 / 2 px/mm (a phone macro) the network sees its shafts smaller
+# than it was trained on, and its predicted lengths say little.
+MAX_ENLARGEMENT = 2.0
 _MULTIPLE = 16  # the encoder halves four times
 # Both networks up to this many input pixels (a 70x photo has 0.33 M, a 12 MP photo at 358 px/mm 3 M);
 # above it the main network alone, so a huge input does not cost two passes. (The flip alone stopped at
@@ -195,7 +198,7 @@ def _run_net(path: str, blob: np.ndarray) -> np.ndarray:
 def _input_scale(h: int, w: int, ppm: float | None) -> float:
     """Factor from the photo to the network's input: to 179 px/mm, or a 640-px long side without a scale."""
     if ppm is not None:
-        return float(np.clip(_INPUT_PX_PER_MM / ppm, 0.05, 2.0))
+        return float(np.clip(_INPUT_PX_PER_MM / ppm, 0.05, MAX_ENLARGEMENT))
     return min(1.0, 640.0 / max(h, w))  # a 70x dermoscope at 1280 px wide is about 358 px/mm
 
 

@@ -627,4 +627,10 @@ def test_long_shafts_are_named_and_clipped_hair_is_not():
     assert not any("long_shafts" in a.quality.issues for a in clipped)
     scene = render_scalp(seed=5001, shape=(1024, 1280), difficulty="easy", n_units=12, shaft_mm=(0.8, 1.6))
     assert "long_shafts" not in analyze(scene.image).quality.issues  # no scale, no millimetres
+    # under 89.5 px/mm the photo cannot be enlarged to the network's scale and its predicted lengths say little:
+    # clipped hair read at 8 px/mm (a phone photo's scale, as a calibration card beside it gives) would measure
+    # several mm. Not named for the learned detector
+    low = analyze(render_scalp(seed=3, shape=(900, 1200), px_per_mm=160.0, n_units=10, difficulty="easy").image, 8.0)
+    assert len(low.hairs) >= 5 and np.median([h.length_px for h in low.hairs]) / 8.0 > 0.75
+    assert "long_shafts" not in low.quality.issues
     assert "long_shafts" in _QUALITY_DOUBT
