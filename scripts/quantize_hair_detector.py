@@ -16,10 +16,12 @@ Weights use 7 of their 8 bits (``reduce_range``): onnxruntime's 8-bit convolutio
 VNNI instructions can saturate a sum of two products of full-range weights, so full-range weights would
 give different maps on different laptops; 7-bit ones give the same everywhere.
 
-Usage (needs ``onnx``: ``pip install -e ".[train]"``)::
+Usage (needs ``onnx``: ``pip install -e ".[train]"``; the main network's copy is calibrated on scenes drawn at the
+real photos' scale since 2026-11-28, as half of its weights were trained)::
 
     python scripts/quantize_hair_detector.py hairtrack/imaging/models/hair_centernet.onnx \\
-        hairtrack/imaging/models/hair_centernet_int8.onnx
+        hairtrack/imaging/models/hair_centernet_int8.onnx --px-per-mm 358 --varied-shaft-mm 0.15 0.9 \\
+        --varied-zoom 0.8 1.6
     python scripts/quantize_hair_detector.py hairtrack/imaging/models/hair_centernet_fragments.onnx \\
         hairtrack/imaging/models/hair_centernet_fragments_int8.onnx --fragments 0.08 --strip-edge --mirror
 

@@ -1,6 +1,8 @@
 """Train the learned hair detector on synthetic scalps only, and export it to ONNX.
 
-The shipped weights (``hairtrack/imaging/models/hair_centernet.onnx``) are fitted to images drawn by
+The shipped weights (``hairtrack/imaging/models/hair_centernet.onnx``; since 2026-11-28 the average of the network
+the three runs below made and of its fine-tune on scenes drawn at the real photos' scale, run ``m`` of the model
+card's twenty-second session, averaged as ``--average`` does) are fitted to images drawn by
 :func:`hairtrack.synth.render_scalp` with ``varied=True`` and nothing else: the real trichoscopy dev
 images carry no licence and are used only by the benchmarks, to measure transfer and to choose the
 decoding threshold on their ``tune`` fold.
