@@ -23,7 +23,7 @@ from hairtrack.domain import Zone
 from hairtrack.errors import InputError
 from hairtrack.imaging.density import edge_corrected_density
 from hairtrack.imaging.hairs import Hair, check_px_per_mm, detect_hairs
-from hairtrack.imaging.learned import _INPUT_PX_PER_MM, DEFAULT_MODELS, MAX_ENLARGEMENT, detect_hairs_learned
+from hairtrack.imaging.learned import DEFAULT_MODELS, detect_hairs_learned, reads_at_network_scale
 from hairtrack.imaging.quality import _MIN_HAIRS, QualityReport, as_rgb_uint8, assess_quality, scan_field
 from hairtrack.imaging.io import alpha_opacity
 from hairtrack.imaging.units import FollicularUnit, group_units, hairs_per_whole_unit
@@ -104,9 +104,9 @@ _CUT_MAX_SHARE = 0.5
 # "long_shafts": with a scale and at least this many hairs, when their median length (mm) is over this (for the
 # learned detector, only from 89.5 px/mm, where the photo reaches its 179 px/mm). Hair clipped
 # for trichoscopy is 0.22-0.68 mm (the dev photos' labelled shafts, 10th-90th percentile, benchmarks/scale_bar.py),
-# and the detector reads it best; it misses many longer shafts (renders of 0.6-1.6 mm read 56% low, of 1-2.5 mm 80%,
-# of clipped ones 23%). The per-photo median shaft found on the 1,324 dev photos is 0.42 mm at the median, 0.69 at
-# the 99th percentile and 0.87 at most: 2 are named (benchmarks/long_shafts.py).
+# and the detector reads it best; it misses many longer shafts (renders of 0.6-1.6 mm read 42% low, of 1-2.5 mm 70%,
+# of clipped ones 24%). The per-photo median shaft found on the 1,324 dev photos is 0.40 mm at the median, 0.70 at
+# the 99th percentile and 0.85 at most: 6 are named (benchmarks/long_shafts.py).
 _LONG_MIN_HAIRS = 5
 _LONG_SHAFT_MM = 0.75
 
@@ -262,8 +262,8 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
                               f"the edge of the field ({n_cut} of {len(hairs)}): the frame's cut cannot be corrected "
                               f"for{so}. Clip the hair shorter or take a wider field.")
     # the learned lengths are predicted, and mean little where the photo cannot be brought to the network's scale
-    at_scale = detector == "classical" or (ppm is not None and ppm * MAX_ENLARGEMENT >= _INPUT_PX_PER_MM)
-    if ppm is not None and at_scale and len(hairs) >= _LONG_MIN_HAIRS:
+    if (ppm is not None and len(hairs) >= _LONG_MIN_HAIRS
+            and (detector == "classical" or reads_at_network_scale(ppm))):
         median_mm = float(np.median([hr.length_px for hr in hairs])) / ppm
         if median_mm > _LONG_SHAFT_MM:
             quality = _with_issue(quality, "long_shafts",

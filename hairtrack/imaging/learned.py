@@ -73,8 +73,8 @@ DEFAULT_THRESHOLD = 0.30  # chosen on the tune fold of the dev set (benchmarks/t
 _INPUT_PX_PER_MM = DERMOSCOPE_70X_PX_PER_MM / 2
 _LEN_REF_PX = 32.0
 # A photo is enlarged at most this much: under 179 / 2 px/mm (a phone macro) the network sees its shafts smaller
-# than it was trained on, and its predicted lengths say little.
-MAX_ENLARGEMENT = 2.0
+# than it was trained on, and its predicted lengths say little (reads_at_network_scale).
+_MAX_ENLARGEMENT = 2.0
 _MULTIPLE = 16  # the encoder halves four times
 # Both networks up to this many input pixels (a 70x photo has 0.33 M, a 12 MP photo at 358 px/mm 3 M);
 # above it the main network alone, so a huge input does not cost two passes. (The flip alone stopped at
@@ -195,10 +195,17 @@ def _run_net(path: str, blob: np.ndarray) -> np.ndarray:
                          f"input: {exc}") from exc
 
 
+def reads_at_network_scale(px_per_mm: float) -> bool:
+    """Whether a photo at ``px_per_mm`` reaches the network's 179 px/mm (it is enlarged at most twice), so that
+    the shafts' lengths the network predicts for it are measured ones, not guesses at shafts far smaller than
+    any it was trained on."""
+    return px_per_mm * _MAX_ENLARGEMENT >= _INPUT_PX_PER_MM
+
+
 def _input_scale(h: int, w: int, ppm: float | None) -> float:
     """Factor from the photo to the network's input: to 179 px/mm, or a 640-px long side without a scale."""
     if ppm is not None:
-        return float(np.clip(_INPUT_PX_PER_MM / ppm, 0.05, MAX_ENLARGEMENT))
+        return float(np.clip(_INPUT_PX_PER_MM / ppm, 0.05, _MAX_ENLARGEMENT))
     return min(1.0, 640.0 / max(h, w))  # a 70x dermoscope at 1280 px wide is about 358 px/mm
 
 

@@ -324,3 +324,10 @@ def test_the_networks_input_is_the_exposure_formula_to_the_bit():
             want = np.ascontiguousarray(_exposed(part, gain).transpose(2, 0, 1)[None])
             got = _blob(part, gain)
             assert got.dtype == np.float32 and got.flags["C_CONTIGUOUS"] and np.array_equal(got, want)
+
+
+def test_a_photo_reaches_the_networks_scale_from_half_of_it():
+    from hairtrack.imaging.learned import reads_at_network_scale
+
+    assert reads_at_network_scale(358.0) and reads_at_network_scale(89.5)
+    assert not reads_at_network_scale(89.4) and not reads_at_network_scale(8.0)
