@@ -392,6 +392,14 @@ def _sheen(rng: np.random.Generator, shape: tuple[int, int], ppm: float) -> np.n
     return (patch * (0.3 * patch + 0.7 * grain) * rng.uniform(0.35, 0.9)).astype(np.float32)
 
 
+def _positive_range(name: str, pair: tuple[float, float], what: str) -> tuple[float, float]:
+    """``pair`` as floats (low, high), finite with 0 < low <= high, or a ValueError naming ``name``."""
+    lo, hi = (float(x) for x in pair)
+    if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo <= hi):
+        raise ValueError(f"{name} must be a range (low, high) of {what} > 0, got {pair!r}")
+    return lo, hi
+
+
 def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per_mm: float | None = None,
                  n_units: int | None = None, difficulty: str = "medium", banner: bool = False,
                  red_circle: bool = False, jpeg: bool = True, min_visible_um: float = 250.0,
@@ -488,18 +496,10 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
         raise ValueError(f"fragments_per_mm2 must be a finite number >= 0, got {fragments_per_mm2!r}")
     if not (math.isfinite(rising_p) and 0.0 <= rising_p <= 1.0):
         raise ValueError(f"rising_p must be a share in [0, 1], got {rising_p!r}")
-    lo, hi = (float(x) for x in shaft_mm)
-    if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo <= hi):
-        raise ValueError(f"shaft_mm must be a range (low, high) of lengths > 0, got {shaft_mm!r}")
-    vlo, vhi = (float(x) for x in varied_shaft_mm)
-    zlo, zhi = (float(x) for x in varied_zoom)
-    glo, ghi = (float(x) for x in varied_width_gain)
-    if not (math.isfinite(vlo) and math.isfinite(vhi) and 0 < vlo <= vhi):
-        raise ValueError(f"varied_shaft_mm must be a range (low, high) of lengths > 0, got {varied_shaft_mm!r}")
-    if not (math.isfinite(zlo) and math.isfinite(zhi) and 0 < zlo <= zhi):
-        raise ValueError(f"varied_zoom must be a range (low, high) of factors > 0, got {varied_zoom!r}")
-    if not (math.isfinite(glo) and math.isfinite(ghi) and 0 < glo <= ghi):
-        raise ValueError(f"varied_width_gain must be a range (low, high) of factors > 0, got {varied_width_gain!r}")
+    lo, hi = _positive_range("shaft_mm", shaft_mm, "lengths")
+    vlo, vhi = _positive_range("varied_shaft_mm", varied_shaft_mm, "lengths")
+    zlo, zhi = _positive_range("varied_zoom", varied_zoom, "factors")
+    glo, ghi = _positive_range("varied_width_gain", varied_width_gain, "factors")
     if (fragments_per_mm2 > 0 or strip_edge or rising_p > 0 or lifelike) and not varied:
         raise ValueError("fragments_per_mm2, strip_edge, rising_p and lifelike need varied=True")
     h, w = int(shape[0]), int(shape[1])
