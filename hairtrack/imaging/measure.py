@@ -17,7 +17,8 @@ from hairtrack.imaging.calibration import Calibration
 from hairtrack.imaging.io import LoadedImage, load_image
 from hairtrack.imaging.quality import NOT_SCALP_SENTENCE_START
 
-__all__ = ["NO_SCALE_TO_SAVE", "Measured", "measure_upload", "measure_stored", "unusable_reason", "measure_overview", "scale_from_card", "clean_filename", "UNUSABLE_ISSUES", "VIEWS"]
+__all__ = ["NO_SCALE_TO_SAVE", "Measured", "measure_upload", "measure_stored", "unusable_reason", "no_density_reason",
+           "measure_overview", "scale_from_card", "clean_filename", "UNUSABLE_ISSUES", "VIEWS"]
 
 VIEWS = ("front", "top", "left", "right", "back")
 # The overview's coverage measurement, named like analyze's measurement_method (bump when its figures move).
@@ -133,13 +134,25 @@ def unusable_reason(result: dict[str, Any]) -> str | None:
     return "; ".join(unusable) or None
 
 
+def no_density_reason(result: dict[str, Any]) -> str | None:
+    """Why a photo measured with a scale gave no figure to save (no usable scalp, a picture too small), or
+    ``None`` when it gave one (a close-up's density, an overview's coverage). A scan is a density: such a
+    photo is neither saved nor, measured again, saved over its old figures."""
+    if result.get("hairs_per_cm2") is not None or (result.get("mode") == "overview"
+                                                     and result.get("coverage_pct") is not None):
+        return None
+    why = " ".join(w for w in result.get("warnings", ()) if any(k in w for k in ("usable", "strip", "too small"))) or (
+        "no part of it was found to be scalp to count hairs in.")
+    return f"no density could be measured: {why[0].lower() + why[1:]}"
+
+
 def measure_stored(data: bytes, name: str, zone: Zone, px_per_mm: float, *, detector: str | None = None) -> dict[str, Any]:
     """A stored close-up measured again at its stored scale: the analyze object, or an ``InputError`` for a
-    photo that cannot be measured (undecodable, blank, not scalp)."""
+    photo that cannot be measured (undecodable, blank, not scalp, no density)."""
     from hairtrack.errors import InputError
 
     result = measure_upload(data, name, zone=zone, px_per_mm=px_per_mm, overlay=False, detector=detector).result
-    reason = unusable_reason(result)
+    reason = unusable_reason(result) or no_density_reason(result)
     if reason:
         raise InputError(reason)
     return result

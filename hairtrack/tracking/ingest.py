@@ -152,14 +152,14 @@ def _check_new(store: Store, profile: str, scans: Sequence[NewScan]) -> None:
     month would show no change at all. Photos are compared by the SHA-256 of their stored bytes (metadata
     removed, so a copy that differs only in its EXIF is the same photo).
     """
+    from hairtrack.imaging.measure import no_density_reason
+
     saved = {sha: m for m, sha in store.scan_images(profile)}
     seen: dict[str, str] = {}
     for scan in scans:
-        r = scan.result
-        if r.get("hairs_per_cm2") is None and (r.get("mode") != "overview" or r.get("coverage_pct") is None):
-            why = " ".join(w for w in r.get("warnings", ()) if any(k in w for k in ("usable", "strip", "too small"))) or (
-                "no part of it was found to be scalp to count hairs in.")
-            raise InputError(f"{scan.name}: no density could be measured: {why[0].lower() + why[1:]} Nothing was saved.")
+        reason = no_density_reason(scan.result)
+        if reason:
+            raise InputError(f"{scan.name}: {reason} Nothing was saved.")
         digest = hashlib.sha256(scan.stored_bytes).hexdigest()
         if digest in saved:
             m = saved[digest]

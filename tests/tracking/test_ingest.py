@@ -334,3 +334,20 @@ def test_a_scan_saved_with_an_analysis_takes_its_method(tmp_path: Path) -> None:
         store.add_scan(Measurement("p", DAYS[1], Zone.CROWN, hairs_per_cm2=150.0, method="mine"), analysis={"method": "other"})
         store.add_scan(Measurement("p", DAYS[2], Zone.CROWN, hairs_per_cm2=150.0), analysis={"method": 7})
         assert [m.method for m in store.measurements("p")] == ["learned/abc/r2", "mine", None]
+
+
+def test_a_stored_photo_that_now_gives_no_density_is_refused_when_measured_again() -> None:
+    """The rule that keeps a photo with no density from being saved holds when a stored one is measured again:
+    a picture too small to measure (saved by an older version) is refused, not saved over its old figures."""
+    import io
+
+    from PIL import Image
+
+    from hairtrack.errors import InputError
+    from hairtrack.imaging.measure import measure_stored
+    from hairtrack.synth import render_scalp
+
+    buffer = io.BytesIO()
+    Image.fromarray(render_scalp(seed=2, shape=(48, 60), px_per_mm=220.0, difficulty="easy").image).save(buffer, "PNG")
+    with pytest.raises(InputError, match="no density could be measured: the picture is only 60 x 48 px"):
+        measure_stored(buffer.getvalue(), "tiny.png", Zone.CROWN, 220.0)
