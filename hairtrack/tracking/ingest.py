@@ -111,10 +111,11 @@ def save_scans(
     analyze object. With ``register``, each image is compared with the zone's previous scan that has an
     image, and the result is kept in the scan's analysis under ``registration``.
     """
-    _check_new(store, template.profile, scans)
+    stored = store.scan_images(template.profile)
+    _check_new(stored, template.profile, scans)
     previous = first = None
     if register:
-        earlier = [(m, sha) for m, sha in store.scan_images(template.profile) if m.zone == template.zone and m.date < template.date]
+        earlier = [(m, sha) for m, sha in stored if m.zone == template.zone and m.date < template.date]
         if earlier:
             def visit(day):
                 return sorted([(m, sha) for m, sha in earlier if m.date == day], key=lambda x: x[0].replicate)
@@ -145,7 +146,7 @@ def save_scans(
     return saved
 
 
-def _check_new(store: Store, profile: str, scans: Sequence[NewScan]) -> None:
+def _check_new(stored: Iterable[tuple[Measurement, str]], profile: str, scans: Sequence[NewScan]) -> None:
     """Refuse, before anything is written, a batch with a photo that gives no density or that is saved already.
 
     The same photo twice is not two replicates: it would halve the noise the verdict sees, and a re-added
@@ -154,7 +155,7 @@ def _check_new(store: Store, profile: str, scans: Sequence[NewScan]) -> None:
     """
     from hairtrack.imaging.measure import no_density_reason
 
-    saved = {sha: m for m, sha in store.scan_images(profile)}
+    saved = {sha: m for m, sha in stored}
     seen: dict[str, str] = {}
     for scan in scans:
         reason = no_density_reason(scan.result)
