@@ -168,6 +168,8 @@ def samples_to_rgb8(values: np.ndarray, mode: str, notes: list[str], *, bit_dept
     nothing about a depth) it is the image's own range. Either way the top is the 99.99th percentile of
     the finite samples (leaving out at least 3), not the maximum: one hot pixel (or one ``inf``) would
     otherwise leave the photo black. Colour channels share one scale, so the colours keep their balance."""
+    if values.size == 0:  # no samples, no range to read: an empty picture (callers refuse it with its size)
+        return np.zeros(values.shape[:2] + (3,), np.uint8)
     if values.dtype == np.uint16 or (bit_depth and np.issubdtype(values.dtype, np.integer)
                                      and values.size and int(values.min()) >= 0 and int(values.max()) <= 65535):
         # 16-bit samples through a histogram and a lookup table, a block of rows at a time: a float copy of a
@@ -310,16 +312,24 @@ def _tiff_orientation_cleared(data: bytes) -> bytes | bytearray:
     return data
 
 
+def _opencv_as_stored(data: bytes, orientation: int) -> np.ndarray | None:
+    """The file decoded by OpenCV with every sample as stored (depth, alpha, orientation), or ``None``.
+
+    IMREAD_UNCHANGED keeps 16 bits and alpha, and with it imdecode leaves EXIF orientation alone (OR-ing in
+    IMREAD_IGNORE_ORIENTATION changes nothing: IMREAD_UNCHANGED is -1, every bit set); its libtiff applies a
+    TIFF's own Orientation tag, though, so the tag is set to 1 first and the caller turns the image once.
+    """
+    if data.startswith(_TIFF_MAGIC) and orientation != 1:
+        data = _tiff_orientation_cleared(data)
+    with _opencv_quiet():
+        return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+
+
 def _decode_16_bit(data: bytes, layout: str, stored_size: tuple[int, int], orientation: int, notes: list[str],
                    transparent: list[np.ndarray]) -> np.ndarray:
     """The 16-bit samples (``layout`` from :func:`_sixteen_bit_layout`) decoded with OpenCV (Pillow cannot hold
     them), upright, scaled to 8 bits; grey and alpha is scaled as 16-bit grey is."""
-    if data.startswith(_TIFF_MAGIC) and orientation != 1:
-        data = _tiff_orientation_cleared(data)
-    # IMREAD_UNCHANGED keeps 16 bits and alpha, and with it imdecode leaves EXIF orientation alone (OR-ing in
-    # IMREAD_IGNORE_ORIENTATION changes nothing: IMREAD_UNCHANGED is -1, every bit set)
-    with _opencv_quiet():
-        values = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    values = _opencv_as_stored(data, orientation)
     if values is None or values.ndim != 3 or values.shape[:2] != stored_size[::-1]:
         raise ValueError("the 16-bit samples could not be decoded")
     # OpenCV hands grey and alpha over as BGRA, the grey in all three colours
@@ -415,9 +425,7 @@ def _tiff_by_opencv(data: bytes, orientation: int, shape: tuple[int, int], sampl
     """A TIFF's first image decoded by OpenCV (its libtiff reads LZW, JPEG, ... without imagecodecs), as stored,
     colour in RGB(A) order; ``None`` when OpenCV cannot decode it, or hands over other samples than the file holds
     (it reads 16-bit grey and alpha as 8-bit grey)."""
-    stored = _tiff_orientation_cleared(data) if orientation != 1 else data
-    with _opencv_quiet():
-        values = cv2.imdecode(np.frombuffer(stored, np.uint8), cv2.IMREAD_UNCHANGED)
+    values = _opencv_as_stored(data, orientation)
     if (values is None or values.dtype != np.dtype(dtype).newbyteorder("=") or values.shape[:2] != shape
             or (values.shape[2] if values.ndim == 3 else 1) != samples):
         return None

@@ -455,3 +455,11 @@ def test_16_bit_samples_are_scaled_without_a_copy_eight_times_their_size() -> No
         tracemalloc.stop()
     assert peak < 3 * rgb.nbytes  # the 8-bit result and a few row blocks
     assert rgb.dtype == np.uint8 and np.array_equal(rgb[..., 0], np.round(bgra[..., 2] * (255 / 4095)))
+
+
+def test_samples_with_no_pixels_give_an_empty_picture_not_a_crash():
+    from hairtrack.imaging.io import samples_to_rgb8
+
+    for values, mode in ((np.zeros((0, 5, 3), np.uint16), "RGB;16"), (np.zeros((4, 0), np.float32), "F")):
+        out = samples_to_rgb8(values, mode, [], bit_depth=values.dtype == np.uint16)
+        assert out.shape == values.shape[:2] + (3,) and out.dtype == np.uint8
