@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/: the data set's folder and labels
 
-DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "trichoscopy-dev"
+from trichoscopy import DEFAULT_ROOT, read_boxes  # noqa: E402 (after the path)
+
+from hairtrack.imaging.hairs import _ONCE_ASSUMED_PX_PER_MM  # noqa: E402
 _MIN_BAR_PX = 200  # a run this long in the corner is the bar (hairs crossing it cut it short: shorter runs)
 
 
@@ -70,25 +72,23 @@ def main(argv: list[str] | None = None) -> int:
         length = bar_length_px(grey)
         if length:
             bars.append(length)
-        boxes = ET.parse(args.root / "annotations" / f"{path.stem}.xml").getroot().iter("bndbox")
-        n = 0
-        for b in boxes:
-            x0, y0, x1, y1 = (float(b.find(k).text) for k in ("xmin", "ymin", "xmax", "ymax"))
-            diagonals.append(np.hypot(x1 - x0, y1 - y0))
-            n += 1
-        counts.append(n)
+        boxes = read_boxes(args.root / "annotations" / f"{path.stem}.xml")
+        diagonals.extend(np.hypot(x1 - x0, y1 - y0) for _, x0, y0, x1, y1 in boxes)
+        counts.append(len(boxes))
     q = [5, 25, 50, 75, 95]
     bars_a, diag = np.array(bars), np.array(diagonals)
     print(f"{len(images)} photos {sorted(shapes)}; {len(bars)} carry the scale bar")
-    print(f"bar length px, percentiles {q}: {np.percentile(bars_a, q).round(1).tolist()}"
-          if bars else "no scale bar found")
-    scale = float(np.median(bars_a)) if bars else float("nan")
+    if not bars:
+        print("no scale bar found: no scale to read")
+        return 0
+    print(f"bar length px, percentiles {q}: {np.percentile(bars_a, q).round(1).tolist()}")
+    scale = float(np.median(bars_a))
     h, w = sorted(shapes)[-1]
     print(f"the photos' scale (median bar): {scale:g} px/mm")
     print(f"labelled shafts ({len(diag)}), length px at 10/50/90%: {np.percentile(diag, [10, 50, 90]).round(0).tolist()}")
-    for ppm, name in ((scale, "the bar's"), (220.0, "the once assumed")):
+    for ppm, name in ((scale, "the bar's"), (_ONCE_ASSUMED_PX_PER_MM, "the once assumed")):
         area_cm2 = h * w / ppm ** 2 / 100.0
-        print(f"at {name} {ppm:g} px/mm: shafts {np.percentile(diag, [10, 50, 90]).__truediv__(ppm).round(2).tolist()} mm, "
+        print(f"at {name} {ppm:g} px/mm: shafts {(np.percentile(diag, [10, 50, 90]) / ppm).round(2).tolist()} mm, "
               f"a frame {w / ppm:.1f} x {h / ppm:.1f} mm, median {np.median(counts):g} hairs -> "
               f"{np.median(counts) / area_cm2:.0f} hairs/cm²")
     return 0

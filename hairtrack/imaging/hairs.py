@@ -88,6 +88,12 @@ def _odd(n: float) -> int:
     return k if k % 2 else k + 1
 
 
+def _contrast_window_px(ppm_work: float) -> int:
+    """The darkness's background window (px, odd) at ``ppm_work``: several of the widest shafts across, so that
+    hairs stay a minority of any window; the same in mm for both detectors."""
+    return _odd(max(2.6 * _MAX_WIDTH_MM * ppm_work, 9))
+
+
 def _darkness(rgb: np.ndarray, overlay: np.ndarray, close_px: int) -> tuple[np.ndarray, np.ndarray]:
     """Relative darkness D in [0, 1] and the background brightness."""
     r_, g_, b_ = cv2.split(rgb)
@@ -272,8 +278,7 @@ def detect_hairs(image: np.ndarray, *, px_per_mm: float | None = None, min_lengt
     else:
         work, usable, overlay = rgb, field.usable, field.overlay
     ppm_work = (ppm if ppm is not None else DERMOSCOPE_70X_PX_PER_MM * max(h, w) / 1280.0) * f
-    max_width_px = _MAX_WIDTH_MM * ppm_work
-    d, _ = _darkness(work, overlay, _odd(max(2.6 * max_width_px, 9)))
+    d, _ = _darkness(work, overlay, _contrast_window_px(ppm_work))
     d[~usable] = 0.0
     strong = d >= high
     weak = d >= low

@@ -42,7 +42,7 @@ import numpy as np
 import onnxruntime as ort
 
 from hairtrack.errors import InputError
-from hairtrack.imaging.hairs import _MAX_WIDTH_MM, DERMOSCOPE_70X_PX_PER_MM, Hair, _darkness, _odd, _profile_width, check_px_per_mm
+from hairtrack.imaging.hairs import DERMOSCOPE_70X_PX_PER_MM, Hair, _contrast_window_px, _darkness, _profile_width, check_px_per_mm
 from hairtrack.imaging.quality import ScanField, as_rgb_uint8, scan_field
 
 __all__ = ["detect_hairs_learned", "model_from_paths", "set_threads", "MODEL_PATH", "FRAGMENT_MODEL_PATH", "FLOAT_MODELS",
@@ -514,7 +514,7 @@ def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, t
     # window in input pixels the contrast gate was tuned with, whatever the photo's own scale
     overlay = cv2.resize(field.overlay.astype(np.uint8), (work.shape[1], work.shape[0]),
                          interpolation=cv2.INTER_NEAREST).astype(bool)
-    d, _ = _darkness(work, overlay, _odd(max(2.6 * _MAX_WIDTH_MM * _INPUT_PX_PER_MM, 9)))
+    d, _ = _darkness(work, overlay, _contrast_window_px(_INPUT_PX_PER_MM))
     recs = []
     for y, x in zip(ys, xs):
         win = pad[y:y + 3, x:x + 3]

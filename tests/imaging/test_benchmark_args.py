@@ -5,6 +5,7 @@ from __future__ import annotations
 import runpy
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "trichoscopy.py"
@@ -163,3 +164,14 @@ def test_the_long_shafts_benchmark_names_grown_out_renders_and_refuses_bad_count
     assert "real 70x photos" in out or "real photos: skipped" in out
     assert all(f"shafts {r} mm: flagged" in out for r in ("0.25-0.7", "0.6-1.6", "1-2.5"))
     assert "shafts 0.25-0.7 mm: flagged 0 of 1" in out  # clipped hair is never named
+
+
+def test_the_scale_bar_benchmark_skips_without_the_data_set_and_finds_a_drawn_bar(tmp_path, capsys):
+    module = runpy.run_path(str(SCRIPT.with_name("scale_bar.py")), run_name="scale_bar")
+    assert module["main"](["--root", str(tmp_path)]) == 0
+    assert "skipped: data set not found" in capsys.readouterr().out
+    grey = np.full((1024, 1280), 200, np.uint8)
+    grey[924, 37:395] = 60  # the dermoscope's 1.0 mm bar, 358 px
+    grey[700, 900:1200] = 60  # a line outside the corner it is drawn in: not the bar
+    assert module["bar_length_px"](grey) == 358
+    assert module["bar_length_px"](np.full((1024, 1280), 200, np.uint8)) == 0
