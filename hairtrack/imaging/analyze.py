@@ -100,14 +100,15 @@ def _with_issue(quality: QualityReport, issue: str, sentence: str) -> QualityRep
 
 # "hairs_cut_by_field": from this many hairs found, when fewer than this share lie wholly inside the field
 _CUT_MIN_HAIRS = 4
+# A picture under this many px a side is too small to measure hairs in ("too_small"): no density is given.
+_MIN_SIDE_PX = 64
 _CUT_MAX_SHARE = 0.5
-# "long_shafts": with a scale and at least this many hairs, when their median length (mm) is over this (for the
+# "long_shafts": with a scale and at least quality's _MIN_HAIRS hairs, when their median length (mm) is over this (for the
 # learned detector, only from 89.5 px/mm, where the photo reaches its 179 px/mm). Hair clipped
 # for trichoscopy is 0.22-0.68 mm (the dev photos' labelled shafts, 10th-90th percentile, benchmarks/scale_bar.py),
 # and the detector reads it best; it misses many longer shafts (renders of 0.6-1.6 mm read 42% low, of 1-2.5 mm 70%,
 # of clipped ones 24%). The per-photo median shaft found on the 1,324 dev photos is 0.40 mm at the median, 0.70 at
 # the 99th percentile and 0.85 at most: 6 are named (benchmarks/long_shafts.py).
-_LONG_MIN_HAIRS = 5
 _LONG_SHAFT_MM = 0.75
 
 DETECTORS = ("classical", "learned")
@@ -236,13 +237,13 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
         hairs = detect_hairs(rgb, px_per_mm=ppm, field=field)
     units = group_units(hairs, px_per_mm=ppm)
     scale_free = None
-    if detector == "learned" and ppm is not None and len(hairs) < _MIN_HAIRS and not blank and min(h, w) >= 64:
+    if detector == "learned" and ppm is not None and len(hairs) < _MIN_HAIRS and not blank and min(h, w) >= _MIN_SIDE_PX:
         # Few hairs at this scale: a bald spot, or a scale several times wrong (another device's), which makes
         # the network look for shafts of the wrong width. The classical pipeline's widths need no scale: a
         # scale ten times wrong gave 0 hairs/cm² and only the bald spot's sentence.
         scale_free = [hr.width_px for hr in detect_hairs(rgb, px_per_mm=None, field=field)]
     quality = assess_quality(rgb, field, hairs, px_per_mm=ppm, scale_free_widths_px=scale_free)
-    if min(h, w) < 64 and "too_small" not in quality.issues:
+    if min(h, w) < _MIN_SIDE_PX and "too_small" not in quality.issues:
         quality = _with_issue(quality, "too_small", f"The picture is only {w} x {h} px: too small to measure hairs.")
     # each hair is its two ends
     hair_density = edge_corrected_density([np.array([hr.end_a, hr.end_b]) for hr in hairs], field.usable)
@@ -262,7 +263,7 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
                               f"the edge of the field ({n_cut} of {len(hairs)}): the frame's cut cannot be corrected "
                               f"for{so}. Clip the hair shorter or take a wider field.")
     # the learned lengths are predicted, and mean little where the photo cannot be brought to the network's scale
-    if (ppm is not None and len(hairs) >= _LONG_MIN_HAIRS
+    if (ppm is not None and len(hairs) >= _MIN_HAIRS
             and (detector == "classical" or reads_at_network_scale(ppm))):
         median_mm = float(np.median([hr.length_px for hr in hairs])) / ppm
         if median_mm > _LONG_SHAFT_MM:
@@ -284,7 +285,7 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
     else:
         area_cm2 = usable_px / ppm ** 2 / 100.0
         # a picture too small to measure gives no density, not a bald one (too_small says why)
-        looked = min(h, w) >= 16 and "too_small" not in quality.issues
+        looked = "too_small" not in quality.issues  # (named for every picture under _MIN_SIDE_PX a side)
         if looked and area_cm2 > 0 and hair_density.window_px2 > 0:
             px2_per_cm2 = (ppm * 10.0) ** 2
             hpc = len(hairs) / area_cm2 if uncorrected else hair_density.per_px2 * px2_per_cm2
