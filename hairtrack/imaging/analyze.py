@@ -134,8 +134,10 @@ DEFAULT_DETECTOR = "learned"
 # TIFFs with an orientation are turned once and 16-bit grey and alpha keeps its depth (twenty-first session);
 # 8: a photo is read at the scale its decoding was tuned at on real 70x photos, whose own scale bar shows 358
 # px/mm, not the 220 once assumed: the learned detector at 179 px/mm (not 110), the classical pipeline's size
-# limits at that scale (same session).
-METHOD_REVISION = 8
+# limits at that scale (same session); 9: skin clipped white out to the frame's edge stays in the field (with short
+# clipped hair its flat rows were cut as a letterbox, leaving strips and a density two to three times too high),
+# and a photo blown out but for its hairs is overexposed, not blank (twenty-third session).
+METHOD_REVISION = 9
 
 
 @functools.cache

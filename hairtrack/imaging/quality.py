@@ -220,27 +220,43 @@ def _drawn_lines(v: np.ndarray, sat: np.ndarray) -> np.ndarray:
     return cv2.dilate(out.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
 
 
-def _edge_runs(flags: np.ndarray, max_share: float = 0.25) -> np.ndarray:
+def _edge_runs(flags: np.ndarray, max_share: float = 0.25, clipped: np.ndarray | None = None) -> np.ndarray:
     """The band at each end, at most ``max_share`` of the length, out to the farthest flag that keeps at least
     half of the band flagged: a letterbox strip or a caption bar, whose lines of text break its flat rows.
     A flag further in, among unflagged ones (skin clipped white inside the photo), is not part of it.
 
+    ``clipped``, the share of each line clipped white, tells a white bar from skin clipped white out to the
+    frame's edge: a band that is mostly clipped is a bar only where the lines just past it are not (a bar ends
+    in a straight edge; clipped skin goes on past the last flat line, broken only by the hairs on it).
+
     >>> _edge_runs(np.array([1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], bool)).astype(int).tolist()
     [1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]
+    >>> white = np.arange(32) < 6  # six flat white lines from the frame's edge
+    >>> bar = np.where(white, 1.0, 0.0)
+    >>> skin = np.where(np.arange(32) < 12, 1.0, 0.2)  # clipped on past the flat lines
+    >>> int(_edge_runs(white, clipped=bar).sum()), int(_edge_runs(white, clipped=skin).sum())
+    (6, 0)
     """
     n = len(flags)
     if flags.all():  # nothing but flat rows: a blank picture, no field at all
         return np.ones(n, bool)
     out = np.zeros_like(flags, bool)
     limit = max(1, int(max_share * n))
+    past = max(2, n // 100)  # lines just past a band, where a white bar's straight edge has ended
     for order in (slice(None), slice(None, None, -1)):
         run = flags[order][:limit]
         share = np.cumsum(run) / np.arange(1, len(run) + 1)
         ok = np.nonzero(run & (share >= 0.5))[0]
-        if len(ok):
-            band = np.zeros(n, bool)
-            band[: ok[-1] + 1] = True
-            out |= band[order]
+        if not len(ok):
+            continue
+        end = int(ok[-1]) + 1
+        if clipped is not None:
+            c = clipped[order]
+            if c[:end].mean() >= 0.5 and c[end:end + past].mean() >= 0.5:
+                continue  # skin clipped white, running on past the band: scalp with hairs on it, not a bar
+        band = np.zeros(n, bool)
+        band[:end] = True
+        out |= band[order]
     return out
 
 
@@ -290,8 +306,9 @@ def scan_field(image: np.ndarray) -> ScanField:
     # edge) and the vignetted border. Only bands from the edge: inside the picture a flat row is skin clipped
     # white by overexposure, on which the hairs still show; dropping it there cut the field into strips and the
     # edge correction then tripled the density (found by review).
-    usable[_edge_runs(v.std(axis=1) < 2.0), :] = False
-    usable[:, _edge_runs(v.std(axis=0) < 2.0)] = False
+    white = v >= 250
+    usable[_edge_runs(v.std(axis=1) < 2.0, clipped=white.mean(axis=1)), :] = False
+    usable[:, _edge_runs(v.std(axis=0) < 2.0, clipped=white.mean(axis=0))] = False
     # a few px around flat strips and the banner: their edges ring dark after JPEG compression
     edge = max(3, max(h, w) // 150)
     usable = cv2.erode(usable.astype(np.uint8), np.ones((2 * edge + 1, 2 * edge + 1), np.uint8),
@@ -395,6 +412,9 @@ def assess_quality(image: np.ndarray, field: ScanField, hairs: "tuple[Hair, ...]
     under = float((vals <= 5).mean())
     median_grey = float(np.median(vals))
     spread = float(np.percentile(vals, 99) - np.percentile(vals, 1))
+    # Blank: no texture out to the 0.1% tails. A few hairs on skin clipped white fill under 1% of the field,
+    # inside the 1-99% spread; they are texture, and the photo is overexposed, not blank.
+    tails = float(np.percentile(vals, 99.9) - np.percentile(vals, 0.1))
     hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
     hue, sat = hsv[..., 0][inside], hsv[..., 1][inside]
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB)
@@ -418,7 +438,7 @@ def assess_quality(image: np.ndarray, field: ScanField, hairs: "tuple[Hair, ...]
     issues: list[str] = []
     words: list[str] = []
     widths = [hr.width_px for hr in hairs]
-    if spread < 8:
+    if tails < 8:
         issues.append("blank")
         words.append("The picture is flat (no texture): nothing to measure.")
     else:
