@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--baseline", metavar="REV", help="also run quality.py as of this commit, on the same photos")
     args = ap.parse_args(argv)
     if args.seeds < 1:
-        raise SystemExit("--seeds must be at least 1")
+        ap.error("--seeds must be at least 1")
     print(f"renders {SHAPE[1]} x {SHAPE[0]} at {PX_PER_MM:.0f} px/mm, clipped hair, {args.seeds} per difficulty "
           "(easy, medium); each exposure against the same render well exposed")
     report("this version", measure(args.seeds))

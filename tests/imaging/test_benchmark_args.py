@@ -175,3 +175,16 @@ def test_the_scale_bar_benchmark_skips_without_the_data_set_and_finds_a_drawn_ba
     grey[700, 900:1200] = 60  # a line outside the corner it is drawn in: not the bar
     assert module["bar_length_px"](grey) == 358
     assert module["bar_length_px"](np.full((1024, 1280), 200, np.uint8)) == 0
+
+
+def test_the_exposure_benchmark_keeps_clipped_skin_in_the_field(capsys):
+    """One render per difficulty: every exposure gets its row, and skin blown white keeps the whole field."""
+    main = runpy.run_path(str(SCRIPT.with_name("exposure.py")), run_name="exposure")["main"]
+    with pytest.raises(SystemExit) as exc:
+        main(["--seeds", "0"])
+    assert exc.value.code == 2 and "--seeds must be at least 1" in capsys.readouterr().err
+    assert main(["--seeds", "1"]) == 0
+    rows = {line[2:16].strip(): line[16:].split() for line in capsys.readouterr().out.splitlines()[3:]}
+    assert set(rows) == {"bright 1.25x", "bright 1.35x", "blown 2x", "dark 0.5x", "dark 0.4x"}
+    photos, usable, _, _, _, named = rows["blown 2x"]
+    assert photos == "2" and float(usable) > 0.95 and named == "100%"
