@@ -136,8 +136,10 @@ DEFAULT_DETECTOR = "learned"
 # px/mm, not the 220 once assumed: the learned detector at 179 px/mm (not 110), the classical pipeline's size
 # limits at that scale (same session); 9: skin clipped white out to the frame's edge stays in the field (with short
 # clipped hair its flat rows were cut as a letterbox, leaving strips and a density two to three times too high),
-# and a photo blown out but for its hairs is overexposed, not blank (twenty-third session).
-METHOD_REVISION = 9
+# and a photo blown out but for its hairs is overexposed, not blank (twenty-third session); 10: shafts lying near
+# the rows or columns are no longer taken for a drawn scale bar, whose pixels the hairs' darkness fills in (on 1,269
+# of the 1,324 dev photos some shaft was; a shaft wholly covered was lost; same session).
+METHOD_REVISION = 10
 
 
 @functools.cache
