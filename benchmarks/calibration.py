@@ -31,11 +31,8 @@ in the same run, for comparison. Usage::
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import math
-import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,6 +41,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/: module_as_of
+
+from as_of import module_as_of  # noqa: E402 (after the path)
 SHARED = ROOT.parent / "shared" / "datasets"
 
 
@@ -194,16 +194,7 @@ def no_grid_photos(trichoscopy_every: int = 100) -> list[tuple[str, np.ndarray]]
 
 
 def _baseline(rev: str) -> Callable[..., object]:
-    source = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:hairtrack/imaging/calibration.py"],
-                            capture_output=True, text=True, check=True).stdout
-    path = Path(tempfile.mkdtemp()) / "calibration_baseline.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location("calibration_baseline", path)
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module.measure_grid
+    return module_as_of(rev, "hairtrack/imaging/calibration.py").measure_grid
 
 
 def main(argv: list[str] | None = None) -> int:

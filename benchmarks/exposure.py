@@ -18,10 +18,8 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import subprocess
+import importlib
 import sys
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from unittest import mock
@@ -30,8 +28,10 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/: module_as_of
 
-from hairtrack.synth import render_scalp  # noqa: E402 (after the path)
+from as_of import module_as_of  # noqa: E402 (after the path)
+from hairtrack.synth import render_scalp  # noqa: E402
 
 # the module, not the function of the same name that hairtrack.imaging exports
 analyze_module = importlib.import_module("hairtrack.imaging.analyze")
@@ -46,19 +46,6 @@ EXPOSURES = (
     ("dark 0.5x", 0.5, -20.0, "underexposed"),
     ("dark 0.4x", 0.4, -30.0, "underexposed"),
 )
-
-
-def _quality_as_of(rev: str):
-    source = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:hairtrack/imaging/quality.py"],
-                            capture_output=True, text=True, check=True).stdout
-    path = Path(tempfile.mkdtemp()) / "quality_baseline.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location("quality_baseline", path)
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
 
 
 @contextmanager
@@ -113,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
           "(easy, medium); each exposure against the same render well exposed")
     report("this version", measure(args.seeds))
     if args.baseline:
-        report(f"quality.py as of {args.baseline}", measure(args.seeds, _quality_as_of(args.baseline)))
+        quality = module_as_of(args.baseline, "hairtrack/imaging/quality.py")
+        report(f"quality.py as of {args.baseline}", measure(args.seeds, quality))
     return 0
 
 
