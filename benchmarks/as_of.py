@@ -15,11 +15,13 @@ ROOT = Path(__file__).resolve().parents[1]
 def module_as_of(rev: str, relpath: str) -> ModuleType:
     """Load ``relpath`` (e.g. ``hairtrack/imaging/quality.py``) as of commit ``rev`` (read with ``git show``),
     under a name of its own, beside this version's modules; its own imports resolve to this version."""
-    source = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:{relpath}"],
-                            capture_output=True, text=True, check=True).stdout
+    shown = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:{relpath}"], capture_output=True)
+    if shown.returncode != 0:
+        raise SystemExit(f"cannot read {relpath} as of {rev}: {shown.stderr.decode(errors='replace').strip()} "
+                         "(a shallow clone? git fetch --unshallow)")
     name = Path(relpath).stem + "_as_of_" + "".join(c if c.isalnum() else "_" for c in rev)
     path = Path(tempfile.mkdtemp()) / f"{name}.py"
-    path.write_text(source)
+    path.write_bytes(shown.stdout)
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     assert spec.loader is not None

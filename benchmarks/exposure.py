@@ -8,7 +8,8 @@ kept as usable scalp, the density against the well-exposed render's (median sign
 the worst), and how often ``quality.issues`` names the exposure.
 
 ``--baseline REV`` runs the same photos with ``hairtrack/imaging/quality.py`` as of another commit (the usable
-field and the issues; the detector is this version's), in the same run.
+field, the drawn overlays whose pixels the hairs' darkness fills in, and the issues; the rest is this version's),
+in the same run.
 
 Usage::
 
@@ -84,6 +85,9 @@ def report(label: str, figures: dict[str, dict[str, list[float]]]) -> None:
           f"{'worst':>7} {'named':>6}")
     for name, row in figures.items():
         err = np.array(row["ratio"]) - 1.0
+        if not len(err):
+            print(f"  {name:<14} {0:>6} (no render had a density to compare)")
+            continue
         worst = err[np.argmax(np.abs(err))]
         print(f"  {name:<14} {len(err):>6} {np.median(row['usable']):>7.2f} {np.median(err):>+18.0%} "
               f"{np.median(np.abs(err)):>12.0%} {worst:>+7.0%} {np.mean(row['named']):>6.0%}")

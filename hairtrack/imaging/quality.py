@@ -195,7 +195,7 @@ def _red_overlay(rgb: np.ndarray) -> np.ndarray:
 
 def _drawn_lines(v: np.ndarray, sat: np.ndarray) -> np.ndarray:
     """Thin, perfectly horizontal or vertical dark lines (a software scale bar) and the dark label box
-    with white text beside them. Shafts are wider than 3 px and never ruler-straight for this long.
+    with white text beside them: lines up to 5 px thick on the ~640-px copy, as long as 6% of its side.
 
     A line's pixels are dark with skin a few pixels to either side across it. Without that test the edges and
     bodies of shafts lying near the rows or columns were taken for drawn lines (on 1,269 of the 1,324 dev photos,
@@ -207,10 +207,10 @@ def _drawn_lines(v: np.ndarray, sat: np.ndarray) -> np.ndarray:
     bg = cv2.medianBlur(v, 5).astype(np.int16)
     dark = (bg - v.astype(np.int16) > 25) | (v < 70)
     apart = _LINE_APART_PX
-    across_rows = np.zeros_like(dark)  # dark, and not dark `apart` px above and below: a line along the rows
-    across_rows[apart:-apart] = dark[apart:-apart] & ~dark[:-2 * apart] & ~dark[2 * apart:]
-    across_cols = np.zeros_like(dark)  # the same across the columns
-    across_cols[:, apart:-apart] = dark[:, apart:-apart] & ~dark[:, :-2 * apart] & ~dark[:, 2 * apart:]
+    padded = np.pad(dark, apart)  # beyond the frame counts as not dark: a bar may lie at its very edge
+    # dark, and not dark `apart` px above and below: a line along the rows; then the same across the columns
+    across_rows = dark & ~padded[:-2 * apart, apart:-apart] & ~padded[2 * apart:, apart:-apart]
+    across_cols = dark & ~padded[apart:-apart, :-2 * apart] & ~padded[apart:-apart, 2 * apart:]
     dark = dark.astype(np.uint8)
     bridge = 4 * apart + 3  # a shaft crossing the line hides its skin to either side: bridge such gaps along it
     for kt, kw, kb, lines in (((1, run), (7, run), (1, bridge), across_rows),
@@ -237,22 +237,27 @@ def _drawn_lines(v: np.ndarray, sat: np.ndarray) -> np.ndarray:
     return cv2.dilate(out.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
 
 
-def _edge_runs(flags: np.ndarray, max_share: float = 0.25, clipped: np.ndarray | None = None) -> np.ndarray:
+def _edge_runs(flags: np.ndarray, max_share: float = 0.25, clipped: np.ndarray | None = None,
+               white: np.ndarray | None = None) -> np.ndarray:
     """The band at each end, at most ``max_share`` of the length, out to the farthest flag that keeps at least
     half of the band flagged: a letterbox strip or a caption bar, whose lines of text break its flat rows.
     A flag further in, among unflagged ones (skin clipped white inside the photo), is not part of it.
 
-    ``clipped``, the share of each line clipped white, tells a white bar from skin clipped white out to the
-    frame's edge: a band that is mostly clipped is a bar only where the lines just past it are not (a bar ends
-    in a straight edge; clipped skin goes on past the last flat line, broken only by the hairs on it).
+    ``clipped`` (the share of each line clipped in some channel) and ``white`` (clipped in every channel) tell a
+    white bar from skin clipped out to the frame's edge. A band mostly clipped is a bar only where it is white
+    and the lines just past it are not: skin clipped in its red alone is a yellow-white, not a bar's white, and
+    skin clipped white goes on past the last flat line, broken only by the hairs on it, where a bar ends in a
+    straight edge (an overexposed photo's skin past a white caption bar is clipped in red, not white).
 
     >>> _edge_runs(np.array([1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], bool)).astype(int).tolist()
     [1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]
-    >>> white = np.arange(32) < 6  # six flat white lines from the frame's edge
-    >>> bar = np.where(white, 1.0, 0.0)
-    >>> skin = np.where(np.arange(32) < 12, 1.0, 0.2)  # clipped on past the flat lines
-    >>> int(_edge_runs(white, clipped=bar).sum()), int(_edge_runs(white, clipped=skin).sum())
+    >>> flat = np.arange(32) < 6  # six flat lines from the frame's edge, clipped
+    >>> bar = np.where(flat, 1.0, 0.0)
+    >>> skin = np.where(np.arange(32) < 12, 1.0, 0.2)  # clipped white on past the flat lines
+    >>> int(_edge_runs(flat, clipped=bar, white=bar).sum()), int(_edge_runs(flat, clipped=skin, white=skin).sum())
     (6, 0)
+    >>> int(_edge_runs(flat, clipped=np.ones(32), white=np.zeros(32)).sum())  # clipped in red only: skin
+    0
     """
     n = len(flags)
     if flags.all():  # nothing but flat rows: a blank picture, no field at all
@@ -267,10 +272,17 @@ def _edge_runs(flags: np.ndarray, max_share: float = 0.25, clipped: np.ndarray |
         if not len(ok):
             continue
         end = int(ok[-1]) + 1
-        if clipped is not None:
-            c = clipped[order]
-            if c[:end].mean() >= 0.5 and c[end:end + past].mean() >= 0.5:
-                continue  # skin clipped white, running on past the band: scalp with hairs on it, not a bar
+        if clipped is not None and white is not None and clipped[order][:end].mean() >= 0.5:
+            # a bright band: a white bar is the run of white lines from the edge (skin clipped in red alone is
+            # flat too and may run on past it), and its edge is straight: the lines just past it are hardly white
+            wh = white[order]
+            wl = wh[:limit] >= 0.5
+            ok = np.nonzero(wl & (np.cumsum(wl) / np.arange(1, len(wl) + 1) >= 0.5))[0]
+            if not len(ok):
+                continue  # skin clipped in some channel, not white: scalp with hairs on it
+            end = int(ok[-1]) + 1
+            if wh[:end].mean() < 0.8 or wh[end:end + past].mean() >= 0.2:
+                continue  # skin clipped white, fading out past the band: scalp with hairs on it, not a bar
         band = np.zeros(n, bool)
         band[:end] = True
         out |= band[order]
@@ -323,9 +335,10 @@ def scan_field(image: np.ndarray) -> ScanField:
     # edge) and the vignetted border. Only bands from the edge: inside the picture a flat row is skin clipped
     # white by overexposure, on which the hairs still show; dropping it there cut the field into strips and the
     # edge correction then tripled the density (found by review).
-    white = v >= 250
-    usable[_edge_runs(v.std(axis=1) < 2.0, clipped=white.mean(axis=1)), :] = False
-    usable[:, _edge_runs(v.std(axis=0) < 2.0, clipped=white.mean(axis=0))] = False
+    clipped = v >= 250  # in some channel
+    white = cv2.min(cv2.min(r_, g_), b_) >= 250  # in every channel
+    usable[_edge_runs(v.std(axis=1) < 2.0, clipped=clipped.mean(axis=1), white=white.mean(axis=1)), :] = False
+    usable[:, _edge_runs(v.std(axis=0) < 2.0, clipped=clipped.mean(axis=0), white=white.mean(axis=0))] = False
     # a few px around flat strips and the banner: their edges ring dark after JPEG compression
     edge = max(3, max(h, w) // 150)
     usable = cv2.erode(usable.astype(np.uint8), np.ones((2 * edge + 1, 2 * edge + 1), np.uint8),

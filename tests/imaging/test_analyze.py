@@ -565,12 +565,13 @@ def test_transparent_parts_of_a_photo_are_no_part_of_the_field():
 def test_a_scale_many_times_wrong_is_named_even_where_it_hides_the_hairs(factor):
     """The learned detector resizes the photo by the scale: another device's scale, ten times wrong, left it
     finding nothing, and the photo read 0 hairs/cm² with only the bald spot's sentence (a review). The shafts'
-    widths, measured without the scale, name it."""
+    widths, measured without the scale, name it. (Read ten times too large, the photo still loses half its hairs:
+    9 of 19 found since upright shafts are no longer taken for a drawn scale bar, 6 before.)"""
     photo = render_scalp(seed=1, difficulty="easy")
     right = analyze(photo.image, photo.px_per_mm)
     assert right.hair_count >= 5 and "scale_mismatch" not in right.quality.issues
     wrong = analyze(photo.image, photo.px_per_mm * factor)
-    assert wrong.hair_count <= right.hair_count / 3 and "scale_mismatch" in wrong.quality.issues
+    assert wrong.hair_count <= right.hair_count / 2 and "scale_mismatch" in wrong.quality.issues
     assert any(f"With {photo.px_per_mm * factor:g} px/mm the hairs would be" in w for w in wrong.warnings)
 
 

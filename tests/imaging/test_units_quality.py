@@ -168,6 +168,8 @@ def test_letterbox_strips_are_cut_but_skin_clipped_white_is_not(shaft_mm):
     captioned[-120:] = 255
     cv2.putText(captioned, "Patient 123  2024-05-01  crown", (40, 1024 - 50), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (0, 0, 0), 2)
     assert not scan_field(captioned).usable[-120:].any()
+    for gain, offset in ((1.25, 5), (1.35, 10)):  # overexposed, the skin past the bar clipped in red: still a bar
+        assert not scan_field(np.clip(captioned * gain + offset, 0, 255).astype(np.uint8)).usable[-120:].any()
     right = analyze(sc.image, 220.0)
     # 6% / 59% of the pixels clipped in some channel (a yellow-white), then pure white nearly throughout
     for gain, offset in ((1.25, 5), (1.35, 10), (2.0, 60)):
