@@ -244,10 +244,10 @@ def _edge_runs(flags: np.ndarray, max_share: float = 0.25, clipped: np.ndarray |
     A flag further in, among unflagged ones (skin clipped white inside the photo), is not part of it.
 
     ``clipped`` (the share of each line clipped in some channel) and ``white`` (clipped in every channel) tell a
-    white bar from skin clipped out to the frame's edge. A band mostly clipped is a bar only where it is white
-    and the lines just past it are not: skin clipped in its red alone is a yellow-white, not a bar's white, and
-    skin clipped white goes on past the last flat line, broken only by the hairs on it, where a bar ends in a
-    straight edge (an overexposed photo's skin past a white caption bar is clipped in red, not white).
+    white bar from skin clipped out to the frame's edge. A band mostly clipped is a bar only as the run of white
+    lines from the edge, and only where that run ends in a straight edge, the lines just past it hardly white:
+    skin clipped in its red alone is a yellow-white, not a bar's white (an overexposed photo's skin past a white
+    caption bar is such), and skin clipped white fades out past its last flat line.
 
     >>> _edge_runs(np.array([1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], bool)).astype(int).tolist()
     [1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]
@@ -265,24 +265,22 @@ def _edge_runs(flags: np.ndarray, max_share: float = 0.25, clipped: np.ndarray |
     out = np.zeros_like(flags, bool)
     limit = max(1, int(max_share * n))
     past = max(2, n // 100)  # lines just past a band, where a white bar's straight edge has ended
+
+    def band_end(run: np.ndarray) -> int:  # out to the farthest flag that keeps at least half of the band flagged
+        ok = np.nonzero(run & (np.cumsum(run) / np.arange(1, len(run) + 1) >= 0.5))[0]
+        return int(ok[-1]) + 1 if len(ok) else 0
+
     for order in (slice(None), slice(None, None, -1)):
-        run = flags[order][:limit]
-        share = np.cumsum(run) / np.arange(1, len(run) + 1)
-        ok = np.nonzero(run & (share >= 0.5))[0]
-        if not len(ok):
-            continue
-        end = int(ok[-1]) + 1
-        if clipped is not None and white is not None and clipped[order][:end].mean() >= 0.5:
+        end = band_end(flags[order][:limit])
+        if end and clipped is not None and white is not None and clipped[order][:end].mean() >= 0.5:
             # a bright band: a white bar is the run of white lines from the edge (skin clipped in red alone is
             # flat too and may run on past it), and its edge is straight: the lines just past it are hardly white
             wh = white[order]
-            wl = wh[:limit] >= 0.5
-            ok = np.nonzero(wl & (np.cumsum(wl) / np.arange(1, len(wl) + 1) >= 0.5))[0]
-            if not len(ok):
-                continue  # skin clipped in some channel, not white: scalp with hairs on it
-            end = int(ok[-1]) + 1
-            if wh[:end].mean() < 0.8 or wh[end:end + past].mean() >= 0.2:
-                continue  # skin clipped white, fading out past the band: scalp with hairs on it, not a bar
+            end = band_end(wh[:limit] >= 0.5)
+            if end and (wh[:end].mean() < 0.8 or wh[end:end + past].mean() >= 0.2):
+                end = 0  # skin clipped white, fading out past the band: scalp with hairs on it, not a bar
+        if not end:
+            continue
         band = np.zeros(n, bool)
         band[:end] = True
         out |= band[order]
