@@ -138,8 +138,10 @@ DEFAULT_DETECTOR = "learned"
 # clipped hair its flat rows were cut as a letterbox, leaving strips and a density two to three times too high),
 # and a photo blown out but for its hairs is overexposed, not blank (twenty-third session); 10: shafts lying near
 # the rows or columns are no longer taken for a drawn scale bar, whose pixels the hairs' darkness fills in (on 1,269
-# of the 1,324 dev photos some shaft was; a shaft wholly covered was lost; same session).
-METHOD_REVISION = 10
+# of the 1,324 dev photos some shaft was; a shaft wholly covered was lost; same session); 11: the learned detector
+# reads a found shaft's width over -0.45..+0.45 of its length, not -0.3..+0.3, away from the neighbours it lies on
+# near its unit's opening (widths only: counts and densities unchanged; twenty-fourth session).
+METHOD_REVISION = 11
 
 
 @functools.cache

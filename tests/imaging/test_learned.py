@@ -74,6 +74,39 @@ def test_returns_hairs_with_widths_from_the_image(found):
     assert all(0 <= h.angle_deg < 180 for h in hairs)
 
 
+def test_widths_of_crowded_hard_units_within_10_pct_median() -> None:
+    """Shafts of a unit lie on or cross each other near their opening; a profile across one there adds its
+    neighbours' darkness. Reading the width over most of the shaft's length (-0.45..+0.45, where they part)
+    gives these crowded hard scenes 7.5% median |error|; over -0.3..+0.3 it was 11.9% (2026-11-28). Matching
+    is one to one, a found midpoint within half a hair's length of a true one and near its shaft."""
+    from scipy.optimize import linear_sum_assignment
+
+    rel = []
+    for seed in range(8):
+        sc = render_scalp(seed=seed, shape=SHAPE, px_per_mm=PPM, n_units=8, difficulty="hard")
+        found = detect_hairs_learned(sc.image, px_per_mm=PPM)
+        if not found or not sc.hairs:
+            continue
+        det = np.array([[h.row_px, h.col_px] for h in found])
+        cost = np.full((len(found), len(sc.hairs)), 1e6)
+        for j, h in enumerate(sc.hairs):
+            t = np.radians(h.angle_deg)
+            axis = np.array([-np.sin(t), np.cos(t)])
+            rel_pos = det - [h.row_px, h.col_px]
+            along = np.clip(rel_pos @ axis, -h.length_px / 2, h.length_px / 2)
+            to_shaft = np.hypot(*(rel_pos - along[:, None] * axis).T)
+            dist = np.hypot(*rel_pos.T)
+            ok = (dist <= h.length_px / 2) & (to_shaft <= max(2 * h.width_px, 0.1 * PPM))
+            cost[ok, j] = dist[ok]
+        for r, c in zip(*linear_sum_assignment(cost)):
+            if cost[r, c] < 1e6 and sc.hairs[c].width_um >= 20:
+                rel.append(found[r].width_um / sc.hairs[c].width_um - 1.0)
+    rel = np.array(rel)
+    assert len(rel) >= 60
+    assert np.median(np.abs(rel)) <= 0.10, np.round(np.sort(rel), 2)
+    assert abs(np.median(rel)) <= 0.06
+
+
 def test_blank_image_has_no_hairs():
     assert detect_hairs_learned(np.full((480, 640, 3), 200, np.uint8)) == ()
     assert detect_hairs_learned(np.zeros((480, 640, 3), np.uint8)) == ()
