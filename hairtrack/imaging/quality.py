@@ -60,6 +60,7 @@ _MAX_FOREIGN_SHARE = 0.35  # of the field green (or blue and without texture)
 _MAX_TEXTURELESS_SHARPNESS = 0.75
 _MIN_MEDIAN_GREY, _MAX_MEDIAN_GREY = 40.0, 235.0
 _MIN_USABLE_FRACTION = 0.5
+_BANNER_DARK_V, _BANNER_BRIGHT_BELOW_V = 100.0, 136.0  # a banner's dark V, in a photo this bright (median V)
 # A drawn line's pixels have no dark this many px (of the ~640-px copy) to either side across it: dev photos'
 # scale bars are 2 px thick at full size (1 at 640), shafts there 10-20.
 _LINE_APART_PX = 3
@@ -318,8 +319,13 @@ def scan_field(image: np.ndarray) -> ScanField:
     sat = cv2.subtract(v, cv2.min(cv2.min(r_, g_), b_)).astype(np.int16)
     s_low = sat < 45
     # Banner: dark, grey rows at the top (dev-set banners sit in rows ~8-42 of 1024, > 45% dark per row).
+    # "Dark" is V < 100 in a photo as bright as the dev photos with a banner (median V below the top band 136
+    # or more), and in proportion in a darker one: with 100 alone every row of a dark photo, or of dark skin,
+    # was dark and grey, and its top 9% went as a banner.
     top = max(4, int(round(0.09 * h)))
-    dark_rows = ((v[:top] < 100) & s_low[:top]).mean(axis=1) > 0.4
+    below = float(np.median(v[top:])) if h > top else float(np.median(v))
+    dark_v = _BANNER_DARK_V * min(1.0, below / _BANNER_BRIGHT_BELOW_V)
+    dark_rows = ((v[:top] < dark_v) & s_low[:top]).mean(axis=1) > 0.4
     banner_rows = 0
     if dark_rows.any():
         last = int(np.nonzero(dark_rows)[0].max())
