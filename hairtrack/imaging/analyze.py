@@ -140,7 +140,8 @@ DEFAULT_DETECTOR = "learned"
 # the rows or columns are no longer taken for a drawn scale bar, whose pixels the hairs' darkness fills in (on 1,269
 # of the 1,324 dev photos some shaft was; a shaft wholly covered was lost; same session); 11: the learned detector
 # reads a found shaft's width over -0.45..+0.45 of its length, not -0.3..+0.3, away from the neighbours it lies on
-# near its unit's opening (widths only: counts and densities unchanged; twenty-fourth session); 12: a dark photo's
+# near its unit's opening (widths, their contrast and what reads them move: coverage, the width classes, units
+# without a scale, the scale check; counts and densities do not; twenty-fourth session); 12: a dark photo's
 # top rows are no longer taken for a burned-in banner (every row of it was dark and grey, and its top 9% left the
 # field: density |error| 11% at half exposure; same session).
 METHOD_REVISION = 12

@@ -538,11 +538,7 @@ def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, t
         theta = 0.5 * math.atan2(float(maps[2, y, x]), float(maps[1, y, x]))
         length_in = _LEN_REF_PX * math.exp(float(np.clip(maps[3, y, x], -3.0, 3.0)))
         axis = np.array([-math.sin(theta), math.cos(theta)])  # (row, col)
-        t = np.linspace(-0.3, 0.3, 9)[:, None] * length_in
-        pts = np.array([r_in, c_in])[None, :] + t * axis[None, :]
-        pts[:, 0] = np.clip(pts[:, 0], 0, work.shape[0] - 1)
-        pts[:, 1] = np.clip(pts[:, 1], 0, work.shape[1] - 1)
-        width, contrast = _profile_width(d, pts, axis)
+        width, contrast = _shaft_width(d, r_in, c_in, length_in, axis, span=0.3)  # what the gates were tuned on
         if width <= 0:  # no dark shaft across the predicted direction: not a hair (as in hairs.py)
             continue
         recs.append((r_in, c_in, theta, length_in, axis, width, contrast, float(heat[y, x])))
@@ -550,8 +546,12 @@ def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, t
     # The kept shafts' widths over more of their length than the gates read: a shaft of a unit lies on or
     # crosses its neighbours near the common opening, where a profile across it adds theirs, and they part
     # towards the tips (synthetic scenes, seeds 5000-5019: median |error| 4.3 / 5.5 / 7.1% -> 3.2 / 4.4 /
-    # 5.9% easy / medium / hard; docs/hair_detector_card.md, twenty-fourth session).
-    recs = [(*rec[:5], *_shaft_width(d, rec[0], rec[1], rec[3], rec[4]), rec[7]) for rec in recs]
+    # 5.9% easy / medium / hard; docs/hair_detector_card.md, twenty-fourth session). A shaft with no profile
+    # peaking over that span keeps the gates' figures.
+    for i, rec in enumerate(recs):
+        wide = _shaft_width(d, rec[0], rec[1], rec[3], rec[4])
+        if wide[0] > 0:
+            recs[i] = (*rec[:5], *wide, rec[7])
     plateau = [c for (*_, wd, c, _) in recs if wd >= 4.0]
     ref_c = float(np.median(plateau)) if len(plateau) >= 2 else None
     out = []
