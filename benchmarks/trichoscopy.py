@@ -3,7 +3,9 @@
 Prints count MAE, MAPE, bias and Pearson r per image; hair-level precision, recall and F1 (each detected
 midpoint matched one to one to a ground-truth box, Hungarian assignment on the distance to the box's
 centre line, a match only when the midpoint lies inside the box grown by ``--grow-px``); recall per class;
-where the misses are (stacked on a found hair, or at the frame); how much the frame's edge correction of the
+where the misses are (stacked on a found hair, or at the frame); the matched hairs' widths by labelled class
+(the labels carry no widths: how well width tells the ``undersize`` hairs from the rest is the real photos'
+only check of them); how much the frame's edge correction of the
 density (``imaging.density``, as ``analyze()`` applies it) changes hairs / area; and milliseconds per image next to the
 time to merely decode that JPEG in the same run.
 
@@ -116,8 +118,9 @@ def segment_distance(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -
     return np.hypot(*(rel - t[..., None] * seg).transpose(2, 0, 1))
 
 
-def match(det_rc: np.ndarray, boxes: list[tuple[str, float, float, float, float]], grow_px: float) -> list[int]:
-    """Indices of matched boxes, one per matched detection (Hungarian on distance to the box's shaft)."""
+def match_pairs(det_rc: np.ndarray, boxes: list[tuple[str, float, float, float, float]],
+                grow_px: float) -> list[tuple[int, int]]:
+    """(detection, box) index pairs, one box per matched detection (Hungarian on distance to the box's shaft)."""
     from scipy.optimize import linear_sum_assignment
 
     if len(det_rc) == 0 or not boxes:
@@ -132,7 +135,7 @@ def match(det_rc: np.ndarray, boxes: list[tuple[str, float, float, float, float]
     centre = np.hypot(x - (b[:, 0] + b[:, 2]) / 2, y - (b[:, 1] + b[:, 3]) / 2)
     cost = np.where(inside, dist + 0.05 * centre, 1e6)
     rows, cols = linear_sum_assignment(cost)
-    return [int(c) for r, c in zip(rows, cols) if cost[r, c] < 1e6]
+    return [(int(r), int(c)) for r, c in zip(rows, cols) if cost[r, c] < 1e6]
 
 
 def miss_kinds(boxes: list[tuple[str, float, float, float, float]], hit: list[int], shape: tuple[int, int],
@@ -157,6 +160,22 @@ def miss_kinds(boxes: list[tuple[str, float, float, float, float]], hit: list[in
         out["stacked"] += inside >= 0.5
         out["at_edge"] += min(cx, cy, shape[1] - cx, shape[0] - cy) < edge_px
     return out
+
+
+def width_by_class(widths: dict[str, list[float]]) -> str:
+    """The matched hairs' measured widths per labelled class (median and quartiles, µm), and how well width
+    tells the ``undersize`` hairs from the ``premium`` and ``single`` ones: the probability that one of the
+    latter reads wider than an undersize one (ROC AUC, ties half; 0.5 is chance). The labels carry no widths,
+    so this is the only check of widths on real photos: a width that moves the thin hairs' reading moves it."""
+    from scipy.stats import mannwhitneyu
+
+    parts = [f"{c} {np.median(w):.0f} [{np.percentile(w, 25):.0f}-{np.percentile(w, 75):.0f}] (n={len(w)})"
+             for c, w in widths.items() if w]
+    thin, thick = widths.get("undersize", []), widths.get("premium", []) + widths.get("single", [])
+    if thin and thick:
+        auc = mannwhitneyu(thick, thin).statistic / (len(thick) * len(thin))
+        parts.append(f"undersize told from premium + single by width: AUC {auc:.3f}")
+    return "; ".join(parts)
 
 
 def count_stats(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
@@ -245,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
             if th == DEFAULT_THRESHOLD and len(ths) == 1 and model is None:
                 product[label] = "learned"
     stats = {m: dict(pred=[], tp=0, n_det=0, hit=dict.fromkeys(CLASSES, 0), t_run=[], tp_img=[], det_img=[],
+                     widths={c: [] for c in CLASSES},
                      misses=dict(missed=0, stacked=0, at_edge=0), whole=0, lift=[], t_analyze=[], differ=0,
                      t_upload=[])
              for m in methods}
@@ -279,7 +299,11 @@ def main(argv: list[str] | None = None) -> int:
                 st["t_upload"].append(time.perf_counter() - t2)
                 st["differ"] += [(h.row_px, h.col_px) for h in whole] != [(h.row_px, h.col_px) for h in hairs]
             det = np.array([[hr.row_px, hr.col_px] for hr in hairs]).reshape(-1, 2)
-            hit = match(det, boxes, args.grow_px)
+            pairs = match_pairs(det, boxes, args.grow_px)
+            hit = [j for _, j in pairs]
+            for i, j in pairs:
+                if hairs[i].width_um is not None:
+                    st["widths"].setdefault(boxes[j][0], []).append(hairs[i].width_um)
             st["tp"] += len(hit)
             st["n_det"] += len(det)
             st["tp_img"].append(len(hit))
@@ -311,6 +335,9 @@ def main(argv: list[str] | None = None) -> int:
     for m, st in stats.items():
         print(f"recall per class, {m}: " + ", ".join(
             f"{c} {st['hit'][c] / per_class_n[c]:.3f} (n={per_class_n[c]})" for c in per_class_n if per_class_n[c]))
+    for m, st in stats.items():
+        if any(st["widths"].values()):
+            print(f"widths (um) of the matched hairs by labelled class, {m}: {width_by_class(st['widths'])}")
     for m, st in stats.items():
         ms = st["misses"]
         print(f"misses, {m}: {ms['missed']}; {ms['stacked']} lie half or more inside a found hair's box "

@@ -133,6 +133,16 @@ def test_the_folds_are_frozen_per_patient_as_first_drawn():
     assert len(set(new.values())) == 1 and set(new.values()) <= {"tune", "report"}
 
 
+def test_widths_by_class_give_quartiles_and_how_well_width_tells_thin_hairs():
+    """Three of the four (thick, undersize) pairs read the thick one wider: AUC 0.75; a class with no hair is
+    left out, and without undersize hairs there is no AUC."""
+    width_by_class = runpy.run_path(str(SCRIPT), run_name="trichoscopy")["width_by_class"]
+    line = width_by_class({"premium": [60.0], "single": [25.0], "undersize": [20.0, 30.0], "abnormal": []})
+    assert "undersize 25 [22-28] (n=2)" in line and "abnormal" not in line
+    assert line.endswith("AUC 0.750")
+    assert "AUC" not in width_by_class({"premium": [60.0, 70.0], "undersize": []})
+
+
 def test_count_stats_survive_an_image_with_no_labelled_hair():
     count_stats = runpy.run_path(str(SCRIPT), run_name="trichoscopy")["count_stats"]
     import numpy as np
