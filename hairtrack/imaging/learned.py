@@ -99,7 +99,8 @@ _WEAK_FRACTION = 0.8  # weak peaks reach down to this fraction of the threshold 
 _WEAK_CONTRAST = 0.9  # ... and count when their shaft is this dark relative to the confident ones'
 _EDGE_INPUT_PX = 24.0  # near the frame (0.13 mm at 179 px/mm) ...
 _EDGE_HEAT = 0.5  # ... a peak counts only from this heat up
-_WIDTH_SPAN = 0.45  # a kept shaft's width is read from -0.45 to +0.45 of its length (_shaft_width)
+_GATE_SPAN = 0.3  # the gates read a peak's shaft from -0.3 to +0.3 of its length (they were tuned so) ...
+_WIDTH_SPAN = 0.45  # ... a kept shaft's reported width from -0.45 to +0.45 (_shaft_width)
 
 
 # One session per model file: resolved path -> ((mtime, size, threads), session). A changed file or thread
@@ -538,7 +539,7 @@ def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, t
         theta = 0.5 * math.atan2(float(maps[2, y, x]), float(maps[1, y, x]))
         length_in = _LEN_REF_PX * math.exp(float(np.clip(maps[3, y, x], -3.0, 3.0)))
         axis = np.array([-math.sin(theta), math.cos(theta)])  # (row, col)
-        width, contrast = _shaft_width(d, r_in, c_in, length_in, axis, span=0.3)  # what the gates were tuned on
+        width, contrast = _shaft_width(d, r_in, c_in, length_in, axis, span=_GATE_SPAN)
         if width <= 0:  # no dark shaft across the predicted direction: not a hair (as in hairs.py)
             continue
         recs.append((r_in, c_in, theta, length_in, axis, width, contrast, float(heat[y, x])))
