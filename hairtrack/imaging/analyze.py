@@ -143,8 +143,11 @@ DEFAULT_DETECTOR = "learned"
 # near its unit's opening (widths, their contrast and what reads them move: coverage, the width classes, units
 # without a scale, the scale check; counts and densities do not; twenty-fourth session); 12: a dark photo's
 # top rows are no longer taken for a burned-in banner (every row of it was dark and grey, and its top 9% left the
-# field: density |error| 11% at half exposure; same session).
-METHOD_REVISION = 12
+# field: density |error| 11% at half exposure; same session); 13: the learned detector's widths have the photo's
+# blur taken out (measured at the edges of its wide shafts) and are the 35th percentile of a shaft's profiles,
+# not their median (thin hairs of a phone macro read +60% wide; widths, coverage, the width classes and what
+# reads them move, counts and densities do not; twenty-fifth session).
+METHOD_REVISION = 13
 
 
 @functools.cache

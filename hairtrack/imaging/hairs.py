@@ -365,12 +365,38 @@ def detect_hairs(image: np.ndarray, *, px_per_mm: float | None = None, min_lengt
     return tuple(out)
 
 
-def _profile_width(d: np.ndarray, px: np.ndarray, axis: np.ndarray) -> tuple[float, float]:
+def _lobe_stats(prof: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Integral, peak and steepest slope of the central lobe of darkness profiles centred on a shaft.
+
+    Each row of ``prof`` (an odd number of samples, 1 px apart) has the level at its ends subtracted; the lobe
+    runs out from the peak near the centre until the profile falls under a quarter of that peak, so that a
+    neighbouring parallel hair does not add to this one. The slope is the largest |difference| inside the
+    lobe (central differences), a measure of the photo's blur at a wide shaft's edges.
+    """
+    half = prof.shape[-1] // 2
+    base = np.minimum(prof[..., :3].mean(axis=-1), prof[..., -3:].mean(axis=-1))[..., None]
+    p = np.clip(prof - base, 0, None)
+    centre = half
+    peak = p[..., centre - 1:centre + 2].max(axis=-1)
+    below = p < 0.25 * peak[..., None]
+    before = below[..., :centre][..., ::-1]
+    left = np.where(before.any(axis=-1), centre - np.argmax(before, axis=-1), 0)
+    right = np.where(below[..., centre:].any(axis=-1), centre + np.argmax(below[..., centre:], axis=-1), 2 * half + 1)
+    idx = np.arange(p.shape[-1])
+    lobe = (idx >= left[..., None]) & (idx < right[..., None])
+    integral = (p * lobe).sum(axis=-1)
+    slope = (np.abs(np.gradient(p, axis=-1)) * lobe).max(axis=-1)
+    return integral, peak, slope
+
+
+def _profile_width(d: np.ndarray, px: np.ndarray, axis: np.ndarray, edges: bool = False,
+                   width_pct: float = 50.0) -> tuple[float, float] | tuple[float, float, float]:
     """Width (working px) and contrast of one shaft from darkness profiles across it.
 
-    Samples up to 24 skeleton points, takes a profile of ``D`` perpendicular to ``axis`` at each, subtracts
-    the level at its ends, and returns ``integral / peak`` (the width of a box of the same area and
-    height) and the peak, both as medians over the profiles.
+    Samples up to 24 skeleton points, takes a profile of ``D`` perpendicular to ``axis`` at each
+    (:func:`_lobe_stats`), and returns ``integral / peak`` (the width of a box of the same area and
+    height) at the ``width_pct`` percentile over the profiles (the median by default) and the median peak;
+    with ``edges``, also the median steepest slope over peak (per px). All 0 where no profile peaks.
     """
     if len(px) > 24:
         px = px[np.linspace(0, len(px) - 1, 24).astype(int)]
@@ -380,22 +406,13 @@ def _profile_width(d: np.ndarray, px: np.ndarray, axis: np.ndarray) -> tuple[flo
     rows = (px[:, 0:1] + t[None, :] * normal[0]).astype(np.float32)
     cols = (px[:, 1:2] + t[None, :] * normal[1]).astype(np.float32)
     prof = cv2.remap(d, cols, rows, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    base = np.minimum(prof[:, :3].mean(axis=1), prof[:, -3:].mean(axis=1))[:, None]
-    p = np.clip(prof - base, 0, None)
-    # integrate only the central lobe so a neighbouring parallel hair does not add to this one
-    centre = half
-    peak = p[:, centre - 1:centre + 2].max(axis=1)
-    below = p < 0.25 * peak[:, None]
-    left = np.where(below[:, :centre][:, ::-1].any(axis=1), centre - np.argmax(below[:, :centre][:, ::-1], axis=1), 0)
-    right = np.where(below[:, centre:].any(axis=1), centre + np.argmax(below[:, centre:], axis=1), 2 * half + 1)
-    idx = np.arange(p.shape[1])[None, :]
-    lobe = (idx >= left[:, None]) & (idx < right[:, None])
-    integral = (p * lobe).sum(axis=1)
+    integral, peak, slope = _lobe_stats(prof)
     good = peak > 0.05
     if not good.any():
-        return 0.0, 0.0
+        return (0.0, 0.0, 0.0) if edges else (0.0, 0.0)
     widths = integral[good] / peak[good]
-    return float(np.median(widths)), float(np.median(peak[good]))
+    out = float(np.percentile(widths, width_pct)), float(np.median(peak[good]))
+    return (*out, float(np.median(slope[good] / peak[good]))) if edges else out
 
 
 def _merge_collinear(recs: list[list]) -> list[list]:

@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+from functools import cache
 from pathlib import Path
 
 import cv2
@@ -42,7 +43,8 @@ import numpy as np
 import onnxruntime as ort
 
 from hairtrack.errors import InputError
-from hairtrack.imaging.hairs import DERMOSCOPE_70X_PX_PER_MM, Hair, _contrast_window_px, _darkness, _profile_width, check_px_per_mm
+from hairtrack.imaging.hairs import (DERMOSCOPE_70X_PX_PER_MM, Hair, _contrast_window_px, _darkness, _lobe_stats,
+                                     _profile_width, check_px_per_mm)
 from hairtrack.imaging.quality import ScanField, as_rgb_uint8, scan_field
 
 __all__ = ["detect_hairs_learned", "model_from_paths", "set_threads", "MODEL_PATH", "FRAGMENT_MODEL_PATH", "FLOAT_MODELS",
@@ -100,7 +102,8 @@ _WEAK_CONTRAST = 0.9  # ... and count when their shaft is this dark relative to 
 _EDGE_INPUT_PX = 24.0  # near the frame (0.13 mm at 179 px/mm) ...
 _EDGE_HEAT = 0.5  # ... a peak counts only from this heat up
 _GATE_SPAN = 0.3  # the gates read a peak's shaft from -0.3 to +0.3 of its length (they were tuned so) ...
-_WIDTH_SPAN = 0.45  # ... a kept shaft's reported width from -0.45 to +0.45 (_shaft_width)
+_WIDTH_SPAN = 0.45  # ... a kept shaft's reported width from -0.45 to +0.45 (_shaft_width), the 35th percentile
+_WIDTH_PCT = 35.0  # of its profiles' widths: a neighbour a profile crosses only adds width
 
 
 # One session per model file: resolved path -> ((mtime, size, threads), session). A changed file or thread
@@ -447,14 +450,71 @@ def _gate_peaks(recs: list, threshold: float, shape: tuple[int, int]) -> list:
 
 
 def _shaft_width(d: np.ndarray, r_in: float, c_in: float, length_in: float, axis: np.ndarray,
-                 span: float = _WIDTH_SPAN) -> tuple[float, float]:
-    """Width (input px) and contrast of a found shaft: :func:`hairtrack.imaging.hairs._profile_width` over 9
-    profiles from -``span`` to +``span`` of its predicted length about its midpoint (clipped to the frame)."""
+                 span: float = _WIDTH_SPAN, width_pct: float = 50.0) -> tuple[float, float, float]:
+    """Width (input px), contrast and edge slope (per px, over the peak) of a found shaft:
+    :func:`hairtrack.imaging.hairs._profile_width` over 9 profiles from -``span`` to +``span`` of its predicted
+    length about its midpoint (clipped to the frame); the width at the ``width_pct`` percentile over them."""
     t = np.linspace(-span, span, 9)[:, None] * length_in
     pts = np.array([r_in, c_in])[None, :] + t * axis[None, :]
     pts[:, 0] = np.clip(pts[:, 0], 0, d.shape[0] - 1)
     pts[:, 1] = np.clip(pts[:, 1], 0, d.shape[1] - 1)
-    return _profile_width(d, pts, axis)
+    return _profile_width(d, pts, axis, edges=True, width_pct=width_pct)
+
+
+_BLUR_SIGMAS_PX = np.linspace(0.3, 4.0, 38)  # the photo's blur (Gaussian sigma, input px) the tables cover
+_BOX_WIDTHS_PX = np.linspace(0.2, 28.0, 140)
+_PLATEAU_PX = 8.0  # shafts at least this wide (45 um at 179 px/mm) show the blur at their edges alone
+
+
+@cache
+def _blur_tables() -> tuple[np.ndarray, np.ndarray]:
+    """What :func:`hairtrack.imaging.hairs._lobe_stats` reads off a box of darkness blurred by a Gaussian,
+    sampled 1 px apart at sub-pixel offsets: the width (integral / peak; sigma x box width, median over
+    offsets, made non-decreasing in the width) and, for a 14-px box, the edge slope over the peak (per sigma)."""
+    from scipy.special import erf
+    half = 14
+    x = np.arange(-half, half + 1, dtype=np.float64)[None, :] - np.linspace(-0.5, 0.5, 9)[:, None]
+    read = np.empty((len(_BLUR_SIGMAS_PX), len(_BOX_WIDTHS_PX)))
+    edge = np.empty(len(_BLUR_SIGMAS_PX))
+
+    def box(w: float, sig: float) -> np.ndarray:
+        k = math.sqrt(2.0) * sig
+        return 0.5 * (erf((x + w / 2) / k) - erf((x - w / 2) / k))
+
+    for i, sig in enumerate(_BLUR_SIGMAS_PX):
+        for j, w in enumerate(_BOX_WIDTHS_PX):
+            integral, peak, _ = _lobe_stats(box(w, sig))
+            read[i, j] = np.median(integral / peak)
+        _, peak, slope = _lobe_stats(box(14.0, sig))
+        edge[i] = float(np.mean(slope / peak))
+    return np.maximum.accumulate(read, axis=1), edge
+
+
+def _photo_blur_px(edges: list[float]) -> float | None:
+    """The photo's blur (Gaussian sigma, input px) from the edge slopes of its wide shafts (median), or
+    None with fewer than two."""
+    if len(edges) < 2:
+        return None
+    _, edge = _blur_tables()  # falls as sigma grows
+    return float(np.interp(float(np.median(edges)), edge[::-1], _BLUR_SIGMAS_PX[::-1]))
+
+
+def _unblurred_width(width_px: float, sigma_px: float) -> float:
+    """The box width whose profile, blurred at the photo's blur, reads ``width_px``.
+
+    Under 1.5 sigmas the blurred profile's shape hardly changes with the width, so a reading there is only
+    scaled down by the factor at 1.5 sigmas: continuous, and never collapsing to a width near zero where a
+    profile is more peaked than the blur (a blur-undoing width read per profile did, on real thin hairs).
+    """
+    read, _ = _blur_tables()
+    i = int(np.clip(np.searchsorted(_BLUR_SIGMAS_PX, sigma_px), 1, len(_BLUR_SIGMAS_PX) - 1))
+    f = float(np.clip((sigma_px - _BLUR_SIGMAS_PX[i - 1]) / (_BLUR_SIGMAS_PX[i] - _BLUR_SIGMAS_PX[i - 1]), 0, 1))
+    row = (1 - f) * read[i - 1] + f * read[i]
+    w_min = 1.5 * sigma_px
+    r_min = float(np.interp(w_min, _BOX_WIDTHS_PX, row))
+    if width_px < r_min:
+        return width_px * w_min / r_min
+    return float(np.interp(width_px, row, _BOX_WIDTHS_PX))
 
 
 def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, threshold: float = DEFAULT_THRESHOLD,
@@ -539,26 +599,38 @@ def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, t
         theta = 0.5 * math.atan2(float(maps[2, y, x]), float(maps[1, y, x]))
         length_in = _LEN_REF_PX * math.exp(float(np.clip(maps[3, y, x], -3.0, 3.0)))
         axis = np.array([-math.sin(theta), math.cos(theta)])  # (row, col)
-        width, contrast = _shaft_width(d, r_in, c_in, length_in, axis, span=_GATE_SPAN)
+        width, contrast, _edge = _shaft_width(d, r_in, c_in, length_in, axis, span=_GATE_SPAN)
         if width <= 0:  # no dark shaft across the predicted direction: not a hair (as in hairs.py)
             continue
         recs.append((r_in, c_in, theta, length_in, axis, width, contrast, float(heat[y, x])))
     recs = _shaft_nms(_gate_peaks(recs, threshold, work.shape[:2]) if gates else recs)
     # The kept shafts' widths over more of their length than the gates read: a shaft of a unit lies on or
     # crosses its neighbours near the common opening, where a profile across it adds theirs, and they part
-    # towards the tips (synthetic scenes, seeds 5000-5019: median |error| 4.3 / 5.5 / 7.1% -> 3.2 / 4.4 /
-    # 5.9% easy / medium / hard; docs/hair_detector_card.md, twenty-fourth session). A shaft with no profile
-    # peaking over that span keeps the gates' figures.
+    # towards the tips (docs/hair_detector_card.md, twenty-fourth session). For the same reason the width is the
+    # profiles' 35th percentile, not their median. A shaft with no profile peaking over that span keeps the
+    # gates' figures. Then the photo's blur is taken out of each width: measured at the edges of its wide
+    # shafts, where it alone sets the slope, it widens a thin shaft's profile by up to 2.5 sigmas (a phone
+    # macro enlarged to the network's scale: 20-30 um hairs read +60%). Synthetic scenes, seeds 5020-5039,
+    # median |error| easy / medium / hard: 4.8 / 6.9 / 11.8% -> 3.5 / 5.6 / 9.9% at 110 px/mm, 3.5 / 5.2 / 6.1%
+    # -> 2.3 / 3.4 / 4.2% at 220 (twenty-fifth session).
+    edges = [0.0] * len(recs)
     for i, rec in enumerate(recs):
-        wide = _shaft_width(d, rec[0], rec[1], rec[3], rec[4])
+        wide = _shaft_width(d, rec[0], rec[1], rec[3], rec[4], width_pct=_WIDTH_PCT)
         if wide[0] > 0:
-            recs[i] = (*rec[:5], *wide, rec[7])
+            recs[i] = (*rec[:5], *wide[:2], rec[7])
+            edges[i] = wide[2]
     plateau = [c for (*_, wd, c, _) in recs if wd >= 4.0]
     ref_c = float(np.median(plateau)) if len(plateau) >= 2 else None
+    sigma = _photo_blur_px([e for rec, e in zip(recs, edges) if rec[5] >= _PLATEAU_PX and e > 0])
     out = []
     for r_in, c_in, theta, length_in, axis, width, contrast, _score in recs:
-        if ref_c is not None and width < 4.0:  # thin shafts are blurred below their true contrast
-            width = width * contrast / max(ref_c, contrast)
+        raw = width
+        if sigma is not None:
+            width = _unblurred_width(width, sigma)
+        # a shaft far thinner than the blur: its profile's shape says little, its contrast more (thin shafts
+        # are blurred below the wide ones' contrast); the smaller of the two
+        if ref_c is not None and raw < 4.0:
+            width = min(width, raw * contrast / max(ref_c, contrast))
         # within the photo: an input a few pixels across is enlarged to the network's least 16 px, past ``s``
         mid = np.clip(np.array([r_in, c_in]) / s, 0.0, [h - 1.0, w - 1.0])
         half = 0.5 * length_in / s * axis

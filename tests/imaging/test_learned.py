@@ -9,8 +9,8 @@ from hairtrack.errors import InputError
 from hairtrack.imaging.analyze import analyze
 from hairtrack.imaging.hairs import Hair
 from hairtrack.imaging.learned import (
-    DEFAULT_MODELS, FLOAT_MODELS, MODEL_PATH, _gate_peaks, _load_net, _shaft_nms, detect_hairs_learned,
-    predict_maps,
+    DEFAULT_MODELS, FLOAT_MODELS, MODEL_PATH, _gate_peaks, _load_net, _photo_blur_px, _shaft_nms, _unblurred_width,
+    detect_hairs_learned, predict_maps,
 )
 from hairtrack.synth.scalp import render_scalp
 
@@ -105,6 +105,51 @@ def test_widths_of_crowded_hard_units_within_10_pct_median() -> None:
     assert len(rel) >= 60
     assert np.median(np.abs(rel)) <= 0.10, np.round(np.sort(rel), 2)
     assert abs(np.median(rel)) <= 0.06
+
+
+def _blurred_box(width_px: float, sigma_px: float, offset_px: float) -> np.ndarray:
+    """A profile 29 px long across a box of darkness 0.6 blurred by a Gaussian, sampled 1 px apart."""
+    from scipy.special import erf
+
+    x = np.arange(-14, 15) - offset_px
+    k = np.sqrt(2.0) * sigma_px
+    return 0.6 * 0.5 * (erf((x + width_px / 2) / k) - erf((x - width_px / 2) / k))
+
+
+@pytest.mark.parametrize("sigma_px", [0.8, 1.5, 2.5])
+def test_a_blurred_shaft_reads_back_its_width_at_the_photos_blur(sigma_px):
+    """The photo's blur, from the edges of its wide shafts, then each shaft's width with that blur taken out:
+    within 6% from three sigmas wide, 12% from two, and under a third of the error before the correction
+    below that (where the blurred profile's shape says little of the width: a 3-px shaft at 2.5 px reads 6 px),
+    at an offset the tables did not sample."""
+    from hairtrack.imaging.hairs import _lobe_stats
+
+    wide = np.stack([_blurred_box(w, sigma_px, o) for w in (10.0, 14.0, 18.0) for o in (-0.37, 0.0, 0.21)])
+    integral, peak, slope = _lobe_stats(wide)
+    sigma = _photo_blur_px(list(slope / peak))
+    assert sigma == pytest.approx(sigma_px, rel=0.08)
+    for w in (3.0, 5.0, 8.0, 14.0):
+        integral, peak, _ = _lobe_stats(_blurred_box(w, sigma_px, 0.13)[None, :])
+        read = float(integral[0] / peak[0])
+        after = _unblurred_width(read, sigma)
+        if w >= 2 * sigma_px:
+            assert after == pytest.approx(w, rel=0.06 if w >= 3 * sigma_px else 0.12)
+        else:
+            assert abs(after - w) < abs(read - w) / 3
+    assert _photo_blur_px([0.3]) is None  # one wide shaft is not enough to say
+
+
+def test_a_reading_sharper_than_the_blur_allows_shrinks_in_proportion():
+    """A shaft narrower than the photo's blur allows (a profile more peaked than a Gaussian) is scaled down by
+    the factor at 1.5 sigmas, continuously, instead of collapsing to a width near zero as a blur-undoing width
+    read per profile did on real thin hairs (2026-11-28)."""
+    readings = np.linspace(0.5, 12.0, 200)
+    widths = np.array([_unblurred_width(float(r), 2.5) for r in readings])
+    assert np.all(np.diff(widths) >= 0) and np.all(widths > 0) and np.all(widths <= 1.06 * readings)
+    assert np.max(np.diff(widths)) < 0.5  # no jump: steps of 0.058 px in the reading
+    low = readings < 5.0
+    assert np.allclose(widths[low] / readings[low], widths[low][0] / readings[low][0])  # in proportion there
+    assert widths[low][0] / readings[low][0] > 0.5
 
 
 def test_blank_image_has_no_hairs():
