@@ -77,7 +77,7 @@ def test_returns_hairs_with_widths_from_the_image(found):
 def test_widths_of_crowded_hard_units_within_10_pct_median() -> None:
     """Shafts of a unit lie on or cross each other near their opening; a profile across one there adds its
     neighbours' darkness. Reading the width over most of the shaft's length (-0.45..+0.45, where they part)
-    gives these crowded hard scenes 7.5% median |error|; over -0.3..+0.3 it was 11.9% (2026-11-28). Matching
+    gave these crowded hard scenes 7.5% median |error|; over -0.3..+0.3 it was 11.9% (2026-11-28). Matching
     is one to one, a found midpoint within half a hair's length of a true one and near its shaft."""
     from scipy.optimize import linear_sum_assignment
 
