@@ -44,7 +44,7 @@ import onnxruntime as ort
 
 from hairtrack.errors import InputError
 from hairtrack.imaging.hairs import (DERMOSCOPE_70X_PX_PER_MM, Hair, _contrast_window_px, _darkness, _lobe_stats,
-                                     _profile_width, check_px_per_mm)
+                                     check_px_per_mm)
 from hairtrack.imaging.quality import ScanField, as_rgb_uint8, scan_field
 
 __all__ = ["detect_hairs_learned", "model_from_paths", "set_threads", "MODEL_PATH", "FRAGMENT_MODEL_PATH", "FLOAT_MODELS",
@@ -102,7 +102,7 @@ _WEAK_CONTRAST = 0.9  # ... and count when their shaft is this dark relative to 
 _EDGE_INPUT_PX = 24.0  # near the frame (0.13 mm at 179 px/mm) ...
 _EDGE_HEAT = 0.5  # ... a peak counts only from this heat up
 _GATE_SPAN = 0.3  # the gates read a peak's shaft from -0.3 to +0.3 of its length (they were tuned so) ...
-_WIDTH_SPAN = 0.45  # ... a kept shaft's reported width from -0.45 to +0.45 (_shaft_width), the 35th percentile
+_WIDTH_SPAN = 0.45  # ... a kept shaft's reported width from -0.45 to +0.45 (_shaft_widths), the 35th percentile
 _WIDTH_PCT = 35.0  # of its profiles' widths: a neighbour a profile crosses only adds width
 
 
@@ -449,16 +449,43 @@ def _gate_peaks(recs: list, threshold: float, shape: tuple[int, int]) -> list:
     return out
 
 
-def _shaft_width(d: np.ndarray, r_in: float, c_in: float, length_in: float, axis: np.ndarray,
-                 span: float = _WIDTH_SPAN, width_pct: float = 50.0) -> tuple[float, float, float]:
-    """Width (input px), contrast and edge slope (per px, over the peak) of a found shaft:
-    :func:`hairtrack.imaging.hairs._profile_width` over 9 profiles from -``span`` to +``span`` of its predicted
-    length about its midpoint (clipped to the frame); the width at the ``width_pct`` percentile over them."""
-    t = np.linspace(-span, span, 9)[:, None] * length_in
-    pts = np.array([r_in, c_in])[None, :] + t * axis[None, :]
-    pts[:, 0] = np.clip(pts[:, 0], 0, d.shape[0] - 1)
-    pts[:, 1] = np.clip(pts[:, 1], 0, d.shape[1] - 1)
-    return _profile_width(d, pts, axis, edges=True, width_pct=width_pct)
+def _shaft_widths(d: np.ndarray, recs: list, span: float = _WIDTH_SPAN, width_pct: float = 50.0) -> np.ndarray:
+    """Width (input px), contrast and edge slope (per px, over the peak) of found shafts, one row each:
+    :func:`hairtrack.imaging.hairs._lobe_stats` over 9 darkness profiles across each, from -``span`` to
+    +``span`` of its predicted length about its midpoint (clipped to the frame); the width at the ``width_pct``
+    percentile over its profiles, the contrast and slope their medians, all 0 where no profile peaks (as
+    :func:`hairtrack.imaging.hairs._profile_width` gives for one shaft). ``recs`` are the records built in
+    :func:`detect_hairs_learned` (row, col, theta, length, axis, ...), in input px. All profiles are sampled
+    in one pass, a few thousand rows at a time."""
+    out = np.zeros((len(recs), 3))
+    if not recs:
+        return out
+    mids = np.array([rec[:2] for rec in recs], np.float64)
+    lengths = np.array([rec[3] for rec in recs], np.float64)
+    axes = np.array([rec[4] for rec in recs], np.float64)
+    t = np.linspace(-span, span, 9)[None, :, None] * lengths[:, None, None]
+    pts = mids[:, None, :] + t * axes[:, None, :]  # (n, 9, 2)
+    pts[..., 0] = np.clip(pts[..., 0], 0, d.shape[0] - 1)
+    pts[..., 1] = np.clip(pts[..., 1], 0, d.shape[1] - 1)
+    normals = np.stack([-axes[:, 1], axes[:, 0]], axis=1).astype(np.float32)
+    half = 14
+    u = np.arange(-half, half + 1, dtype=np.float32)
+    rows = (pts[..., 0:1] + u[None, None, :] * normals[:, None, None, 0]).astype(np.float32).reshape(-1, 2 * half + 1)
+    cols = (pts[..., 1:2] + u[None, None, :] * normals[:, None, None, 1]).astype(np.float32).reshape(-1, 2 * half + 1)
+    chunk = 9 * 3000  # remap's maps stay under 32,767 rows
+    prof = np.concatenate([cv2.remap(d, cols[i:i + chunk], rows[i:i + chunk], cv2.INTER_LINEAR,
+                                     borderMode=cv2.BORDER_REPLICATE) for i in range(0, len(rows), chunk)])
+    integral, peak, slope = (a.reshape(len(recs), 9) for a in _lobe_stats(prof))
+    good = peak > 0.05
+    some = good.any(axis=1)
+    if some.any():
+        with np.errstate(invalid="ignore", divide="ignore"):
+            widths = np.where(good, integral / peak, np.nan)[some]
+            edges = np.where(good, slope / peak, np.nan)[some]
+        out[some, 0] = np.nanpercentile(widths, width_pct, axis=1)
+        out[some, 1] = np.nanmedian(np.where(good, peak, np.nan)[some], axis=1)
+        out[some, 2] = np.nanmedian(edges, axis=1)
+    return out
 
 
 _BLUR_SIGMAS_PX = np.linspace(0.3, 4.0, 38)  # the photo's blur (Gaussian sigma, input px) the tables cover
@@ -599,10 +626,10 @@ def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, t
         theta = 0.5 * math.atan2(float(maps[2, y, x]), float(maps[1, y, x]))
         length_in = _LEN_REF_PX * math.exp(float(np.clip(maps[3, y, x], -3.0, 3.0)))
         axis = np.array([-math.sin(theta), math.cos(theta)])  # (row, col)
-        width, contrast, _edge = _shaft_width(d, r_in, c_in, length_in, axis, span=_GATE_SPAN)
-        if width <= 0:  # no dark shaft across the predicted direction: not a hair (as in hairs.py)
-            continue
-        recs.append((r_in, c_in, theta, length_in, axis, width, contrast, float(heat[y, x])))
+        recs.append((r_in, c_in, theta, length_in, axis, 0.0, 0.0, float(heat[y, x])))
+    read = _shaft_widths(d, recs, span=_GATE_SPAN)
+    # no dark shaft across the predicted direction: not a hair (as in hairs.py)
+    recs = [(*rec[:5], float(wc[0]), float(wc[1]), rec[7]) for rec, wc in zip(recs, read) if wc[0] > 0]
     recs = _shaft_nms(_gate_peaks(recs, threshold, work.shape[:2]) if gates else recs)
     # The kept shafts' widths over more of their length than the gates read: a shaft of a unit lies on or
     # crosses its neighbours near the common opening, where a profile across it adds theirs, and they part
@@ -614,11 +641,10 @@ def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, t
     # median |error| easy / medium / hard: 4.8 / 6.9 / 11.8% -> 3.5 / 5.6 / 9.9% at 110 px/mm, 3.5 / 5.2 / 6.1%
     # -> 2.3 / 3.4 / 4.2% at 220 (twenty-fifth session).
     edges = [0.0] * len(recs)
-    for i, rec in enumerate(recs):
-        wide = _shaft_width(d, rec[0], rec[1], rec[3], rec[4], width_pct=_WIDTH_PCT)
+    for i, (rec, wide) in enumerate(zip(recs, _shaft_widths(d, recs, width_pct=_WIDTH_PCT))):
         if wide[0] > 0:
-            recs[i] = (*rec[:5], *wide[:2], rec[7])
-            edges[i] = wide[2]
+            recs[i] = (*rec[:5], float(wide[0]), float(wide[1]), rec[7])
+            edges[i] = float(wide[2])
     plateau = [c for (*_, wd, c, _) in recs if wd >= 4.0]
     ref_c = float(np.median(plateau)) if len(plateau) >= 2 else None
     sigma = _photo_blur_px([e for rec, e in zip(recs, edges) if rec[5] >= _PLATEAU_PX and e > 0])

@@ -9,7 +9,8 @@ from hairtrack.errors import InputError
 from hairtrack.imaging.analyze import analyze
 from hairtrack.imaging.hairs import Hair
 from hairtrack.imaging.learned import (
-    DEFAULT_MODELS, FLOAT_MODELS, MODEL_PATH, _gate_peaks, _load_net, _photo_blur_px, _shaft_nms, _unblurred_width,
+    DEFAULT_MODELS, FLOAT_MODELS, MODEL_PATH, _gate_peaks, _load_net, _photo_blur_px, _shaft_nms, _shaft_widths,
+    _unblurred_width,
     detect_hairs_learned, predict_maps,
 )
 from hairtrack.synth.scalp import render_scalp
@@ -150,6 +151,32 @@ def test_a_reading_sharper_than_the_blur_allows_shrinks_in_proportion():
     low = readings < 5.0
     assert np.allclose(widths[low] / readings[low], widths[low][0] / readings[low][0])  # in proportion there
     assert widths[low][0] / readings[low][0] > 0.5
+
+
+def test_all_shafts_widths_in_one_pass_equal_each_shafts_own():
+    """The detector reads every peak's profiles in one pass; each shaft's row is what the classical pipeline's
+    one-shaft reading gives for its 9 profile centres, to the bit, and a shaft across bare skin reads 0."""
+    from hairtrack.imaging.hairs import _profile_width
+
+    rng = np.random.default_rng(5)
+    d = np.zeros((200, 300), np.float32)
+    d[:, 140:152] = 0.6  # one vertical shaft, 12 px wide
+    d += rng.uniform(0, 0.02, d.shape).astype(np.float32)
+    recs = []
+    for r, c, theta, length in [(100.0, 146.0, np.pi / 2, 60.0), (20.3, 143.7, 1.3, 35.0), (150.0, 60.0, 0.4, 40.0),
+                                (199.0, 299.0, 2.0, 90.0)]:
+        axis = np.array([-np.sin(theta), np.cos(theta)])
+        recs.append((r, c, theta, length, axis, 0.0, 0.0, 0.5))
+    got = _shaft_widths(d, recs, span=0.45, width_pct=35.0)
+    for rec, row in zip(recs, got):
+        t = np.linspace(-0.45, 0.45, 9)[:, None] * rec[3]
+        pts = np.array(rec[:2])[None, :] + t * rec[4][None, :]
+        pts[:, 0] = np.clip(pts[:, 0], 0, d.shape[0] - 1)
+        pts[:, 1] = np.clip(pts[:, 1], 0, d.shape[1] - 1)
+        assert tuple(row) == _profile_width(d, pts, rec[4], edges=True, width_pct=35.0)
+    assert got[0, 0] == pytest.approx(12.0, abs=0.5) and got[0, 1] == pytest.approx(0.6, abs=0.03)
+    assert tuple(got[2]) == (0.0, 0.0, 0.0)  # bare skin: no profile peaks
+    assert _shaft_widths(d, []).shape == (0, 3)
 
 
 def test_blank_image_has_no_hairs():
