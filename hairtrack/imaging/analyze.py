@@ -146,8 +146,10 @@ DEFAULT_DETECTOR = "learned"
 # field: density |error| 11% at half exposure; same session); 13: the learned detector's widths have the photo's
 # blur taken out (measured at the edges of its wide shafts) and are the 35th percentile of a shaft's profiles,
 # not their median (thin hairs of a phone macro read +60% wide; widths, coverage, the width classes and what
-# reads them move, counts and densities do not; twenty-fifth session).
-METHOD_REVISION = 13
+# reads them move, counts and densities do not; twenty-fifth session); 14: a width read past the blur table's
+# widest box (28 input px) is scaled by the factor there instead of clamped at 28 px, and at the least blur a
+# reading is not inverted inside the table's flat start (same session; a review found both).
+METHOD_REVISION = 14
 
 
 @functools.cache

@@ -371,7 +371,8 @@ def _lobe_stats(prof: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     Each row of ``prof`` (an odd number of samples, 1 px apart) has the level at its ends subtracted; the lobe
     runs out from the peak near the centre until the profile falls under a quarter of that peak, so that a
     neighbouring parallel hair does not add to this one. The slope is the largest |difference| inside the
-    lobe (central differences), a measure of the photo's blur at a wide shaft's edges.
+    lobe (``np.gradient``: central differences, one-sided at the ends), a measure of the photo's blur at a
+    wide shaft's edges.
     """
     half = prof.shape[-1] // 2
     base = np.minimum(prof[..., :3].mean(axis=-1), prof[..., -3:].mean(axis=-1))[..., None]

@@ -456,7 +456,7 @@ def _shaft_widths(d: np.ndarray, recs: list, span: float = _WIDTH_SPAN, width_pc
     percentile over its profiles, the contrast and slope their medians, all 0 where no profile peaks (as
     :func:`hairtrack.imaging.hairs._profile_width` gives for one shaft). ``recs`` are the records built in
     :func:`detect_hairs_learned` (row, col, theta, length, axis, ...), in input px. All profiles are sampled
-    in one pass, a few thousand rows at a time."""
+    in one pass, 3,000 shafts (27,000 profiles) at a time."""
     out = np.zeros((len(recs), 3))
     if not recs:
         return out
@@ -496,30 +496,36 @@ _PLATEAU_PX = 8.0  # shafts at least this wide (45 um at 179 px/mm) show the blu
 @cache
 def _blur_tables() -> tuple[np.ndarray, np.ndarray]:
     """What :func:`hairtrack.imaging.hairs._lobe_stats` reads off a box of darkness blurred by a Gaussian,
-    sampled 1 px apart at sub-pixel offsets: the width (integral / peak; sigma x box width, median over
-    offsets, made non-decreasing in the width) and, for a 14-px box, the edge slope over the peak (per sigma)."""
+    sampled 1 px apart at 9 sub-pixel offsets, for each sigma of ``_BLUR_SIGMAS_PX``.
+
+    Returns
+    -------
+    read : ndarray
+        (sigmas, widths): the width read (integral / peak, median over the offsets) of a box of each width of
+        ``_BOX_WIDTHS_PX``, made strictly increasing in the width (a box far thinner than the blur reads the
+        same whatever its width; a slope of 1e-6 keeps the inversion single-valued there).
+    edge : ndarray
+        (sigmas,): the steepest slope over the peak (per px) of a 14-px box, falling as sigma grows.
+    """
     from scipy.special import erf
-    half = 14
-    x = np.arange(-half, half + 1, dtype=np.float64)[None, :] - np.linspace(-0.5, 0.5, 9)[:, None]
-    read = np.empty((len(_BLUR_SIGMAS_PX), len(_BOX_WIDTHS_PX)))
-    edge = np.empty(len(_BLUR_SIGMAS_PX))
 
-    def box(w: float, sig: float) -> np.ndarray:
-        k = math.sqrt(2.0) * sig
-        return 0.5 * (erf((x + w / 2) / k) - erf((x - w / 2) / k))
-
-    for i, sig in enumerate(_BLUR_SIGMAS_PX):
-        for j, w in enumerate(_BOX_WIDTHS_PX):
-            integral, peak, _ = _lobe_stats(box(w, sig))
-            read[i, j] = np.median(integral / peak)
-        _, peak, slope = _lobe_stats(box(14.0, sig))
-        edge[i] = float(np.mean(slope / peak))
-    return np.maximum.accumulate(read, axis=1), edge
+    x = np.arange(-14, 15, dtype=np.float64)[None, :] - np.linspace(-0.5, 0.5, 9)[:, None]  # (offsets, samples)
+    k = math.sqrt(2.0) * _BLUR_SIGMAS_PX[:, None, None, None]
+    w = _BOX_WIDTHS_PX[None, :, None, None]
+    integral, peak, _ = _lobe_stats(0.5 * (erf((x + w / 2) / k) - erf((x - w / 2) / k)))
+    read = np.maximum.accumulate(np.median(integral / peak, axis=-1), axis=1) + 1e-6 * _BOX_WIDTHS_PX[None, :]
+    _, peak, slope = _lobe_stats(0.5 * (erf((x + 7.0) / k[:, 0]) - erf((x - 7.0) / k[:, 0])))
+    return read, np.mean(slope / peak, axis=-1)
 
 
 def _photo_blur_px(edges: list[float]) -> float | None:
-    """The photo's blur (Gaussian sigma, input px) from the edge slopes of its wide shafts (median), or
-    None with fewer than two."""
+    """The photo's blur (Gaussian sigma, input px, clamped to the tables' 0.3-4.0) from the edge slopes of its
+    wide shafts (median), or None with fewer than two.
+
+    The slope is the table's for a 14-px box: shafts of 10 px and more give sigma to a few percent up to 2-3 px
+    of blur; at a stronger blur the 8-px gate lets in shafts that read it low (at sigma 3, 5-8 px shafts give
+    2.2-2.5), so such a photo's thin shafts keep some of their blur.
+    """
     if len(edges) < 2:
         return None
     _, edge = _blur_tables()  # falls as sigma grows
@@ -530,17 +536,22 @@ def _unblurred_width(width_px: float, sigma_px: float) -> float:
     """The box width whose profile, blurred at the photo's blur, reads ``width_px``.
 
     Under 1.5 sigmas the blurred profile's shape hardly changes with the width, so a reading there is only
-    scaled down by the factor at 1.5 sigmas: continuous, and never collapsing to a width near zero where a
-    profile is more peaked than the blur (a blur-undoing width read per profile did, on real thin hairs).
+    scaled down by the factor at 1.5 sigmas (or where the reading starts to grow, if wider): continuous, and never collapsing to a width near zero where a
+    profile is more peaked than the blur (a blur-undoing width read per profile did, on real thin hairs). A
+    reading past the table's widest box (28 px) is scaled by the factor there.
     """
     read, _ = _blur_tables()
     i = int(np.clip(np.searchsorted(_BLUR_SIGMAS_PX, sigma_px), 1, len(_BLUR_SIGMAS_PX) - 1))
     f = float(np.clip((sigma_px - _BLUR_SIGMAS_PX[i - 1]) / (_BLUR_SIGMAS_PX[i] - _BLUR_SIGMAS_PX[i - 1]), 0, 1))
     row = (1 - f) * read[i - 1] + f * read[i]
-    w_min = 1.5 * sigma_px
+    # from 1.5 sigmas, or where the reading starts to grow with the width (at the least blur a box under 0.8 px
+    # reads 1 px whatever its width)
+    w_min = max(1.5 * sigma_px, float(_BOX_WIDTHS_PX[min(int(np.searchsorted(row, row[0] + 1e-3)), len(row) - 1)]))
     r_min = float(np.interp(w_min, _BOX_WIDTHS_PX, row))
     if width_px < r_min:
         return width_px * w_min / r_min
+    if width_px > row[-1]:
+        return width_px * float(_BOX_WIDTHS_PX[-1] / row[-1])
     return float(np.interp(width_px, row, _BOX_WIDTHS_PX))
 
 

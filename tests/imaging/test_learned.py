@@ -153,6 +153,18 @@ def test_a_reading_sharper_than_the_blur_allows_shrinks_in_proportion():
     assert widths[low][0] / readings[low][0] > 0.5
 
 
+@pytest.mark.parametrize("sigma_px", [0.3, 0.35, 1.0, 2.5, 4.0])
+def test_the_unblurred_width_is_continuous_and_unclamped_at_every_blur(sigma_px):
+    """No jump where a thin shaft's reading meets the table (at the least blur a box under 0.8 px reads 1 px
+    whatever its width, and the first inversion jumped from 0.45 to 0.8 px there), and a reading past the
+    widest box (28 px) is scaled, not clamped at 28 (a review found both, 2026-11-28)."""
+    readings = np.linspace(0.2, 45.0, 8000)  # steps of 0.0056 px
+    widths = np.array([_unblurred_width(float(r), sigma_px) for r in readings])
+    assert np.all(np.diff(widths) >= 0)
+    assert np.max(np.diff(widths)) < 0.2
+    assert widths[-1] > 40.0 and len(np.unique(np.round(widths[-100:], 6))) == 100
+
+
 def test_all_shafts_widths_in_one_pass_equal_each_shafts_own():
     """The detector reads every peak's profiles in one pass; each shaft's row is what the classical pipeline's
     one-shaft reading gives for its 9 profile centres, to the bit, and a shaft across bare skin reads 0."""
