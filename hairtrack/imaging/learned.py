@@ -490,7 +490,7 @@ def _shaft_widths(d: np.ndarray, recs: list, span: float = _WIDTH_SPAN, width_pc
 
 _BLUR_SIGMAS_PX = np.linspace(0.3, 4.0, 38)  # the photo's blur (Gaussian sigma, input px) the tables cover
 _BOX_WIDTHS_PX = np.linspace(0.2, 28.0, 140)
-_PLATEAU_PX = 8.0  # shafts at least this wide (45 um at 179 px/mm) show the blur at their edges alone
+_PLATEAU_PX = 8.0  # shafts at least this wide (45 um at 179 px/mm) show mostly the blur at their edges
 
 
 @cache
@@ -536,9 +536,10 @@ def _unblurred_width(width_px: float, sigma_px: float) -> float:
     """The box width whose profile, blurred at the photo's blur, reads ``width_px``.
 
     Under 1.5 sigmas the blurred profile's shape hardly changes with the width, so a reading there is only
-    scaled down by the factor at 1.5 sigmas (or where the reading starts to grow, if wider): continuous, and never collapsing to a width near zero where a
-    profile is more peaked than the blur (a blur-undoing width read per profile did, on real thin hairs). A
-    reading past the table's widest box (28 px) is scaled by the factor there.
+    scaled down by the factor at 1.5 sigmas (or where the reading starts to grow, if wider): continuous, and
+    never collapsing to a width near zero where a profile is more peaked than the blur (a blur-undoing width
+    read per profile did, on real thin hairs). A reading past the table's widest box (28 px) is scaled by the
+    factor there.
     """
     read, _ = _blur_tables()
     i = int(np.clip(np.searchsorted(_BLUR_SIGMAS_PX, sigma_px), 1, len(_BLUR_SIGMAS_PX) - 1))
