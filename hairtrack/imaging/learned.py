@@ -44,7 +44,7 @@ import onnxruntime as ort
 
 from hairtrack.errors import InputError
 from hairtrack.imaging.hairs import (DERMOSCOPE_70X_PX_PER_MM, Hair, _contrast_window_px, _darkness, _lobe_stats,
-                                     check_px_per_mm)
+                                     _profile_widths, check_px_per_mm)
 from hairtrack.imaging.quality import ScanField, as_rgb_uint8, scan_field
 
 __all__ = ["detect_hairs_learned", "model_from_paths", "set_threads", "MODEL_PATH", "FRAGMENT_MODEL_PATH", "FLOAT_MODELS",
@@ -450,16 +450,12 @@ def _gate_peaks(recs: list, threshold: float, shape: tuple[int, int]) -> list:
 
 
 def _shaft_widths(d: np.ndarray, recs: list, span: float = _WIDTH_SPAN, width_pct: float = 50.0) -> np.ndarray:
-    """Width (input px), contrast and edge slope (per px, over the peak) of found shafts, one row each:
-    :func:`hairtrack.imaging.hairs._lobe_stats` over 9 darkness profiles across each, from -``span`` to
-    +``span`` of its predicted length about its midpoint (clipped to the frame); the width at the ``width_pct``
-    percentile over its profiles, the contrast and slope their medians, all 0 where no profile peaks (as
-    :func:`hairtrack.imaging.hairs._profile_width` gives for one shaft). ``recs`` are the records built in
-    :func:`detect_hairs_learned` (row, col, theta, length, axis, ...), in input px. All profiles are sampled
-    in one pass, 3,000 shafts (27,000 profiles) at a time."""
-    out = np.zeros((len(recs), 3))
+    """Width (input px), contrast and edge slope of found shafts, one row each
+    (:func:`hairtrack.imaging.hairs._profile_widths`), from 9 profiles across each, from -``span`` to +``span``
+    of its predicted length about its midpoint (clipped to the frame). ``recs`` are the records built in
+    :func:`detect_hairs_learned` (row, col, theta, length, axis, ...), in input px."""
     if not recs:
-        return out
+        return np.zeros((0, 3))
     mids = np.array([rec[:2] for rec in recs], np.float64)
     lengths = np.array([rec[3] for rec in recs], np.float64)
     axes = np.array([rec[4] for rec in recs], np.float64)
@@ -467,25 +463,7 @@ def _shaft_widths(d: np.ndarray, recs: list, span: float = _WIDTH_SPAN, width_pc
     pts = mids[:, None, :] + t * axes[:, None, :]  # (n, 9, 2)
     pts[..., 0] = np.clip(pts[..., 0], 0, d.shape[0] - 1)
     pts[..., 1] = np.clip(pts[..., 1], 0, d.shape[1] - 1)
-    normals = np.stack([-axes[:, 1], axes[:, 0]], axis=1).astype(np.float32)
-    half = 14
-    u = np.arange(-half, half + 1, dtype=np.float32)
-    rows = (pts[..., 0:1] + u[None, None, :] * normals[:, None, None, 0]).astype(np.float32).reshape(-1, 2 * half + 1)
-    cols = (pts[..., 1:2] + u[None, None, :] * normals[:, None, None, 1]).astype(np.float32).reshape(-1, 2 * half + 1)
-    chunk = 9 * 3000  # remap's maps stay under 32,767 rows
-    prof = np.concatenate([cv2.remap(d, cols[i:i + chunk], rows[i:i + chunk], cv2.INTER_LINEAR,
-                                     borderMode=cv2.BORDER_REPLICATE) for i in range(0, len(rows), chunk)])
-    integral, peak, slope = (a.reshape(len(recs), 9) for a in _lobe_stats(prof))
-    good = peak > 0.05
-    some = good.any(axis=1)
-    if some.any():
-        with np.errstate(invalid="ignore", divide="ignore"):
-            widths = np.where(good, integral / peak, np.nan)[some]
-            edges = np.where(good, slope / peak, np.nan)[some]
-        out[some, 0] = np.nanpercentile(widths, width_pct, axis=1)
-        out[some, 1] = np.nanmedian(np.where(good, peak, np.nan)[some], axis=1)
-        out[some, 2] = np.nanmedian(edges, axis=1)
-    return out
+    return _profile_widths(d, pts, axes, width_pct)
 
 
 _BLUR_SIGMAS_PX = np.linspace(0.3, 4.0, 38)  # the photo's blur (Gaussian sigma, input px) the tables cover

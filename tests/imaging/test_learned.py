@@ -166,8 +166,9 @@ def test_the_unblurred_width_is_continuous_and_unclamped_at_every_blur(sigma_px)
 
 
 def test_all_shafts_widths_in_one_pass_equal_each_shafts_own():
-    """The detector reads every peak's profiles in one pass; each shaft's row is what the classical pipeline's
-    one-shaft reading gives for its 9 profile centres, to the bit, and a shaft across bare skin reads 0."""
+    """The detector reads every peak's profiles in one pass; each shaft's row is what it reads alone, to the bit,
+    its median reading is the classical pipeline's one-shaft reading at the same points, and a shaft across bare
+    skin reads 0."""
     from hairtrack.imaging.hairs import _profile_width
 
     rng = np.random.default_rng(5)
@@ -180,12 +181,14 @@ def test_all_shafts_widths_in_one_pass_equal_each_shafts_own():
         axis = np.array([-np.sin(theta), np.cos(theta)])
         recs.append((r, c, theta, length, axis, 0.0, 0.0, 0.5))
     got = _shaft_widths(d, recs, span=0.45, width_pct=35.0)
-    for rec, row in zip(recs, got):
+    median = _shaft_widths(d, recs, span=0.45)
+    for i, rec in enumerate(recs):
+        assert tuple(_shaft_widths(d, [rec], span=0.45, width_pct=35.0)[0]) == tuple(got[i])
         t = np.linspace(-0.45, 0.45, 9)[:, None] * rec[3]
         pts = np.array(rec[:2])[None, :] + t * rec[4][None, :]
         pts[:, 0] = np.clip(pts[:, 0], 0, d.shape[0] - 1)
         pts[:, 1] = np.clip(pts[:, 1], 0, d.shape[1] - 1)
-        assert tuple(row) == _profile_width(d, pts, rec[4], edges=True, width_pct=35.0)
+        assert tuple(median[i, :2]) == _profile_width(d, pts, rec[4])
     assert got[0, 0] == pytest.approx(12.0, abs=0.5) and got[0, 1] == pytest.approx(0.6, abs=0.03)
     assert tuple(got[2]) == (0.0, 0.0, 0.0)  # bare skin: no profile peaks
     assert _shaft_widths(d, []).shape == (0, 3)
