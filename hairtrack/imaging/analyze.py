@@ -148,8 +148,10 @@ DEFAULT_DETECTOR = "learned"
 # not their median (thin hairs of a phone macro read +60% wide; widths, coverage, the width classes and what
 # reads them move, counts and densities do not; twenty-fifth session); 14: a width read past the blur table's
 # widest box (28 input px) is scaled by the factor there instead of clamped at 28 px, and at the least blur a
-# reading is not inverted inside the table's flat start (same session; a review found both).
-METHOD_REVISION = 14
+# reading is not inverted inside the table's flat start (same session; a review found both); 15: a dark blob
+# is a scale bar's label box only when it encloses white text, not when white skin shows in its bounding box
+# (on pale, bright skin whole units passed for label boxes and were lost; twenty-sixth session).
+METHOD_REVISION = 15
 
 
 @functools.cache
