@@ -150,7 +150,9 @@ DEFAULT_DETECTOR = "learned"
 # widest box (28 input px) is scaled by the factor there instead of clamped at 28 px, and at the least blur a
 # reading is not inverted inside the table's flat start (same session; a review found both); 15: a dark blob
 # is a scale bar's label box only when it encloses white text, not when white skin shows in its bounding box
-# (on pale, bright skin whole units passed for label boxes and were lost; twenty-sixth session).
+# (on pale, bright skin whole units passed for label boxes and were lost; twenty-sixth session), and a drawn
+# line's length is counted inside the frame only (level and upright shafts cut by the frame passed for lines at
+# half the length asked, at a phone macro's scale; same session).
 METHOD_REVISION = 15
 
 

@@ -221,10 +221,14 @@ def _drawn_lines(v: np.ndarray, sat: np.ndarray) -> np.ndarray:
     for kt, kw, kb, lines in (((1, run), (7, run), (1, bridge), across_rows),
                               ((run, 1), (run, 7), (bridge, 1), across_cols)):
         lines = cv2.morphologyEx(lines.astype(np.uint8), cv2.MORPH_CLOSE, np.ones(kb, np.uint8)) & dark
-        thin = cv2.morphologyEx(lines, cv2.MORPH_OPEN, np.ones(kt, np.uint8))
+        # nothing beyond the frame: OpenCV's erosion takes it for foreground, and a shaft cut by the frame,
+        # running across its edge, passed for a line half the length asked
+        thin = cv2.morphologyEx(lines, cv2.MORPH_OPEN, np.ones(kt, np.uint8), borderType=cv2.BORDER_CONSTANT,
+                                borderValue=0)
         if not thin.any():
             continue
-        thick = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones(kw, np.uint8))
+        thick = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones(kw, np.uint8), borderType=cv2.BORDER_CONSTANT,
+                                 borderValue=0)
         thin &= ~cv2.dilate(thick, np.ones((5, 5), np.uint8))
         out |= thin.astype(bool)
     if not out.any():
