@@ -152,7 +152,8 @@ DEFAULT_DETECTOR = "learned"
 # is a scale bar's label box only when it encloses white text, not when white skin shows in its bounding box
 # (on pale, bright skin whole units passed for label boxes and were lost; twenty-sixth session), and a drawn
 # line's length is counted inside the frame only (level and upright shafts cut by the frame passed for lines at
-# half the length asked, at a phone macro's scale; same session).
+# half the length asked, at a phone macro's scale; same session), and red skin (inflamed) is no longer taken for
+# the measurement circle's stroke, which is thin (widths +35% on a render reddened; same session).
 METHOD_REVISION = 15
 
 

@@ -147,6 +147,28 @@ def test_red_circle_is_an_overlay():
     assert scan_field(sc.image).overlay.sum() > 200
 
 
+def test_red_skin_is_not_a_drawn_circle():
+    """Inflamed, red skin is as red as the measurement circle's stroke, but in patches. Taken for drawing, it
+    had the hairs' darkness read against skin filled in from elsewhere: on the second of these renders with
+    its skin reddened, 96% of the frame was overlay, the learned widths read +35% and the classical pipeline
+    found 9 hairs instead of 12."""
+    from hairtrack.imaging.analyze import analyze
+
+    for seed in (5001, 5003):
+        sc = render_scalp(seed=seed, shape=(1024, 1280), px_per_mm=220.0, difficulty="easy", red_circle=True)
+        plain = analyze(sc.image, 220.0)
+        circle = scan_field(sc.image).overlay
+        red = sc.image.astype(np.float32) * np.array([1.0, 0.7, 0.7], np.float32)  # skin R-G about 70-95
+        red = red.astype(np.uint8)
+        field = scan_field(red)
+        assert field.overlay.mean() < 1.5 * circle.mean() and circle.mean() < 0.02  # the circle, not the skin
+        reddened = analyze(red, 220.0)
+        assert abs(reddened.mean_width_um / plain.mean_width_um - 1) < 0.06
+        assert abs(reddened.hair_count - plain.hair_count) <= 1
+        classical = [analyze(im, 220.0, detector="classical").hair_count for im in (sc.image, red)]
+        assert abs(classical[1] - classical[0]) <= 1
+
+
 def test_blur_and_exposure_issues():
     sc = render_scalp(seed=3, shape=(384, 480), difficulty="easy")
     import cv2
