@@ -110,6 +110,14 @@ _CUT_MAX_SHARE = 0.5
 # of clipped ones 24%). The per-photo median shaft found on the 1,324 dev photos is 0.40 mm at the median, 0.70 at
 # the 99th percentile and 0.85 at most: 6 are named (benchmarks/long_shafts.py).
 _LONG_SHAFT_MM = 0.75
+# "coarse_scale": a close-up under this many px/mm. The learned detector reads photos at 179 px/mm and enlarges them
+# at most twice; below about 80 px/mm it sees shafts thinner than any it was trained on, misses the thin ones and
+# reads widths wide. Renders at 110 px/mm resampled (seeds 5060-5067, medium and easy): hairs/cm² within 2% of the
+# 110 px/mm reading down to 80 px/mm, then -5 to -9% at 70, -11 to -16% at 60, -15 to -24% at 50, widths +12-22%
+# (benchmarks/coarse_scale.py, seeds 1000-1005: -1.5% at 80, -7.7% at 70, -14% at 60, -21% at 50). The classical
+# pipeline's density holds within 4% down to 50 px/mm there, so only the learned detector's photos are named. A
+# phone's macro lens gives about 110.
+_COARSE_PX_PER_MM = 80.0
 
 DETECTORS = ("classical", "learned")
 # The learned detector beats the classical one on the dev set's untuned report fold (count MAE 2.19 vs 2.91,
@@ -290,6 +298,12 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
                                   f"The hairs here are long (median shaft {median_mm:.1f} mm; hair clipped for a "
                                   f"trichoscopy is 0.2-0.7 mm): many such shafts are missed, so the count comes out low. "
                                   "Clip the zone's hair short, the same way before every scan.")
+    if detector == "learned" and ppm is not None and ppm < _COARSE_PX_PER_MM and "too_small" not in quality.issues:
+        quality = _with_issue(quality, "coarse_scale",
+                              f"At {ppm:.0f} px/mm a hair 60 µm wide is only {0.06 * ppm:.1f} px across: thin hairs "
+                              "are missed, so the count comes out low and the widths high. Take the close-up nearer, "
+                              f"or with a stronger macro lens ({_COARSE_PX_PER_MM:.0f} px/mm or more; a phone's macro "
+                              "lens gives about 110).")
     warnings = list(quality.warnings)
     area_cm2 = hpc = fpc = mean_w = term = vell = None
     usable_px = field.usable_fraction * h * w

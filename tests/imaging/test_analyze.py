@@ -608,6 +608,30 @@ def test_hairs_per_unit_come_from_the_units_seen_whole(classical_finds):
     assert a.fu_per_cm2 == pytest.approx(a.hairs_per_cm2 / 3.0)
 
 
+def test_a_coarse_scale_is_named():
+    """Under 80 px/mm the learned detector sees shafts thinner than any it was trained on: the same render,
+    resampled from 110 to 60 px/mm, counts about a sixth fewer hairs. analyze() names such a photo, with the
+    scale in its sentence, and the verdict weighs the scan as in doubt; at 110 and 90 px/mm it is not named,
+    nor is the classical pipeline's reading, whose density holds."""
+    import cv2
+
+    from hairtrack.analysis.protocol import _QUALITY_DOUBT
+
+    scene = render_scalp(seed=5060, shape=(1024, 1280), px_per_mm=110.0, difficulty="medium")
+    for px_per_mm, named in ((110.0, False), (90.0, False), (60.0, True)):
+        f = px_per_mm / 110.0
+        img = cv2.resize(scene.image, (round(1280 * f), round(1024 * f)), interpolation=cv2.INTER_AREA)
+        a = analyze(img, px_per_mm)
+        assert ("coarse_scale" in a.quality.issues) is named
+        if named:
+            assert any(w.startswith("At 60 px/mm a hair 60 µm wide is only 3.6 px across") for w in a.warnings)
+            assert a.hairs_per_cm2 is not None  # still measured
+            # the classical pipeline's density holds at these scales (benchmarks/coarse_scale.py)
+            assert "coarse_scale" not in analyze(img, px_per_mm, detector="classical").quality.issues
+    assert "coarse_scale" not in analyze(scene.image).quality.issues  # no scale: nothing to judge by
+    assert "coarse_scale" in _QUALITY_DOUBT
+
+
 def test_long_shafts_are_named_and_clipped_hair_is_not():
     """Hair grown out past what is clipped for a trichoscopy is counted low (the detector reads short shafts
     best): analyze() names it, with the median shaft in mm, and the verdict weighs such a scan as in doubt.

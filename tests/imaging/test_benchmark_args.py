@@ -176,6 +176,21 @@ def test_the_long_shafts_benchmark_names_grown_out_renders_and_refuses_bad_count
     assert "shafts 0.25-0.7 mm: flagged 0 of 1" in out  # clipped hair is never named
 
 
+def test_the_coarse_scale_benchmark_prints_every_scale_and_refuses_bad_counts(capsys):
+    """benchmarks/coarse_scale.py: one render is enough to see its table; the render's own scale is never named."""
+    main = runpy.run_path(str(SCRIPT.with_name("coarse_scale.py")), run_name="coarse_scale")["main"]
+    with pytest.raises(SystemExit) as exc:
+        main(["--renders", "0"])
+    assert exc.value.code == 2
+    assert main(["--renders", "1"]) == 0
+    out = capsys.readouterr().out
+    lines = [ln.split() for ln in out.splitlines() if ln.startswith(("learned", "classical"))]
+    assert len(lines) == 14
+    named = {(ln[0], float(ln[1])): ln[-1] for ln in lines}
+    assert named["learned", 110.0] == "0%" and named["learned", 50.0] == "100%"
+    assert named["classical", 50.0] == "0%"
+
+
 def test_the_scale_bar_benchmark_skips_without_the_data_set_and_finds_a_drawn_bar(tmp_path, capsys):
     module = runpy.run_path(str(SCRIPT.with_name("scale_bar.py")), run_name="scale_bar")
     assert module["main"](["--root", str(tmp_path)]) == 0
