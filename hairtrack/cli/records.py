@@ -390,6 +390,7 @@ def device_add(
         emit_json(info)
     else:
         out.print(f"saved device {info.name}: {format_float(info.px_per_mm)} px/mm", markup=False)
+    _note_coarse(info.px_per_mm)
 
 
 @device_app.command("calibrate")
@@ -421,6 +422,16 @@ def device_calibrate(
             f"{', read from the lines’ positions: a few across the frame' if measured.read_from == 'line positions' else ''})",
             markup=False,
         )
+    _note_coarse(measured.px_per_mm)
+
+
+def _note_coarse(px_per_mm: float) -> None:
+    """Say on stderr, when a device is saved, that its close-ups are too coarse for the learned detector."""
+    from hairtrack.imaging.analyze import coarse_scale_sentence
+
+    sentence = coarse_scale_sentence(px_per_mm)
+    if sentence is not None:
+        err.print(f"note: {sentence} Its close-ups will be named coarse_scale.", markup=False)
 
 
 @device_app.command("list")

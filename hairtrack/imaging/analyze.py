@@ -28,8 +28,8 @@ from hairtrack.imaging.quality import _MIN_HAIRS, QualityReport, as_rgb_uint8, a
 from hairtrack.imaging.io import alpha_opacity
 from hairtrack.imaging.units import FollicularUnit, group_units, hairs_per_whole_unit
 
-__all__ = ["Analysis", "analyze", "analysis_to_dict", "measurement_method", "DETECTORS", "DEFAULT_DETECTOR",
-           "METHOD_REVISION"]
+__all__ = ["Analysis", "analyze", "analysis_to_dict", "measurement_method", "coarse_scale_sentence", "DETECTORS",
+           "DEFAULT_DETECTOR", "METHOD_REVISION"]
 
 _NO_SCALE = ("No scale given: counts only. Give --px-per-mm or --device to get densities per cm² and "
              "widths in micrometres.")
@@ -188,6 +188,23 @@ def measurement_method(detector: str = DEFAULT_DETECTOR) -> str:
     return f"learned/{digest}/r{METHOD_REVISION}"
 
 
+def coarse_scale_sentence(px_per_mm: float) -> str | None:
+    """What a close-up at ``px_per_mm`` costs the learned detector, when it is under ``_COARSE_PX_PER_MM``.
+
+    Examples
+    --------
+    >>> coarse_scale_sentence(110.0) is None
+    True
+    >>> coarse_scale_sentence(50.0)[:45]
+    'At 50 px/mm a hair 60 µm wide is only 3.0 px '
+    """
+    if px_per_mm >= _COARSE_PX_PER_MM:
+        return None
+    return (f"At {px_per_mm:.0f} px/mm a hair 60 µm wide is only {0.06 * px_per_mm:.1f} px across: thin hairs are "
+            "missed, so the count comes out low and the widths high. Take the close-up nearer, or with a stronger "
+            f"macro lens ({_COARSE_PX_PER_MM:.0f} px/mm or more; a phone's macro lens gives about 110).")
+
+
 def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None = None, *,
             vellus_max_um: float = 30.0, terminal_min_um: float = 60.0,
             detector: str = DEFAULT_DETECTOR, exclude: np.ndarray | None = None) -> Analysis:
@@ -298,12 +315,9 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
                                   f"The hairs here are long (median shaft {median_mm:.1f} mm; hair clipped for a "
                                   f"trichoscopy is 0.2-0.7 mm): many such shafts are missed, so the count comes out low. "
                                   "Clip the zone's hair short, the same way before every scan.")
-    if detector == "learned" and ppm is not None and ppm < _COARSE_PX_PER_MM and "too_small" not in quality.issues:
-        quality = _with_issue(quality, "coarse_scale",
-                              f"At {ppm:.0f} px/mm a hair 60 µm wide is only {0.06 * ppm:.1f} px across: thin hairs "
-                              "are missed, so the count comes out low and the widths high. Take the close-up nearer, "
-                              f"or with a stronger macro lens ({_COARSE_PX_PER_MM:.0f} px/mm or more; a phone's macro "
-                              "lens gives about 110).")
+    coarse = coarse_scale_sentence(ppm) if detector == "learned" and ppm is not None else None
+    if coarse is not None and "too_small" not in quality.issues:
+        quality = _with_issue(quality, "coarse_scale", coarse)
     warnings = list(quality.warnings)
     area_cm2 = hpc = fpc = mean_w = term = vell = None
     usable_px = field.usable_fraction * h * w

@@ -190,6 +190,17 @@ def test_devices_from_the_command_line(cli: Cli) -> None:
     assert json.loads(cli("device", "list", "--json").stdout)[1]["px_per_mm"] == 19.999476412
 
 
+def test_a_device_too_coarse_for_close_ups_is_noted_when_saved(cli: Cli) -> None:
+    """Under 80 px/mm the learned detector misses thin hairs: saying so when the device is saved spares a
+    baseline of scans that would each be named coarse_scale. The device is saved all the same."""
+    coarse = cli("device", "add", "weak-macro", "--px-per-mm", "60")
+    assert coarse.exit_code == 0 and coarse.stdout == "saved device weak-macro: 60 px/mm\n"
+    assert coarse.stderr.startswith("note: At 60 px/mm a hair 60 µm wide is only 3.6 px across")
+    assert "named coarse_scale" in coarse.stderr
+    assert cli("device", "add", "phone-macro", "--px-per-mm", "110").stderr == ""
+    assert cli("device", "add", "json-macro", "--px-per-mm", "60", "--json").stdout.startswith("{")
+
+
 def test_missing_file_and_folder_are_named(cli: Cli, tmp_path: Path) -> None:
     missing = cli("import", "measurements", str(tmp_path / "nope.csv"), "-p", "p1")
     assert missing.exit_code == 1 and re.search(r"nope\.csv: no such file", missing.stderr)
