@@ -107,7 +107,6 @@ class ScanFigures:
 _QUALITY_DOUBT = {"blurry": "blurry", "overexposed": "overexposed", "underexposed": "underexposed",
                   "small_field": "mostly not usable scalp", "hairs_cut_by_field": "of hairs too long for its field",
                   "long_shafts": "of hair too long to count well",
-                  "coarse_scale": "at a scale too coarse for thin hairs",
                   "scale_mismatch": "at a scale its shafts' widths disagree with",
                   "overview_photo": "of the whole head, not a close-up"}
 _QUALITY_EXCLUDE = {"scale_mismatch", "overview_photo"}

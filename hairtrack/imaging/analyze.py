@@ -111,13 +111,15 @@ _CUT_MAX_SHARE = 0.5
 # the 99th percentile and 0.85 at most: 6 are named (benchmarks/long_shafts.py).
 _LONG_SHAFT_MM = 0.75
 # "coarse_scale": a close-up under this many px/mm. The learned detector reads photos at 179 px/mm and enlarges them
-# at most twice; below about 80 px/mm it sees shafts thinner than any it was trained on, misses the thin ones and
-# reads widths wide. Renders at 110 px/mm resampled (seeds 5060-5067, medium and easy): hairs/cm² within 2% of the
-# 110 px/mm reading down to 80 px/mm, then -5 to -9% at 70, -11 to -16% at 60, -15 to -24% at 50, widths +12-22%
-# (benchmarks/coarse_scale.py, seeds 1000-1005: -1.5% at 80, -7.7% at 70, -14% at 60, -21% at 50). The classical
-# pipeline's density holds within 4% down to 50 px/mm there, so only the learned detector's photos are named. A
-# phone's macro lens gives about 110.
+# at most twice; below 89.5 px/mm it sees shafts thinner than any it was trained on, and from about 80 down it
+# misses the thin ones and reads widths wide. Renders at 110 px/mm resampled (seeds 5060-5067, medium and easy):
+# hairs/cm² within 2% of the 110 px/mm reading down to 80 px/mm, then -5 to -9% at 70, -11 to -16% at 60, -15 to
+# -24% at 50, widths +12-22% (benchmarks/coarse_scale.py, seeds 1000-1005: -1.5% at 80, -7.7% at 70, -14% at 60,
+# -21% at 50). The classical pipeline's density holds there (mean -1.9 to +4.2% down to 50 px/mm), so only the
+# learned detector's photos are named. A phone's macro lens gives about 110. A warning, not a doubt for the verdict:
+# a device is as coarse at every visit, and a change of device is its own flag (analysis.protocol).
 _COARSE_PX_PER_MM = 80.0
+_NOT_COARSE_BUT = frozenset({"too_small", "blank", "not_scalp", "overview_photo", "scale_mismatch"})
 
 DETECTORS = ("classical", "learned")
 # The learned detector beats the classical one on the dev set's untuned report fold (count MAE 2.19 vs 2.91,
@@ -200,7 +202,7 @@ def coarse_scale_sentence(px_per_mm: float) -> str | None:
     """
     if px_per_mm >= _COARSE_PX_PER_MM:
         return None
-    return (f"At {px_per_mm:.0f} px/mm a hair 60 µm wide is only {0.06 * px_per_mm:.1f} px across: thin hairs are "
+    return (f"At {px_per_mm:.3g} px/mm a hair 60 µm wide is only {0.06 * px_per_mm:.1f} px across: thin hairs are "
             "missed, so the count comes out low and the widths high. Take the close-up nearer, or with a stronger "
             f"macro lens ({_COARSE_PX_PER_MM:.0f} px/mm or more; a phone's macro lens gives about 110).")
 
@@ -316,7 +318,8 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
                                   f"trichoscopy is 0.2-0.7 mm): many such shafts are missed, so the count comes out low. "
                                   "Clip the zone's hair short, the same way before every scan.")
     coarse = coarse_scale_sentence(ppm) if detector == "learned" and ppm is not None else None
-    if coarse is not None and "too_small" not in quality.issues:
+    # not where the photo is no close-up of scalp, or its scale is likely wrong: then a stronger lens is no answer
+    if coarse is not None and not set(quality.issues) & _NOT_COARSE_BUT:
         quality = _with_issue(quality, "coarse_scale", coarse)
     warnings = list(quality.warnings)
     area_cm2 = hpc = fpc = mean_w = term = vell = None

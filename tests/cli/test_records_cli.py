@@ -198,7 +198,9 @@ def test_a_device_too_coarse_for_close_ups_is_noted_when_saved(cli: Cli) -> None
     assert coarse.stderr.startswith("note: At 60 px/mm a hair 60 µm wide is only 3.6 px across")
     assert "named coarse_scale" in coarse.stderr
     assert cli("device", "add", "phone-macro", "--px-per-mm", "110").stderr == ""
-    assert cli("device", "add", "json-macro", "--px-per-mm", "60", "--json").stdout.startswith("{")
+    as_json = cli("device", "add", "json-macro", "--px-per-mm", "60", "--json")
+    assert json.loads(as_json.stdout)["px_per_mm"] == 60 and "named coarse_scale" in as_json.stderr
+    assert cli("device", "add", "near-limit", "--px-per-mm", "79.7").stderr.startswith("note: At 79.7 px/mm")
 
 
 def test_missing_file_and_folder_are_named(cli: Cli, tmp_path: Path) -> None:

@@ -611,8 +611,9 @@ def test_hairs_per_unit_come_from_the_units_seen_whole(classical_finds):
 def test_a_coarse_scale_is_named():
     """Under 80 px/mm the learned detector sees shafts thinner than any it was trained on: the same render,
     resampled from 110 to 60 px/mm, counts about a sixth fewer hairs. analyze() names such a photo, with the
-    scale in its sentence, and the verdict weighs the scan as in doubt; at 110 and 90 px/mm it is not named,
-    nor is the classical pipeline's reading, whose density holds."""
+    scale in its sentence; at 110 and 90 px/mm it is not named, nor is the classical pipeline's reading, whose
+    density holds. Nor where a stronger lens is no answer: a blank picture, or a scale likely wrong. It is a
+    warning, not a doubt for the verdict: a device is as coarse at every visit."""
     import cv2
 
     from hairtrack.analysis.protocol import _QUALITY_DOUBT
@@ -629,7 +630,12 @@ def test_a_coarse_scale_is_named():
             # the classical pipeline's density holds at these scales (benchmarks/coarse_scale.py)
             assert "coarse_scale" not in analyze(img, px_per_mm, detector="classical").quality.issues
     assert "coarse_scale" not in analyze(scene.image).quality.issues  # no scale: nothing to judge by
-    assert "coarse_scale" in _QUALITY_DOUBT
+    # a 220 px/mm render given 40 px/mm: its shafts read 5x too wide, the scale is wrong, not the lens
+    wrong = analyze(render_scalp(seed=5061, shape=(1024, 1280), px_per_mm=220.0, difficulty="easy").image, 40.0)
+    assert "scale_mismatch" in wrong.quality.issues and "coarse_scale" not in wrong.quality.issues
+    blank = analyze(np.full((512, 640, 3), 128, np.uint8), 60.0)
+    assert "blank" in blank.quality.issues and "coarse_scale" not in blank.quality.issues
+    assert "coarse_scale" not in _QUALITY_DOUBT
 
 
 def test_long_shafts_are_named_and_clipped_hair_is_not():

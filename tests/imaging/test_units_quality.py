@@ -163,7 +163,7 @@ def test_red_skin_is_not_a_drawn_circle():
         field = scan_field(red)
         assert field.overlay.mean() < 1.5 * circle.mean() and circle.mean() < 0.02  # the circle, not the skin
         reddened = analyze(red, 220.0)
-        assert abs(reddened.mean_width_um / plain.mean_width_um - 1) < 0.06
+        assert abs(reddened.mean_width_um / plain.mean_width_um - 1) < 0.08
         assert abs(reddened.hair_count - plain.hair_count) <= 1
         classical = [analyze(im, 220.0, detector="classical").hair_count for im in (sc.image, red)]
         assert abs(classical[1] - classical[0]) <= 1
