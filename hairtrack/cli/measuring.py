@@ -292,13 +292,14 @@ def analyze(
         fail(f"--detector must be classical or learned, got {detector!r}")
     if overview is not None and overview not in ("front", "top", "left", "right", "back"):
         fail(f"--overview must be front, top, left, right or back, got {overview!r}")
-    from hairtrack.imaging.analyze import check_width_classes
+    from hairtrack.imaging.analyze import NO_SCALE_SENTENCE, check_width_classes
 
     try:
         check_width_classes(vellus_max_um, terminal_min_um)
     except HairtrackError as exc:
         fail(f"--vellus-max-um / --terminal-min-um: {exc}")
     targets = overlay_targets(images, _overlay_folder(overlay)) if overlay is not None else None
+    said: list[tuple[str, str]] = []  # each close-up's warnings, said under the table (the JSON carries them)
     for result in _run(images, the_zone, scale, min(workers, max(1, len(images))), detector, overview, targets,
                        (vellus_max_um, terminal_min_um)):
         failed += "error" in result or "overlay_error" in result
@@ -318,9 +319,12 @@ def analyze(
                 _fmt(result["fu_per_cm2"], 0), _fmt(result["hairs_per_fu"], 2), _fmt(result["mean_width_um"], 0),
                 "–" if terminal is None else f"{100 * terminal:.0f}%", ", ".join(result["quality"]["issues"]) or "ok",
             )
+            said += [(Path(result["image"]).name, w) for w in result["warnings"] if w != NO_SCALE_SENTENCE]
     if not json and table.row_count:
         out.print(table)
-        if scale is None and overview is None:
+        for name, sentence in said:
+            err.print(f"hairtrack: warning: {name}: {sentence}", markup=False)
+        if scale is None and overview is None:  # once, not for every photo
             err.print("hairtrack: no scale given (--px-per-mm or --device): counts only, no per-area values", markup=False)
     if not json and overlay is not None and failed < len(images):
         err.print(f"hairtrack: overlays written to {overlay}", markup=False)

@@ -29,9 +29,9 @@ from hairtrack.imaging.io import alpha_opacity
 from hairtrack.imaging.units import FollicularUnit, group_units, hairs_per_whole_unit
 
 __all__ = ["Analysis", "analyze", "analysis_to_dict", "measurement_method", "coarse_scale_sentence", "DETECTORS",
-           "DEFAULT_DETECTOR", "METHOD_REVISION"]
+           "DEFAULT_DETECTOR", "METHOD_REVISION", "NO_SCALE_SENTENCE"]
 
-_NO_SCALE = ("No scale given: counts only. Give --px-per-mm or --device to get densities per cm² and "
+NO_SCALE_SENTENCE = ("No scale given: counts only. Give --px-per-mm or --device to get densities per cm² and "
              "widths in micrometres.")
 
 
@@ -331,7 +331,7 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
     if usable_px > 0:
         coverage = float(min(100.0, 100.0 * sum(hr.width_px * hr.length_px for hr in hairs) / usable_px))
     if ppm is None:
-        warnings.append(_NO_SCALE)
+        warnings.append(NO_SCALE_SENTENCE)
     else:
         area_cm2 = usable_px / ppm ** 2 / 100.0
         # a picture too small to measure gives no density, not a bald one (too_small says why)

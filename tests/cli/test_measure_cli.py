@@ -60,6 +60,22 @@ def test_without_a_scale_per_area_values_are_null_with_a_warning(local_cli: Cli,
     assert obj["hair_count"] > 0 and any("scale" in w for w in obj["warnings"])
 
 
+def test_the_table_says_each_photos_warnings_on_stderr(local_cli: Cli, tmp_path: Path) -> None:
+    """Without --json the table names each photo's issues; the sentences that say what they cost and what to do
+    follow it on stderr, once per photo and issue (the missing scale once for the batch)."""
+    scene = render_scalp(seed=5060, shape=(1024, 1280), px_per_mm=110.0, difficulty="medium")
+    coarse = tmp_path / "coarse.png"
+    Image.fromarray(scene.image).resize((640, 512), Image.Resampling.BOX).save(coarse)
+    fine = tmp_path / "fine.png"
+    Image.fromarray(scene.image).save(fine)
+    result = local_cli("analyze", str(coarse), str(fine), "--px-per-mm", "55")
+    assert result.exit_code == 0 and "coarse_" in result.stdout  # the narrow table folds the name
+    warned = [ln for ln in result.stderr.splitlines() if ln.startswith("hairtrack: warning: ")]
+    assert any(ln.startswith("hairtrack: warning: coarse.png: At 55 px/mm a hair 60 µm wide") for ln in warned)
+    unscaled = local_cli("analyze", str(fine), str(fine))
+    assert unscaled.stderr.count("no scale given") == 1 and "No scale given" not in unscaled.stderr
+
+
 def test_parallel_jobs_give_the_same_answers(local_cli: Cli, scalps: list[tuple[Path, int]]) -> None:
     paths = [str(p) for p, _ in scalps] * 2
     one = [json.loads(x) for x in local_cli("analyze", *paths, "--px-per-mm", "220", "--json").stdout.splitlines()]
