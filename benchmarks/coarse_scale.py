@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
                 img = scene.image if f == 1.0 else cv2.resize(
                     scene.image, (round(1280 * f), round(1024 * f)), interpolation=cv2.INTER_AREA)
                 a = analyze(img, p, detector=det)
-                ref = ref or a
+                if ref is None:  # the reading at 110 px/mm, the first scale
+                    ref = a
                 rows[det, p].append((a.hair_count / len(scene.hairs),
                                      (a.hairs_per_cm2 or 0.0) / ref.hairs_per_cm2 if ref.hairs_per_cm2 else np.nan,
                                      (a.mean_width_um or np.nan) / ref.mean_width_um if ref.mean_width_um else np.nan,

@@ -323,7 +323,7 @@ def analyze(
     if not json and table.row_count:
         out.print(table)
         for name, sentence in said:
-            err.print(f"hairtrack: warning: {name}: {sentence}", markup=False)
+            _warn(name, sentence)
         if scale is None and overview is None:  # once, not for every photo
             err.print("hairtrack: no scale given (--px-per-mm or --device): counts only, no per-area values", markup=False)
     if not json and overlay is not None and failed < len(images):
@@ -408,12 +408,17 @@ def scan_add(
             out.print(f"saved {profile} {m.date} {m.zone.value} replicate {m.replicate}: {format_float(round(m.hairs_per_cm2 or 0, 1))} hairs/cm² ({m.image})", markup=False)
             # what the photo's quality puts in doubt is said where the figure is (the JSON carries it too)
             for w in r.get("warnings", ()):
-                err.print(f"hairtrack: warning: {m.image}: {w}", markup=False)
+                _warn(m.image, w)
     from hairtrack.analysis.protocol import replicate_advice
 
     advice = replicate_advice(max(m.replicate for m in saved), the_zone, day)
     if advice:
         err.print(f"hairtrack: note: {advice}", markup=False)
+
+
+def _warn(image: str, sentence: str) -> None:
+    """Say on stderr what a photo's quality puts in doubt, one line per sentence."""
+    err.print(f"hairtrack: warning: {image}: {sentence}", markup=False)
 
 
 @scan_app.command("remeasure")

@@ -119,7 +119,7 @@ _LONG_SHAFT_MM = 0.75
 # learned detector's photos are named. A phone's macro lens gives about 110. A warning, not a doubt for the verdict:
 # a device is as coarse at every visit, and a change of device is its own flag (analysis.protocol).
 _COARSE_PX_PER_MM = 80.0
-_NOT_COARSE_BUT = frozenset({"too_small", "blank", "not_scalp", "overview_photo", "scale_mismatch"})
+_NOT_BESIDE_COARSE = frozenset({"too_small", "blank", "not_scalp", "overview_photo", "scale_mismatch"})
 
 DETECTORS = ("classical", "learned")
 # The learned detector beats the classical one on the dev set's untuned report fold (count MAE 2.19 vs 2.91,
@@ -319,7 +319,7 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
                                   "Clip the zone's hair short, the same way before every scan.")
     coarse = coarse_scale_sentence(ppm) if detector == "learned" and ppm is not None else None
     # not where the photo is no close-up of scalp, or its scale is likely wrong: then a stronger lens is no answer
-    if coarse is not None and not set(quality.issues) & _NOT_COARSE_BUT:
+    if coarse is not None and not set(quality.issues) & _NOT_BESIDE_COARSE:
         quality = _with_issue(quality, "coarse_scale", coarse)
     warnings = list(quality.warnings)
     area_cm2 = hpc = fpc = mean_w = term = vell = None
