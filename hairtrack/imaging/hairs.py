@@ -34,6 +34,7 @@ from skimage.morphology import skeletonize
 from hairtrack.errors import InputError
 from hairtrack.imaging.calibration import check_px_per_mm  # re-exported: the one scale check
 from hairtrack.imaging.quality import ScanField, as_rgb_uint8, scan_field
+from hairtrack.imaging.quantiles import nan_row_medians, nan_row_percentiles
 
 __all__ = ["Hair", "detect_hairs", "check_px_per_mm", "WORK_SIDE_PX", "DERMOSCOPE_70X_PX_PER_MM"]
 
@@ -419,9 +420,9 @@ def _profile_widths(d: np.ndarray, pts: np.ndarray, axes: np.ndarray, width_pct:
         with np.errstate(invalid="ignore", divide="ignore"):
             widths = np.where(good, integral / peak, np.nan)[some]
             edges = np.where(good, slope / peak, np.nan)[some]
-        out[some, 0] = np.nanpercentile(widths, width_pct, axis=1)
-        out[some, 1] = np.nanmedian(np.where(good, peak, np.nan)[some], axis=1)
-        out[some, 2] = np.nanmedian(edges, axis=1)
+        out[some, 0] = nan_row_percentiles(widths, width_pct)  # numpy's nanpercentile, rows at once
+        out[some, 1] = nan_row_medians(np.where(good, peak, np.nan)[some])
+        out[some, 2] = nan_row_medians(edges)
     return out
 
 

@@ -46,6 +46,7 @@ from hairtrack.errors import InputError
 from hairtrack.imaging.hairs import (DERMOSCOPE_70X_PX_PER_MM, Hair, _contrast_window_px, _darkness, _lobe_stats,
                                      _profile_widths, check_px_per_mm)
 from hairtrack.imaging.quality import ScanField, as_rgb_uint8, scan_field
+from hairtrack.imaging.quantiles import uint8_channel_medians
 
 __all__ = ["detect_hairs_learned", "model_from_paths", "set_threads", "MODEL_PATH", "FRAGMENT_MODEL_PATH", "FLOAT_MODELS",
            "DEFAULT_MODELS", "DEFAULT_THRESHOLD"]
@@ -231,7 +232,8 @@ def _exposed(rgb: np.ndarray, gain: np.ndarray) -> np.ndarray:
 
 def _exposure_gain(rgb: np.ndarray) -> np.ndarray:
     """Per-channel gain of :func:`normalize_exposure` (float32, 3)."""
-    med = np.median(rgb[::4, ::4].reshape(-1, 3), axis=0).astype(np.float32)
+    pixels = rgb[::4, ::4].reshape(-1, 3)
+    med = (uint8_channel_medians(pixels) if pixels.dtype == np.uint8 else np.median(pixels, axis=0)).astype(np.float32)
     return np.clip(_TRAIN_MEDIAN_RGB / np.maximum(med, 1.0), 0.5, 2.0)
 
 

@@ -1,0 +1,141 @@
+"""Percentiles and medians as numpy computes them, computed faster where the measuring code asks for many.
+
+Two cases cost more than they should in numpy:
+
+- A percentile per row of a small 2-D array with NaNs (a shaft's width over its profiles, one row a shaft):
+  ``np.nanpercentile(..., axis=1)`` works row by row in Python, about 10 ms of a photo's 200 on one slow
+  core. Sorting every row at once (NaNs sort last) and indexing gives the same numbers.
+- A percentile of a large uint8 array (a photo's grey levels): a 256-bin histogram replaces numpy's partition
+  of a third of a million values (1.3 ms of the quality's figures).
+
+Each function returns what numpy's default ("linear") method returns, to the bit: the interpolation is
+numpy's own (``numpy.lib._function_base_impl._lerp``), and ``tests/imaging/test_quantiles.py`` compares the two
+on random arrays. Figures that a change of method would move are what the method guard protects, so these are
+drop-in replacements, never approximations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+
+def _lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """numpy's linear interpolation, with its two formulas (from ``a`` below 0.5, from ``b`` above)."""
+    diff = b - a
+    out = a + diff * t
+    np.subtract(b, diff * (1 - t), out=out, where=t >= 0.5)
+    return out
+
+
+def nan_row_percentiles(x: np.ndarray, pct: float) -> np.ndarray:
+    """``np.nanpercentile(x, pct, axis=1)`` for a 2-D float array whose every row holds a number.
+
+    Parameters
+    ----------
+    x : ndarray
+        (n, k) float; NaN marks a missing value. Each row needs at least one number (a row of NaNs would be
+        NaN with a warning in numpy; here it raises).
+    pct : float
+        The percentile, 0-100.
+
+    Returns
+    -------
+    ndarray
+        (n,) float64.
+    """
+    x = np.asarray(x, np.float64)
+    n = x.shape[0]
+    if n == 0:
+        return np.zeros(0)
+    counts = np.count_nonzero(~np.isnan(x), axis=1)
+    if (counts == 0).any():
+        raise ValueError("every row needs a number")
+    s = np.sort(x, axis=1)  # NaNs last
+    virtual = (counts - 1) * (float(pct) / 100.0)  # numpy's "linear" virtual index, (n - 1) * q
+    prev = np.floor(virtual)
+    gamma = virtual - prev
+    lo = prev.astype(np.intp)
+    hi = lo + 1
+    top = virtual >= counts - 1  # at or past the last value: that value
+    lo[top] = counts[top] - 1
+    hi[top] = counts[top] - 1
+    rows = np.arange(n)
+    return _lerp(s[rows, lo], s[rows, hi], gamma)
+
+
+def nan_row_medians(x: np.ndarray) -> np.ndarray:
+    """``np.nanmedian(x, axis=1)`` for a 2-D float array whose every row holds a number: the middle value, or
+    the mean of the two middle ones, of each row's numbers.
+
+    Parameters
+    ----------
+    x : ndarray
+        (n, k) float; NaN marks a missing value, at least one number per row.
+
+    Returns
+    -------
+    ndarray
+        (n,) float64.
+    """
+    x = np.asarray(x, np.float64)
+    n = x.shape[0]
+    if n == 0:
+        return np.zeros(0)
+    counts = np.count_nonzero(~np.isnan(x), axis=1)
+    if (counts == 0).any():
+        raise ValueError("every row needs a number")
+    s = np.sort(x, axis=1)
+    rows = np.arange(n)
+    upper = s[rows, counts // 2]
+    lower = s[rows, (counts - 1) // 2]  # the same element for an odd count
+    return np.where(counts % 2 == 1, upper, (lower + upper) / 2.0)
+
+
+def uint8_percentiles(values: np.ndarray, pcts: Sequence[float]) -> np.ndarray:
+    """``np.percentile(values, pcts)`` for uint8 values, from their histogram.
+
+    Parameters
+    ----------
+    values : ndarray
+        uint8, any shape (taken flat); at least one value.
+    pcts : sequence of float
+        Percentiles, 0-100.
+
+    Returns
+    -------
+    ndarray
+        float64, one per percentile.
+    """
+    values = np.asarray(values)
+    if values.dtype != np.uint8:
+        raise TypeError(f"uint8 values expected, got {values.dtype}")
+    if values.size == 0:
+        raise ValueError("no values")
+    flat = np.ascontiguousarray(values.ravel())
+    if flat.size < 1 << 24:  # OpenCV's histogram is 10 times numpy's bincount, and its float32 counts exact here
+        counts = cv2.calcHist([flat], [0], None, [256], [0, 256]).ravel().astype(np.int64)
+    else:
+        counts = np.bincount(flat, minlength=256)
+    cum = np.cumsum(counts)
+    q = np.asarray(pcts, np.float64) / 100.0
+    virtual = (values.size - 1) * q
+    prev = np.floor(virtual)
+    gamma = virtual - prev
+    lo = prev.astype(np.intp)
+    hi = np.minimum(lo + 1, values.size - 1)
+    lo = np.minimum(lo, values.size - 1)
+    # the k-th smallest value (0-based) is the first grey level whose cumulative count exceeds k
+    a = np.searchsorted(cum, lo, side="right").astype(np.float64)
+    b = np.searchsorted(cum, hi, side="right").astype(np.float64)
+    return _lerp(a, b, gamma)
+
+
+def uint8_channel_medians(pixels: np.ndarray) -> np.ndarray:
+    """``np.median(pixels, axis=0)`` for an (n, c) uint8 array of pixels: each channel's median, float64."""
+    pixels = np.asarray(pixels)
+    if pixels.dtype != np.uint8 or pixels.ndim != 2:
+        raise TypeError(f"(n, c) uint8 pixels expected, got {pixels.dtype} {pixels.shape}")
+    return np.array([uint8_percentiles(pixels[:, c], [50.0])[0] for c in range(pixels.shape[1])])

@@ -1,0 +1,55 @@
+"""The fast percentiles give numpy's numbers to the bit (hairtrack.imaging.quantiles)."""
+
+import numpy as np
+import pytest
+
+from hairtrack.imaging.quantiles import (
+    nan_row_medians, nan_row_percentiles, uint8_channel_medians, uint8_percentiles,
+)
+
+
+def _rows_with_gaps(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
+    x = rng.normal(3.0, 2.0, (n, k))
+    x[rng.random((n, k)) < rng.uniform(0.0, 0.9)] = np.nan
+    x[:, 0] = np.where(np.isnan(x).all(axis=1), 1.5, x[:, 0])  # a number in every row
+    tied = rng.random(n) < 0.3
+    x[tied] = np.round(x[tied])  # rows with equal values
+    return x
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_row_percentiles_and_medians_are_numpys(seed):
+    rng = np.random.default_rng(seed)
+    x = _rows_with_gaps(rng, int(rng.integers(1, 60)), int(rng.integers(1, 30)))
+    for pct in (0.0, 10.0, 35.0, 50.0, 62.5, 99.0, 100.0):
+        assert np.array_equal(nan_row_percentiles(x, pct), np.nanpercentile(x, pct, axis=1))
+    assert np.array_equal(nan_row_medians(x), np.nanmedian(x, axis=1))
+
+
+def test_rows_without_a_number_are_refused_and_empty_input_is_empty():
+    with pytest.raises(ValueError):
+        nan_row_percentiles(np.array([[np.nan, np.nan]]), 50)
+    with pytest.raises(ValueError):
+        nan_row_medians(np.array([[1.0], [np.nan]]))
+    assert nan_row_percentiles(np.zeros((0, 4)), 35).shape == (0,)
+    assert nan_row_medians(np.zeros((0, 4))).shape == (0,)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_uint8_percentiles_are_numpys(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 5000))
+    lo, hi = sorted(rng.integers(0, 256, 2))
+    values = rng.integers(lo, hi + 1, n).astype(np.uint8)
+    pcts = [0.0, 0.1, 1.0, 2.0, 25.0, 50.0, 75.0, 98.0, 99.0, 99.9, 100.0]
+    assert np.array_equal(uint8_percentiles(values, pcts), np.percentile(values, pcts))
+    assert uint8_percentiles(values, [50.0])[0] == np.median(values)
+    pixels = rng.integers(0, 256, (n, 3)).astype(np.uint8)
+    assert np.array_equal(uint8_channel_medians(pixels), np.median(pixels, axis=0))
+
+
+def test_uint8_percentiles_refuse_other_types_and_nothing():
+    with pytest.raises(TypeError):
+        uint8_percentiles(np.array([1.0, 2.0]), [50])
+    with pytest.raises(ValueError):
+        uint8_percentiles(np.zeros(0, np.uint8), [50])
