@@ -21,7 +21,7 @@ import numpy as np
 
 from hairtrack.domain import Zone
 from hairtrack.errors import InputError
-from hairtrack.imaging.density import edge_corrected_density
+from hairtrack.imaging.density import counting_window
 from hairtrack.imaging.hairs import Hair, check_px_per_mm, detect_hairs
 from hairtrack.imaging.learned import DEFAULT_MODELS, detect_hairs_learned, reads_at_network_scale
 from hairtrack.imaging.quality import _MIN_HAIRS, QualityReport, as_rgb_uint8, assess_quality, scan_field
@@ -292,7 +292,8 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
     if min(h, w) < _MIN_SIDE_PX and "too_small" not in quality.issues:
         quality = _with_issue(quality, "too_small", f"The picture is only {w} x {h} px: too small to measure hairs.")
     # each hair is its two ends
-    hair_density = edge_corrected_density([np.array([hr.end_a, hr.end_b]) for hr in hairs], field.usable)
+    window = counting_window(field.usable)  # for the hairs and, below, the units
+    hair_density, = window.densities([[np.array([hr.end_a, hr.end_b]) for hr in hairs]])
     # The correction weighs the whole hairs only. With none, it would say 0 hairs/cm² beside the hairs on
     # show; with a few short ones among many cut (long, unclipped hair), it rests on those few and leaves out
     # every hair longer than the field can hold (one short whole hair among ten cut ones once gave a tenth of
@@ -326,7 +327,7 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
     usable_px = field.usable_fraction * h * w
     hpf = len(hairs) / len(units) if units else None
     if not uncorrected and units:  # the units seen whole, as the density counts the hairs seen whole
-        hpf = hairs_per_whole_unit(hairs, units, field.usable) or hpf
+        hpf = hairs_per_whole_unit(hairs, units, window) or hpf
     coverage = None
     if usable_px > 0:
         coverage = float(min(100.0, 100.0 * sum(hr.width_px * hr.length_px for hr in hairs) / usable_px))

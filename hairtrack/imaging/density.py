@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
-__all__ = ["FieldDensity", "edge_corrected_density", "edge_corrected_densities"]
+__all__ = ["CountingWindow", "FieldDensity", "counting_window", "edge_corrected_density", "edge_corrected_densities"]
 
 _COARSE_SIDE = 160  # the window is eroded on a grid this many cells across its long side ...
 _COARSE_SHORT_SIDE = 128  # ... and at least this many across its short side
@@ -125,6 +125,20 @@ def edge_corrected_densities(shape_sets: Sequence[Sequence[np.ndarray]], usable:
                              margin_px: float | None = None) -> tuple[FieldDensity, ...]:
     """:func:`edge_corrected_density` for several sets of objects in one field (hairs and units), the counting
     window prepared once."""
+    return counting_window(usable, margin_px=margin_px).densities(shape_sets)
+
+
+def counting_window(usable: np.ndarray, *, margin_px: float | None = None) -> "CountingWindow":
+    """The counting window of a field, prepared once for any number of :meth:`CountingWindow.densities` calls.
+
+    Parameters are those of :func:`edge_corrected_density`. Preparing it (the margin's erosion and the coarse
+    grid) is 2 ms of a 1280 x 1024 photo; ``analyze`` counts hairs, then units, in one window.
+
+    Raises
+    ------
+    ValueError
+        ``usable`` not a 2-D mask, or a negative margin.
+    """
     usable = np.asarray(usable)
     if usable.ndim != 2:
         raise ValueError(f"usable must be a 2-D mask, got shape {usable.shape}")
@@ -133,9 +147,6 @@ def edge_corrected_densities(shape_sets: Sequence[Sequence[np.ndarray]], usable:
         margin_px = 0.003 * max(h, w)
     if not (math.isfinite(margin_px) and margin_px >= 0):
         raise ValueError(f"margin_px must be a finite number >= 0, got {margin_px!r}")
-    sets = [[np.asarray(shape, float).reshape(-1, 2) for shape in shapes] for shapes in shape_sets]
-    if any(len(p) == 0 or not np.all(np.isfinite(p)) for arrays in sets for p in arrays):
-        raise ValueError("each shape must be one or more finite (row, col) points")
     window = usable.astype(np.uint8)
     m = int(round(margin_px))
     if m > 0:
@@ -143,7 +154,7 @@ def edge_corrected_densities(shape_sets: Sequence[Sequence[np.ndarray]], usable:
                            borderValue=0)
     window_px2 = float(np.count_nonzero(window))
     if window_px2 == 0:
-        return tuple(FieldDensity(whole=0, per_px2=0.0, window_px2=0.0) for _ in sets)
+        return CountingWindow(window_px2=0.0, grid=None)
     # cells of f x f px: about 160 along the long side, but never under 128 across the short side (8 cells
     # across a 200 x 6000 strip rounded every hair to them: the density read 22% low)
     f = max(min(max(h, w) / _COARSE_SIDE, min(h, w) / _COARSE_SHORT_SIDE), 1.0)
@@ -151,9 +162,40 @@ def edge_corrected_densities(shape_sets: Sequence[Sequence[np.ndarray]], usable:
     coarse = (cv2.resize(window.astype(np.float32), size, interpolation=cv2.INTER_AREA) >= 0.5).astype(np.uint8)
     grid = _Grid(window, coarse, (h / size[1]) * (w / size[0]), (size[1] / h, size[0] / w),
                  _MIN_SHARE * window_px2)
-    eroded_px2: dict[bytes, float] = {}  # shared by the sets: a unit of one hair has that hair's kernel
-    return tuple(FieldDensity(whole=whole, per_px2=per_px2, window_px2=window_px2)
-                 for whole, per_px2 in (_weigh(arrays, grid, eroded_px2) for arrays in sets))
+    return CountingWindow(window_px2=window_px2, grid=grid)
+
+
+@dataclass(frozen=True, slots=True)
+class CountingWindow:
+    """A field's counting window (:func:`counting_window`): the usable field less its margin, and its coarse
+    grid. The erosions by each object's shape are kept as they are made, so objects of the same shape in later
+    sets (a unit of one hair has its hair's) cost nothing more.
+
+    Attributes
+    ----------
+    window_px2 : float
+        Area of the window in square pixels; 0 when nothing is left of it.
+    """
+
+    window_px2: float
+    grid: "_Grid | None"
+    _eroded_px2: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def densities(self, shape_sets: Sequence[Sequence[np.ndarray]]) -> tuple[FieldDensity, ...]:
+        """One :class:`FieldDensity` per set of shapes (each a (k, 2) array of (row, col) points).
+
+        Raises
+        ------
+        ValueError
+            A shape not one or more finite points.
+        """
+        sets = [[np.asarray(shape, float).reshape(-1, 2) for shape in shapes] for shapes in shape_sets]
+        if any(len(p) == 0 or not np.all(np.isfinite(p)) for arrays in sets for p in arrays):
+            raise ValueError("each shape must be one or more finite (row, col) points")
+        if self.grid is None:
+            return tuple(FieldDensity(whole=0, per_px2=0.0, window_px2=0.0) for _ in sets)
+        return tuple(FieldDensity(whole=whole, per_px2=per_px2, window_px2=self.window_px2)
+                     for whole, per_px2 in (_weigh(arrays, self.grid, self._eroded_px2) for arrays in sets))
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from hairtrack.imaging.density import edge_corrected_densities
+from hairtrack.imaging.density import CountingWindow, counting_window
 from hairtrack.imaging.hairs import Hair, check_px_per_mm
 
 __all__ = ["FollicularUnit", "group_units", "hairs_per_whole_unit"]
@@ -130,7 +130,7 @@ def group_units(hairs: tuple[Hair, ...] | list[Hair], *, px_per_mm: float | None
 
 
 def hairs_per_whole_unit(hairs: tuple[Hair, ...] | list[Hair], units: tuple[FollicularUnit, ...],
-                         usable: np.ndarray) -> float | None:
+                         usable: np.ndarray | CountingWindow) -> float | None:
     """Hairs per follicular unit, from the units the field shows whole.
 
     The frame cuts units as it cuts hairs, and a cut unit shows fewer of its hairs, so the plain ratio over
@@ -143,8 +143,9 @@ def hairs_per_whole_unit(hairs: tuple[Hair, ...] | list[Hair], units: tuple[Foll
     ----------
     hairs, units : sequence of Hair, tuple of FollicularUnit
         From the detector and :func:`group_units`.
-    usable : ndarray of bool
-        The usable field.
+    usable : ndarray of bool, or CountingWindow
+        The usable field, or its counting window already made for the hairs' density
+        (:func:`hairtrack.imaging.density.counting_window`).
 
     Returns
     -------
@@ -160,6 +161,7 @@ def hairs_per_whole_unit(hairs: tuple[Hair, ...] | list[Hair], units: tuple[Foll
     2.0
     """
     shapes = [np.array([e for m in u.members for e in (hairs[m].end_a, hairs[m].end_b)]) for u in units]
-    per_unit, per_hair = edge_corrected_densities(
-        [shapes, [shape for u, shape in zip(units, shapes, strict=True) for _ in range(u.hairs)]], usable)
+    window = usable if isinstance(usable, CountingWindow) else counting_window(usable)
+    per_unit, per_hair = window.densities(
+        [shapes, [shape for u, shape in zip(units, shapes, strict=True) for _ in range(u.hairs)]])
     return per_hair.per_px2 / per_unit.per_px2 if per_unit.whole else None

@@ -152,6 +152,26 @@ def test_several_sets_share_one_window_and_count_as_apart():
         edge_corrected_densities([hairs, [np.array([[np.nan, 1.0]])]], usable)
 
 
+def test_one_window_made_once_counts_later_sets_as_a_fresh_one():
+    """analyze() counts hairs, then units, in one counting window: its kept erosions change nothing."""
+    from hairtrack.imaging.density import counting_window
+
+    usable = _field()
+    hairs, _ = _scatter(np.random.default_rng(4), usable, 2.5e-4, (40.0, 160.0))
+    units = [np.concatenate([a, b]) for a, b in zip(hairs[::2], hairs[1::2])] + hairs[:5]
+    window = counting_window(usable)
+    first, = window.densities([hairs])
+    later = window.densities([units, hairs])
+    assert first == edge_corrected_density(hairs, usable)
+    assert later == (edge_corrected_density(units, usable), first)
+    nothing = counting_window(np.zeros((50, 60), bool))
+    assert nothing.window_px2 == 0.0 and nothing.densities([hairs])[0].per_px2 == 0.0
+    with pytest.raises(ValueError, match="finite"):
+        window.densities([[np.array([[1.0, np.inf]])]])
+    with pytest.raises(ValueError, match="2-D"):
+        counting_window(np.zeros(5, bool))
+
+
 @pytest.mark.parametrize("shape", [(1024, 1280), (200, 6000), (6000, 300)])
 def test_the_erosion_is_exact_enough_on_long_narrow_fields(shape):
     """A hair's weight is 1 / |W ⊖ O|, for a segment (H - |dy|)(W - |dx|). The coarse grid had 160 cells along
