@@ -84,14 +84,14 @@ _MULTIPLE = 16  # the encoder halves four times
 # 2 M; between 2 and 4 M the second pass is new.)
 _PAIR_MAX_INPUT_PX = 4_000_000
 # Inputs over this many pixels run tile by tile (_tiled_maps), so that memory stays bounded (a 12 MP photo at
-# 179 px/mm, 12 M input pixels, still runs in one pass): squares of this side, each with this much of the
-# photo around it (input px, multiples of 16). The network reaches between 128 and 192 px: with 192 the
-# tiled maps equal one pass's exactly (float and 8-bit; tests/imaging/test_learned.py).
+# 179 px/mm, 12 M input pixels, still runs in one pass): no pass over more pixels than this, margins included,
+# each tile run with this much of the photo around it (input px, a multiple of 16). The network reaches between
+# 128 and 192 px: with 192 the tiled maps equal one pass's exactly (float and 8-bit;
+# tests/imaging/test_learned.py).
 _TILE_MIN_INPUT_PX = 16_000_000
 # Beyond this many input pixels (20 cm² at 179 px/mm) a photo is no close-up and is refused: a 64 MP photo
 # at 90 px/mm would be 256 M pixels at the network's scale (about 7 GB, tiles or not).
 _MAX_INPUT_PX = 64_000_000
-_TILE_PX = 2048
 _TILE_MARGIN_PX = 192
 # shaft-aware peak suppression (_shaft_nms), chosen on the tune fold of the dev set
 _NMS_ALONG = 0.6  # fraction of the stronger peak's predicted length, along its direction
@@ -311,18 +311,60 @@ def _blob(padded: np.ndarray, gain: np.ndarray) -> np.ndarray:
     return blob
 
 
+def _tile_grid(h: int, w: int, budget_px: int | None = None) -> tuple[list[int], list[int]]:
+    """Where the tiles of an ``h`` x ``w`` input start, rows and columns (multiples of ``_MULTIPLE``).
+
+    Each tile is run with ``_TILE_MARGIN_PX`` around it, so every seam is computed twice over; the grid is the
+    one of least pixels run, with no pass (margins included) over ``budget_px`` (``_TILE_MIN_INPUT_PX``, the
+    largest input that already runs in one pass, so no photo needs more memory than such an input did).
+    Squares of 2048 px ran 36% more pixels than the input of a 12 MP photo at 110 px/mm (6528 x 4896 at the
+    network's scale); its three strips run 12% more.
+    """
+    budget = _TILE_MIN_INPUT_PX if budget_px is None else budget_px
+    m = _TILE_MARGIN_PX
+
+    def cut(length: int, n: int) -> int | None:  # the side of n tiles over length, in whole blocks
+        side = -(-length // n)  # ceil
+        side = -(-side // _MULTIPLE) * _MULTIPLE
+        return side if side * (n - 1) < length else None  # None: the last tile would be empty
+
+    def run(length: int, side: int) -> int:  # pixels run along one axis, margins included
+        return sum(min(a + side + m, length) - max(a - m, 0) for a in range(0, length, side))
+
+    best: tuple[tuple[int, int], int, int] | None = None
+    for ny in range(1, -(-h // _MULTIPLE) + 1):
+        th = cut(h, ny)
+        if th is None:
+            continue
+        rows = run(h, th)
+        if best is not None and rows * w >= best[0][0]:
+            break  # more rows of tiles only add seams
+        tile_h = min(th + 2 * m, h)
+        for nx in range(1, -(-w // _MULTIPLE) + 1):  # the fewest columns that fit: more only add seams
+            tw = cut(w, nx)
+            if tw is not None and tile_h * min(tw + 2 * m, w) <= budget:
+                cost = (rows * run(w, tw), ny * nx)
+                if best is None or cost < best[0]:
+                    best = (cost, th, tw)
+                break
+    th, tw = (best[1], best[2]) if best is not None else (_MULTIPLE, _MULTIPLE)  # (no budget fits: the least)
+    return list(range(0, h, th)), list(range(0, w, tw))
+
+
 def _tiled_maps(path: str, padded: np.ndarray, gain: np.ndarray) -> np.ndarray:
-    """The maps of one network over a large input, tile by tile, so that its memory stays that of a
-    ``_TILE_PX`` square whatever the photo (a 48 MP photo at 70 px/mm took 6.7 GB in one pass).
+    """The maps of one network over a large input, tile by tile, so that its memory stays that of a pass over
+    ``_TILE_MIN_INPUT_PX`` pixels whatever the photo (a 48 MP photo at 70 px/mm took 6.7 GB in one pass).
 
     Each tile is run with ``_TILE_MARGIN_PX`` of the photo around it, more than the network's reach, and only
-    its middle is kept: the maps are those of one pass over the whole input.
+    its middle is kept: the maps are those of one pass over the whole input. The tiles are those of
+    :func:`_tile_grid`.
     """
     h, w = padded.shape[:2]
+    row_starts, col_starts = _tile_grid(h, w)
+    row_ends, col_ends = row_starts[1:] + [h], col_starts[1:] + [w]
     full: np.ndarray | None = None
-    for y0 in range(0, h, _TILE_PX):
-        for x0 in range(0, w, _TILE_PX):
-            y1, x1 = min(y0 + _TILE_PX, h), min(x0 + _TILE_PX, w)
+    for y0, y1 in zip(row_starts, row_ends):
+        for x0, x1 in zip(col_starts, col_ends):
             ya, xa = max(y0 - _TILE_MARGIN_PX, 0), max(x0 - _TILE_MARGIN_PX, 0)
             yb, xb = min(y1 + _TILE_MARGIN_PX, h), min(x1 + _TILE_MARGIN_PX, w)
             maps = _run_net(path, _blob(padded[ya:yb, xa:xb], gain))
