@@ -314,9 +314,12 @@ def _blob(padded: np.ndarray, gain: np.ndarray) -> np.ndarray:
 def _tile_grid(h: int, w: int, budget_px: int | None = None) -> tuple[list[int], list[int]]:
     """Where the tiles of an ``h`` x ``w`` input start, rows and columns (multiples of ``_MULTIPLE``).
 
-    Each tile is run with ``_TILE_MARGIN_PX`` around it, so every seam is computed twice over; the grid is the
-    one of least pixels run, with no pass (margins included) over ``budget_px`` (``_TILE_MIN_INPUT_PX``, the
-    largest input that already runs in one pass, so no photo needs more memory than such an input did).
+    Each tile is run with ``_TILE_MARGIN_PX`` around it, so every seam is computed twice over. The grid cuts
+    each side evenly, with no pass (margins included) over ``budget_px`` (``_TILE_MIN_INPUT_PX``, the largest
+    input that already runs in one pass, so no photo needs more memory than such an input did): for each number
+    of rows, the fewest columns that fit, and of those grids the one that runs the fewest pixels. (Uneven cuts
+    can run a little less: 1.2% less for 4784 x 6032, by a review's exhaustive search.) A budget under one
+    16-px block with its margins cannot be kept: the grid is then of 16-px tiles.
     Squares of 2048 px ran 36% more pixels than the input of a 12 MP photo at 110 px/mm (6528 x 4896 at the
     network's scale); its three strips run 12% more.
     """

@@ -22,12 +22,21 @@ import cv2
 import numpy as np
 
 
-def _lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """numpy's linear interpolation, with its two formulas (from ``a`` below 0.5, from ``b`` above)."""
+def _lerp(a: np.ndarray, b: np.ndarray, gamma: np.ndarray) -> np.ndarray:
+    """numpy's linear interpolation, with its two formulas (from ``a`` below 0.5, from ``b`` above), in the
+    values' own precision: numpy casts the weight, and one minus it, to float32 for float32 values."""
+    t = gamma.astype(a.dtype)
     diff = b - a
     out = a + diff * t
-    np.subtract(b, diff * (1 - t), out=out, where=t >= 0.5)
+    np.subtract(b, diff * (1.0 - gamma).astype(a.dtype), out=out, where=gamma >= 0.5)
     return out
+
+
+def _float_rows(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x)
+    if x.ndim != 2:
+        raise ValueError(f"a 2-D array expected, got shape {x.shape}")
+    return x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
 
 
 def nan_row_percentiles(x: np.ndarray, pct: float) -> np.ndarray:
@@ -36,20 +45,20 @@ def nan_row_percentiles(x: np.ndarray, pct: float) -> np.ndarray:
     Parameters
     ----------
     x : ndarray
-        (n, k) float; NaN marks a missing value. Each row needs at least one number (a row of NaNs would be
-        NaN with a warning in numpy; here it raises).
+        (n, k) float (float32 stays float32, as in numpy); NaN marks a missing value. Each row needs at least one
+        number (a row of NaNs would be NaN with a warning in numpy; here it raises).
     pct : float
         The percentile, 0-100.
 
     Returns
     -------
     ndarray
-        (n,) float64.
+        (n,), of ``x``'s float type.
     """
-    x = np.asarray(x, np.float64)
+    x = _float_rows(x)
     n = x.shape[0]
     if n == 0:
-        return np.zeros(0)
+        return np.zeros(0, x.dtype)
     counts = np.count_nonzero(~np.isnan(x), axis=1)
     if (counts == 0).any():
         raise ValueError("every row needs a number")
@@ -67,8 +76,8 @@ def nan_row_percentiles(x: np.ndarray, pct: float) -> np.ndarray:
 
 
 def nan_row_medians(x: np.ndarray) -> np.ndarray:
-    """``np.nanmedian(x, axis=1)`` for a 2-D float array whose every row holds a number: the middle value, or
-    the mean of the two middle ones, of each row's numbers.
+    """``np.nanmedian(x, axis=1)`` for a 2-D float array whose every row holds a number: the mean of the two
+    middle values of each row's numbers (the middle one twice for an odd count), in ``x``'s float type.
 
     Parameters
     ----------
@@ -78,20 +87,18 @@ def nan_row_medians(x: np.ndarray) -> np.ndarray:
     Returns
     -------
     ndarray
-        (n,) float64.
+        (n,), of ``x``'s float type.
     """
-    x = np.asarray(x, np.float64)
+    x = _float_rows(x)
     n = x.shape[0]
     if n == 0:
-        return np.zeros(0)
+        return np.zeros(0, x.dtype)
     counts = np.count_nonzero(~np.isnan(x), axis=1)
     if (counts == 0).any():
         raise ValueError("every row needs a number")
     s = np.sort(x, axis=1)
     rows = np.arange(n)
-    upper = s[rows, counts // 2]
-    lower = s[rows, (counts - 1) // 2]  # the same element for an odd count
-    return np.where(counts % 2 == 1, upper, (lower + upper) / 2.0)
+    return (s[rows, (counts - 1) // 2] + s[rows, counts // 2]) / 2
 
 
 def uint8_percentiles(values: np.ndarray, pcts: Sequence[float]) -> np.ndarray:
