@@ -32,11 +32,17 @@ def _lerp(a: np.ndarray, b: np.ndarray, gamma: np.ndarray) -> np.ndarray:
     return out
 
 
-def _float_rows(x: np.ndarray) -> np.ndarray:
+def _sorted_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row of a 2-D array sorted (NaNs last, float32 kept as numpy keeps it), and its count of numbers."""
     x = np.asarray(x)
     if x.ndim != 2:
         raise ValueError(f"a 2-D array expected, got shape {x.shape}")
-    return x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float64)
+    counts = np.count_nonzero(~np.isnan(x), axis=1)
+    if (counts == 0).any():
+        raise ValueError("every row needs a number")
+    return np.sort(x, axis=1), counts
 
 
 def nan_row_percentiles(x: np.ndarray, pct: float) -> np.ndarray:
@@ -55,14 +61,8 @@ def nan_row_percentiles(x: np.ndarray, pct: float) -> np.ndarray:
     ndarray
         (n,), of ``x``'s float type.
     """
-    x = _float_rows(x)
-    n = x.shape[0]
-    if n == 0:
-        return np.zeros(0, x.dtype)
-    counts = np.count_nonzero(~np.isnan(x), axis=1)
-    if (counts == 0).any():
-        raise ValueError("every row needs a number")
-    s = np.sort(x, axis=1)  # NaNs last
+    s, counts = _sorted_rows(x)
+    n = s.shape[0]
     virtual = (counts - 1) * (float(pct) / 100.0)  # numpy's "linear" virtual index, (n - 1) * q
     prev = np.floor(virtual)
     gamma = virtual - prev
@@ -89,15 +89,8 @@ def nan_row_medians(x: np.ndarray) -> np.ndarray:
     ndarray
         (n,), of ``x``'s float type.
     """
-    x = _float_rows(x)
-    n = x.shape[0]
-    if n == 0:
-        return np.zeros(0, x.dtype)
-    counts = np.count_nonzero(~np.isnan(x), axis=1)
-    if (counts == 0).any():
-        raise ValueError("every row needs a number")
-    s = np.sort(x, axis=1)
-    rows = np.arange(n)
+    s, counts = _sorted_rows(x)
+    rows = np.arange(s.shape[0])
     return (s[rows, (counts - 1) // 2] + s[rows, counts // 2]) / 2
 
 
