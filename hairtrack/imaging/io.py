@@ -24,6 +24,7 @@ import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from hairtrack.errors import InputError
+from hairtrack.imaging.quantiles import histogram_rank_value
 
 try:  # HEIC/HEIF is what iPhones save; the opener registers itself with Pillow.
     import pillow_heif
@@ -229,7 +230,7 @@ def _histogram_top(counts: np.ndarray) -> int:
     value): the largest sample once the brightest max(3, 0.01%) are left out."""
     total = int(counts.sum())
     rank = max(total - 1 - max(3, total // 10_000), 0)  # the rank of the sample wanted, from the darkest
-    return int(np.searchsorted(np.cumsum(counts), rank + 1))
+    return int(histogram_rank_value(counts, rank))
 
 
 def _to_rgb8(image: Image.Image, notes: list[str], unsigned_32: bool = False,

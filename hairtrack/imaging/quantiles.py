@@ -119,7 +119,6 @@ def uint8_percentiles(values: np.ndarray, pcts: Sequence[float]) -> np.ndarray:
         counts = cv2.calcHist([flat], [0], None, [256], [0, 256]).ravel().astype(np.int64)
     else:
         counts = np.bincount(flat, minlength=256)
-    cum = np.cumsum(counts)
     q = np.asarray(pcts, np.float64) / 100.0
     virtual = (values.size - 1) * q
     prev = np.floor(virtual)
@@ -127,10 +126,18 @@ def uint8_percentiles(values: np.ndarray, pcts: Sequence[float]) -> np.ndarray:
     lo = prev.astype(np.intp)
     hi = np.minimum(lo + 1, values.size - 1)
     lo = np.minimum(lo, values.size - 1)
-    # the k-th smallest value (0-based) is the first grey level whose cumulative count exceeds k
-    a = np.searchsorted(cum, lo, side="right").astype(np.float64)
-    b = np.searchsorted(cum, hi, side="right").astype(np.float64)
-    return _lerp(a, b, gamma)
+    return _lerp(histogram_rank_value(counts, lo).astype(np.float64),
+                 histogram_rank_value(counts, hi).astype(np.float64), gamma)
+
+
+def histogram_rank_value(counts: np.ndarray, rank: np.ndarray | int) -> np.ndarray:
+    """The value of the sample(s) of 0-based ``rank`` (from the smallest) among integer samples given as a
+    histogram whose index is the value: the first value whose cumulative count exceeds the rank.
+
+    >>> int(histogram_rank_value(np.array([2, 0, 3]), 2))  # samples 0, 0, 2, 2, 2
+    2
+    """
+    return np.searchsorted(np.cumsum(counts), rank, side="right")
 
 
 def uint8_channel_medians(pixels: np.ndarray) -> np.ndarray:
