@@ -114,20 +114,47 @@ def uint8_percentiles(values: np.ndarray, pcts: Sequence[float]) -> np.ndarray:
         raise TypeError(f"uint8 values expected, got {values.dtype}")
     if values.size == 0:
         raise ValueError("no values")
-    flat = np.ascontiguousarray(values.ravel())
-    if flat.size < 1 << 24:  # OpenCV's histogram is 10 times numpy's bincount, and its float32 counts exact here
-        counts = cv2.calcHist([flat], [0], None, [256], [0, 256]).ravel().astype(np.int64)
-    else:
-        counts = np.bincount(flat, minlength=256)
+    return histogram_percentiles(uint8_histogram(values), pcts)
+
+
+def uint8_histogram(values: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """How many of ``values`` (uint8, any shape) take each of the 256 levels (int64), counting only where
+    ``mask`` (bool, of ``values``' shape) is set when one is given: ``np.bincount(values[mask], minlength=256)``
+    without the copy of the values picked."""
+    values = np.asarray(values)
+    if values.dtype != np.uint8:
+        raise TypeError(f"uint8 values expected, got {values.dtype}")
+    if mask is not None:
+        mask = np.asarray(mask)
+        if mask.shape != values.shape:
+            raise ValueError(f"mask of shape {mask.shape} for values of shape {values.shape}")
+    if values.size < 1 << 24:  # OpenCV's histogram is 10 times numpy's bincount, and its float32 counts exact here
+        flat = np.ascontiguousarray(values.reshape(1, -1))
+        m = None if mask is None else np.ascontiguousarray(mask.reshape(1, -1)).view(np.uint8)
+        return cv2.calcHist([flat], [0], m, [256], [0, 256]).ravel().astype(np.int64)
+    return np.bincount(values.ravel() if mask is None else values[mask], minlength=256)
+
+
+def histogram_percentiles(counts: np.ndarray, pcts: Sequence[float], dtype: type = np.float64) -> np.ndarray:
+    """``np.percentile`` of integer samples given as a histogram (index = value; at least one sample), as numpy
+    computes it for samples of ``dtype``: float64 for integers, float32 for float32 samples (its interpolation
+    is then done in float32).
+
+    >>> histogram_percentiles(np.array([2, 0, 3]), [0, 50, 75]).tolist()  # samples 0, 0, 2, 2, 2
+    [0.0, 2.0, 2.0]
+    """
+    counts = np.asarray(counts)
+    n = int(counts.sum())
+    if n <= 0:
+        raise ValueError("no values")
     q = np.asarray(pcts, np.float64) / 100.0
-    virtual = (values.size - 1) * q
+    virtual = (n - 1) * q
     prev = np.floor(virtual)
     gamma = virtual - prev
     lo = prev.astype(np.intp)
-    hi = np.minimum(lo + 1, values.size - 1)
-    lo = np.minimum(lo, values.size - 1)
-    return _lerp(histogram_rank_value(counts, lo).astype(np.float64),
-                 histogram_rank_value(counts, hi).astype(np.float64), gamma)
+    hi = np.minimum(lo + 1, n - 1)
+    lo = np.minimum(lo, n - 1)
+    return _lerp(histogram_rank_value(counts, lo).astype(dtype), histogram_rank_value(counts, hi).astype(dtype), gamma)
 
 
 def histogram_rank_value(counts: np.ndarray, rank: np.ndarray | int) -> np.ndarray:

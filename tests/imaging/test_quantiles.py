@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from hairtrack.imaging.quantiles import (
-    nan_row_medians, nan_row_percentiles, uint8_channel_medians, uint8_percentiles,
+    histogram_percentiles, nan_row_medians, nan_row_percentiles, uint8_channel_medians, uint8_histogram,
+    uint8_percentiles,
 )
 
 
@@ -63,3 +64,34 @@ def test_uint8_percentiles_refuse_other_types_and_nothing():
         uint8_percentiles(np.array([1.0, 2.0]), [50])
     with pytest.raises(ValueError):
         uint8_percentiles(np.zeros(0, np.uint8), [50])
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_masked_histograms_and_their_percentiles_are_numpys(seed):
+    """The quality's figures read the field's pixels through a mask, and the ring cue's chroma (whole numbers
+    held as float32) through float32 percentiles."""
+    rng = np.random.default_rng(100 + seed)
+    h, w = (int(v) for v in rng.integers(1, 90, 2))
+    lo, hi = sorted(rng.integers(0, 256, 2))
+    image = rng.integers(lo, hi + 1, (h, w)).astype(np.uint8)
+    mask = rng.random((h, w)) < rng.uniform(0.05, 1.0)
+    mask.flat[int(rng.integers(0, h * w))] = True  # one value at least
+    counts = uint8_histogram(image, mask)
+    assert counts.dtype == np.int64 and np.array_equal(counts, np.bincount(image[mask], minlength=256))
+    pcts = [0.0, 0.1, 2.0, 35.0, 50.0, 98.0, 99.9, 100.0]
+    assert np.array_equal(histogram_percentiles(counts, pcts), np.percentile(image[mask], pcts))
+    as_float = image[mask].astype(np.float32)
+    got = histogram_percentiles(counts, pcts, np.float32)
+    for pct, value in zip(pcts, got):  # one scalar percentile at a time, as the code asks (a list is float64)
+        want = np.percentile(as_float, pct)
+        assert value.dtype == want.dtype == np.float32 and value == want, pct
+    assert np.array_equal(uint8_histogram(image), np.bincount(image.ravel(), minlength=256))
+
+
+def test_histograms_refuse_a_mask_of_another_shape_and_no_samples():
+    with pytest.raises(ValueError):
+        uint8_histogram(np.zeros((4, 4), np.uint8), np.ones((4, 5), bool))
+    with pytest.raises(TypeError):
+        uint8_histogram(np.zeros(3, np.float32))
+    with pytest.raises(ValueError):
+        histogram_percentiles(np.zeros(256, np.int64), [50])
