@@ -24,7 +24,9 @@ from hairtrack.errors import InputError
 from hairtrack.imaging.density import counting_window
 from hairtrack.imaging.hairs import Hair, check_px_per_mm, detect_hairs
 from hairtrack.imaging.learned import DEFAULT_MODELS, detect_hairs_learned, reads_at_network_scale
-from hairtrack.imaging.quality import _MIN_HAIRS, QualityReport, as_rgb_uint8, assess_quality, scan_field
+from hairtrack.imaging.quality import (
+    _MIN_HAIRS, QualityReport, as_rgb_uint8, assess_quality, scan_field, value_span,
+)
 from hairtrack.imaging.io import alpha_opacity
 from hairtrack.imaging.units import FollicularUnit, group_units, hairs_per_whole_unit
 
@@ -274,7 +276,7 @@ def analyze(image: np.ndarray, calibration: Any = None, zone: Zone | str | None 
     if exclude is not None:
         usable = field.usable & ~exclude
         field = replace(field, usable=usable, usable_fraction=float(usable.mean()))
-    blank = float(rgb.max()) - float(rgb.min()) < 8
+    blank = value_span(rgb) < 8
     if blank or min(h, w) < 16:
         hairs: tuple[Hair, ...] = ()
     elif detector == "learned":

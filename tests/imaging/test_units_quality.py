@@ -321,3 +321,33 @@ def test_a_field_too_thin_to_count_in_says_so():
     a = analyze(scene.image, 110.0, exclude=mask)
     assert a.area_cm2 > 0 and a.hairs_per_cm2 is None
     assert any("too thin a strip" in w for w in a.warnings)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_fields_line_figures_are_numpys_to_the_bit(seed):
+    """scan_field reads flat lines (std under 2 levels) and clipped shares per row and column from OpenCV's
+    integer sums; they must decide as numpy's float64 std and mean do, at the threshold too."""
+    from hairtrack.imaging.quality import _flat_lines, _line_shares
+
+    rng = np.random.default_rng(seed)
+    h, w = (int(v) for v in rng.integers(1, 120, 2))
+    v = rng.integers(0, 256, (h, w)).astype(np.uint8)
+    v[rng.random(h) < 0.3] = rng.integers(0, 256)  # flat rows
+    v[:, rng.random(w) < 0.3] = rng.integers(250, 256)  # flat columns, clipped
+    if h >= 2:
+        v[0, :] = np.where(np.arange(w) % 2 == 0, 0, 4)  # std exactly 2 for an even width: not flat
+        v[1, :] = 100 + (np.arange(w) % 3 == 0)  # a near-flat row
+    for axis in (0, 1):
+        assert np.array_equal(_flat_lines(v, axis), v.std(axis=axis) < 2.0), axis
+        clipped = v >= 250
+        assert np.array_equal(_line_shares(clipped, axis), clipped.mean(axis=axis)), axis
+
+
+def test_the_span_of_values_is_the_brightest_less_the_darkest():
+    from hairtrack.imaging.quality import value_span
+
+    rng = np.random.default_rng(3)
+    photo = rng.integers(40, 45, (37, 53, 3)).astype(np.uint8)
+    assert value_span(photo) == int(photo.max()) - int(photo.min())
+    photo[5, 7, 2] = 250  # one bright sample in one channel
+    assert value_span(photo) == int(photo.max()) - int(photo.min())
