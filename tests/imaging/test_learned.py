@@ -477,3 +477,11 @@ def test_a_photo_reaches_the_networks_scale_from_half_of_it():
 
     assert reads_at_network_scale(358.0) and reads_at_network_scale(89.5)
     assert not reads_at_network_scale(89.4) and not reads_at_network_scale(8.0)
+
+
+def test_the_mirrored_input_is_numpys_reversed_copy():
+    from hairtrack.imaging.learned import _mirrored
+
+    blob = np.random.default_rng(1).random((1, 3, 48, 80)).astype(np.float32)
+    got = _mirrored(blob)
+    assert got.flags["C_CONTIGUOUS"] and np.array_equal(got, blob[..., ::-1]) and not np.shares_memory(got, blob)
