@@ -238,8 +238,8 @@ def _drawn_lines(v: np.ndarray, sat: np.ndarray) -> np.ndarray:
     h, w = v.shape
     out = np.zeros((h, w), bool)
     run = max(int(0.06 * max(h, w)), 12)
-    bg = cv2.medianBlur(v, 5).astype(np.int16)
-    dark = (bg - v.astype(np.int16) > 25) | (v < 70)
+    # (bg - v > 25 only where bg exceeds v: OpenCV's saturating difference decides it without int16 copies)
+    dark = (cv2.subtract(cv2.medianBlur(v, 5), v) > 25) | (v < 70)
     apart = _LINE_APART_PX
     padded = np.pad(dark, apart)  # beyond the frame counts as not dark: a bar may lie at its very edge
     # dark, and not dark `apart` px above and below: a line along the rows; then the same across the columns
@@ -384,7 +384,8 @@ def scan_field(image: np.ndarray) -> ScanField:
     h, w = rgb.shape[:2]
     r_, g_, b_ = cv2.split(rgb)
     v = cv2.max(cv2.max(r_, g_), b_)
-    sat = cv2.subtract(v, cv2.min(cv2.min(r_, g_), b_)).astype(np.int16)
+    least = cv2.min(cv2.min(r_, g_), b_)  # each pixel's least channel
+    sat = cv2.subtract(v, least)  # max - min, never negative: uint8 holds it
     s_low = sat < 45
     # Banner: dark, grey rows at the top (dev-set banners sit in rows ~8-42 of 1024, > 45% dark per row).
     # "Dark" is V < 100 in a photo as bright as the dev photos with a banner (median V below the top band 136
@@ -408,7 +409,7 @@ def scan_field(image: np.ndarray) -> ScanField:
     # white by overexposure, on which the hairs still show; dropping it there cut the field into strips and the
     # edge correction then tripled the density (found by review).
     clipped = v >= 250  # in some channel
-    white = cv2.min(cv2.min(r_, g_), b_) >= 250  # in every channel
+    white = least >= 250  # in every channel
     usable[_edge_runs(_flat_lines(v, 1), clipped=_line_shares(clipped, 1), white=_line_shares(white, 1)), :] = False
     usable[:, _edge_runs(_flat_lines(v, 0), clipped=_line_shares(clipped, 0), white=_line_shares(white, 0))] = False
     # a few px around flat strips and the banner: their edges ring dark after JPEG compression
