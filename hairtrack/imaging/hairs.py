@@ -114,8 +114,12 @@ def _darkness(rgb: np.ndarray, overlay: np.ndarray, close_px: int) -> tuple[np.n
     bg = cv2.medianBlur(small, k) if k >= 3 else small
     bg = cv2.GaussianBlur(bg, (0, 0), 1.5)
     bg = cv2.resize(bg, (v.shape[1], v.shape[0]), interpolation=cv2.INTER_LINEAR)
-    bgf = np.maximum(bg.astype(np.float32), 1.0)
-    d = np.clip((bgf - v.astype(np.float32)) / bgf, 0.0, 1.0)
+    bgf = np.maximum(bg.astype(np.float32), np.float32(1.0))
+    # (bgf - v) / bgf clipped to [0, 1], in place: the same float32 steps without three temporaries
+    d = v.astype(np.float32)
+    np.subtract(bgf, d, out=d)
+    np.divide(d, bgf, out=d)
+    np.clip(d, 0.0, 1.0, out=d)
     return d, bgf
 
 

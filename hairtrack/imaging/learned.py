@@ -45,7 +45,7 @@ import onnxruntime as ort
 from hairtrack.errors import InputError
 from hairtrack.imaging.hairs import (DERMOSCOPE_70X_PX_PER_MM, Hair, _contrast_window_px, _darkness, _lobe_stats,
                                      _profile_widths, check_px_per_mm)
-from hairtrack.imaging.quality import ScanField, as_rgb_uint8, scan_field, value_span
+from hairtrack.imaging.quality import ScanField, as_rgb_uint8, mask_bytes, scan_field, value_span
 from hairtrack.imaging.quantiles import uint8_channel_medians
 
 __all__ = ["detect_hairs_learned", "model_from_paths", "set_threads", "MODEL_PATH", "FRAGMENT_MODEL_PATH", "FLOAT_MODELS",
@@ -657,7 +657,7 @@ def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, t
     work, maps, stride = predict_maps(rgb, s, model_path=model_path)
     heat = maps[0]
     gh, gw = heat.shape
-    usable = cv2.resize(field.usable.astype(np.uint8), (gw, gh), interpolation=cv2.INTER_NEAREST).astype(bool)
+    usable = cv2.resize(mask_bytes(field.usable), (gw, gh), interpolation=cv2.INTER_NEAREST).view(bool)
     floor = _WEAK_FRACTION * threshold if gates else threshold
     peak = (heat >= cv2.dilate(heat, np.ones((3, 3), np.uint8))) & (heat >= floor) & usable
     ys, xs = np.nonzero(peak)
@@ -667,8 +667,8 @@ def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, t
     offs = np.array([-1, 0, 1], np.float32)
     # working-scale darkness, for widths, over the classical pipeline's window at the network's scale: the
     # window in input pixels the contrast gate was tuned with, whatever the photo's own scale
-    overlay = cv2.resize(field.overlay.astype(np.uint8), (work.shape[1], work.shape[0]),
-                         interpolation=cv2.INTER_NEAREST).astype(bool)
+    overlay = cv2.resize(mask_bytes(field.overlay), (work.shape[1], work.shape[0]),
+                         interpolation=cv2.INTER_NEAREST).view(bool)
     d, _ = _darkness(work, overlay, _contrast_window_px(_INPUT_PX_PER_MM))
     recs = []
     for y, x in zip(ys, xs):

@@ -136,6 +136,15 @@ class QualityReport:
     figures: dict[str, float] = field(default_factory=dict)
 
 
+def mask_bytes(mask: np.ndarray) -> np.ndarray:
+    """A mask as 0/1 bytes for OpenCV: a bool mask viewed as uint8 (no copy), any other made 0/1.
+
+    A resize by nearest neighbour of these bytes keeps them 0/1, and ``.view(bool)`` takes them back.
+    """
+    mask = np.asarray(mask)
+    return mask.view(np.uint8) if mask.dtype == bool else (mask != 0).view(np.uint8)
+
+
 def value_span(rgb: np.ndarray) -> int:
     """The brightest sample of ``rgb`` (H x W x 3 uint8, contiguous) less the darkest, over every channel: a
     picture that spans fewer than 8 levels is blank. (OpenCV's min-max over the rows, at half numpy's time.)
@@ -462,7 +471,7 @@ def _ring_foreign_share(rgb: np.ndarray, field: ScanField) -> float | None:
     small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
 
     def nearest(mask: np.ndarray) -> np.ndarray:  # a bool array viewed as bytes: no full-size copy
-        return cv2.resize(mask.view(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
+        return cv2.resize(mask_bytes(mask), size, interpolation=cv2.INTER_NEAREST).view(bool)
 
     usable = nearest(field.usable) & ~nearest(field.overlay)
     lightness, chroma_a, chroma_b = cv2.split(cv2.cvtColor(small, cv2.COLOR_RGB2LAB))
@@ -530,7 +539,7 @@ def assess_quality(image: np.ndarray, field: ScanField, hairs: "tuple[Hair, ...]
     # the Laplacian of 8-bit grey fits 16 bits exactly; OpenCV's variance of it is numpy's of the float64 one to
     # 1e-15, at half the cost
     sharp = float(cv2.meanStdDev(cv2.Laplacian(grey, cv2.CV_16S))[1][0, 0]) ** 2
-    inside = field.usable if f >= 1 else cv2.resize(field.usable.view(np.uint8), grey.shape[::-1],
+    inside = field.usable if f >= 1 else cv2.resize(mask_bytes(field.usable), grey.shape[::-1],
                                                      interpolation=cv2.INTER_NEAREST).view(bool)
     # every figure is read over the usable field (the whole picture when none is): a lens's dark surround,
     # letterbox strips and banners say nothing of exposure, colour or whether this is a close-up

@@ -172,4 +172,11 @@ def uint8_channel_medians(pixels: np.ndarray) -> np.ndarray:
     pixels = np.asarray(pixels)
     if pixels.dtype != np.uint8 or pixels.ndim != 2:
         raise TypeError(f"(n, c) uint8 pixels expected, got {pixels.dtype} {pixels.shape}")
-    return np.array([uint8_percentiles(pixels[:, c], [50.0])[0] for c in range(pixels.shape[1])])
+    if len(pixels) == 0:
+        raise ValueError("no values")
+    if len(pixels) >= 1 << 24 or pixels.shape[1] > 512:  # past exact float32 counts, or OpenCV's channels
+        return np.array([uint8_percentiles(pixels[:, c], [50.0])[0] for c in range(pixels.shape[1])])
+    # each channel's histogram straight from the pixels (as an n x 1 image of c channels): no channel copied out
+    image = np.ascontiguousarray(pixels).reshape(-1, 1, pixels.shape[1])
+    return np.array([histogram_percentiles(cv2.calcHist([image], [c], None, [256], [0, 256]).ravel().astype(np.int64),
+                                           [50.0])[0] for c in range(pixels.shape[1])])
