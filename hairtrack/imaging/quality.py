@@ -254,17 +254,18 @@ def _drawn_lines(v: np.ndarray, sat: np.ndarray) -> np.ndarray:
     # dark, and not dark `apart` px above and below: a line along the rows; then the same across the columns
     across_rows = dark & ~padded[:-2 * apart, apart:-apart] & ~padded[2 * apart:, apart:-apart]
     across_cols = dark & ~padded[apart:-apart, :-2 * apart] & ~padded[apart:-apart, 2 * apart:]
-    dark = dark.astype(np.uint8)
+    dark = dark.view(np.uint8)
     bridge = 4 * apart + 3  # a shaft crossing the line hides its skin to either side: bridge such gaps along it
     for kt, kw, kb, lines in (((1, run), (7, run), (1, bridge), across_rows),
                               ((run, 1), (run, 7), (bridge, 1), across_cols)):
-        lines = cv2.morphologyEx(lines.astype(np.uint8), cv2.MORPH_CLOSE, np.ones(kb, np.uint8)) & dark
-        # nothing beyond the frame: OpenCV's erosion takes it for foreground, and a shaft cut by the frame,
-        # running across its edge, passed for a line half the length asked
-        thin = cv2.morphologyEx(lines, cv2.MORPH_OPEN, np.ones(kt, np.uint8), borderType=cv2.BORDER_CONSTANT,
-                                borderValue=0)
-        if not thin.any():
+        lines = cv2.morphologyEx(lines.view(np.uint8), cv2.MORPH_CLOSE, np.ones(kb, np.uint8)) & dark
+        # An opening by the line, as its erosion then its dilation, so that a photo with no run that long (most:
+        # no scale bar) stops after the erosion. Nothing beyond the frame: OpenCV's erosion takes it for
+        # foreground, and a shaft cut by the frame, running across its edge, passed for a line half the length asked
+        cores = cv2.erode(lines, np.ones(kt, np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0)
+        if not cores.any():
             continue
+        thin = cv2.dilate(cores, np.ones(kt, np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0)
         # (here beyond the frame stays dark, as OpenCV takes it: a shaft lying along the frame's edge, cut by it,
         # stays thick and no line)
         thick = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones(kw, np.uint8))
