@@ -591,7 +591,7 @@ def _unblurred_width(width_px: float, sigma_px: float) -> float:
     read per profile did, on real thin hairs). A reading past the table's widest box (28 px) is scaled by the
     factor there.
     """
-    row, w_min, r_min = _blur_row(sigma_px)
+    row, w_min, r_min = _blur_row(float(sigma_px))  # one cache entry, and float results, for any float
     if width_px < r_min:
         return width_px * w_min / r_min
     if width_px > row[-1]:

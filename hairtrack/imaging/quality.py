@@ -350,13 +350,21 @@ def _flat_lines(v: np.ndarray, axis: int) -> np.ndarray:
     >>> v = np.array([[10, 10, 11, 10], [0, 4, 0, 4]], np.uint8)  # std 0.43 and exactly 2
     >>> _flat_lines(v, 1).tolist(), (v.std(axis=1) < 2).tolist()
     ([True, False], [True, False])
+    >>> tie = np.array([[10, 10, 11, 15, 10, 11, 15, 10, 13]], np.uint8)  # variance 4, std read as 1.9999999999999998
+    >>> bool(_flat_lines(tie, 1)[0]), bool(tie.std() < 2)
+    (True, True)
     """
     n = v.shape[axis]
     s1 = cv2.reduce(v, axis, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel().astype(np.int64)
     # squares of uint8 are exact in float32, their sums in float64 (under 2^53)
     s2 = cv2.reduce(cv2.multiply(v, v, dtype=cv2.CV_32F), axis, cv2.REDUCE_SUM, dtype=cv2.CV_64F)
     s2 = s2.ravel().astype(np.int64)
-    return n * s2 - s1 * s1 < 4 * n * n
+    spread = n * s2 - s1 * s1  # n² times the variance, exactly
+    flat = spread < 4 * n * n
+    tie = spread == 4 * n * n
+    if tie.any():  # a standard deviation of exactly 2, which numpy's float64 may round below 2: its verdict
+        flat[tie] = np.take(v, np.nonzero(tie)[0], axis=1 - axis).std(axis=axis) < 2.0
+    return flat
 
 
 def _line_shares(mask: np.ndarray, axis: int) -> np.ndarray:
@@ -540,8 +548,10 @@ def assess_quality(image: np.ndarray, field: ScanField, hairs: "tuple[Hair, ...]
     # the Laplacian of 8-bit grey fits 16 bits exactly; OpenCV's variance of it is numpy's of the float64 one to
     # 1e-15, at half the cost
     sharp = float(cv2.meanStdDev(cv2.Laplacian(grey, cv2.CV_16S))[1][0, 0]) ** 2
-    inside = field.usable if f >= 1 else cv2.resize(mask_bytes(field.usable), grey.shape[::-1],
-                                                     interpolation=cv2.INTER_NEAREST).view(bool)
+    if f >= 1:
+        inside = field.usable.astype(bool, copy=False)
+    else:
+        inside = cv2.resize(mask_bytes(field.usable), grey.shape[::-1], interpolation=cv2.INTER_NEAREST).view(bool)
     # every figure is read over the usable field (the whole picture when none is): a lens's dark surround,
     # letterbox strips and banners say nothing of exposure, colour or whether this is a close-up
     if not inside.any():

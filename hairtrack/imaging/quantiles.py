@@ -128,6 +128,7 @@ def uint8_histogram(values: np.ndarray, mask: np.ndarray | None = None) -> np.nd
         mask = np.asarray(mask)
         if mask.shape != values.shape:
             raise ValueError(f"mask of shape {mask.shape} for values of shape {values.shape}")
+        mask = mask if mask.dtype == bool else mask != 0  # a 0/1 or 0/255 mask: where it is set
     if values.size < 1 << 24:  # OpenCV's histogram is 10 times numpy's bincount, and its float32 counts exact here
         flat = np.ascontiguousarray(values.reshape(1, -1))
         m = None if mask is None else np.ascontiguousarray(mask.reshape(1, -1)).view(np.uint8)
@@ -172,9 +173,7 @@ def uint8_channel_medians(pixels: np.ndarray) -> np.ndarray:
     pixels = np.asarray(pixels)
     if pixels.dtype != np.uint8 or pixels.ndim != 2:
         raise TypeError(f"(n, c) uint8 pixels expected, got {pixels.dtype} {pixels.shape}")
-    if len(pixels) == 0:
-        raise ValueError("no values")
-    if len(pixels) >= 1 << 24 or pixels.shape[1] > 512:  # past exact float32 counts, or OpenCV's channels
+    if not 0 < len(pixels) < 1 << 24 or not 0 < pixels.shape[1] <= 4:  # float32 counts exact; few channels
         return np.array([uint8_percentiles(pixels[:, c], [50.0])[0] for c in range(pixels.shape[1])])
     # each channel's histogram straight from the pixels (as an n x 1 image of c channels): no channel copied out
     image = np.ascontiguousarray(pixels).reshape(-1, 1, pixels.shape[1])

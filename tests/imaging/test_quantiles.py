@@ -95,3 +95,13 @@ def test_histograms_refuse_a_mask_of_another_shape_and_no_samples():
         uint8_histogram(np.zeros(3, np.float32))
     with pytest.raises(ValueError):
         histogram_percentiles(np.zeros(256, np.int64), [50])
+
+
+def test_histograms_take_a_0_1_or_0_255_mask_as_where_it_is_set_and_medians_any_channels():
+    values = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    for mask in (values % 2 == 0, (values % 2 == 0).astype(np.uint8), (values % 2 == 0).astype(np.int64) * 255):
+        assert np.array_equal(uint8_histogram(values, mask), np.bincount(values[values % 2 == 0], minlength=256))
+    rng = np.random.default_rng(7)
+    for shape in ((9, 1), (9, 4), (9, 129), (5, 0)):  # OpenCV's histogram for a few channels, numpy's past them
+        pixels = rng.integers(0, 256, shape).astype(np.uint8)
+        assert np.array_equal(uint8_channel_medians(pixels), np.median(pixels, axis=0)), shape
