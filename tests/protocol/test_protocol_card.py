@@ -168,3 +168,38 @@ def test_a_mirrored_card_is_read_from_the_mirror_image(card):
         assert calibration is not None and calibration.px_per_mm == pytest.approx(0.4 * layout.px_per_mm, rel=0.01)
         assert covered is not None and 0.9 < covered.sum() / small.shape[0] / small.shape[1] < 1.3
         assert any("mirrored" in n for n in notes) == flipped
+
+
+def test_the_mirror_image_is_read_only_where_the_photo_shows_a_mirrored_code(card, monkeypatch):
+    """The search reads the card's codes and their mirror images in one pass; the mirror image itself (a second
+    pass, as long again) is read only where a mirrored code of the card is in view. An OpenCV without the
+    two-dictionary detector reads the mirror image whenever the photo shows under two markers, as before."""
+    import hairtrack.imaging.card as card_module
+    from hairtrack.synth import render_scalp
+
+    if not hasattr(cv2.aruco.ArucoDetector, "detectMarkersMultiDict"):
+        pytest.skip("this OpenCV has no two-dictionary detector")
+    rgb, layout = card
+    passes = []
+    real = card_module._detect
+    monkeypatch.setattr(card_module, "_detect", lambda gray: passes.append(gray.shape) or real(gray))
+    scalp = np.ascontiguousarray(render_scalp(seed=5, shape=(600, 800), px_per_mm=100.0).image)
+    assert not detect_card(scalp, layout=layout).found and passes == []
+    photo, _ = _warp(rgb, [[120, 90], [860, 140], [830, 600], [150, 560]])
+    assert not detect_card(photo, layout=layout).mirrored and passes == []
+    reading = detect_card(np.ascontiguousarray(photo[:, ::-1]), layout=layout)
+    assert reading.mirrored and reading.problems == () and len(passes) == 1
+
+    real_detector = cv2.aruco.ArucoDetector
+
+    class OlderDetector:  # an OpenCV before the two-dictionary detector (4.12)
+        def __init__(self, dictionary, params):
+            self._inner = real_detector(dictionary, params)
+
+        def detectMarkers(self, gray):
+            return self._inner.detectMarkers(gray)
+
+    monkeypatch.setattr(cv2.aruco, "ArucoDetector", OlderDetector)
+    passes.clear()
+    assert not detect_card(scalp, layout=layout).found and len(passes) == 2  # the photo, then its mirror image
+    assert detect_card(np.ascontiguousarray(photo[:, ::-1]), layout=layout).mirrored
