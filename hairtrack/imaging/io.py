@@ -635,7 +635,9 @@ def load_image(
                 rgb, mask = _shrunk(rgb, transparent[0] if transparent else None, max_side_px)
                 transparent = [mask] if mask is not None else []
             else:
-                rgb = _to_rgb8(ImageOps.exif_transpose(image), notes, unsigned_32, transparent)
+                # turned in place: without a turn to make, exif_transpose otherwise returns a copy (2.5 ms a photo)
+                ImageOps.exif_transpose(image, in_place=True)
+                rgb = _to_rgb8(image, notes, unsigned_32, transparent)
         except Image.DecompressionBombError as exc:
             raise ImageError(_too_large(name, str(exc), max_pixels)) from None
         except (OSError, ValueError, SyntaxError, struct.error, zlib.error, EOFError) as exc:
