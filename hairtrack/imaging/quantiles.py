@@ -111,12 +111,7 @@ def uint8_percentiles(values: np.ndarray, pcts: Sequence[float]) -> np.ndarray:
     ndarray
         float64, one per percentile.
     """
-    values = np.asarray(values)
-    if values.dtype != np.uint8:
-        raise TypeError(f"uint8 values expected, got {values.dtype}")
-    if values.size == 0:
-        raise ValueError("no values")
-    return histogram_percentiles(uint8_histogram(values), pcts)
+    return histogram_percentiles(uint8_histogram(values), pcts)  # (TypeError for other types, ValueError for none)
 
 
 def uint8_histogram(values: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
@@ -175,9 +170,4 @@ def uint8_channel_medians(pixels: np.ndarray) -> np.ndarray:
     pixels = np.asarray(pixels)
     if pixels.dtype != np.uint8 or pixels.ndim != 2:
         raise TypeError(f"(n, c) uint8 pixels expected, got {pixels.dtype} {pixels.shape}")
-    if not 0 < len(pixels) < 1 << 24 or not 0 < pixels.shape[1] <= 4:  # float32 counts exact; few channels
-        return np.array([uint8_percentiles(pixels[:, c], [50.0])[0] for c in range(pixels.shape[1])])
-    # each channel's histogram straight from the pixels (as an n x 1 image of c channels): no channel copied out
-    image = np.ascontiguousarray(pixels).reshape(-1, 1, pixels.shape[1])
-    return np.array([histogram_percentiles(cv2.calcHist([image], [c], None, [256], [0, 256]).ravel().astype(np.int64),
-                                           [50.0])[0] for c in range(pixels.shape[1])])
+    return np.array([uint8_percentiles(pixels[:, c], [50.0])[0] for c in range(pixels.shape[1])])
