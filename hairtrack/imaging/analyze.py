@@ -165,8 +165,11 @@ DEFAULT_DETECTOR = "learned"
 # (on pale, bright skin whole units passed for label boxes and were lost; twenty-sixth session), and a drawn
 # line's length is counted inside the frame only (level and upright shafts cut by the frame passed for lines at
 # half the length asked, at a phone macro's scale; same session), and red skin (inflamed) is no longer taken for
-# the measurement circle's stroke, which is thin (widths +35% on a render reddened; same session).
-METHOD_REVISION = 15
+# the measurement circle's stroke, which is thin (widths +35% on a render reddened; same session); 16: the photo's
+# blur is read from each wide shaft's steepest fall over 4 px (not 2) against boxes of its own width, not of 14 px
+# (noise steepened the 2-px slope, and narrow and wide shafts read the blur low: a phone macro's thin hairs read
+# +23%, now +16%; widths and what reads them move, counts and densities do not; twenty-ninth session).
+METHOD_REVISION = 16
 
 
 @functools.cache

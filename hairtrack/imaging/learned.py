@@ -43,8 +43,8 @@ import numpy as np
 import onnxruntime as ort
 
 from hairtrack.errors import InputError
-from hairtrack.imaging.hairs import (DERMOSCOPE_70X_PX_PER_MM, Hair, _contrast_window_px, _darkness, _lobe_stats,
-                                     _profile_widths, check_px_per_mm)
+from hairtrack.imaging.hairs import (DERMOSCOPE_70X_PX_PER_MM, Hair, _contrast_window_px, _darkness, _edge_width,
+                                     _lobe_stats, _profile_widths, check_px_per_mm)
 from hairtrack.imaging.quality import ScanField, as_rgb_uint8, mask_bytes, scan_field, value_span
 from hairtrack.imaging.quantiles import uint8_channel_medians
 
@@ -505,8 +505,9 @@ def _gate_peaks(recs: list, threshold: float, shape: tuple[int, int]) -> list:
     return out
 
 
-def _shaft_widths(d: np.ndarray, recs: list, span: float = _WIDTH_SPAN, width_pct: float = 50.0) -> np.ndarray:
-    """Width (input px), contrast and edge slope of found shafts, one row each
+def _shaft_widths(d: np.ndarray, recs: list, span: float = _WIDTH_SPAN, width_pct: float = 50.0, *,
+                  edges: bool = False) -> np.ndarray:
+    """Width (input px), contrast and, with ``edges``, edge width (px) of found shafts, one row each
     (:func:`hairtrack.imaging.hairs._profile_widths`), from 9 profiles across each, from -``span`` to +``span``
     of its predicted length about its midpoint (clipped to the frame). ``recs`` are the records built in
     :func:`detect_hairs_learned` (row, col, theta, length, axis, ...), in input px."""
@@ -519,51 +520,83 @@ def _shaft_widths(d: np.ndarray, recs: list, span: float = _WIDTH_SPAN, width_pc
     pts = mids[:, None, :] + t * axes[:, None, :]  # (n, 9, 2)
     pts[..., 0] = np.clip(pts[..., 0], 0, d.shape[0] - 1)
     pts[..., 1] = np.clip(pts[..., 1], 0, d.shape[1] - 1)
-    return _profile_widths(d, pts, axes, width_pct)
+    return _profile_widths(d, pts, axes, width_pct, edges=edges)
 
 
 _BLUR_SIGMAS_PX = np.linspace(0.3, 4.0, 38)  # the photo's blur (Gaussian sigma, input px) the tables cover
 _BOX_WIDTHS_PX = np.linspace(0.2, 28.0, 140)
 _PLATEAU_PX = 8.0  # shafts at least this wide (45 um at 179 px/mm) show mostly the blur at their edges
+_BLUR_MAX_READ_PX = 16.0  # ... up to this wide, before the 29-px profile cuts their edges (_photo_blur_px)
 
 
 @cache
 def _blur_tables() -> tuple[np.ndarray, np.ndarray]:
     """What :func:`hairtrack.imaging.hairs._lobe_stats` reads off a box of darkness blurred by a Gaussian,
-    sampled 1 px apart at 9 sub-pixel offsets, for each sigma of ``_BLUR_SIGMAS_PX``.
+    sampled 1 px apart at 9 sub-pixel offsets, for each sigma of ``_BLUR_SIGMAS_PX`` and each box width of
+    ``_BOX_WIDTHS_PX``.
 
     Returns
     -------
     read : ndarray
-        (sigmas, widths): the width read (integral / peak, median over the offsets) of a box of each width of
-        ``_BOX_WIDTHS_PX``, made strictly increasing in the width (a box far thinner than the blur reads the
-        same whatever its width; a slope of 1e-6 keeps the inversion single-valued there).
+        (sigmas, widths): the width read (integral / peak, median over the offsets) of a box of each width,
+        made strictly increasing in the width (a box far thinner than the blur reads the same whatever its
+        width; a slope of 1e-6 keeps the inversion single-valued there).
     edge : ndarray
-        (sigmas,): the steepest slope over the peak (per px) of a 14-px box, falling as sigma grows.
+        (sigmas, widths): the edge width (px, :func:`hairtrack.imaging.hairs._edge_width`, median over the
+        offsets) of each box. It grows with sigma, and at a given sigma it depends on the box's width too: a
+        narrow box's blurred edges meet, and a box near the profile's 29 px has its ends cut.
     """
     from scipy.special import erf
 
     x = np.arange(-14, 15, dtype=np.float64)[None, :] - np.linspace(-0.5, 0.5, 9)[:, None]  # (offsets, samples)
     k = math.sqrt(2.0) * _BLUR_SIGMAS_PX[:, None, None, None]
     w = _BOX_WIDTHS_PX[None, :, None, None]
-    integral, peak, _ = _lobe_stats(0.5 * (erf((x + w / 2) / k) - erf((x - w / 2) / k)))
+    boxes = 0.5 * (erf((x + w / 2) / k) - erf((x - w / 2) / k))
+    integral, peak = _lobe_stats(boxes)
     read = np.maximum.accumulate(np.median(integral / peak, axis=-1), axis=1) + 1e-6 * _BOX_WIDTHS_PX[None, :]
-    _, peak, slope = _lobe_stats(0.5 * (erf((x + 7.0) / k[:, 0]) - erf((x - 7.0) / k[:, 0])))
-    return read, np.mean(slope / peak, axis=-1)
+    return read, np.nanmedian(_edge_width(boxes, peak), axis=-1)
 
 
-def _photo_blur_px(edges: list[float]) -> float | None:
-    """The photo's blur (Gaussian sigma, input px, clamped to the tables' 0.3-4.0) from the edge slopes of its
-    wide shafts (median), or None with fewer than two.
+def _shaft_blurs(readings: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """The blur (Gaussian sigma, input px) at which a box's width reading and edge width are both the shaft's,
+    one per shaft (clamped to the tables' 0.3-4.0).
 
-    The slope is the table's for a 14-px box: shafts of 10 px and more give sigma to a few percent up to 2-3 px
-    of blur; at a stronger blur the 8-px gate lets in shafts that read it low (at sigma 3, 5-8 px shafts give
-    2.2-2.5), so such a photo's thin shafts keep some of their blur.
+    For each sigma of the tables, the box width giving the reading is found and its edge width at that sigma
+    read off; that grows with sigma, and the shaft's blur is where it meets the measured edge width (the first
+    crossing, interpolated). A box's edges depend on its width as well as on the blur (a narrow box's blurred
+    edges meet, and a box near the profile's 29 px has its ends cut), so reading every shaft against a 14-px
+    box took a 2.5-px blur for 2.2 from 8-px shafts and 1.3 from 26-px ones.
     """
-    if len(edges) < 2:
+    read, edge = _blur_tables()
+    readings = np.asarray(readings, np.float64)
+    edges = np.asarray(edges, np.float64)
+    # (sigmas, shafts): the edge width of the box that reads each shaft's width, at each sigma
+    at = np.stack([np.interp(np.interp(readings, read[i], _BOX_WIDTHS_PX), _BOX_WIDTHS_PX, edge[i])
+                   for i in range(len(_BLUR_SIGMAS_PX))])
+    diff = at - edges[None, :]  # < 0 where that sigma gives sharper edges than measured
+    cross = (diff[:-1] < 0) & (diff[1:] >= 0)
+    found = cross.any(axis=0)
+    j = np.where(found, np.argmax(cross, axis=0), 0)
+    cols = np.arange(len(edges))
+    d0, d1 = diff[j, cols], diff[j + 1, cols]
+    f = np.clip(-d0 / np.where(d1 - d0 > 0, d1 - d0, 1.0), 0.0, 1.0)
+    sigma = _BLUR_SIGMAS_PX[j] + f * (_BLUR_SIGMAS_PX[j + 1] - _BLUR_SIGMAS_PX[j])
+    # no crossing: sharper than the least blur, or blunter than the most
+    return np.where(found, sigma, np.where(diff[0] >= 0, _BLUR_SIGMAS_PX[0], _BLUR_SIGMAS_PX[-1]))
+
+
+def _photo_blur_px(readings: list[float], edges: list[float]) -> float | None:
+    """The photo's blur (Gaussian sigma, input px, 0.3-4.0): the median over its wide shafts of each one's blur
+    (:func:`_shaft_blurs`, from its width reading and edge width), or None with fewer than two.
+
+    Shafts reading ``_PLATEAU_PX`` to ``_BLUR_MAX_READ_PX`` wide are used: narrower ones show the blur more
+    than their edges, and wider ones fill the 29-px profile, whose ends then cut their edges.
+    """
+    use = [(r, e) for r, e in zip(readings, edges) if _PLATEAU_PX <= r <= _BLUR_MAX_READ_PX and e > 0]
+    if len(use) < 2:
         return None
-    _, edge = _blur_tables()  # falls as sigma grows
-    return float(np.interp(float(np.median(edges)), edge[::-1], _BLUR_SIGMAS_PX[::-1]))
+    r, e = np.array(use).T
+    return float(np.median(_shaft_blurs(r, e)))
 
 
 @lru_cache(maxsize=8)
@@ -691,18 +724,20 @@ def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, t
     # towards the tips (docs/hair_detector_card.md, twenty-fourth session). For the same reason the width is the
     # profiles' 35th percentile, not their median. A shaft with no profile peaking over that span keeps the
     # gates' figures. Then the photo's blur is taken out of each width: measured at the edges of its wide
-    # shafts, where it alone sets the slope, it widens a thin shaft's profile by up to 2.5 sigmas (a phone
-    # macro enlarged to the network's scale: 20-30 um hairs read +60%). Synthetic scenes, seeds 5020-5039,
-    # median |error| easy / medium / hard: 4.8 / 6.9 / 11.8% -> 3.5 / 5.6 / 9.9% at 110 px/mm, 3.5 / 5.2 / 6.1%
-    # -> 2.3 / 3.4 / 4.2% at 220 (twenty-fifth session).
+    # shafts (:func:`_photo_blur_px`), it widens a thin shaft's profile by up to 2.5 sigmas (a phone macro
+    # enlarged to the network's scale: 20-30 um hairs read +60%). Synthetic scenes, seeds 5020-5039, median
+    # |error| easy / medium / hard: 4.8 / 6.9 / 11.8% -> 3.5 / 5.6 / 9.9% at 110 px/mm, 3.5 / 5.2 / 6.1% -> 2.3 /
+    # 3.4 / 4.2% at 220 (twenty-fifth session); the blur read from the edges' fall against boxes of each shaft's
+    # width: 100 px/mm 3.5 / 6.4 / 14.3% -> 3.4 / 6.1 / 12.3%, 110 3.5 / 5.5 / 9.9% -> 3.4 / 5.3 / 9.1%, 220 2.3 /
+    # 3.5 / 4.3% -> 1.9 / 3.2 / 4.6% (twenty-ninth session).
     edges = [0.0] * len(recs)
-    for i, (rec, wide) in enumerate(zip(recs, _shaft_widths(d, recs, width_pct=_WIDTH_PCT))):
+    for i, (rec, wide) in enumerate(zip(recs, _shaft_widths(d, recs, width_pct=_WIDTH_PCT, edges=True))):
         if wide[0] > 0:
             recs[i] = (*rec[:5], float(wide[0]), float(wide[1]), rec[7])
             edges[i] = float(wide[2])
     plateau = [c for (*_, wd, c, _) in recs if wd >= 4.0]
     ref_c = float(np.median(plateau)) if len(plateau) >= 2 else None
-    sigma = _photo_blur_px([e for rec, e in zip(recs, edges) if rec[5] >= _PLATEAU_PX and e > 0])
+    sigma = _photo_blur_px([rec[5] for rec in recs], edges)
     out = []
     for r_in, c_in, theta, length_in, axis, width, contrast, _score in recs:
         raw = width
