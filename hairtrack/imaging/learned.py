@@ -727,9 +727,9 @@ def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, t
     # shafts (:func:`_photo_blur_px`), it widens a thin shaft's profile by up to 2.5 sigmas (a phone macro
     # enlarged to the network's scale: 20-30 um hairs read +60%). Synthetic scenes, seeds 5020-5039, median
     # |error| easy / medium / hard: 4.8 / 6.9 / 11.8% -> 3.5 / 5.6 / 9.9% at 110 px/mm, 3.5 / 5.2 / 6.1% -> 2.3 /
-    # 3.4 / 4.2% at 220 (twenty-fifth session); the blur read from the edges' fall against boxes of each shaft's
-    # width: 100 px/mm 3.5 / 6.4 / 14.3% -> 3.4 / 6.1 / 12.3%, 110 3.5 / 5.5 / 9.9% -> 3.4 / 5.3 / 9.1%, 220 2.3 /
-    # 3.5 / 4.3% -> 1.9 / 3.2 / 4.6% (twenty-ninth session).
+    # 3.4 / 4.2% at 220 (twenty-fifth session); the blur read from the edges' fall over 4 px against boxes of each
+    # shaft's width: 100 px/mm 3.5 / 6.4 / 14.3% -> 3.5 / 6.3 / 13.0%, 110 3.5 / 5.5 / 9.9% -> 3.5 / 5.5 / 9.4%, 220
+    # 2.3 / 3.5 / 4.3% -> 2.4 / 3.4 / 4.5% (twenty-ninth session).
     edges = [0.0] * len(recs)
     for i, (rec, wide) in enumerate(zip(recs, _shaft_widths(d, recs, width_pct=_WIDTH_PCT, edges=True))):
         if wide[0] > 0:
