@@ -397,10 +397,11 @@ def _edge_width(prof: np.ndarray, peak: np.ndarray) -> np.ndarray:
     4 px (NaN where the lobe has no slope).
 
     ``prof`` is as in :func:`_lobe_stats` (rows of an odd number of samples, 1 px apart, centred on a shaft) and
-    ``peak`` its lobe's peak over the level at its ends. A wide box blurred by a Gaussian of sigma reads about
-    sigma x 2.5 (4 / erf(1.41 / sigma) px). The steepest fall is the edge's own, whatever the shaft's inside
-    looks like (a rounded profile, as real shafts show, moves the 75% and 25% crossings too), and a fall taken
-    over 4 px rather than 2 lets the photo's noise steepen it less: noise read a hard render's blur 15-20% low.
+    ``peak`` its lobe's peak over the level at its ends. A wide box blurred by a Gaussian of sigma reads 4 /
+    erf(sqrt(2) / sigma) px (4.2 px at sigma 1, 6.9 at 2.5, towards 2.5 sigma beyond). The steepest fall is a
+    maximum, which the photo's noise steepens; taken over 4 px rather than 2 it is steepened less (the 2-px
+    slope read a hard render's blur 15-20% low). Real shafts are rounded, which widens their edges too, but
+    less than it moves the crossings of fixed levels (docs/hair_detector_card.md, twenty-ninth session).
     """
     shape = prof.shape[:-1]
     prof = prof.reshape(-1, prof.shape[-1])

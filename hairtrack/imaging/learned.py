@@ -543,8 +543,10 @@ def _blur_tables() -> tuple[np.ndarray, np.ndarray]:
         width; a slope of 1e-6 keeps the inversion single-valued there).
     edge : ndarray
         (sigmas, widths): the edge width (px, :func:`hairtrack.imaging.hairs._edge_width`, median over the
-        offsets) of each box. It grows with sigma, and at a given sigma it depends on the box's width too: a
-        narrow box's blurred edges meet, and a box near the profile's 29 px has its ends cut.
+        offsets) of each box. For the boxes the blur is read from (readings of 8-16 px) it grows with sigma, up
+        to about 3 px of blur, where it flattens; at a given sigma it depends on the box's width too: a narrow
+        box's blurred edges meet, and a box near the profile's 29 px has its ends cut. (Boxes of a few px at
+        under a pixel of blur have a lobe too narrow for a 4-px fall, and their cells mean nothing.)
     """
     from scipy.special import erf
 
@@ -592,7 +594,7 @@ def _photo_blur_px(readings: list[float], edges: list[float]) -> float | None:
     Shafts reading ``_PLATEAU_PX`` to ``_BLUR_MAX_READ_PX`` wide are used: narrower ones show the blur more
     than their edges, and wider ones fill the 29-px profile, whose ends then cut their edges.
     """
-    use = [(r, e) for r, e in zip(readings, edges) if _PLATEAU_PX <= r <= _BLUR_MAX_READ_PX and e > 0]
+    use = [(r, e) for r, e in zip(readings, edges) if _PLATEAU_PX <= r <= _BLUR_MAX_READ_PX and 0 < e < math.inf]
     if len(use) < 2:
         return None
     r, e = np.array(use).T
