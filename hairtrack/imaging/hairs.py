@@ -370,12 +370,20 @@ def detect_hairs(image: np.ndarray, *, px_per_mm: float | None = None, min_lengt
     return tuple(out)
 
 
-def _lobe_stats(prof: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Integral and peak of the central lobe of darkness profiles centred on a shaft.
+def _lobe_stats(prof: np.ndarray, edges: bool = False) -> tuple[np.ndarray, ...]:
+    """Integral and peak of the central lobe of darkness profiles centred on a shaft, and with ``edges`` how
+    wide (px) its edges are.
 
     Each row of ``prof`` (an odd number of samples, 1 px apart) has the level at its ends subtracted; the lobe
     runs out from the peak near the centre until the profile falls under a quarter of that peak, so that a
     neighbouring parallel hair does not add to this one.
+
+    The edge width is the peak over the steepest fall inside the lobe, taken over 4 px (NaN where the lobe has
+    no slope). A wide box blurred by a Gaussian of sigma reads 4 / erf(sqrt(2) / sigma) px (4.2 px at sigma 1,
+    6.9 at 2.5, towards 2.5 sigma beyond). The steepest fall is a maximum, which the photo's noise steepens;
+    taken over 4 px rather than 2 it is steepened less (the 2-px slope read a hard render's blur 15-20% low).
+    Real shafts are rounded, which widens their edges too, but less than it moves the crossings of fixed levels
+    (docs/hair_detector_card.md, twenty-ninth session).
     """
     half = prof.shape[-1] // 2
     base = np.minimum(prof[..., :3].mean(axis=-1), prof[..., -3:].mean(axis=-1))[..., None]
@@ -389,36 +397,12 @@ def _lobe_stats(prof: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     idx = np.arange(p.shape[-1])
     lobe = (idx >= left[..., None]) & (idx < right[..., None])
     integral = (p * lobe).sum(axis=-1)
-    return integral, peak
-
-
-def _edge_width(prof: np.ndarray, peak: np.ndarray) -> np.ndarray:
-    """How wide (px) each profile's edges are: its lobe's peak over the steepest fall inside the lobe, taken over
-    4 px (NaN where the lobe has no slope).
-
-    ``prof`` is as in :func:`_lobe_stats` (rows of an odd number of samples, 1 px apart, centred on a shaft) and
-    ``peak`` its lobe's peak over the level at its ends. A wide box blurred by a Gaussian of sigma reads 4 /
-    erf(sqrt(2) / sigma) px (4.2 px at sigma 1, 6.9 at 2.5, towards 2.5 sigma beyond). The steepest fall is a
-    maximum, which the photo's noise steepens; taken over 4 px rather than 2 it is steepened less (the 2-px
-    slope read a hard render's blur 15-20% low). Real shafts are rounded, which widens their edges too, but
-    less than it moves the crossings of fixed levels (docs/hair_detector_card.md, twenty-ninth session).
-    """
-    shape = prof.shape[:-1]
-    prof = prof.reshape(-1, prof.shape[-1])
-    half = prof.shape[-1] // 2
-    base = np.minimum(prof[:, :3].mean(axis=-1), prof[:, -3:].mean(axis=-1))[:, None]
-    p = np.clip(prof - base, 0, None)
-    pk = np.reshape(peak, -1)
-    # the lobe, as in _lobe_stats: out from the centre until the profile falls under a quarter of the peak
-    below = p < 0.25 * pk[:, None]
-    before = below[:, :half][:, ::-1]
-    left = np.where(before.any(axis=-1), half - np.argmax(before, axis=-1), 0)
-    right = np.where(below[:, half:].any(axis=-1), half + np.argmax(below[:, half:], axis=-1), 2 * half + 1)
-    fall = np.abs(p[:, 4:] - p[:, :-4]) / 4.0  # centred on samples 2 .. n-3
-    at = np.arange(2, p.shape[-1] - 2)
-    steepest = np.where((at >= left[:, None]) & (at < right[:, None]), fall, 0.0).max(axis=-1)
+    if not edges:
+        return integral, peak
+    fall = np.abs(p[..., 4:] - p[..., :-4]) / 4.0  # centred on samples 2 .. n-3
+    steepest = np.where(lobe[..., 2:-2], fall, 0.0).max(axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(steepest > 0, pk / steepest, np.nan).reshape(shape)
+        return integral, peak, np.where(steepest > 0, peak / steepest, np.nan)
 
 
 def _profile_widths(d: np.ndarray, pts: np.ndarray, axes: np.ndarray, width_pct: float = 50.0, *,
@@ -429,7 +413,7 @@ def _profile_widths(d: np.ndarray, pts: np.ndarray, axes: np.ndarray, width_pct:
     direction. A profile of ``D`` 29 px long is taken perpendicular to the axis at each point
     (:func:`_lobe_stats`); a shaft's width is ``integral / peak`` (the width of a box of the same area and
     height) at the ``width_pct`` percentile over its profiles (the median by default), its contrast the median
-    peak and, with ``edges``, the median width of its edges (px, :func:`_edge_width`; 0 without), over the
+    peak and, with ``edges``, the median width of its edges (px, :func:`_lobe_stats`; 0 without), over the
     profiles that peak (over 0.05); a row is all 0 where none does. All profiles are sampled in one pass, about
     27,000 at a time.
     """
@@ -445,8 +429,7 @@ def _profile_widths(d: np.ndarray, pts: np.ndarray, axes: np.ndarray, width_pct:
     chunk = k * max(1, 27000 // k)  # whole shafts, and remap's maps under 32,767 rows
     prof = np.concatenate([cv2.remap(d, cols[i:i + chunk], rows[i:i + chunk], cv2.INTER_LINEAR,
                                      borderMode=cv2.BORDER_REPLICATE) for i in range(0, len(rows), chunk)])
-    integral, peak = _lobe_stats(prof)
-    integral, peak = integral.reshape(n, k), peak.reshape(n, k)
+    integral, peak, *edge = (a.reshape(n, k) for a in _lobe_stats(prof, edges))
     good = peak > 0.05
     some = good.any(axis=1)
     if some.any():
@@ -455,7 +438,7 @@ def _profile_widths(d: np.ndarray, pts: np.ndarray, axes: np.ndarray, width_pct:
         out[some, 0] = nan_row_percentiles(widths, width_pct)  # numpy's nanpercentile, rows at once
         out[some, 1] = nan_row_medians(np.where(good, peak, np.nan)[some])
         if edges:
-            edge = np.where(good, _edge_width(prof, peak).reshape(n, k), np.nan)[some]
+            edge = np.where(good, edge[0], np.nan)[some]
             read = np.isfinite(edge).any(axis=1)
             out[np.flatnonzero(some)[read], 2] = nan_row_medians(edge[read])
     return out

@@ -43,8 +43,8 @@ import numpy as np
 import onnxruntime as ort
 
 from hairtrack.errors import InputError
-from hairtrack.imaging.hairs import (DERMOSCOPE_70X_PX_PER_MM, Hair, _contrast_window_px, _darkness, _edge_width,
-                                     _lobe_stats, _profile_widths, check_px_per_mm)
+from hairtrack.imaging.hairs import (DERMOSCOPE_70X_PX_PER_MM, Hair, _contrast_window_px, _darkness, _lobe_stats,
+                                     _profile_widths, check_px_per_mm)
 from hairtrack.imaging.quality import ScanField, as_rgb_uint8, mask_bytes, scan_field, value_span
 from hairtrack.imaging.quantiles import uint8_channel_medians
 
@@ -542,7 +542,7 @@ def _blur_tables() -> tuple[np.ndarray, np.ndarray]:
         made strictly increasing in the width (a box far thinner than the blur reads the same whatever its
         width; a slope of 1e-6 keeps the inversion single-valued there).
     edge : ndarray
-        (sigmas, widths): the edge width (px, :func:`hairtrack.imaging.hairs._edge_width`, median over the
+        (sigmas, widths): the edge width (px, :func:`hairtrack.imaging.hairs._lobe_stats`, median over the
         offsets) of each box. For the boxes the blur is read from (readings of 8-16 px) it grows with sigma, up
         to about 3 px of blur, where it flattens; at a given sigma it depends on the box's width too: a narrow
         box's blurred edges meet, and a box near the profile's 29 px has its ends cut. (Boxes of a few px at
@@ -553,10 +553,9 @@ def _blur_tables() -> tuple[np.ndarray, np.ndarray]:
     x = np.arange(-14, 15, dtype=np.float64)[None, :] - np.linspace(-0.5, 0.5, 9)[:, None]  # (offsets, samples)
     k = math.sqrt(2.0) * _BLUR_SIGMAS_PX[:, None, None, None]
     w = _BOX_WIDTHS_PX[None, :, None, None]
-    boxes = 0.5 * (erf((x + w / 2) / k) - erf((x - w / 2) / k))
-    integral, peak = _lobe_stats(boxes)
+    integral, peak, edge = _lobe_stats(0.5 * (erf((x + w / 2) / k) - erf((x - w / 2) / k)), edges=True)
     read = np.maximum.accumulate(np.median(integral / peak, axis=-1), axis=1) + 1e-6 * _BOX_WIDTHS_PX[None, :]
-    return read, np.nanmedian(_edge_width(boxes, peak), axis=-1)
+    return read, np.nanmedian(edge, axis=-1)
 
 
 def _shaft_blurs(readings: np.ndarray, edges: np.ndarray) -> np.ndarray:

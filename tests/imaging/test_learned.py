@@ -7,7 +7,7 @@ import pytest
 
 from hairtrack.errors import InputError
 from hairtrack.imaging.analyze import analyze
-from hairtrack.imaging.hairs import Hair, _edge_width
+from hairtrack.imaging.hairs import Hair
 from hairtrack.imaging.learned import (
     DEFAULT_MODELS, FLOAT_MODELS, MODEL_PATH, _gate_peaks, _load_net, _photo_blur_px, _shaft_nms, _shaft_widths,
     _unblurred_width, detect_hairs_learned, predict_maps,
@@ -126,8 +126,8 @@ def test_a_blurred_shaft_reads_back_its_width_at_the_photos_blur(sigma_px):
     from hairtrack.imaging.hairs import _lobe_stats
 
     wide = np.stack([_blurred_box(w, sigma_px, o) for w in (10.0, 14.0, 18.0) for o in (-0.37, 0.0, 0.21)])
-    integral, peak = _lobe_stats(wide)
-    sigma = _photo_blur_px(list(integral / peak), list(_edge_width(wide, peak)))
+    integral, peak, edge = _lobe_stats(wide, edges=True)
+    sigma = _photo_blur_px(list(integral / peak), list(edge))
     assert sigma == pytest.approx(sigma_px, rel=0.03)
     for w in (3.0, 5.0, 8.0, 14.0):
         integral, peak = _lobe_stats(_blurred_box(w, sigma_px, 0.13)[None, :])
@@ -150,10 +150,9 @@ def test_a_blurred_edges_width_is_its_peak_over_its_steepest_fall_over_4_px():
 
     for sigma_px in (1.0, 1.5, 2.5):  # a 14-px box's edges meet from about 3 sigmas
         prof = np.stack([_blurred_box(14.0, sigma_px, o) for o in (-0.4, 0.0, 0.3)])
-        _, peak = _lobe_stats(prof)
-        assert np.allclose(_edge_width(prof, peak), 4.0 / erf(sqrt(2.0) / sigma_px), rtol=0.03)
+        assert np.allclose(_lobe_stats(prof, edges=True)[2], 4.0 / erf(sqrt(2.0) / sigma_px), rtol=0.03)
     flat = np.full((1, 29), 0.5)
-    assert np.isnan(_edge_width(flat, np.array([0.5]))).all()
+    assert np.isnan(_lobe_stats(flat, edges=True)[2]).all()
     assert _photo_blur_px([10.0, 12.0], [np.inf, 6.0]) is None  # an edge read as no slope is no reading
 
 
@@ -166,8 +165,8 @@ def test_the_photos_blur_reads_the_same_from_narrow_and_wide_shafts(sigma_px):
 
     for widths in ((8.0, 8.5, 9.0), (12.0, 13.0), (15.0, 16.0), (8.0, 16.0, 26.0, 27.0, 28.0)):
         prof = np.stack([_blurred_box(w, sigma_px, o) for w in widths for o in (-0.37, 0.0, 0.21)])
-        integral, peak = _lobe_stats(prof)
-        sigma = _photo_blur_px(list(integral / peak), list(_edge_width(prof, peak)))
+        integral, peak, edge = _lobe_stats(prof, edges=True)
+        sigma = _photo_blur_px(list(integral / peak), list(edge))
         assert sigma == pytest.approx(sigma_px, rel=0.03), widths
 
 
@@ -182,8 +181,8 @@ def test_sensor_noise_sharpens_the_photos_blur_less():
         clean = np.stack([_blurred_box(w, sigma_px, o) for w in (9.0, 12.0, 15.0)
                           for o in rng.uniform(-0.5, 0.5, 12)])
         prof = clean + rng.normal(0.0, 0.015, clean.shape)  # a hard render's darkness map at 100 px/mm: 0.015
-        integral, peak = _lobe_stats(prof)
-        sigma = _photo_blur_px(list(integral / peak), list(_edge_width(prof, peak)))
+        integral, peak, edge = _lobe_stats(prof, edges=True)
+        sigma = _photo_blur_px(list(integral / peak), list(edge))
         assert sigma == pytest.approx(sigma_px, rel=0.08)
 
 
