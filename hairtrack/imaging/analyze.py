@@ -168,8 +168,11 @@ DEFAULT_DETECTOR = "learned"
 # the measurement circle's stroke, which is thin (widths +35% on a render reddened; same session); 16: the photo's
 # blur is read from each wide shaft's steepest fall over 4 px (not 2) against boxes of its own width, not of 14 px
 # (noise steepened the 2-px slope, and narrow and wide shafts read the blur low: a phone macro's thin hairs read
-# +23%, now +16%; widths and what reads them move, counts and densities do not; twenty-ninth session).
-METHOD_REVISION = 16
+# +23%, now +16%; widths and what reads them move, counts and densities do not; twenty-ninth session); 17: a
+# kept shaft's width profiles are moved together onto its darkest line, up to 4 input px from where it was found
+# (found off its middle, a shaft read an edge as its peak: wider, with sharper edges, so the photo's blur read
+# low; widths and what reads them move, counts and densities do not; thirtieth session).
+METHOD_REVISION = 17
 
 
 @functools.cache
