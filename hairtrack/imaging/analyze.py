@@ -171,8 +171,10 @@ DEFAULT_DETECTOR = "learned"
 # +23%, now +16%; widths and what reads them move, counts and densities do not; twenty-ninth session); 17: a
 # kept shaft's width profiles are moved together onto its darkest line, up to 4 input px from where it was found
 # (found off its middle, a shaft read an edge as its peak: wider, with sharper edges, so the photo's blur read
-# low; widths and what reads them move, counts and densities do not; thirtieth session).
-METHOD_REVISION = 17
+# low; widths and what reads them move, counts and densities do not; thirtieth session); 18: they move to the
+# nearest peak of their mean, not to its darkest point within the 4 px, which could be a thick neighbour's edge
+# (a 30-um shaft of the guard's hard scene read 73 um; same session).
+METHOD_REVISION = 18
 
 
 @functools.cache

@@ -417,11 +417,13 @@ def _profile_widths(d: np.ndarray, pts: np.ndarray, axes: np.ndarray, width_pct:
     profiles that peak (over 0.05); a row is all 0 where none does. All profiles are sampled in one pass, about
     27,000 at a time.
 
-    With ``centre_px`` a shaft's profiles are first moved together across it, by whole pixels, onto the darkest
-    point (mean of 3 samples) of their mean within that many px of its line: a shaft found a few px to one side
-    of its middle puts one of its edges under the lobe's peak, so that it reads wider and its edges sharper than
-    they are. The mean over the shaft's profiles, rather than each profile's own darkest point, keeps the noise
-    from choosing where the peak is read (which read wide shafts' flat tops dark, and so their widths low).
+    With ``centre_px`` a shaft's profiles are first moved together across it, by whole pixels, up to that many
+    px: from its line uphill to the nearest peak of their mean (its sums of 3 samples). A shaft found a few px to
+    one side of its middle puts one of its edges under the lobe's peak, so that it reads wider and its edges
+    sharper than they are. The mean over the shaft's profiles, rather than each profile's own, keeps the noise
+    from choosing where the peak is read (which read wide shafts' flat tops dark, and so their widths low); the
+    nearest peak, rather than the darkest point within reach, keeps a thin shaft on itself when a thick
+    neighbour's edge lies within reach.
     """
     n, k = pts.shape[:2]
     out = np.zeros((n, 3))
@@ -438,10 +440,17 @@ def _profile_widths(d: np.ndarray, pts: np.ndarray, axes: np.ndarray, width_pct:
     prof = np.concatenate([cv2.remap(d, cols[i:i + chunk], rows[i:i + chunk], cv2.INTER_LINEAR,
                                      borderMode=cv2.BORDER_REPLICATE) for i in range(0, len(rows), chunk)])
     if reach > 0:
-        # each shaft's mean profile, its 3-sample sum at each offset -reach .. reach from the line; the shaft's
-        # windows start at the darkest
+        # each shaft's mean profile, its 3-sample sums at offsets -reach .. reach from the line (index reach is the
+        # line); one step at a time towards the larger neighbour while it is larger, to the nearest peak
         near = prof.reshape(n, k, -1).mean(axis=1)[:, half - 1:half + 2 * reach + 2]
-        start = np.repeat(np.argmax(near[:, :-2] + near[:, 1:-1] + near[:, 2:], axis=1), k)
+        sums = np.pad(near[:, :-2] + near[:, 1:-1] + near[:, 2:], ((0, 0), (1, 1)), constant_values=-np.inf)
+        at = np.full(n, reach + 1)  # in the padded sums
+        rows_n = np.arange(n)
+        for _ in range(reach):
+            here, left, right = sums[rows_n, at], sums[rows_n, at - 1], sums[rows_n, at + 1]
+            at += (right > here) & (right >= left)
+            at -= (left > here) & (left > right)
+        start = np.repeat(at - 1, k)
         prof = np.take_along_axis(prof, start[:, None] + np.arange(2 * half + 1)[None, :], axis=1)
     integral, peak, *edge = (a.reshape(n, k) for a in _lobe_stats(prof, edges))
     good = peak > 0.05

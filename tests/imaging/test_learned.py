@@ -216,6 +216,32 @@ def test_a_shaft_found_off_its_middle_is_read_from_its_middle():
     assert np.allclose(near, read(1.0, 0), rtol=1e-6, atol=1e-6)
 
 
+def test_a_thin_shaft_beside_a_thick_one_stays_on_its_own_peak():
+    """A thin, light shaft with a thick, dark neighbour whose blurred edge lies within the 4 px: the darkest point
+    in reach is that edge, and moving there read a 30-um shaft of the method guard's hard scene as 73 um
+    (2026-11-29). The profiles climb from the found line to the nearest peak instead: found on its middle the
+    thin shaft is not moved, and found 2 px off (away from the neighbour) it climbs back to its middle."""
+    from scipy.special import erf
+
+    x = np.arange(200, dtype=np.float64)
+    k = np.sqrt(2.0) * 1.5
+
+    def box(lo: float, hi: float, dark: float) -> np.ndarray:
+        return dark * 0.5 * (erf((x - lo) / k) - erf((x - hi) / k))
+
+    d = np.repeat((box(98.0, 102.0, 0.25) + box(104.0, 118.0, 0.6))[None, :], 80, axis=0).astype(np.float32)
+    assert np.argmax(d[0, 96:105]) == 8  # the darkest point in reach is the neighbour's edge, 4 px off
+
+    def read(col: float, centre_px: int = _CENTRE_PX) -> np.ndarray:
+        rec = (40.0, col, np.pi / 2, 40.0, np.array([-1.0, 0.0]), 0.0, 0.0, 0.5)
+        return _shaft_widths(d, [rec], width_pct=35.0, edges=True, centre_px=centre_px)[0]
+
+    on_middle = read(100.0, 0)
+    assert np.array_equal(read(100.0), on_middle)
+    assert np.array_equal(read(98.0), on_middle)
+    assert read(104.0, 0)[1] > 1.4 * on_middle[1]  # read at the edge, its contrast would be the neighbour's
+
+
 def test_a_reading_sharper_than_the_blur_allows_shrinks_in_proportion():
     """A shaft narrower than the photo's blur allows (a profile more peaked than a Gaussian) is scaled down by
     the factor at 1.5 sigmas, continuously, instead of collapsing to a width near zero as a blur-undoing width
