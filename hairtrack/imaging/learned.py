@@ -105,7 +105,7 @@ _EDGE_HEAT = 0.5  # ... a peak counts only from this heat up
 _GATE_SPAN = 0.3  # the gates read a peak's shaft from -0.3 to +0.3 of its length (they were tuned so) ...
 _WIDTH_SPAN = 0.45  # ... a kept shaft's reported width from -0.45 to +0.45 (_shaft_widths), the 35th percentile
 _WIDTH_PCT = 35.0  # of its profiles' widths: a neighbour a profile crosses only adds width
-_CENTRE_PX = 4  # ... its profiles moved onto its darkest line up to 4 input px away (22 um at 179 px/mm)
+_CENTRE_PX = 4  # ... its profiles moved to the nearest peak of their mean, up to 4 input px (22 um at 179 px/mm)
 
 
 # One session per model file: resolved path -> ((mtime, size, threads), session). A changed file or thread
@@ -509,8 +509,8 @@ def _gate_peaks(recs: list, threshold: float, shape: tuple[int, int]) -> list:
 def _shaft_widths(d: np.ndarray, recs: list, span: float = _WIDTH_SPAN, width_pct: float = 50.0, *,
                   edges: bool = False, centre_px: int = 0) -> np.ndarray:
     """Width (input px), contrast and, with ``edges``, edge width (px) of found shafts, one row each
-    (:func:`hairtrack.imaging.hairs._profile_widths`, whose ``centre_px`` moves a shaft's profiles onto its darkest
-    line), from 9 profiles across each, from -``span`` to +``span`` of its predicted length about its midpoint
+    (:func:`hairtrack.imaging.hairs._profile_widths`, whose ``centre_px`` moves a shaft's profiles to the nearest
+    peak of their mean), from 9 profiles across each, from -``span`` to +``span`` of its predicted length about its midpoint
     (clipped to the frame). ``recs`` are the records built in :func:`detect_hairs_learned` (row, col, theta,
     length, axis, ...), in input px."""
     if not recs:
@@ -732,10 +732,12 @@ def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, t
     # |error| easy / medium / hard: 4.8 / 6.9 / 11.8% -> 3.5 / 5.6 / 9.9% at 110 px/mm, 3.5 / 5.2 / 6.1% -> 2.3 /
     # 3.4 / 4.2% at 220 (twenty-fifth session); the blur read from the edges' fall over 4 px against boxes of each
     # shaft's width: 100 px/mm 3.5 / 6.4 / 14.3% -> 3.5 / 6.3 / 13.0%, 110 3.5 / 5.5 / 9.9% -> 3.5 / 5.5 / 9.4%, 220
-    # 2.3 / 3.5 / 4.3% -> 2.4 / 3.4 / 4.5% (twenty-ninth session). The profiles are moved together onto the
-    # shaft's darkest line (_CENTRE_PX): found off its middle, a shaft read an edge as its peak. Seeds 5040-5059:
-    # 100 px/mm 3.7 / 6.6 / 13.4% -> 3.7 / 6.5 / 12.3%, 110 3.2 / 5.6 / 9.3% -> 3.3 / 5.6 / 9.0%, 220 3.1 / 3.4 /
-    # 5.5% -> 3.3 / 3.4 / 5.3% (thirtieth session).
+    # 2.3 / 3.5 / 4.3% -> 2.4 / 3.4 / 4.5% (twenty-ninth session). A shaft's profiles climb together to the nearest
+    # peak of their mean (_CENTRE_PX): found off its middle, a shaft read an edge as its peak. Seeds 5040-5059,
+    # with the darkest point in reach (the first form): 100 px/mm 3.7 / 6.6 / 13.4% -> 3.7 / 6.5 / 12.3%, 110 3.2 /
+    # 5.6 / 9.3% -> 3.3 / 5.6 / 9.0%, 220 3.1 / 3.4 / 5.5% -> 3.3 / 3.4 / 5.3%; the nearest peak against that, seeds
+    # 5060-5079: the same to 0.1 point in every cell, and a thin shaft no longer moves onto a thick neighbour's
+    # edge (thirtieth session).
     edges = [0.0] * len(recs)
     for i, (rec, wide) in enumerate(zip(recs, _shaft_widths(d, recs, width_pct=_WIDTH_PCT, edges=True,
                                                             centre_px=_CENTRE_PX))):

@@ -190,8 +190,8 @@ def test_a_shaft_found_off_its_middle_is_read_from_its_middle():
     """The network's midpoint may lie a few px to one side of a shaft. A profile centred there takes the lobe's
     peak from the shaft's edge: an 8-px shaft at a 2.5-px blur, 4 px off, reads 11.6 px wide with edges of 4.6 px
     instead of 8.0 and 6.3, and five such shafts read the photo's blur as 2.14 (2026-11-29). A shaft's profiles
-    are moved together onto the darkest point of their mean within 4 px, so a shaft found up to 4 px off reads as
-    if found on its middle, and one found further off is moved those 4 px."""
+    climb together to the nearest peak of their mean, up to 4 px, so a shaft found up to 4 px off reads as if
+    found on its middle, and one found further off is moved those 4 px."""
     from scipy.special import erf
 
     sigma_px, widths, cols = 2.5, (8.0, 10.0, 12.0, 14.0, 16.0), (40.0, 110.0, 180.0, 250.0, 320.0)
@@ -594,8 +594,8 @@ def test_thin_shafts_of_a_blurred_phone_macro_read_nearer_their_width() -> None:
     input px; the photo's noise steepened the 2-px slope it was read from, and reading it against one 14-px box
     for every shaft read it low again: the 21 shafts of 20-45 um apart from any other on these scenes read +23%
     (median). Read from the fall over 4 px against boxes of each shaft's width, +16% (2026-11-29); with each
-    shaft's profiles moved onto its darkest line (found off its middle, a wide shaft read an edge as its peak,
-    and so the blur low), +13% (thirtieth session). What is left is mostly the noise, which still steepens the
+    shaft's profiles moved to the nearest peak of their mean (found off its middle, a wide shaft read an edge as
+    its peak, and so the blur low), +13% (thirtieth session). What is left is mostly the noise, which still steepens the
     fall a little (a 75-25% crossing reads them at +1% here but takes the real photos' rounded shafts for blur;
     docs/hair_detector_card.md, twenty-ninth session). Shafts lying on a neighbour are left out: they read it."""
     from scipy.optimize import linear_sum_assignment
