@@ -510,9 +510,9 @@ def _shaft_widths(d: np.ndarray, recs: list, span: float = _WIDTH_SPAN, width_pc
                   edges: bool = False, centre_px: int = 0) -> np.ndarray:
     """Width (input px), contrast and, with ``edges``, edge width (px) of found shafts, one row each
     (:func:`hairtrack.imaging.hairs._profile_widths`, whose ``centre_px`` moves a shaft's profiles to the nearest
-    peak of their mean), from 9 profiles across each, from -``span`` to +``span`` of its predicted length about its midpoint
-    (clipped to the frame). ``recs`` are the records built in :func:`detect_hairs_learned` (row, col, theta,
-    length, axis, ...), in input px."""
+    peak of their mean), from 9 profiles across each, from -``span`` to +``span`` of its predicted length about
+    its midpoint (clipped to the frame). ``recs`` are the records built in :func:`detect_hairs_learned` (row,
+    col, theta, length, axis, ...), in input px."""
     if not recs:
         return np.zeros((0, 3))
     mids = np.array([rec[:2] for rec in recs], np.float64)

@@ -74,33 +74,44 @@ def test_returns_hairs_with_widths_from_the_image(found):
     assert all(0 <= h.angle_deg < 180 for h in hairs)
 
 
+def _to_shaft(points: np.ndarray, hair) -> np.ndarray:
+    """Distance (px) from each (row, col) point to a true hair's visible shaft."""
+    t = np.radians(hair.angle_deg)
+    axis = np.array([-np.sin(t), np.cos(t)])
+    rel_pos = np.asarray(points, np.float64) - [hair.row_px, hair.col_px]
+    along = np.clip(rel_pos @ axis, -hair.length_px / 2, hair.length_px / 2)
+    return np.hypot(*(rel_pos - along[:, None] * axis).T)
+
+
+def _matched(found, hairs, ppm: float) -> list[tuple[int, int]]:
+    """(found, true) index pairs, one to one as ``benchmarks/synthetic.py`` matches them: Hungarian on the
+    distance between midpoints, within half the true hair's length of its middle and within two shaft widths
+    or 0.1 mm of its shaft."""
+    from scipy.optimize import linear_sum_assignment
+
+    if not found or not hairs:
+        return []
+    det = np.array([[h.row_px, h.col_px] for h in found])
+    cost = np.full((len(found), len(hairs)), 1e6)
+    for j, h in enumerate(hairs):
+        dist = np.hypot(*(det - [h.row_px, h.col_px]).T)
+        ok = (dist <= h.length_px / 2) & (_to_shaft(det, h) <= max(2 * h.width_px, 0.1 * ppm))
+        cost[ok, j] = dist[ok]
+    return [(r, c) for r, c in zip(*linear_sum_assignment(cost)) if cost[r, c] < 1e6]
+
+
 def test_widths_of_crowded_hard_units_within_10_pct_median() -> None:
     """Shafts of a unit lie on or cross each other near their opening; a profile across one there adds its
     neighbours' darkness. Reading the width over most of the shaft's length (-0.45..+0.45, where they part)
     gave these crowded hard scenes 7.5% median |error|; over -0.3..+0.3 it was 11.9%; with the photo's blur taken
     out and the profiles' 35th percentile, 6.1% (bias -0.6%; 2026-11-28). Matching is one to one, a found
     midpoint within half a hair's length of a true one and near its shaft."""
-    from scipy.optimize import linear_sum_assignment
-
     rel = []
     for seed in range(8):
         sc = render_scalp(seed=seed, shape=SHAPE, px_per_mm=PPM, n_units=8, difficulty="hard")
         found = detect_hairs_learned(sc.image, px_per_mm=PPM)
-        if not found or not sc.hairs:
-            continue
-        det = np.array([[h.row_px, h.col_px] for h in found])
-        cost = np.full((len(found), len(sc.hairs)), 1e6)
-        for j, h in enumerate(sc.hairs):
-            t = np.radians(h.angle_deg)
-            axis = np.array([-np.sin(t), np.cos(t)])
-            rel_pos = det - [h.row_px, h.col_px]
-            along = np.clip(rel_pos @ axis, -h.length_px / 2, h.length_px / 2)
-            to_shaft = np.hypot(*(rel_pos - along[:, None] * axis).T)
-            dist = np.hypot(*rel_pos.T)
-            ok = (dist <= h.length_px / 2) & (to_shaft <= max(2 * h.width_px, 0.1 * PPM))
-            cost[ok, j] = dist[ok]
-        for r, c in zip(*linear_sum_assignment(cost)):
-            if cost[r, c] < 1e6 and sc.hairs[c].width_um >= 20:
+        for r, c in _matched(found, sc.hairs, PPM):
+            if sc.hairs[c].width_um >= 20:
                 rel.append(found[r].width_um / sc.hairs[c].width_um - 1.0)
     rel = np.array(rel)
     assert len(rel) >= 60
@@ -108,13 +119,17 @@ def test_widths_of_crowded_hard_units_within_10_pct_median() -> None:
     assert abs(np.median(rel)) <= 0.06
 
 
-def _blurred_box(width_px: float, sigma_px: float, offset_px: float) -> np.ndarray:
-    """A profile 29 px long across a box of darkness 0.6 blurred by a Gaussian, sampled 1 px apart."""
+def _box_row(x: np.ndarray, lo: float, hi: float, sigma_px: float, dark: float = 0.6) -> np.ndarray:
+    """Darkness at ``x`` (px) of a box from ``lo`` to ``hi`` blurred by a Gaussian of ``sigma_px``."""
     from scipy.special import erf
 
-    x = np.arange(-14, 15) - offset_px
     k = np.sqrt(2.0) * sigma_px
-    return 0.6 * 0.5 * (erf((x + width_px / 2) / k) - erf((x - width_px / 2) / k))
+    return dark * 0.5 * (erf((x - lo) / k) - erf((x - hi) / k))
+
+
+def _blurred_box(width_px: float, sigma_px: float, offset_px: float) -> np.ndarray:
+    """A profile 29 px long across a box of darkness 0.6 blurred by a Gaussian, sampled 1 px apart."""
+    return _box_row(np.arange(-14, 15) - offset_px, -width_px / 2, width_px / 2, sigma_px)
 
 
 @pytest.mark.parametrize("sigma_px", [0.8, 1.5, 2.5])
@@ -192,12 +207,9 @@ def test_a_shaft_found_off_its_middle_is_read_from_its_middle():
     instead of 8.0 and 6.3, and five such shafts read the photo's blur as 2.14 (2026-11-29). A shaft's profiles
     climb together to the nearest peak of their mean, up to 4 px, so a shaft found up to 4 px off reads as if
     found on its middle, and one found further off is moved those 4 px."""
-    from scipy.special import erf
-
     sigma_px, widths, cols = 2.5, (8.0, 10.0, 12.0, 14.0, 16.0), (40.0, 110.0, 180.0, 250.0, 320.0)
     x = np.arange(400, dtype=np.float64)
-    k = np.sqrt(2.0) * sigma_px
-    d = sum(0.6 * 0.5 * (erf((x - c + w / 2) / k) - erf((x - c - w / 2) / k)) for w, c in zip(widths, cols))
+    d = sum(_box_row(x, c - w / 2, c + w / 2, sigma_px) for w, c in zip(widths, cols))
     d = np.repeat(d[None, :], 120, axis=0).astype(np.float32)
 
     def read(off: float, centre_px: int = _CENTRE_PX) -> np.ndarray:
@@ -221,15 +233,9 @@ def test_a_thin_shaft_beside_a_thick_one_stays_on_its_own_peak():
     in reach is that edge, and moving there read a 30-um shaft of the method guard's hard scene as 73 um
     (2026-11-29). The profiles climb from the found line to the nearest peak instead: found on its middle the
     thin shaft is not moved, and found 2 px off (away from the neighbour) it climbs back to its middle."""
-    from scipy.special import erf
-
     x = np.arange(200, dtype=np.float64)
-    k = np.sqrt(2.0) * 1.5
-
-    def box(lo: float, hi: float, dark: float) -> np.ndarray:
-        return dark * 0.5 * (erf((x - lo) / k) - erf((x - hi) / k))
-
-    d = np.repeat((box(98.0, 102.0, 0.25) + box(104.0, 118.0, 0.6))[None, :], 80, axis=0).astype(np.float32)
+    row = _box_row(x, 98.0, 102.0, 1.5, dark=0.25) + _box_row(x, 104.0, 118.0, 1.5, dark=0.6)
+    d = np.repeat(row[None, :], 80, axis=0).astype(np.float32)
     assert np.argmax(d[0, 96:105]) == 8  # the darkest point in reach is the neighbour's edge, 4 px off
 
     def read(col: float, centre_px: int = _CENTRE_PX) -> np.ndarray:
@@ -595,37 +601,20 @@ def test_thin_shafts_of_a_blurred_phone_macro_read_nearer_their_width() -> None:
     for every shaft read it low again: the 21 shafts of 20-45 um apart from any other on these scenes read +23%
     (median). Read from the fall over 4 px against boxes of each shaft's width, +16% (2026-11-29); with each
     shaft's profiles moved to the nearest peak of their mean (found off its middle, a wide shaft read an edge as
-    its peak, and so the blur low), +13% (thirtieth session). What is left is mostly the noise, which still steepens the
-    fall a little (a 75-25% crossing reads them at +1% here but takes the real photos' rounded shafts for blur;
-    docs/hair_detector_card.md, twenty-ninth session). Shafts lying on a neighbour are left out: they read it."""
-    from scipy.optimize import linear_sum_assignment
-
+    its peak, and so the blur low), +13% (thirtieth session). What is left is mostly the noise, which still
+    steepens the fall a little (a 75-25% crossing reads them at +1% here but takes the real photos' rounded
+    shafts for blur; docs/hair_detector_card.md, twenty-ninth session). Shafts lying on a neighbour are left out:
+    they read it."""
     ppm = 100.0
     rel = []
     for seed in range(5):
         sc = render_scalp(seed=seed, shape=(768, 960), px_per_mm=ppm, difficulty="hard")
         found = detect_hairs_learned(sc.image, px_per_mm=ppm)
-        if not found or not sc.hairs:
-            continue
-        det = np.array([[h.row_px, h.col_px] for h in found])
-        mids = np.array([[h.row_px, h.col_px] for h in sc.hairs])
-        axes = np.array([[-np.sin(np.radians(h.angle_deg)), np.cos(np.radians(h.angle_deg))] for h in sc.hairs])
-        halves = np.array([h.length_px / 2 for h in sc.hairs])
-
-        def to_shaft(points: np.ndarray, j: int) -> np.ndarray:
-            rel_pos = points - mids[j]
-            along = np.clip(rel_pos @ axes[j], -halves[j], halves[j])
-            return np.hypot(*(rel_pos - along[:, None] * axes[j]).T)
-
-        cost = np.full((len(found), len(sc.hairs)), 1e6)
-        for j, h in enumerate(sc.hairs):
-            dist = np.hypot(*(det - mids[j]).T)
-            ok = (dist <= halves[j]) & (to_shaft(det, j) <= max(2 * h.width_px, 0.1 * ppm))
-            cost[ok, j] = dist[ok]
-        for r, c in zip(*linear_sum_assignment(cost)):
+        for r, c in _matched(found, sc.hairs, ppm):
             h = sc.hairs[c]
-            apart = all(to_shaft(mids[c:c + 1], j)[0] >= 0.06 * ppm for j in range(len(sc.hairs)) if j != c)
-            if cost[r, c] < 1e6 and 20 <= h.width_um < 45 and apart:
+            mid = np.array([[h.row_px, h.col_px]])
+            apart = all(_to_shaft(mid, o)[0] >= 0.06 * ppm for j, o in enumerate(sc.hairs) if j != c)
+            if 20 <= h.width_um < 45 and apart:
                 rel.append(found[r].width_um / h.width_um - 1.0)
     rel = np.array(rel)
     assert len(rel) >= 15, len(rel)
