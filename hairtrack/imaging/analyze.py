@@ -173,8 +173,11 @@ DEFAULT_DETECTOR = "learned"
 # (found off its middle, a shaft read an edge as its peak: wider, with sharper edges, so the photo's blur read
 # low; widths and what reads them move, counts and densities do not; thirtieth session); 18: they move to the
 # nearest peak of their mean, not to its darkest point within the 4 px, which could be a thick neighbour's edge
-# (a 30-um shaft of the guard's hard scene read 73 um; same session).
-METHOD_REVISION = 18
+# (a 30-um shaft of the guard's hard scene read 73 um; same session); 19: the photo's blur is read from its lone
+# shafts (no other found shaft within 16 input px) when 8 or more of them can show it (a unit's shafts lying on
+# each other in different tones read it low, so thin shafts read wide; widths and what reads them move, counts
+# and densities do not; thirty-first session).
+METHOD_REVISION = 19
 
 
 @functools.cache

@@ -41,6 +41,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import onnxruntime as ort
+from scipy.spatial import cKDTree
 
 from hairtrack.errors import InputError
 from hairtrack.imaging.hairs import (DERMOSCOPE_70X_PX_PER_MM, Hair, _contrast_window_px, _darkness, _lobe_stats,
@@ -106,6 +107,8 @@ _GATE_SPAN = 0.3  # the gates read a peak's shaft from -0.3 to +0.3 of its lengt
 _WIDTH_SPAN = 0.45  # ... a kept shaft's reported width from -0.45 to +0.45 (_shaft_widths), the 35th percentile
 _WIDTH_PCT = 35.0  # of its profiles' widths: a neighbour a profile crosses only adds width
 _CENTRE_PX = 4  # ... its profiles moved to the nearest peak of their mean, up to 4 input px (22 um at 179 px/mm)
+_LONE_GAP_PX = 16.0  # a shaft no other found shaft comes within 16 input px of (89 um at 179 px/mm) is lone, and
+_LONE_MIN = 8  # the photo's blur is read from its lone shafts alone when 8 or more of them can show it
 
 
 # One session per model file: resolved path -> ((mtime, size, threads), session). A changed file or thread
@@ -588,18 +591,71 @@ def _shaft_blurs(readings: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.where(found, sigma, np.where(diff[0] >= 0, _BLUR_SIGMAS_PX[0], _BLUR_SIGMAS_PX[-1]))
 
 
-def _photo_blur_px(readings: list[float], edges: list[float]) -> float | None:
+def _photo_blur_px(readings: list[float], edges: list[float], lone: np.ndarray | None = None) -> float | None:
     """The photo's blur (Gaussian sigma, input px, 0.3-4.0): the median over its wide shafts of each one's blur
     (:func:`_shaft_blurs`, from its width reading and edge width), or None with fewer than two.
 
     Shafts reading ``_PLATEAU_PX`` to ``_BLUR_MAX_READ_PX`` wide are used: narrower ones show the blur more
-    than their edges, and wider ones fill the 29-px profile, whose ends then cut their edges.
+    than their edges, and wider ones fill the 29-px profile, whose ends then cut their edges. With ``lone``
+    (one flag per shaft, :func:`_lone_shafts`) only the lone ones are used, when ``_LONE_MIN`` or more of them
+    can be: where the shafts of a unit lie on each other in different tones their profile is peaked, which
+    the tables take for a wider box with sharper edges, and they read the blur low (2.0-2.2 input px against
+    2.6 on hard renders at 100 px/mm). Fewer lone shafts than that read a noisier median than all of them.
     """
-    use = [(r, e) for r, e in zip(readings, edges) if _PLATEAU_PX <= r <= _BLUR_MAX_READ_PX and 0 < e < math.inf]
-    if len(use) < 2:
+    read = np.asarray(readings, np.float64)
+    edge = np.asarray(edges, np.float64)
+    use = (read >= _PLATEAU_PX) & (read <= _BLUR_MAX_READ_PX) & (edge > 0) & np.isfinite(edge)
+    if lone is not None and np.count_nonzero(use & lone) >= _LONE_MIN:
+        use &= lone
+    if np.count_nonzero(use) < 2:
         return None
-    r, e = np.array(use).T
-    return float(np.median(_shaft_blurs(r, e)))
+    return float(np.median(_shaft_blurs(read[use], edge[use])))
+
+
+def _lone_shafts(mids: np.ndarray, halves: np.ndarray, gap_px: float = _LONE_GAP_PX) -> np.ndarray:
+    """Which shafts have no other shaft within ``gap_px`` of them (segment to segment).
+
+    Parameters
+    ----------
+    mids : ndarray
+        (n, 2) midpoints (row, col).
+    halves : ndarray
+        (n, 2) half of each shaft, midpoint to one end.
+    gap_px : float
+        Shafts closer than this (touching or crossing: 0) are not lone.
+
+    Returns
+    -------
+    ndarray of bool
+        (n,), True where the shaft is lone.
+    """
+    n = len(mids)
+    lone = np.ones(n, bool)
+    if n < 2:
+        return lone
+    starts, ends = mids - halves, mids + halves
+    reach = gap_px + 2.0 * float(np.hypot(halves[:, 0], halves[:, 1]).max())
+    pairs = cKDTree(mids).query_pairs(reach, output_type="ndarray")
+    if len(pairs) == 0:
+        return lone
+    i, j = pairs.T
+
+    def to_segment(p, a, b):  # distance from points p to segments a-b, row by row
+        ab, ap = b - a, p - a
+        t = np.clip((ap * ab).sum(1) / np.maximum((ab * ab).sum(1), 1e-12), 0.0, 1.0)
+        return np.hypot(*(ap - t[:, None] * ab).T)
+
+    def side(a, b, p):  # sign of the turn a -> b -> p
+        return np.sign((b[:, 0] - a[:, 0]) * (p[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (p[:, 0] - a[:, 0]))
+
+    a1, b1, a2, b2 = starts[i], ends[i], starts[j], ends[j]
+    dist = np.minimum.reduce([to_segment(a1, a2, b2), to_segment(b1, a2, b2),
+                              to_segment(a2, a1, b1), to_segment(b2, a1, b1)])
+    crossing = (side(a1, b1, a2) * side(a1, b1, b2) < 0) & (side(a2, b2, a1) * side(a2, b2, b1) < 0)
+    near = crossing | (dist < gap_px)
+    lone[i[near]] = False
+    lone[j[near]] = False
+    return lone
 
 
 @lru_cache(maxsize=8)
@@ -746,7 +802,9 @@ def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, t
             edges[i] = float(wide[2])
     plateau = [c for (*_, wd, c, _) in recs if wd >= 4.0]
     ref_c = float(np.median(plateau)) if len(plateau) >= 2 else None
-    sigma = _photo_blur_px([rec[5] for rec in recs], edges)
+    lone = _lone_shafts(np.array([rec[:2] for rec in recs], np.float64).reshape(-1, 2),
+                        np.array([0.5 * rec[3] * rec[4] for rec in recs], np.float64).reshape(-1, 2))
+    sigma = _photo_blur_px([rec[5] for rec in recs], edges, lone)
     out = []
     for r_in, c_in, theta, length_in, axis, width, contrast, _score in recs:
         raw = width
