@@ -793,7 +793,9 @@ def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, t
     # with the darkest point in reach (the first form): 100 px/mm 3.7 / 6.6 / 13.4% -> 3.7 / 6.5 / 12.3%, 110 3.2 /
     # 5.6 / 9.3% -> 3.3 / 5.6 / 9.0%, 220 3.1 / 3.4 / 5.5% -> 3.3 / 3.4 / 5.3%; the nearest peak against that, seeds
     # 5060-5079: the same to 0.1 point in every cell, and a thin shaft no longer moves onto a thick neighbour's
-    # edge (thirtieth session).
+    # edge (thirtieth session). The blur is read from the lone shafts when there are enough (_photo_blur_px), seeds
+    # 5080-5099: 100 px/mm 3.6 / 6.7 / 12.3% -> 3.3 / 6.1 / 10.7%, 110 3.4 / 5.3 / 8.0% -> 3.2 / 5.3 / 7.8%, 220
+    # unchanged (thirty-first session).
     edges = [0.0] * len(recs)
     for i, (rec, wide) in enumerate(zip(recs, _shaft_widths(d, recs, width_pct=_WIDTH_PCT, edges=True,
                                                             centre_px=_CENTRE_PX))):
