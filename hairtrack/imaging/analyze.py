@@ -176,8 +176,11 @@ DEFAULT_DETECTOR = "learned"
 # (a 30-um shaft of the guard's hard scene read 73 um; same session); 19: the photo's blur is read from its lone
 # shafts (no other found shaft within 16 input px) when 8 or more of them can show it (a unit's shafts lying on
 # each other in different tones read it low, so thin shafts read wide; widths and what reads them move, counts
-# and densities do not; thirty-first session).
-METHOD_REVISION = 19
+# and densities do not; thirty-first session); 20: a shaft whose three profiles at one end read 1.3x or more
+# narrower than the three at the other takes that end's width when it is the smaller (a unit's shafts part
+# towards their tips, and a thin one lying on a thicker neighbour read it; widths and what reads them move,
+# counts and densities do not; same session).
+METHOD_REVISION = 20
 
 
 @functools.cache

@@ -406,7 +406,7 @@ def _lobe_stats(prof: np.ndarray, edges: bool = False) -> tuple[np.ndarray, ...]
 
 
 def _profile_widths(d: np.ndarray, pts: np.ndarray, axes: np.ndarray, width_pct: float = 50.0, *,
-                    edges: bool = False, centre_px: int = 0) -> np.ndarray:
+                    edges: bool = False, centre_px: int = 0, parted_ratio: float = 0.0) -> np.ndarray:
     """Width (working px), contrast and edge width of shafts from darkness profiles across them, one row each.
 
     ``pts`` (shafts, points, 2) are the (row, col) centres of each shaft's profiles and ``axes`` (shafts, 2) its
@@ -424,6 +424,11 @@ def _profile_widths(d: np.ndarray, pts: np.ndarray, axes: np.ndarray, width_pct:
     from choosing where the peak is read (which read wide shafts' flat tops dark, and so their widths low); the
     nearest peak, rather than the darkest point within reach, keeps a thin shaft on itself when a thick
     neighbour's edge lies within reach.
+
+    With ``parted_ratio`` (> 1) a shaft whose three profiles at one end read that many times narrower (their
+    median) than the three at the other takes that end's reading when it is the smaller: the shafts of a unit
+    leave one opening and part towards their tips, so a thin shaft lying on a thicker neighbour reads it over
+    most of its length but is clear of it at one end.
     """
     n, k = pts.shape[:2]
     out = np.zeros((n, 3))
@@ -459,6 +464,13 @@ def _profile_widths(d: np.ndarray, pts: np.ndarray, axes: np.ndarray, width_pct:
         with np.errstate(invalid="ignore", divide="ignore"):
             widths = np.where(good, integral / peak, np.nan)[some]
         out[some, 0] = nan_row_percentiles(widths, width_pct)  # numpy's nanpercentile, rows at once
+        if parted_ratio > 1.0 and k >= 6:
+            both = np.isfinite(widths[:, :3]).any(axis=1) & np.isfinite(widths[:, -3:]).any(axis=1)
+            a, b = nan_row_medians(widths[both, :3]), nan_row_medians(widths[both, -3:])
+            near = np.minimum(a, b)
+            parted = np.maximum(a, b) > parted_ratio * near
+            at = np.flatnonzero(some)[np.flatnonzero(both)[parted]]
+            out[at, 0] = np.minimum(out[at, 0], near[parted])
         out[some, 1] = nan_row_medians(np.where(good, peak, np.nan)[some])
         if edges:
             edge = np.where(good, edge[0], np.nan)[some]

@@ -109,6 +109,7 @@ _WIDTH_PCT = 35.0  # of its profiles' widths: a neighbour a profile crosses only
 _CENTRE_PX = 4  # ... its profiles moved to the nearest peak of their mean, up to 4 input px (22 um at 179 px/mm)
 _LONE_GAP_PX = 16.0  # a shaft no other found shaft comes within 16 input px of (89 um at 179 px/mm) is lone, and
 _LONE_MIN = 8  # the photo's blur is read from its lone shafts alone when 8 or more of them can show it
+_PARTED_RATIO = 1.3  # a shaft whose end profiles read 1.3x apart takes the narrower end's width (_shaft_widths)
 
 
 # One session per model file: resolved path -> ((mtime, size, threads), session). A changed file or thread
@@ -510,10 +511,11 @@ def _gate_peaks(recs: list, threshold: float, shape: tuple[int, int]) -> list:
 
 
 def _shaft_widths(d: np.ndarray, recs: list, span: float = _WIDTH_SPAN, width_pct: float = 50.0, *,
-                  edges: bool = False, centre_px: int = 0) -> np.ndarray:
+                  edges: bool = False, centre_px: int = 0, parted_ratio: float = 0.0) -> np.ndarray:
     """Width (input px), contrast and, with ``edges``, edge width (px) of found shafts, one row each
     (:func:`hairtrack.imaging.hairs._profile_widths`, whose ``centre_px`` moves a shaft's profiles to the nearest
-    peak of their mean), from 9 profiles across each, from -``span`` to +``span`` of its predicted length about
+    peak of their mean and whose ``parted_ratio`` reads a unit's shaft where it has parted from its neighbour),
+    from 9 profiles across each, from -``span`` to +``span`` of its predicted length about
     its midpoint (clipped to the frame). ``recs`` are the records built in :func:`detect_hairs_learned` (row,
     col, theta, length, axis, ...), in input px."""
     if not recs:
@@ -525,7 +527,7 @@ def _shaft_widths(d: np.ndarray, recs: list, span: float = _WIDTH_SPAN, width_pc
     pts = mids[:, None, :] + t * axes[:, None, :]  # (n, 9, 2)
     pts[..., 0] = np.clip(pts[..., 0], 0, d.shape[0] - 1)
     pts[..., 1] = np.clip(pts[..., 1], 0, d.shape[1] - 1)
-    return _profile_widths(d, pts, axes, width_pct, edges=edges, centre_px=centre_px)
+    return _profile_widths(d, pts, axes, width_pct, edges=edges, centre_px=centre_px, parted_ratio=parted_ratio)
 
 
 _BLUR_SIGMAS_PX = np.linspace(0.3, 4.0, 38)  # the photo's blur (Gaussian sigma, input px) the tables cover
@@ -798,7 +800,7 @@ def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, t
     # unchanged (thirty-first session).
     edges = [0.0] * len(recs)
     for i, (rec, wide) in enumerate(zip(recs, _shaft_widths(d, recs, width_pct=_WIDTH_PCT, edges=True,
-                                                            centre_px=_CENTRE_PX))):
+                                                            centre_px=_CENTRE_PX, parted_ratio=_PARTED_RATIO))):
         if wide[0] > 0:
             recs[i] = (*rec[:5], float(wide[0]), float(wide[1]), rec[7])
             edges[i] = float(wide[2])

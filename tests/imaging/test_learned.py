@@ -9,8 +9,9 @@ from hairtrack.errors import InputError
 from hairtrack.imaging.analyze import analyze
 from hairtrack.imaging.hairs import Hair
 from hairtrack.imaging.learned import (
-    _CENTRE_PX, _LONE_GAP_PX, _LONE_MIN, DEFAULT_MODELS, FLOAT_MODELS, MODEL_PATH, _gate_peaks, _load_net,
-    _lone_shafts, _photo_blur_px, _shaft_nms, _shaft_widths, _unblurred_width, detect_hairs_learned, predict_maps,
+    _CENTRE_PX, _LONE_GAP_PX, _LONE_MIN, _PARTED_RATIO, _WIDTH_PCT, DEFAULT_MODELS, FLOAT_MODELS, MODEL_PATH,
+    _gate_peaks, _load_net, _lone_shafts, _photo_blur_px, _shaft_nms, _shaft_widths, _unblurred_width,
+    detect_hairs_learned, predict_maps,
 )
 from hairtrack.synth.scalp import render_scalp
 
@@ -292,6 +293,49 @@ def test_a_thin_shaft_beside_a_thick_one_stays_on_its_own_peak():
     assert np.array_equal(read(100.0), on_middle)
     assert np.array_equal(read(98.0), on_middle)
     assert read(104.0, 0)[1] > 1.4 * on_middle[1]  # read at the edge, its contrast would be the neighbour's
+
+
+def _segment_darkness(shape, p0, p1, width_px: float, dark: float) -> np.ndarray:
+    """Darkness of a straight shaft from ``p0`` to ``p1`` (row, col), ``width_px`` wide, its edges antialiased."""
+    rr, cc = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float64)
+    a, ab = np.asarray(p0, np.float64), np.subtract(p1, p0).astype(np.float64)
+    t = np.clip(((rr - a[0]) * ab[0] + (cc - a[1]) * ab[1]) / (ab @ ab), 0.0, 1.0)
+    dist = np.hypot(rr - a[0] - t * ab[0], cc - a[1] - t * ab[1])
+    return dark * np.clip(width_px / 2 - dist + 0.5, 0.0, 1.0)
+
+
+@pytest.mark.parametrize("splay_deg", [5.0, 7.0])
+def test_a_thin_shaft_parting_from_its_neighbour_is_read_where_it_has_parted(splay_deg):
+    """Two shafts of a unit leave one opening: a thin, light one (4 px) at a few degrees from a thick, dark one
+    (12 px). Near the opening the thin one's profiles take in its neighbour; towards its tip it is clear. At 5
+    degrees most of its profiles read the neighbour, so their 35th percentile does too (11.5 px); its three
+    profiles at the tip read it alone, 1.3x or more narrower than at the opening, and the shaft takes their
+    reading: what it reads with no neighbour at all. Where the 35th percentile is already clear (7 degrees), or
+    the shaft is alone, nothing changes."""
+    import cv2
+
+    shape, root, length = (200, 300), (120.0, 40.0), 200.0
+    ang = np.radians(splay_deg)
+    tip = (root[0] - length * np.sin(ang), root[1] + length * np.cos(ang))
+    thin = _segment_darkness(shape, root, tip, 4.0, 0.3)
+    pair = np.maximum(_segment_darkness(shape, root, (root[0], root[1] + length), 12.0, 0.6), thin)
+    rec = ((root[0] + tip[0]) / 2, (root[1] + tip[1]) / 2, 0.0, length, np.array([-np.sin(ang), np.cos(ang)]),
+           0.0, 0.0, 0.5)
+
+    def read(d, ratio):
+        d = cv2.GaussianBlur(d.astype(np.float32), (0, 0), 1.5)
+        return _shaft_widths(d, [rec], width_pct=_WIDTH_PCT, edges=True, centre_px=_CENTRE_PX, parted_ratio=ratio)[0]
+
+    alone = read(thin, _PARTED_RATIO)
+    assert np.array_equal(alone, read(thin, 0.0))
+    assert alone[0] == pytest.approx(4.0 / 0.818, rel=0.05)  # a 4-px box at 1.5 px of blur: w / erf(w / 2.1 sigma)
+    before, after = read(pair, 0.0), read(pair, _PARTED_RATIO)
+    if splay_deg == 5.0:
+        assert before[0] > 2.0 * alone[0]
+    else:
+        assert before[0] == pytest.approx(alone[0], rel=0.02)
+    assert after[0] == pytest.approx(alone[0], rel=0.02)
+    assert np.array_equal(after[1:], before[1:])  # contrast and edges: as before
 
 
 def test_a_reading_sharper_than_the_blur_allows_shrinks_in_proportion():
