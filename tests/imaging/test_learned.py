@@ -105,7 +105,8 @@ def test_widths_of_crowded_hard_units_within_10_pct_median() -> None:
     """Shafts of a unit lie on or cross each other near their opening; a profile across one there adds its
     neighbours' darkness. Reading the width over most of the shaft's length (-0.45..+0.45, where they part)
     gave these crowded hard scenes 7.5% median |error|; over -0.3..+0.3 it was 11.9%; with the photo's blur taken
-    out and the profiles' 35th percentile, 6.1% (bias -0.6%; 2026-11-28). Matching is one to one, a found
+    out and the profiles' 35th percentile, 6.1% (bias -0.6%; 2026-11-28); with a shaft read at the end where it
+    has parted from its neighbour, 4.9% (bias -1.5%; thirty-first session). Matching is one to one, a found
     midpoint within half a hair's length of a true one and near its shaft."""
     rel = []
     for seed in range(8):
@@ -692,10 +693,10 @@ def test_thin_shafts_of_a_blurred_phone_macro_read_nearer_their_width() -> None:
     (median). Read from the fall over 4 px against boxes of each shaft's width, +16% (2026-11-29); with each
     shaft's profiles moved to the nearest peak of their mean (found off its middle, a wide shaft read an edge as
     its peak, and so the blur low), +13% (thirtieth session); with the blur read from the lone shafts (a unit's
-    shafts lying on each other read it low), +9.1% (thirty-first session). What is left is mostly the noise,
-    which still steepens the fall a little (a 75-25% crossing reads them at +1% here but takes the real photos'
-    rounded shafts for blur; docs/hair_detector_card.md, twenty-ninth session). Shafts lying on a neighbour are
-    left out: they read it."""
+    shafts lying on each other read it low), +9.1%, and with a shaft read at the end where it has parted from
+    its neighbour, +7.7% (thirty-first session). What is left is mostly the noise, which still steepens the fall
+    a little (a 75-25% crossing reads them at +1% here but takes the real photos' rounded shafts for blur;
+    docs/hair_detector_card.md, twenty-ninth session). Shafts lying on a neighbour are left out: they read it."""
     ppm = 100.0
     rel = []
     for seed in range(5):
@@ -709,4 +710,4 @@ def test_thin_shafts_of_a_blurred_phone_macro_read_nearer_their_width() -> None:
                 rel.append(found[r].width_um / h.width_um - 1.0)
     rel = np.array(rel)
     assert len(rel) >= 15, len(rel)
-    assert abs(np.median(rel)) <= 0.11, np.round(np.sort(rel), 2)
+    assert abs(np.median(rel)) <= 0.10, np.round(np.sort(rel), 2)
