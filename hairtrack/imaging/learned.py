@@ -797,7 +797,9 @@ def detect_hairs_learned(image: np.ndarray, *, px_per_mm: float | None = None, t
     # 5060-5079: the same to 0.1 point in every cell, and a thin shaft no longer moves onto a thick neighbour's
     # edge (thirtieth session). The blur is read from the lone shafts when there are enough (_photo_blur_px), seeds
     # 5080-5099: 100 px/mm 3.6 / 6.7 / 12.3% -> 3.3 / 6.1 / 10.7%, 110 3.4 / 5.3 / 8.0% -> 3.2 / 5.3 / 7.8%, 220
-    # unchanged (thirty-first session).
+    # unchanged; and a shaft whose ends read 1.3x apart takes the narrower end's width (_PARTED_RATIO: a unit's
+    # thin shaft lying on a thicker neighbour read it), seeds 5100-5119 at 100 px/mm 3.2 / 6.5 / 10.0% -> 3.4 /
+    # 6.2 / 9.5% (thirty-first session).
     edges = [0.0] * len(recs)
     for i, (rec, wide) in enumerate(zip(recs, _shaft_widths(d, recs, width_pct=_WIDTH_PCT, edges=True,
                                                             centre_px=_CENTRE_PX, parted_ratio=_PARTED_RATIO))):
