@@ -425,10 +425,10 @@ def _profile_widths(d: np.ndarray, pts: np.ndarray, axes: np.ndarray, width_pct:
     nearest peak, rather than the darkest point within reach, keeps a thin shaft on itself when a thick
     neighbour's edge lies within reach.
 
-    With ``parted_ratio`` (> 1) a shaft whose three profiles at one end read that many times narrower (their
-    median) than the three at the other takes that end's reading when it is the smaller: the shafts of a unit
-    leave one opening and part towards their tips, so a thin shaft lying on a thicker neighbour reads it over
-    most of its length but is clear of it at one end.
+    With ``parted_ratio`` (> 1), where the median width of a shaft's first three profiles and that of its last
+    three differ by that factor or more, its width is the lesser of the narrower end's median and the percentile
+    above: the shafts of a unit leave one opening and part towards their tips, so a thin shaft lying on a thicker
+    neighbour reads it over most of its length but is clear of it at one end.
     """
     n, k = pts.shape[:2]
     out = np.zeros((n, 3))

@@ -329,7 +329,7 @@ def test_a_thin_shaft_parting_from_its_neighbour_is_read_where_it_has_parted(spl
 
     alone = read(thin, _PARTED_RATIO)
     assert np.array_equal(alone, read(thin, 0.0))
-    assert alone[0] == pytest.approx(4.0 / 0.818, rel=0.05)  # a 4-px box at 1.5 px of blur: w / erf(w / 2.1 sigma)
+    assert alone[0] == pytest.approx(4.0 / 0.818, rel=0.05)  # a 4-px box at 1.5 px of blur: w / erf(w / 2.83 sigma)
     before, after = read(pair, 0.0), read(pair, _PARTED_RATIO)
     if splay_deg == 5.0:
         assert before[0] > 2.0 * alone[0]
