@@ -636,6 +636,7 @@ def _lone_shafts(mids: np.ndarray, halves: np.ndarray, gap_px: float = _LONE_GAP
     if n < 2:
         return lone
     starts, ends = mids - halves, mids + halves
+    # two shafts within the gap have midpoints within the gap plus both half-lengths
     reach = gap_px + 2.0 * float(np.hypot(halves[:, 0], halves[:, 1]).max())
     pairs = cKDTree(mids).query_pairs(reach, output_type="ndarray")
     if len(pairs) == 0:

@@ -296,15 +296,6 @@ def test_a_thin_shaft_beside_a_thick_one_stays_on_its_own_peak():
     assert read(104.0, 0)[1] > 1.4 * on_middle[1]  # read at the edge, its contrast would be the neighbour's
 
 
-def _segment_darkness(shape, p0, p1, width_px: float, dark: float) -> np.ndarray:
-    """Darkness of a straight shaft from ``p0`` to ``p1`` (row, col), ``width_px`` wide, its edges antialiased."""
-    rr, cc = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float64)
-    a, ab = np.asarray(p0, np.float64), np.subtract(p1, p0).astype(np.float64)
-    t = np.clip(((rr - a[0]) * ab[0] + (cc - a[1]) * ab[1]) / (ab @ ab), 0.0, 1.0)
-    dist = np.hypot(rr - a[0] - t * ab[0], cc - a[1] - t * ab[1])
-    return dark * np.clip(width_px / 2 - dist + 0.5, 0.0, 1.0)
-
-
 @pytest.mark.parametrize("splay_deg", [5.0, 7.0])
 def test_a_thin_shaft_parting_from_its_neighbour_is_read_where_it_has_parted(splay_deg):
     """Two shafts of a unit leave one opening: a thin, light one (4 px) at a few degrees from a thick, dark one
@@ -315,16 +306,20 @@ def test_a_thin_shaft_parting_from_its_neighbour_is_read_where_it_has_parted(spl
     the shaft is alone, nothing changes."""
     import cv2
 
+    from hairtrack.synth.scalp import _segment_coverage
+
     shape, root, length = (200, 300), (120.0, 40.0), 200.0
     ang = np.radians(splay_deg)
     tip = (root[0] - length * np.sin(ang), root[1] + length * np.cos(ang))
-    thin = _segment_darkness(shape, root, tip, 4.0, 0.3)
-    pair = np.maximum(_segment_darkness(shape, root, (root[0], root[1] + length), 12.0, 0.6), thin)
+    thin = np.zeros(shape, np.float32)
+    _segment_coverage(shape, root, tip, 4.0, thin, 0.3)
+    pair = thin.copy()
+    _segment_coverage(shape, root, (root[0], root[1] + length), 12.0, pair, 0.6)
     rec = ((root[0] + tip[0]) / 2, (root[1] + tip[1]) / 2, 0.0, length, np.array([-np.sin(ang), np.cos(ang)]),
            0.0, 0.0, 0.5)
 
     def read(d, ratio):
-        d = cv2.GaussianBlur(d.astype(np.float32), (0, 0), 1.5)
+        d = cv2.GaussianBlur(d, (0, 0), 1.5)
         return _shaft_widths(d, [rec], width_pct=_WIDTH_PCT, edges=True, centre_px=_CENTRE_PX, parted_ratio=ratio)[0]
 
     alone = read(thin, _PARTED_RATIO)
