@@ -71,6 +71,11 @@ _LINE_APART_PX = 3
 # A label box's white text, enclosed by its dark box, as a share of the box (dev photos' labels: 0.04 and more
 # for 9 in 10 of 200; a unit's shafts on white skin enclose none).
 _LABEL_TEXT_SHARE = 0.02
+# The measurement circle's label: blue text (B over max(R, G) by this much) on a light grey box (V over this, R-G-B
+# spread under this), a pixel counting as text when at least half of its 13 x 13 neighbourhood (on the ~640-px copy)
+# is such box. Dermoscopes' light tints whole photos blue (a fifth of the dev photos' pixels are as blue), but not
+# on a light grey ground.
+_LABEL_BLUE, _LABEL_BOX_V, _LABEL_BOX_SAT = 60, 150, 40
 _MIN_HAIRS = 5
 # Coefficient of variation of CIE L* over the usable field, blurred over 2% of the frame (13 px of the 640-px copy).
 # A close-up is skin with shafts on it, which the blur averages (tune fold of the real dev set: largest 0.247); a
@@ -114,8 +119,9 @@ class ScanField:
     banner_rows : int
         Rows at the top covered by a burned-in text banner (0 when none).
     overlay : ndarray of bool, H x W
-        The red measurement drawing (circle, lines); hairs under it are still counted, the drawing itself
-        never is. (Its label box is light grey with blue text: bright, so never taken for a hair.)
+        The red measurement drawing (circle, lines) and its label's blue text, and a scale bar with its label;
+        hairs under it are still counted, the drawing itself never is. (The circle's label box is light grey,
+        bright, but its letters were taken for hairs at a phone macro's scale.)
     usable_fraction : float
         Share of the picture that is usable.
     """
@@ -234,6 +240,27 @@ def _red_overlay(rgb: np.ndarray) -> np.ndarray:
     square = np.ones((9, 9), np.uint8)
     patches = cv2.dilate(cv2.morphologyEx(reddish, cv2.MORPH_OPEN, square), np.ones((5, 5), np.uint8))
     return red & (patches == 0)
+
+
+def _label_text(rgb: np.ndarray, v: np.ndarray, sat: np.ndarray) -> np.ndarray:
+    """The blue text of the label the dermoscope software draws beside its measurement circle, on the ~640-px copy.
+
+    The label ("RC0", "C=15.848 mm", ...) is a light grey box with blue letters. The box is bright, but at a phone
+    macro's scale (100-110 px/mm, enlarged 1.6-1.8x for the network) the letters' strokes are as wide as hairs and
+    the network took them for short ones: on twelve easy renders at 100 px/mm with a circle, 48 hairs were found
+    on the letters; 6 are now, most of them hairs seen through the box. The real 70x photos are reduced for the
+    network, and there the letters were taken for a hair once on the tune fold's 640 photos.
+    Blue pixels count only on a light grey ground, so that a dermoscope's blue light, blue dye and blue glints on
+    shafts do not; one pixel of margin takes in the letters' soft edges.
+    """
+    r, g, b = cv2.split(rgb)
+    blue = cv2.subtract(b, cv2.max(r, g)) > _LABEL_BLUE
+    if not blue.any():
+        return blue
+    box = ((v > _LABEL_BOX_V) & (sat < _LABEL_BOX_SAT)).astype(np.float32)
+    on_box = cv2.blur(box, (13, 13), borderType=cv2.BORDER_REPLICATE) >= 0.5
+    text = (blue & on_box).view(np.uint8)
+    return cv2.dilate(text, np.ones((3, 3), np.uint8)).view(bool)
 
 
 def _drawn_lines(v: np.ndarray, sat: np.ndarray) -> np.ndarray:
@@ -421,6 +448,8 @@ def scan_field(image: np.ndarray) -> ScanField:
             banner_rows = min(top, last + 1 + max(2, h // 200))
     red = _red_overlay(rgb)
     overlay = red | _drawn_lines(v, sat)
+    if red.any():  # the label comes with the circle
+        overlay |= _label_text(rgb, v, sat)
     usable = np.ones((h, w), bool)
     usable[:banner_rows] = False
     # Flat letterbox strips and caption bars (rows or columns of one grey level, in a band from the frame's
