@@ -71,11 +71,17 @@ _LINE_APART_PX = 3
 # A label box's white text, enclosed by its dark box, as a share of the box (dev photos' labels: 0.04 and more
 # for 9 in 10 of 200; a unit's shafts on white skin enclose none).
 _LABEL_TEXT_SHARE = 0.02
-# The measurement circle's label: blue text (B over max(R, G) by this much) on a light grey box (V over this, R-G-B
-# spread under this), a pixel counting as text when at least half of its 13 x 13 neighbourhood (on the ~640-px copy)
-# is such box. Dermoscopes' light tints whole photos blue (a fifth of the dev photos' pixels are as blue), but not
-# on a light grey ground.
-_LABEL_BLUE, _LABEL_BOX_V, _LABEL_BOX_SAT = 60, 150, 40
+# The measurement circle's label (dermoscope software draws it in blue letters on a light grey box), on the ~640-px
+# copy: pixels with B over max(R, G) by _LABEL_BLUE, in letters _LABEL_CHAR_PX high (dev photos' labels about 20,
+# the renderer's 10) whose thickest stroke is under twice _LABEL_STROKE_PX and whose bluest pixel reaches
+# _LABEL_PEAK_BLUE. Dev photos' letters reach 184 or more (90th percentile of each letter's pixels, 1,494 letters);
+# blue light and blue specks of skin, which a fifth of those photos show, 79 at most. Letters of one line share
+# their top or bottom (2 px) and lie within a letter's height of each other; a label is two lines of
+# _LABEL_ROW_CHARS letters or more, one above the other, or one line of twice as many.
+_LABEL_BLUE, _LABEL_PEAK_BLUE = 60, 150
+_LABEL_CHAR_PX = (6, 32)
+_LABEL_STROKE_PX = 3.5
+_LABEL_ROW_CHARS = 3
 _MIN_HAIRS = 5
 # Coefficient of variation of CIE L* over the usable field, blurred over 2% of the frame (13 px of the 640-px copy).
 # A close-up is skin with shafts on it, which the blur averages (tune fold of the real dev set: largest 0.247); a
@@ -242,25 +248,80 @@ def _red_overlay(rgb: np.ndarray) -> np.ndarray:
     return red & (patches == 0)
 
 
-def _label_text(rgb: np.ndarray, v: np.ndarray, sat: np.ndarray) -> np.ndarray:
-    """The blue text of the label the dermoscope software draws beside its measurement circle, on the ~640-px copy.
+def _label_text(rgb: np.ndarray) -> np.ndarray:
+    """The blue letters of the label the dermoscope software draws beside its measurement circle, on the ~640-px copy.
 
-    The label ("RC0", "C=15.848 mm", ...) is a light grey box with blue letters. The box is bright, but at a phone
-    macro's scale (100-110 px/mm, enlarged 1.6-1.8x for the network) the letters' strokes are as wide as hairs and
-    the network took them for short ones: on twelve easy renders at 100 px/mm with a circle, 48 hairs were found
-    on the letters; 6 are now, most of them hairs seen through the box. The real 70x photos are reduced for the
-    network, and there the letters were taken for a hair once on the tune fold's 640 photos.
-    Blue pixels count only on a light grey ground, so that a dermoscope's blue light, blue dye and blue glints on
-    shafts do not; one pixel of margin takes in the letters' soft edges.
+    The label ("RC0", "C=15.848 mm", "A=19.988 mm^2", "r=2.522 mm") is a light grey box with blue letters. The box
+    is bright, but at a phone macro's scale (100-110 px/mm, enlarged 1.6-1.8x for the network) the letters' strokes
+    are as wide as hairs, and the network took them for short ones: on twelve easy renders at 100 px/mm with a
+    circle, 48 hairs were found on the letters. The real 70x photos are reduced for the network, and there the
+    letters were taken for a hair once in the tune fold's 640 photos.
+
+    Blue alone is not enough: a dermoscope's blue light tints whole photos, skin shows blue specks, shafts blue
+    glints. Letters are found as text is: small, thin-stroked, pure blue shapes standing in lines (module
+    constants ``_LABEL_*``). On the 1,324 dev photos this finds the labels of 81 of the 324 photos with a circle,
+    and nothing on any photo without one. One pixel of margin takes in the letters' soft edges.
     """
     r, g, b = cv2.split(rgb)
-    blue = cv2.subtract(b, cv2.max(r, g)) > _LABEL_BLUE
-    if not blue.any():
-        return blue
-    box = ((v > _LABEL_BOX_V) & (sat < _LABEL_BOX_SAT)).astype(np.float32)
-    on_box = cv2.blur(box, (13, 13), borderType=cv2.BORDER_REPLICATE) >= 0.5
-    text = (blue & on_box).view(np.uint8)
-    return cv2.dilate(text, np.ones((3, 3), np.uint8)).view(bool)
+    excess = cv2.subtract(b, cv2.max(r, g))  # B - max(R, G) where positive, else 0
+    out = np.zeros(excess.shape, np.uint8)
+    if int(excess.max()) < _LABEL_PEAK_BLUE:  # no letter's blue anywhere: most photos
+        return out.view(bool)
+    blue = (excess > _LABEL_BLUE).view(np.uint8)
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(blue, connectivity=8)
+    lo, hi = _LABEL_CHAR_PX
+    letters = []
+    # (up to 4 letters' width: thick letters touch and join, as "848" does at the dev photos' size)
+    for i in np.flatnonzero((stats[1:, 3] >= lo) & (stats[1:, 3] <= hi) & (stats[1:, 2] <= 4 * stats[1:, 3])) + 1:
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        mine = (lab[y:y + h, x:x + w] == i).view(np.uint8)
+        if excess[y:y + h, x:x + w][mine.view(bool)].max() < _LABEL_PEAK_BLUE:
+            continue
+        # half the thickest stroke: the farthest a letter's pixel lies from its edge
+        edge = cv2.distanceTransform(np.pad(mine, 1), cv2.DIST_L2, 3)
+        if float(edge.max()) <= _LABEL_STROKE_PX:
+            letters.append((x, y, w, h, i))
+    if len(letters) < _LABEL_ROW_CHARS:
+        return out.view(bool)
+    # lines: letters side by side (gap under a letter's height) sharing their top or bottom
+    letters.sort()
+    line = list(range(len(letters)))
+
+    def root(k: int) -> int:
+        while line[k] != k:
+            line[k] = line[line[k]]
+            k = line[k]
+        return k
+
+    for a, (xa, ya, wa, ha, _) in enumerate(letters):
+        for c in range(a + 1, len(letters)):
+            xc, yc, wc, hc, _ = letters[c]
+            if xc - (xa + wa) > max(ha, hc):
+                break
+            overlap = max(ya, yc) < min(ya + ha, yc + hc)
+            if overlap and (abs(ya - yc) <= 2 or abs(ya + ha - yc - hc) <= 2):
+                line[root(c)] = root(a)
+    lines: dict[int, list[int]] = {}
+    for k in range(len(letters)):
+        lines.setdefault(root(k), []).append(k)
+    rows = [ks for ks in lines.values() if len(ks) >= _LABEL_ROW_CHARS]
+    spans = [(min(letters[k][0] for k in ks), max(letters[k][0] + letters[k][2] for k in ks),
+              min(letters[k][1] for k in ks), max(letters[k][1] + letters[k][3] for k in ks)) for ks in rows]
+    label = {p for p, ks in enumerate(rows) if len(ks) >= 2 * _LABEL_ROW_CHARS}
+    for p, (x0, x1, y0, y1) in enumerate(spans):
+        for q in range(p + 1, len(spans)):
+            u0, u1, v0, v1 = spans[q]
+            tall = max(y1 - y0, v1 - v0)
+            # one line above the other: overlapping across, starting within two line heights, at most two apart
+            if max(x0, u0) < min(x1, u1) and abs(x0 - u0) <= 2 * tall and max(y0, v0) - min(y1, v1) <= 2 * tall:
+                label |= {p, q}
+    for p in label:
+        for k in rows[p]:
+            x, y, w, h, i = letters[k]
+            out[y:y + h, x:x + w] |= (lab[y:y + h, x:x + w] == i).view(np.uint8)
+    if out.any():
+        out = cv2.dilate(out, np.ones((3, 3), np.uint8))
+    return out.view(bool)
 
 
 def _drawn_lines(v: np.ndarray, sat: np.ndarray) -> np.ndarray:
@@ -448,8 +509,7 @@ def scan_field(image: np.ndarray) -> ScanField:
             banner_rows = min(top, last + 1 + max(2, h // 200))
     red = _red_overlay(rgb)
     overlay = red | _drawn_lines(v, sat)
-    if red.any():  # the label comes with the circle
-        overlay |= _label_text(rgb, v, sat)
+    overlay |= _label_text(rgb)
     usable = np.ones((h, w), bool)
     usable[:banner_rows] = False
     # Flat letterbox strips and caption bars (rows or columns of one grey level, in a band from the frame's

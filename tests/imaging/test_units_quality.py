@@ -173,23 +173,38 @@ def test_the_circles_label_text_is_overlay_and_not_taken_for_hairs():
     assert on_text <= 1, on_text
 
 
-def test_blue_light_and_blue_shafts_are_not_label_text():
-    """Dermoscopes' light tints whole photos blue, and shafts show blue glints: blue counts as the label's text
-    only on its light grey box, so neither becomes drawing (which the darkness fills in with skin)."""
-    kw = dict(seed=2, shape=(512, 640), px_per_mm=220.0, difficulty="easy")
-    plain, drawn = render_scalp(**kw), render_scalp(**kw, red_circle=True)
-    drawing = (plain.image != drawn.image).any(-1)
-    circle = scan_field(drawn.image).overlay
-    # the skin and shafts tinted blue, the circle and its label drawn over them as the software does
-    tinted = np.clip(plain.image * np.array([0.55, 0.7, 1.35]), 0, 255).astype(np.uint8)
-    im = tinted.astype(int)
-    assert (im[..., 2] - np.maximum(im[..., 0], im[..., 1]) > 60).mean() > 0.5
-    tinted[drawing] = drawn.image[drawing]
-    assert scan_field(tinted).overlay.mean() < circle.mean() + 0.005
-    glints = drawn.image.copy()
-    hair = (plain.image.max(axis=-1) < 90) & ~drawing
-    glints[hair] = (30, 40, 200)  # every shaft blue
-    assert hair.sum() > 1000 and scan_field(glints).overlay[hair].mean() < 0.02
+def test_the_dev_photos_label_is_found_at_their_size_and_blue_that_is_no_text_is_not():
+    """The dev photos' label has four lines of letters twice the renderer's size, which it finds too. Blue that is
+    no text stays hair and skin: a dermoscope's blue light over a whole photo, and dark blue shafts on pale grey
+    skin (as light and grey as the label's box, at a phone macro's scale and a dermoscope's), each with the
+    circle and the renderer's label drawn over it."""
+    import cv2
+
+    for ppm in (100.0, 358.0):
+        kw = dict(seed=2, shape=(1024, 1280), px_per_mm=ppm, difficulty="hard")
+        plain, drawn = render_scalp(**kw), render_scalp(**kw, red_circle=True)
+        drawing = (plain.image != drawn.image).any(-1)
+        text = _label_text(plain.image, drawn.image)
+        hair = (plain.image.max(axis=-1) < 90) & ~cv2.dilate(drawing.view(np.uint8), np.ones((9, 9), np.uint8)).view(bool)
+        assert hair.sum() > 2000
+        tinted = np.clip(plain.image * np.array([0.55, 0.7, 1.35]), 0, 255).astype(np.uint8)
+        im = tinted.astype(int)
+        assert (im[..., 2] - np.maximum(im[..., 0], im[..., 1]) > 60).mean() > 0.5
+        navy = np.repeat(plain.image.mean(axis=-1, keepdims=True), 3, axis=-1).astype(np.uint8)  # grey skin
+        navy[plain.image.max(axis=-1) < 90] = (40, 60, 130)
+        for photo in (tinted, navy):
+            photo[drawing] = drawn.image[drawing]
+            overlay = scan_field(photo).overlay
+            assert overlay[text].mean() > 0.85 and overlay[hair].mean() < 0.005
+    # the dev photos' label: four lines, letters about 40 px high in a 1280 x 1024 photo
+    image = render_scalp(seed=5, shape=(1024, 1280), px_per_mm=358.0, difficulty="easy").image
+    labelled = image.copy()
+    box = (slice(300, 520), slice(800, 1240))
+    labelled[box] = (0.5 * labelled[box] + 0.5 * 215).astype(np.uint8)
+    for k, line in enumerate(("RC0", "C=15.848 mm", "A=19.988 mm^2", "r=2.522 mm")):
+        cv2.putText(labelled, line, (810, 350 + 52 * k), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (20, 20, 235), 3, cv2.LINE_AA)
+    text = _label_text(image, labelled)
+    assert scan_field(labelled).overlay[text].mean() > 0.85 and not scan_field(image).overlay.any()
 
 
 def test_red_skin_is_not_a_drawn_circle():
