@@ -3,8 +3,8 @@
 The classical pipeline (the documented fallback and the comparison for any learned detector):
 
 1. brightness ``V = max(R, G, B)`` (the blue-grey of a shaft under the skin and the blue text of the
-   software's labels are bright in ``V``, a pigmented shaft is dark in every channel); the red drawing
-   of the measurement circle is inpainted;
+   software's labels are bright in ``V``, a pigmented shaft is dark in every channel); the drawing the field
+   names (the measurement circle, its label's letters, a scale bar and its label) is filled in with skin;
 2. relative darkness ``D = (B - V) / B`` against the background ``B``, a grey closing of ``V`` with a disc
    wider than any shaft (a black top-hat, Serra 1982);
 3. hysteresis threshold of ``D`` (Canny 1986): strong shaft pixels grow into weak connected ones;
@@ -99,7 +99,7 @@ def _darkness(rgb: np.ndarray, overlay: np.ndarray, close_px: int) -> tuple[np.n
     """Relative darkness D in [0, 1] and the background brightness."""
     r_, g_, b_ = cv2.split(rgb)
     v = cv2.max(cv2.max(r_, g_), b_)
-    if overlay.any():  # the red circle is bright in V, but would cut the hairs it crosses: fill it in
+    if overlay.any():  # drawing (the red circle is bright in V, but would cut the hairs it crosses): fill it in
         # fill each drawn pixel with the darkest non-drawn pixel near it (cheaper than inpainting, and a
         # hair crossing the line stays whole)
         mask = cv2.dilate(overlay.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)

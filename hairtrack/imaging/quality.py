@@ -315,10 +315,9 @@ def _label_text(rgb: np.ndarray) -> np.ndarray:
             # one line above the other: overlapping across, starting within two line heights, at most two apart
             if max(x0, u0) < min(x1, u1) and abs(x0 - u0) <= 2 * tall and max(y0, v0) - min(y1, v1) <= 2 * tall:
                 label |= {p, q}
-    for p in label:
-        for k in rows[p]:
-            x, y, w, h, i = letters[k]
-            out[y:y + h, x:x + w] |= (lab[y:y + h, x:x + w] == i).view(np.uint8)
+    for p in label:  # every blue pixel of the line: its "=", "." and "^" too, too small for letters
+        x0, x1, y0, y1 = spans[p]
+        out[y0:y1, x0:x1] |= blue[y0:y1, x0:x1]
     if out.any():
         out = cv2.dilate(out, np.ones((3, 3), np.uint8))
     return out.view(bool)
