@@ -179,9 +179,10 @@ DEFAULT_DETECTOR = "learned"
 # and densities do not; thirty-first session); 20: a shaft whose three profiles at one end read 1.3x or more
 # narrower than the three at the other takes that end's width when it is the smaller (a unit's shafts part
 # towards their tips, and a thin one lying on a thicker neighbour read it; widths and what reads them move,
-# counts and densities do not; same session); 21: the blue text of the measurement circle's label joins the drawing
-# the shafts' darkness leaves out (at a phone macro's scale its letters were found as hairs: 48 on twelve easy
-# renders at 100 px/mm; counts, densities and units of photos with such a label move; thirty-second session).
+# counts and densities do not; same session); 21: the blue letters of the measurement circle's label, found as
+# lines of text, join the drawing the shafts' darkness leaves out (at a phone macro's scale its letters were found
+# as hairs: 48 on twelve easy renders at 100 px/mm, 5 now; counts, densities and units of photos with such a label
+# move; thirty-second session).
 METHOD_REVISION = 21
 
 

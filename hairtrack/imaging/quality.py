@@ -75,7 +75,8 @@ _LABEL_TEXT_SHARE = 0.02
 # copy: pixels with B over max(R, G) by _LABEL_BLUE, in letters _LABEL_CHAR_PX high (dev photos' labels about 20,
 # the renderer's 10) whose thickest stroke is under twice _LABEL_STROKE_PX and whose bluest pixel reaches
 # _LABEL_PEAK_BLUE. Dev photos' letters reach 184 or more (90th percentile of each letter's pixels, 1,494 letters);
-# blue light and blue specks of skin, which a fifth of those photos show, 79 at most. Letters of one line share
+# the blue specks of skin under a dermoscope's blue light (79% of every fifth dev photo has pixels over 60), 79 at
+# most. Letters of one line share
 # their top or bottom (2 px) and lie within a letter's height of each other; a label is two lines of
 # _LABEL_ROW_CHARS letters or more, one above the other, or one line of twice as many.
 _LABEL_BLUE, _LABEL_PEAK_BLUE = 60, 150
@@ -254,13 +255,15 @@ def _label_text(rgb: np.ndarray) -> np.ndarray:
     The label ("RC0", "C=15.848 mm", "A=19.988 mm^2", "r=2.522 mm") is a light grey box with blue letters. The box
     is bright, but at a phone macro's scale (100-110 px/mm, enlarged 1.6-1.8x for the network) the letters' strokes
     are as wide as hairs, and the network took them for short ones: on twelve easy renders at 100 px/mm with a
-    circle, 48 hairs were found on the letters. The real 70x photos are reduced for the network, and there the
+    circle (seeds 1000-1011), 48 hairs were found within 3 px of the letters, 5 now (hairs seen through the box,
+    and the letters of a line a hair crosses). The real 70x photos are reduced for the network, and there the
     letters were taken for a hair once in the tune fold's 640 photos.
 
     Blue alone is not enough: a dermoscope's blue light tints whole photos, skin shows blue specks, shafts blue
     glints. Letters are found as text is: small, thin-stroked, pure blue shapes standing in lines (module
-    constants ``_LABEL_*``). On the 1,324 dev photos this finds the labels of 81 of the 324 photos with a circle,
-    and nothing on any photo without one. One pixel of margin takes in the letters' soft edges.
+    constants ``_LABEL_*``); then every blue pixel of such a line is text. On the 1,324 dev photos this finds the
+    labels of 81 of the 324 photos with a circle, and nothing on any photo without one. One pixel of margin takes in
+    the letters' soft edges.
     """
     r, g, b = cv2.split(rgb)
     excess = cv2.subtract(b, cv2.max(r, g))  # B - max(R, G) where positive, else 0
