@@ -76,13 +76,13 @@ _LABEL_TEXT_SHARE = 0.02
 # the renderer's 10) whose thickest stroke is under twice _LABEL_STROKE_PX and whose bluest pixel reaches
 # _LABEL_PEAK_BLUE. Dev photos' letters reach 184 or more (90th percentile of each letter's pixels, 1,494 letters);
 # the blue specks of skin under a dermoscope's blue light (79% of every fifth dev photo has pixels over 60), 79 at
-# most. Letters of one line share
-# their top or bottom (2 px) and lie within a letter's height of each other; a label is two lines of
-# _LABEL_ROW_CHARS letters or more, one above the other, or one line of twice as many.
+# most. Letters of one line share their top or bottom (2 px) and lie no farther apart than the taller one's height;
+# a label is two lines of _LABEL_ROW_CHARS letters or more, one above the other, or one line of twice as many.
 _LABEL_BLUE, _LABEL_PEAK_BLUE = 60, 150
 _LABEL_CHAR_PX = (6, 32)
 _LABEL_STROKE_PX = 3.5
 _LABEL_ROW_CHARS = 3
+_LABEL_MAX_LETTERS = 400  # more "letters" than that is blue noise or a pattern, and would cost seconds to pair
 _MIN_HAIRS = 5
 # Coefficient of variation of CIE L* over the usable field, blurred over 2% of the frame (13 px of the 640-px copy).
 # A close-up is skin with shafts on it, which the blur averages (tune fold of the real dev set: largest 0.247); a
@@ -262,8 +262,8 @@ def _label_text(rgb: np.ndarray) -> np.ndarray:
     Blue alone is not enough: a dermoscope's blue light tints whole photos, skin shows blue specks, shafts blue
     glints. Letters are found as text is: small, thin-stroked, pure blue shapes standing in lines (module
     constants ``_LABEL_*``); then every blue pixel of such a line is text. On the 1,324 dev photos this finds the
-    labels of 81 of the 324 photos with a circle, and nothing on any photo without one. One pixel of margin takes in
-    the letters' soft edges.
+    labels of 81 of the 324 photos with a circle, and nothing on any photo without one. One pixel of margin (on the 640-px copy; the
+    darkness's fill adds one more) takes in the letters' soft edges.
     """
     r, g, b = cv2.split(rgb)
     excess = cv2.subtract(b, cv2.max(r, g))  # B - max(R, G) where positive, else 0
@@ -284,7 +284,7 @@ def _label_text(rgb: np.ndarray) -> np.ndarray:
         edge = cv2.distanceTransform(np.pad(mine, 1), cv2.DIST_L2, 3)
         if float(edge.max()) <= _LABEL_STROKE_PX:
             letters.append((x, y, w, h, i))
-    if len(letters) < _LABEL_ROW_CHARS:
+    if not _LABEL_ROW_CHARS <= len(letters) <= _LABEL_MAX_LETTERS:  # a label has under a hundred letters
         return out.view(bool)
     # lines: letters side by side (gap under a letter's height) sharing their top or bottom
     letters.sort()
@@ -299,8 +299,10 @@ def _label_text(rgb: np.ndarray) -> np.ndarray:
     for a, (xa, ya, wa, ha, _) in enumerate(letters):
         for c in range(a + 1, len(letters)):
             xc, yc, wc, hc, _ = letters[c]
-            if xc - (xa + wa) > max(ha, hc):
+            if xc - (xa + wa) > hi:  # sorted by x: no later letter lies within reach (other lines' interleave)
                 break
+            if xc - (xa + wa) > max(ha, hc):
+                continue
             overlap = max(ya, yc) < min(ya + ha, yc + hc)
             if overlap and (abs(ya - yc) <= 2 or abs(ya + ha - yc - hc) <= 2):
                 line[root(c)] = root(a)
@@ -315,8 +317,10 @@ def _label_text(rgb: np.ndarray) -> np.ndarray:
         for q in range(p + 1, len(spans)):
             u0, u1, v0, v1 = spans[q]
             tall = max(y1 - y0, v1 - v0)
-            # one line above the other: overlapping across, starting within two line heights, at most two apart
-            if max(x0, u0) < min(x1, u1) and abs(x0 - u0) <= 2 * tall and max(y0, v0) - min(y1, v1) <= 2 * tall:
+            # one line above the other (not beside it): overlapping across, starting within two line heights of
+            # each other, at most two line heights apart
+            gap = max(y0, v0) - min(y1, v1)
+            if max(x0, u0) < min(x1, u1) and abs(x0 - u0) <= 2 * tall and -2 <= gap <= 2 * tall:
                 label |= {p, q}
     for p in label:  # every blue pixel of the line: its "=", "." and "^" too, too small for letters
         x0, x1, y0, y1 = spans[p]

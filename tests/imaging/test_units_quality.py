@@ -207,6 +207,56 @@ def test_the_dev_photos_label_is_found_at_their_size_and_blue_that_is_no_text_is
     assert scan_field(labelled).overlay[text].mean() > 0.85 and not scan_field(image).overlay.any()
 
 
+def test_label_letters_of_any_height_form_their_line_whatever_other_lines_lie_between():
+    """Letters are linked along a line in the order of their columns, and another line's letters fall between them:
+    a short letter of a line below once ended the search before a taller letter of the line it belonged to (found
+    by review), and the whole label was lost."""
+    import cv2
+
+    from hairtrack.imaging.quality import _label_text as label_text
+
+    canvas = np.full((512, 640, 3), 200, np.uint8)
+    cv2.rectangle(canvas, (100, 100), (105, 105), (20, 20, 235), 1)  # a 6-px letter, then five of 12 px 8 px on
+    for k in range(5):
+        cv2.rectangle(canvas, (114 + 12 * k, 94), (121 + 12 * k, 105), (20, 20, 235), 1)
+    assert label_text(canvas)[94:106, 100:174].mean() > 0.3  # one line of six
+    # a short letter of a line far below, 7 px on from the first letter: between it and its neighbour in x, and
+    # farther from it than the short letters' height
+    cv2.rectangle(canvas, (113, 180), (118, 185), (20, 20, 235), 1)
+    assert label_text(canvas)[94:106, 100:174].mean() > 0.3
+
+
+def test_pure_blue_that_is_not_lines_of_letters_is_not_label_text():
+    """Pure blue shapes that pass the letters' colour but are no text: scattered specks, long strands, letters side
+    by side in one line of three (no second line above or below), and a pattern of thousands of letter-sized bars,
+    which would cost seconds to pair and is refused at once."""
+    import time
+
+    import cv2
+
+    from hairtrack.imaging.quality import _label_text as label_text
+
+    rng = np.random.default_rng(0)
+    specks = np.full((512, 640, 3), 200, np.uint8)
+    for r, c in rng.integers(10, 500, (200, 2)):
+        cv2.circle(specks, (int(c), int(r)), int(rng.integers(2, 5)), (20, 20, 235), -1)
+    strands = np.full((512, 640, 3), 200, np.uint8)
+    for _ in range(30):
+        r, c, a = rng.integers(40, 470), rng.integers(40, 600), rng.uniform(0, np.pi)
+        cv2.line(strands, (int(c), int(r)), (int(c + 60 * np.cos(a)), int(r + 60 * np.sin(a))), (20, 20, 235), 3)
+    three = np.full((512, 640, 3), 200, np.uint8)
+    for k in range(3):
+        cv2.rectangle(three, (100 + 14 * k, 100), (108 + 14 * k, 111), (20, 20, 235), 2)
+    bars = np.full((512, 640, 3), 200, np.uint8)
+    for top in range(10, 490, 12):  # rows of 2 x 6 px bars 4 px apart: 6,400 "letters" in 40 lines
+        bars[top:top + 6, 0:640:4] = (20, 20, 235)
+        bars[top:top + 6, 1:640:4] = (20, 20, 235)
+    for image in (specks, strands, three, bars):
+        t0 = time.perf_counter()
+        assert not label_text(image).any()
+        assert time.perf_counter() - t0 < 1.0
+
+
 def test_red_skin_is_not_a_drawn_circle():
     """Inflamed, red skin is as red as the measurement circle's stroke, but in patches. Taken for drawing, it
     had the hairs' darkness read against skin filled in from elsewhere: on the second of these renders with
