@@ -262,8 +262,8 @@ def _label_text(rgb: np.ndarray) -> np.ndarray:
     Blue alone is not enough: a dermoscope's blue light tints whole photos, skin shows blue specks, shafts blue
     glints. Letters are found as text is: small, thin-stroked, pure blue shapes standing in lines (module
     constants ``_LABEL_*``); then every blue pixel of such a line is text. On the 1,324 dev photos this finds the
-    labels of 81 of the 324 photos with a circle, and nothing on any photo without one. One pixel of margin (on the 640-px copy; the
-    darkness's fill adds one more) takes in the letters' soft edges.
+    labels of 81 of the 324 photos with a circle, and nothing on any photo without one. One pixel of margin (on the
+    640-px copy; the darkness's fill adds one more) takes in the letters' soft edges.
     """
     r, g, b = cv2.split(rgb)
     excess = cv2.subtract(b, cv2.max(r, g))  # B - max(R, G) where positive, else 0
@@ -286,7 +286,7 @@ def _label_text(rgb: np.ndarray) -> np.ndarray:
             letters.append((x, y, w, h, i))
     if not _LABEL_ROW_CHARS <= len(letters) <= _LABEL_MAX_LETTERS:  # a label has under a hundred letters
         return out.view(bool)
-    # lines: letters side by side (gap under a letter's height) sharing their top or bottom
+    # lines: letters side by side (no farther apart than the taller one's height) sharing their top or bottom
     letters.sort()
     line = list(range(len(letters)))
 
