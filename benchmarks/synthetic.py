@@ -14,6 +14,7 @@ Usage::
     python benchmarks/synthetic.py --images 2 --shape 3000 4000 --px-per-mm 110 --detectors learned --threads 2
     python benchmarks/synthetic.py --detectors learned --model /tmp/a.onnx /tmp/b.onnx --threshold 0.28
     python benchmarks/synthetic.py --images 10 --shaft-mm 0.6 1.6 --density-images 0 --crowding-images 0  # grown out
+    python benchmarks/synthetic.py --images 10 --crossings 6 --density-images 0 --crowding-images 0  # crossing shafts
 
 Both detectors run on the same images in the same run. The learned one was trained on ``varied=True``
 scenes of 512 x 512 px (scripts/train_hair_detector.py); these are the plain presets at full size.
@@ -45,6 +46,33 @@ def _to_shaft(points: np.ndarray, hairs) -> np.ndarray:
     return segment_distance(points, mid - half, mid + half)
 
 
+def _crossing_kinds(hairs) -> list[int]:
+    """For each true hair: 0 if it crosses a hair of another unit, 1 if another unit's hair crosses it but not the
+    other way round (the first is the one ``crossing_hairs`` drew last), 2 otherwise; -1 for hairs the frame cuts.
+    Two shafts cross when their visible segments intersect."""
+    def ends(h):
+        a = np.radians(h.angle_deg)
+        d = np.array([-np.sin(a), np.cos(a)]) * h.length_px / 2
+        m = np.array([h.row_px, h.col_px])
+        return m - d, m + d
+
+    def side(o, p, q):
+        return (p[0] - o[0]) * (q[1] - o[1]) - (p[1] - o[1]) * (q[0] - o[0])
+
+    segs = [ends(h) for h in hairs]
+    kinds = [-1 if h.at_border else 2 for h in hairs]
+    for i, (a, b) in enumerate(segs):
+        for j in range(i + 1, len(segs)):
+            c, d = segs[j]
+            if hairs[i].unit == hairs[j].unit or hairs[i].unit < 0 or hairs[j].unit < 0:
+                continue
+            if side(a, b, c) * side(a, b, d) < 0 and side(c, d, a) * side(c, d, b) < 0:
+                for k, kind in ((j, 0), (i, 1)):  # the later one drawn is the one that crosses
+                    if kinds[k] >= 0:
+                        kinds[k] = min(kinds[k], kind)
+    return kinds
+
+
 def main(argv: list[str] | None = None) -> int:
     import cv2
     from scipy.optimize import linear_sum_assignment
@@ -71,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="scenes per difficulty for the density table (the frame's edge); 0 leaves it out")
     ap.add_argument("--crowding-images", type=int, default=4,
                     help="scenes per density for the crowding table (medium preset, 8-60 units); 0 leaves it out")
+    ap.add_argument("--crossings", type=int, default=0,
+                    help="single hairs more in each scene of the main table, each crossing the shaft of another "
+                         "unit's hair (render_scalp's crossing_hairs); a line per row gives the recall of those "
+                         "hairs and of the hairs they cross, beside the other whole hairs'")
     args = ap.parse_args(argv)
     try:
         model = model_from_paths(args.model)
@@ -81,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     lo, hi = args.shaft_mm
     if not (np.isfinite(lo) and np.isfinite(hi) and 0 < lo <= hi):
         ap.error(f"--shaft-mm must be a range LO HI with 0 < LO <= HI, got {lo:g} {hi:g}")
+    if args.crossings < 0:
+        ap.error(f"--crossings must be 0 or more, got {args.crossings}")
     # each method: the hairs it finds in a scene, and what its time covers
     methods = {m: (lambda sc, m=m: analyze(sc.image, sc.px_per_mm, detector=m).hairs) for m in args.detectors}
     if model is not None:
@@ -96,13 +130,16 @@ def main(argv: list[str] | None = None) -> int:
         rules: dict[str, dict[str, np.ndarray]] = {}
         preds: dict[str, dict[str, np.ndarray]] = {}
         for diff in ("easy", "medium", "hard"):
-            st = {m: dict(pred=[], tp=0, nd=0, werr=[], t_run=[], thin_hit=0) for m in methods}
+            st = {m: dict(pred=[], tp=0, nd=0, werr=[], t_run=[], thin_hit=0, crossing=np.zeros((3, 2), int))
+                  for m in methods}
             truth, t_dec, n_thin = [], [], 0
             truth_exit, truth_whole = [], []  # the other counting rules (see the second table)
             for k in range(args.images):
                 sc = render_scalp(seed=args.seed + k, shape=tuple(args.shape), px_per_mm=args.px_per_mm,
                                   difficulty=diff, banner=k % 3 == 0, red_circle=k % 4 == 1,
-                                  shaft_mm=tuple(args.shaft_mm))
+                                  shaft_mm=tuple(args.shaft_mm), crossing_hairs=args.crossings)
+                # whole hairs that cross another unit's hair, those crossed, and the rest (--crossings)
+                kinds = _crossing_kinds(sc.hairs) if args.crossings else None
                 ok, buf = cv2.imencode(".jpg", sc.image[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])
                 t0 = time.perf_counter()
                 cv2.imdecode(buf, cv2.IMREAD_COLOR)
@@ -120,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
                     s_["t_run"].append(t2 - t1)
                     s_["pred"].append(len(found))
                     s_["nd"] += len(found)
+                    hit: set[int] = set()
                     if found and sc.hairs:
                         det = np.array([[h.row_px, h.col_px] for h in found])
                         tru = np.array([[h.row_px, h.col_px] for h in sc.hairs])
@@ -130,12 +168,17 @@ def main(argv: list[str] | None = None) -> int:
                         near = np.array([max(2 * h.width_px, 0.1 * sc.px_per_mm) for h in sc.hairs])[None, :]
                         cost = np.where((dist <= lim) & (_to_shaft(det, sc.hairs) <= near), dist, 1e6)
                         rr, cc = linear_sum_assignment(cost)
+                        hit = {c for r, c in zip(rr, cc) if cost[r, c] < 1e6}
                         for r, c in zip(rr, cc):
                             if cost[r, c] < 1e6:
                                 s_["tp"] += 1
                                 s_["thin_hit"] += sc.hairs[c].width_um < 30
                                 if sc.hairs[c].width_um >= 20:
                                     s_["werr"].append(found[r].width_um / sc.hairs[c].width_um - 1)
+                    if kinds is not None:
+                        for j, kind in enumerate(kinds):
+                            if kind >= 0:
+                                s_["crossing"][kind] += (j in hit, 1)
             t = np.array(truth, float)
             rules[diff] = {"all visible": t, "exit point in the frame": np.array(truth_exit, float),
                            "not cut by the frame": np.array(truth_whole, float)}
@@ -153,6 +196,11 @@ def main(argv: list[str] | None = None) -> int:
                       f"{100 * np.mean(np.abs(e) / np.maximum(t, 1)):>7.1f}{e.mean():>7.2f}{r:>7.3f}{prec:>7.3f}"
                       f"{rec:>7.3f}{f1:>7.3f}{thin:>9.3f}{100 * np.median(np.abs(w)):>11.1f}%{100 * np.median(w):>7.1f}%"
                       f"{1000 * np.median(s_['t_run']):>7.1f}{1000 * np.median(t_dec):>8.1f}")
+                if args.crossings:
+                    cr = s_["crossing"]
+                    print(f"{'':<11}{'':<{width}}recall of whole hairs: crossing another unit's "
+                          f"{cr[0, 0] / max(cr[0, 1], 1):.3f} (n={cr[0, 1]}), crossed by one {cr[1, 0] / max(cr[1, 1], 1):.3f} "
+                          f"(n={cr[1, 1]}), the rest {cr[2, 0] / max(cr[2, 1], 1):.3f} (n={cr[2, 1]})")
         print("count error per difficulty is MAPE (per image); width error: matched hairs >= 20 um; rec<30um: "
               f"recall of hairs thinner than 30 um; ms: analyze() per image (the --model row: the detector alone), "
               f"{args.threads} thread(s); dec ms: JPEG decode")

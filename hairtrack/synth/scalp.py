@@ -4,8 +4,9 @@ Made to resemble 70x handheld dermoscope photos (1280 x 1024; drawn at 220 px/mm
 photo is at 358 px/mm): pale skin with a
 low-frequency mottle, furrows, glints and pores; clipped shafts of known width, colour, angle and length
 leaving the skin in follicular units of 1-4 that share an exit point (with the blue-grey of the shaft
-under the skin behind it); crossings; blur, uneven light and vignetting, sensor noise and JPEG
-artefacts; optionally a burned-in banner at the top and a red measurement circle with its label box.
+under the skin behind it); shafts of one unit crossing, and with ``crossing_hairs`` single hairs drawn across
+another unit's (the presets' units run one way and stand apart); blur, uneven light and vignetting, sensor noise
+and JPEG artefacts; optionally a burned-in banner at the top and a red measurement circle with its label box.
 Hairs of units whose exit point lies outside the frame, and hairs the frame's edge (or the banner, which
 analyze() leaves out of the field) cuts, are border hairs, flagged ``at_border`` (the real dev labels often
 miss those); a border hair showing less than ``min_visible_um`` is drawn but left out of the truth.
@@ -162,6 +163,62 @@ def _box_coverage(shape, p0, p1, width: float) -> tuple[np.ndarray, tuple[slice,
     across = -(rr - mid[0]) * u[1] + (cc - mid[1]) * u[0]
     cov = np.clip(length / 2 - np.abs(along) + 0.5, 0, 1) * np.clip(width / 2 - np.abs(across) + 0.5, 0, 1)
     return cov, (slice(r0, r1 + 1), slice(c0, c1 + 1))
+
+
+def _draw_crossing_hairs(rng: np.random.Generator, shape, ppm: float, count: int, width_um: tuple[float, float],
+                         length_mm: tuple[float, float], min_visible_px: float, hair_cov: np.ndarray,
+                         hair_rgb: np.ndarray, under: np.ndarray, hairs: list[SynthHair],
+                         units: list[SynthUnit]) -> None:
+    """Single hairs each drawn across the shaft of a hair already drawn, added to ``hairs`` and ``units``.
+
+    Scalp hair mostly runs one way, and the presets' units stand apart, so shafts of different units seldom cross
+    there. Each of these leaves its own opening and crosses a whole hair of another unit at 35-90 degrees, in the
+    middle half of that hair and 30-70% of the way along its own, so that both shafts show on either side of the
+    crossing. It is drawn like the presets' hairs (dark, the preset's widths and lengths, the blue shade of its root
+    under the skin).
+    """
+    h, w = shape
+    for _ in range(count):
+        targets = [hr for hr in hairs if hr.unit >= 0 and not hr.at_border and hr.length_px >= 0.2 * ppm]
+        if not targets:
+            return
+        tgt = targets[int(rng.integers(len(targets)))]
+        a_t = math.radians(tgt.angle_deg)
+        along_t = (-math.sin(a_t), math.cos(a_t))  # (row, col), as SynthHair.angle_deg is measured
+        at = rng.uniform(-0.25, 0.25) * tgt.length_px
+        cross = (tgt.row_px + along_t[0] * at, tgt.col_px + along_t[1] * at)
+        ang = a_t + math.radians(rng.uniform(35, 90)) * (1 if rng.random() < 0.5 else -1)
+        u = (-math.sin(ang), math.cos(ang))
+        length = rng.uniform(*length_mm) * ppm
+        before = rng.uniform(0.3, 0.7) * length
+        root = (cross[0] - u[0] * before, cross[1] - u[1] * before)
+        tip = (root[0] + u[0] * length, root[1] + u[1] * length)
+        wum = float(rng.uniform(*width_um))
+        wpx = wum / 1000.0 * ppm
+        tone = rng.uniform(15, 55)
+        colour = np.array([tone * 1.15, tone, tone * 0.85], np.float32)
+        layer = np.zeros((h, w), np.float32)
+        win = _segment_coverage((h, w), root, tip, wpx, layer, 1.0)
+        if win is not None:
+            lw, cw = layer[win], hair_cov[win]
+            hair_rgb[win][lw > cw] = colour
+            np.maximum(cw, lw, out=cw)
+        back = (root[0] - u[0] * 0.4 * ppm, root[1] - u[1] * 0.4 * ppm)
+        _segment_coverage((h, w), root, back, wpx * 1.8, under, rng.uniform(0.15, 0.3))
+        inside = 0 <= root[0] < h and 0 <= root[1] < w
+        vis = _clip_segment(root, tip, h, w)
+        unit_index = len(units)
+        whole = False
+        if vis is not None:
+            a, b, clipped = vis
+            vis_len = math.hypot(b[0] - a[0], b[1] - a[1])
+            if not ((clipped or not inside) and vis_len < min_visible_px):
+                whole = not (clipped or not inside)
+                hairs.append(SynthHair(row_px=(a[0] + b[0]) / 2, col_px=(a[1] + b[1]) / 2, width_px=wpx,
+                                       width_um=wum, length_px=vis_len, angle_deg=math.degrees(ang) % 180.0,
+                                       unit=unit_index, exit_row_px=root[0], exit_col_px=root[1],
+                                       at_border=not whole))
+        units.append(SynthUnit(row_px=root[0], col_px=root[1], hairs=int(whole) if inside else 0))
 
 
 def _draw_fragments(rng: np.random.Generator, shape, ppm: float, zoom: float, area_mm2: float,
@@ -409,7 +466,7 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
                  shaft_mm: tuple[float, float] = (0.25, 0.7),
                  varied_shaft_mm: tuple[float, float] = (0.3, 1.6),
                  varied_zoom: tuple[float, float] = (0.7, 1.8),
-                 varied_width_gain: tuple[float, float] = (1.0, 1.0)) -> SynthScalp:
+                 varied_width_gain: tuple[float, float] = (1.0, 1.0), crossing_hairs: int = 0) -> SynthScalp:
     """Render a trichoscopy-like image and return it with its exact hairs.
 
     Parameters
@@ -474,6 +531,11 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
         With ``varied`` only: range of a further factor (log-uniform, one per scene, from a generator of its
         own) on the shafts' widths alone, thin hairs apart: the real 70x photos' shafts measure about 70 um at
         the median, the varied scenes' about 45. (1, 1), the default, leaves every pixel as before.
+    crossing_hairs : int
+        Not with ``varied``: this many single hairs more, each crossing the shaft of a whole hair of another unit at
+        35-90 degrees (the presets' units stand apart and run one way, so their shafts seldom cross). Each is a unit
+        of its own. Drawn from a generator of its own, after every other hair: 0 (the default) leaves every pixel as
+        before, and any number leaves the other hairs and the rest of the scene as they were.
 
     Returns
     -------
@@ -502,6 +564,10 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
     glo, ghi = _positive_range("varied_width_gain", varied_width_gain, "factors")
     if (fragments_per_mm2 > 0 or strip_edge or rising_p > 0 or lifelike) and not varied:
         raise ValueError("fragments_per_mm2, strip_edge, rising_p and lifelike need varied=True")
+    if isinstance(crossing_hairs, bool) or int(crossing_hairs) != crossing_hairs or crossing_hairs < 0:
+        raise ValueError(f"crossing_hairs must be a whole number >= 0, got {crossing_hairs!r}")
+    if crossing_hairs and varied:
+        raise ValueError("crossing_hairs cannot be combined with varied=True")
     h, w = int(shape[0]), int(shape[1])
     if h < 16 or w < 16:
         raise ValueError(f"shape must be at least 16 x 16, got {shape}")
@@ -706,6 +772,9 @@ def render_scalp(*, seed: int = 0, shape: tuple[int, int] = (1024, 1280), px_per
                 1 for hr in hairs if hr.unit == unit_index and not hr.at_border)))
         else:
             units.append(SynthUnit(row_px=root[0], col_px=root[1], hairs=0))
+    if crossing_hairs:  # its own generator: the other draws, and so the rest of the scene, are unchanged
+        _draw_crossing_hairs(np.random.default_rng([seed, 1299709]), (h, w), ppm, int(crossing_hairs), cfg["width"],
+                             (lo, hi), min_visible_um / 1000.0 * ppm, hair_cov, hair_rgb, under, hairs, units)
     if fragments_per_mm2 > 0:  # its own generator: the other draws, and so the rest of the scene, are unchanged
         _draw_fragments(np.random.default_rng([seed, 104729]), (h, w), ppm, zoom, area_mm2, fragments_per_mm2,
                         hair_cov, hair_rgb, hairs)

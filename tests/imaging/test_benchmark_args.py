@@ -35,6 +35,30 @@ def test_the_synthetic_benchmark_refuses_a_bad_candidate(tmp_path, capsys, args,
     assert message in capsys.readouterr().err
 
 
+def test_the_synthetic_benchmark_refuses_a_negative_number_of_crossings(capsys):
+    main = runpy.run_path(str(SYNTHETIC), run_name="synthetic")["main"]
+    with pytest.raises(SystemExit) as exc:
+        main(["--crossings", "-1"])
+    assert exc.value.code == 2
+    assert "--crossings must be 0 or more" in capsys.readouterr().err
+
+
+def test_the_synthetic_benchmark_sorts_hairs_into_crossing_crossed_and_the_rest():
+    """The hairs crossing_hairs adds are "crossing", those they cross "crossed"; hairs of one unit lying across each
+    other are neither, and hairs the frame cuts are left out."""
+    from hairtrack.synth.scalp import render_scalp
+
+    kinds_of = runpy.run_path(str(SYNTHETIC), run_name="synthetic")["_crossing_kinds"]
+    kw = dict(seed=3, shape=(1024, 1280), px_per_mm=220.0, difficulty="medium")
+    base, crossed = render_scalp(**kw), render_scalp(**kw, crossing_hairs=6)
+    kinds = kinds_of(crossed.hairs)
+    added = range(len(base.hairs), len(crossed.hairs))
+    assert all(kinds[j] == 0 for j in added if not crossed.hairs[j].at_border)
+    assert sum(k == 1 for k in kinds[:len(base.hairs)]) >= 4
+    assert all(k == -1 for k, h in zip(kinds, crossed.hairs) if h.at_border)
+    assert all(k == 2 for k in kinds_of(base.hairs) if k >= 0)  # this scene's own units do not cross
+
+
 def test_misses_are_sorted_into_stacked_and_at_the_frame():
     """A missed box half inside a found one is a stacked shaft; one centred near the frame is at the edge."""
     miss_kinds = runpy.run_path(str(SCRIPT), run_name="trichoscopy")["miss_kinds"]
