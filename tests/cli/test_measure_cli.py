@@ -95,7 +95,11 @@ def test_each_bad_file_gets_its_own_message_and_the_batch_goes_on(local_cli: Cli
         "notes.jpg": b"this is a text file, not a photo\n",
         "dot.png": (lambda b: (Image.new("RGB", (1, 1)).save(b, "PNG"), b.getvalue())[1])(io.BytesIO()),
         "bomb.png": png_header_only(30_000, 30_000),
-        "lawn.png": (lambda b: (Image.fromarray(np.full((300, 300, 3), (40, 160, 40), np.uint8)).save(b, "PNG"), b.getvalue())[1])(io.BytesIO()),
+        "flat.png": (lambda b: (Image.fromarray(np.full((300, 300, 3), (40, 160, 40), np.uint8)).save(b, "PNG"), b.getvalue())[1])(io.BytesIO()),
+        # a photo of something that is not scalp: a render's texture in the greens of a lawn
+        "lawn.png": (lambda b: (Image.fromarray((render_scalp(seed=5, shape=(300, 300)).image.mean(axis=-1, keepdims=True)
+                                                 * np.array([0.3, 0.9, 0.25])).astype(np.uint8)).save(b, "PNG"),
+                                b.getvalue())[1])(io.BytesIO()),
     }
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
@@ -111,8 +115,9 @@ def test_each_bad_file_gets_its_own_message_and_the_batch_goes_on(local_cli: Cli
     assert errors["notes.jpg"] == "not an image hairtrack can read (it looks like a text file)"
     assert "1 x 1 px is too small" in errors["dot.png"]
     assert "900 MP is above the 64 MP limit" in errors["bomb.png"]
-    assert (errors["lawn.png"] == "the image is blank (no texture at all)"
-            or errors["lawn.png"].startswith("this does not look like a close-up of scalp skin (its colours"))
+    assert errors["flat.png"] == "the image is blank (no texture at all)"
+    assert errors["lawn.png"] == ("this does not look like a close-up of scalp skin (its colours are those of grass, "
+                                  "sky or other things, not skin)")
     assert errors["missing.jpg"] == "no such file"
     assert objects[0]["hair_count"] > 0 and objects[-1]["hair_count"] == objects[0]["hair_count"]
 
@@ -602,3 +607,28 @@ def test_json_lines_stay_valid_utf8_whatever_a_name_holds(capsys: pytest.Capture
     emit_json({"other": "\ud800"})  # any other lone surrogate: replaced too, never a crash
     first, second = capsys.readouterr().out.splitlines()
     assert json.loads(first) == {"image": "scan-\ufffd.jpg"} and "\ufffd" in json.loads(second)["other"]
+
+
+def test_scan_add_stores_a_copy_without_gps_camera_or_comment(local_cli: Cli, tmp_path: Path) -> None:
+    """What `scan add` keeps of a phone's JPEG: its pixels, upright, and nothing of where, with what or of whom it
+    was taken (the loader's copy, end to end through the command and the image store)."""
+    from PIL import ExifTags
+
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "SecretCam"
+    exif[ExifTags.Base.GPSInfo] = {1: "N", 2: (52.0, 31.0, 12.0)}
+    photo = tmp_path / "phone.jpg"
+    Image.fromarray(render_scalp(seed=4, shape=(512, 640), px_per_mm=220.0).image).save(
+        photo, "JPEG", exif=exif.tobytes(), quality=95, comment=b"patient 17")
+    assert b"SecretCam" in photo.read_bytes() and b"patient 17" in photo.read_bytes()
+    assert local_cli("profile", "add", "p1").exit_code == 0
+    result = local_cli("scan", "add", str(photo), "-p", "p1", "--zone", "crown", "--date", "2025-03-01",
+                       "--px-per-mm", "220")
+    assert result.exit_code == 0, result.output
+    # the image store's files are named by their SHA-256, without an extension
+    stored = [p for p in (tmp_path / "data").rglob("*") if p.is_file() and len(p.name) == 64]
+    assert len(stored) == 1, stored
+    data = stored[0].read_bytes()
+    assert b"SecretCam" not in data and b"patient 17" not in data
+    with Image.open(stored[0]) as kept:
+        assert not kept.getexif() and kept.size == (640, 512)

@@ -275,6 +275,22 @@ def test_red_skin_is_not_a_drawn_circle():
         assert abs(classical[1] - classical[0]) <= 1
 
 
+def test_a_photo_mostly_of_dark_border_is_a_small_field():
+    """A close-up whose lens vignette leaves a disc of scalp covering a quarter of the frame: the field is that disc,
+    and the report names it, with a sentence, where a well-filled frame is not named."""
+    sc = render_scalp(seed=3, shape=(512, 640), px_per_mm=220.0, difficulty="easy")
+    rows, cols = np.mgrid[0:512, 0:640]
+    disc = np.hypot(rows - 256, cols - 320) <= np.sqrt(0.25 * 512 * 640 / np.pi)
+    vignetted = np.where(disc[..., None], sc.image, 8).astype(np.uint8)
+    field = scan_field(vignetted)
+    # (the vignette is found on a 1/16 copy, blurred: its edge reaches a little past the disc's)
+    assert 0.15 < field.usable_fraction < 0.35 and (field.usable & ~disc).mean() < 0.05
+    rep = assess_quality(vignetted, field, ())
+    assert "small_field" in rep.issues
+    assert any(w.startswith(f"Only {field.usable_fraction:.0%} of the picture is usable scalp") for w in rep.warnings)
+    assert "small_field" not in assess_quality(sc.image, scan_field(sc.image), ()).issues
+
+
 def test_blur_and_exposure_issues():
     sc = render_scalp(seed=3, shape=(384, 480), difficulty="easy")
     import cv2
