@@ -49,27 +49,18 @@ def _to_shaft(points: np.ndarray, hairs) -> np.ndarray:
 def _crossing_kinds(hairs) -> list[int]:
     """For each true hair: 0 if it crosses a hair of another unit, 1 if another unit's hair crosses it but not the
     other way round (the first is the one ``crossing_hairs`` drew last), 2 otherwise; -1 for hairs the frame cuts.
-    Two shafts cross when their visible segments intersect."""
-    def ends(h):
-        a = np.radians(h.angle_deg)
-        d = np.array([-np.sin(a), np.cos(a)]) * h.length_px / 2
-        m = np.array([h.row_px, h.col_px])
-        return m - d, m + d
+    Two shafts cross when their visible segments do (``hairtrack.synth.scalp.shafts_cross``)."""
+    from hairtrack.synth.scalp import shafts_cross
 
-    def side(o, p, q):
-        return (p[0] - o[0]) * (q[1] - o[1]) - (p[1] - o[1]) * (q[0] - o[0])
-
-    segs = [ends(h) for h in hairs]
     kinds = [-1 if h.at_border else 2 for h in hairs]
-    for i, (a, b) in enumerate(segs):
-        for j in range(i + 1, len(segs)):
-            c, d = segs[j]
-            if hairs[i].unit == hairs[j].unit or hairs[i].unit < 0 or hairs[j].unit < 0:
+    for i, first in enumerate(hairs):
+        for j in range(i + 1, len(hairs)):
+            second = hairs[j]
+            if first.unit == second.unit or first.unit < 0 or second.unit < 0 or not shafts_cross(first, second):
                 continue
-            if side(a, b, c) * side(a, b, d) < 0 and side(c, d, a) * side(c, d, b) < 0:
-                for k, kind in ((j, 0), (i, 1)):  # the later one drawn is the one that crosses
-                    if kinds[k] >= 0:
-                        kinds[k] = min(kinds[k], kind)
+            for k, kind in ((j, 0), (i, 1)):  # the later one drawn is the one that crosses
+                if kinds[k] >= 0:
+                    kinds[k] = min(kinds[k], kind)
     return kinds
 
 

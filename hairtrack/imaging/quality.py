@@ -38,6 +38,8 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 from scipy import ndimage as ndi
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from hairtrack.imaging.quantiles import histogram_percentiles, uint8_histogram, uint8_percentiles
 
@@ -288,14 +290,7 @@ def _label_text(rgb: np.ndarray) -> np.ndarray:
         return out.view(bool)
     # lines: letters side by side (no farther apart than the taller one's height) sharing their top or bottom
     letters.sort()
-    line = list(range(len(letters)))
-
-    def root(k: int) -> int:
-        while line[k] != k:
-            line[k] = line[line[k]]
-            k = line[k]
-        return k
-
+    links = []
     for a, (xa, ya, wa, ha, _) in enumerate(letters):
         for c in range(a + 1, len(letters)):
             xc, yc, wc, hc, _ = letters[c]
@@ -305,10 +300,13 @@ def _label_text(rgb: np.ndarray) -> np.ndarray:
                 continue
             overlap = max(ya, yc) < min(ya + ha, yc + hc)
             if overlap and (abs(ya - yc) <= 2 or abs(ya + ha - yc - hc) <= 2):
-                line[root(c)] = root(a)
+                links.append((a, c))
+    pairs = np.array(links, np.int64).reshape(-1, 2)
+    _, line = connected_components(coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])),
+                                              shape=(len(letters), len(letters))), directed=False)
     lines: dict[int, list[int]] = {}
-    for k in range(len(letters)):
-        lines.setdefault(root(k), []).append(k)
+    for k, root in enumerate(line):
+        lines.setdefault(int(root), []).append(k)
     rows = [ks for ks in lines.values() if len(ks) >= _LABEL_ROW_CHARS]
     spans = [(min(letters[k][0] for k in ks), max(letters[k][0] + letters[k][2] for k in ks),
               min(letters[k][1] for k in ks), max(letters[k][1] + letters[k][3] for k in ks)) for ks in rows]

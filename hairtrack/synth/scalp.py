@@ -33,7 +33,8 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-__all__ = ["SynthHair", "SynthUnit", "SynthScalp", "render_scalp", "add_defocused_shafts", "DIFFICULTIES"]
+__all__ = ["SynthHair", "SynthUnit", "SynthScalp", "render_scalp", "add_defocused_shafts", "shafts_cross",
+           "DIFFICULTIES"]
 
 DIFFICULTIES = ("easy", "medium", "hard")
 
@@ -64,6 +65,14 @@ class SynthHair:
     at_border: bool
     index_in_unit: int = 0  # its place in the unit: (unit, index_in_unit) names it for ``hide_hairs``
 
+    @property
+    def ends(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The visible shaft's two ends, (row, col): its midpoint less and plus half its length along
+        ``angle_deg`` (counter-clockwise from the columns' axis, rows pointing down)."""
+        a = math.radians(self.angle_deg)
+        half = (-math.sin(a) * self.length_px / 2, math.cos(a) * self.length_px / 2)
+        return (self.row_px - half[0], self.col_px - half[1]), (self.row_px + half[0], self.col_px + half[1])
+
 
 @dataclass(frozen=True, slots=True)
 class SynthUnit:
@@ -84,6 +93,17 @@ class SynthScalp:
     units: tuple[SynthUnit, ...]
     difficulty: str
     seed: int
+
+
+def shafts_cross(first: SynthHair, second: SynthHair) -> bool:
+    """Whether two hairs' visible shafts cross: each one's ends lie on either side of the other's line (shafts
+    that only touch, end on shaft, or lie on one line do not)."""
+    (a, b), (c, d) = first.ends, second.ends
+
+    def turn(o, p, q) -> float:  # > 0 left, < 0 right, 0 on the line o -> p
+        return (p[0] - o[0]) * (q[1] - o[1]) - (p[1] - o[1]) * (q[0] - o[0])
+
+    return turn(a, b, c) * turn(a, b, d) < 0 and turn(c, d, a) * turn(c, d, b) < 0
 
 
 def _tinted(tone: float, tint: float) -> np.ndarray:

@@ -7,7 +7,10 @@ import pytest
 
 from hairtrack.imaging.analyze import analyze
 from hairtrack.imaging.hairs import detect_hairs
-from hairtrack.synth.scalp import _rising_shaft, _side_by_side_offset, add_defocused_shafts, render_scalp
+from hairtrack.synth.scalp import (
+    SynthHair, _rising_shaft, _side_by_side_offset, add_defocused_shafts, render_scalp, shafts_cross,
+)
+from tests.helpers import matched
 
 SHAPE = (480, 600)
 PPM = 150.0  # >= 100 px/mm, where the width target applies
@@ -353,17 +356,22 @@ def test_the_width_gain_thickens_the_shafts_and_nothing_else() -> None:
     assert doubled >= 3
 
 
-def _crosses(h1, h2) -> tuple[bool, float]:
-    """Whether two true hairs' visible shafts intersect, and the angle between them (degrees, 0-90)."""
-    def ends(h):
-        a = np.radians(h.angle_deg)
-        d = np.array([-np.sin(a), np.cos(a)]) * h.length_px / 2
-        return np.array([h.row_px, h.col_px]) - d, np.array([h.row_px, h.col_px]) + d
+def _angle_between(h1, h2) -> float:
+    """Degrees (0-90) between two true hairs' shafts."""
+    return abs((h1.angle_deg - h2.angle_deg + 90.0) % 180.0 - 90.0)
 
-    (a, b), (c, d) = ends(h1), ends(h2)
-    side = lambda o, p, q: (p[0] - o[0]) * (q[1] - o[1]) - (p[1] - o[1]) * (q[0] - o[0])  # noqa: E731
-    hit = side(a, b, c) * side(a, b, d) < 0 and side(c, d, a) * side(c, d, b) < 0
-    return hit, abs((h1.angle_deg - h2.angle_deg + 90.0) % 180.0 - 90.0)
+
+def test_shafts_cross_when_each_ones_ends_lie_on_either_side_of_the_other():
+    def hair(row, col, length, angle):
+        return SynthHair(row, col, 5.0, 50.0, length, angle, 0, row, col, False)
+
+    across = hair(100.0, 100.0, 80.0, 0.0)
+    assert np.allclose(across.ends, ((100.0, 60.0), (100.0, 140.0)))
+    assert shafts_cross(across, hair(100.0, 110.0, 40.0, 90.0)) and shafts_cross(hair(100, 110, 40, 45), across)
+    assert not shafts_cross(across, hair(130.0, 100.0, 40.0, 90.0))  # short of it
+    assert not shafts_cross(across, hair(80.0, 100.0, 40.0, 90.0))  # its end on the shaft: touching
+    assert not shafts_cross(across, hair(100.0, 150.0, 40.0, 0.0))  # on one line
+    assert not shafts_cross(across, hair(110.0, 100.0, 80.0, 0.0))  # side by side
 
 
 def test_crossing_hairs_cross_another_units_shaft_and_leave_the_rest_of_the_scene_as_it_was():
@@ -378,7 +386,7 @@ def test_crossing_hairs_cross_another_units_shaft_and_leave_the_rest_of_the_scen
     assert len(added) == 5 and len(crossed.units) == len(base.units) + 5
     for h in added:
         assert h.unit >= len(base.units) and not h.at_border
-        angles = [angle for hit, angle in (_crosses(h, g) for g in base.hairs) if hit]
+        angles = [_angle_between(h, g) for g in base.hairs if shafts_cross(h, g)]
         assert angles and max(angles) >= 34.9, (h, angles)
     # pixels change only about the added hairs (their shafts, the shade of their roots, JPEG's 8 x 8 blocks)
     changed = np.argwhere((crossed.image != base.image).any(axis=-1))
@@ -398,32 +406,25 @@ def test_hairs_crossing_another_units_are_found_by_the_learned_detector():
     """Shafts of different units crossing each other (renders at 220 px/mm, 6 crossing hairs a scene): the
     learned detector finds fewer of them than of other hairs, because its network often gives the pair one
     peak (docs/hair_detector_card.md, thirty-second session; `benchmarks/synthetic.py --crossings 6`). This
-    holds what it does now: both the crossing hairs and those they cross are mostly found."""
+    holds what it does now: both the crossing hairs and those they cross are mostly found (matched one to one, as
+    the benchmark matches)."""
     crossing, crossed = [0, 0], [0, 0]  # found, all
     for seed in (7000, 7001, 7002):
         kw = dict(seed=seed, shape=(1024, 1280), px_per_mm=220.0, difficulty="medium")
         base, sc = render_scalp(**kw), render_scalp(**kw, crossing_hairs=6)
-        found = analyze(sc.image, 220.0).hairs
+        hit = {c for _, c in matched(analyze(sc.image, 220.0).hairs, sc.hairs, 220.0)}
         n = len(base.hairs)
         for j, h in enumerate(sc.hairs):
             if h.at_border:
                 continue
             if j >= n:
                 tally = crossing
-            elif any(_crosses(h, g)[0] for g in sc.hairs[n:]):
+            elif any(shafts_cross(h, g) for g in sc.hairs[n:]):
                 tally = crossed
             else:
                 continue
-            a = np.radians(h.angle_deg)
-            axis = np.array([-np.sin(a), np.cos(a)])
-            mid = np.array([h.row_px, h.col_px])
-            hit = False
-            for f in found:
-                rel = np.array([f.row_px, f.col_px]) - mid
-                along, across = rel @ axis, abs(rel[0] * axis[1] - rel[1] * axis[0])
-                da = abs((f.angle_deg - h.angle_deg + 90.0) % 180.0 - 90.0)
-                hit |= abs(along) <= h.length_px / 2 and across <= max(2 * h.width_px, 22.0) and da <= 25.0
-            tally[0] += hit
+            tally[0] += j in hit
             tally[1] += 1
     assert crossing[1] >= 15 and crossed[1] >= 15
-    assert crossing[0] / crossing[1] >= 0.5 and crossed[0] / crossed[1] >= 0.6, (crossing, crossed)
+    # 10 of 18 and 16 of 21 on this processor; 8-bit arithmetic differs a little between processors
+    assert crossing[0] / crossing[1] >= 0.4 and crossed[0] / crossed[1] >= 0.6, (crossing, crossed)

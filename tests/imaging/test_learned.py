@@ -14,6 +14,7 @@ from hairtrack.imaging.learned import (
     detect_hairs_learned, predict_maps,
 )
 from hairtrack.synth.scalp import render_scalp
+from tests.helpers import matched, to_shaft
 
 SHAPE = (512, 640)
 PPM = 179.0  # the network's own scale (a 1280 x 1024 dermoscope photo at half size): the photo goes in as it is
@@ -75,32 +76,6 @@ def test_returns_hairs_with_widths_from_the_image(found):
     assert all(0 <= h.angle_deg < 180 for h in hairs)
 
 
-def _to_shaft(points: np.ndarray, hair) -> np.ndarray:
-    """Distance (px) from each (row, col) point to a true hair's visible shaft."""
-    t = np.radians(hair.angle_deg)
-    axis = np.array([-np.sin(t), np.cos(t)])
-    rel_pos = np.asarray(points, np.float64) - [hair.row_px, hair.col_px]
-    along = np.clip(rel_pos @ axis, -hair.length_px / 2, hair.length_px / 2)
-    return np.hypot(*(rel_pos - along[:, None] * axis).T)
-
-
-def _matched(found, hairs, ppm: float) -> list[tuple[int, int]]:
-    """(found, true) index pairs, one to one as ``benchmarks/synthetic.py`` matches them: Hungarian on the
-    distance between midpoints, within half the true hair's length of its middle and within two shaft widths
-    or 0.1 mm of its shaft."""
-    from scipy.optimize import linear_sum_assignment
-
-    if not found or not hairs:
-        return []
-    det = np.array([[h.row_px, h.col_px] for h in found])
-    cost = np.full((len(found), len(hairs)), 1e6)
-    for j, h in enumerate(hairs):
-        dist = np.hypot(*(det - [h.row_px, h.col_px]).T)
-        ok = (dist <= h.length_px / 2) & (_to_shaft(det, h) <= max(2 * h.width_px, 0.1 * ppm))
-        cost[ok, j] = dist[ok]
-    return [(r, c) for r, c in zip(*linear_sum_assignment(cost)) if cost[r, c] < 1e6]
-
-
 def test_widths_of_crowded_hard_units_within_10_pct_median() -> None:
     """Shafts of a unit lie on or cross each other near their opening; a profile across one there adds its
     neighbours' darkness. Reading the width over most of the shaft's length (-0.45..+0.45, where they part)
@@ -112,7 +87,7 @@ def test_widths_of_crowded_hard_units_within_10_pct_median() -> None:
     for seed in range(8):
         sc = render_scalp(seed=seed, shape=SHAPE, px_per_mm=PPM, n_units=8, difficulty="hard")
         found = detect_hairs_learned(sc.image, px_per_mm=PPM)
-        for r, c in _matched(found, sc.hairs, PPM):
+        for r, c in matched(found, sc.hairs, PPM):
             if sc.hairs[c].width_um >= 20:
                 rel.append(found[r].width_um / sc.hairs[c].width_um - 1.0)
     rel = np.array(rel)
@@ -697,10 +672,10 @@ def test_thin_shafts_of_a_blurred_phone_macro_read_nearer_their_width() -> None:
     for seed in range(5):
         sc = render_scalp(seed=seed, shape=(768, 960), px_per_mm=ppm, difficulty="hard")
         found = detect_hairs_learned(sc.image, px_per_mm=ppm)
-        for r, c in _matched(found, sc.hairs, ppm):
+        for r, c in matched(found, sc.hairs, ppm):
             h = sc.hairs[c]
             mid = np.array([[h.row_px, h.col_px]])
-            apart = all(_to_shaft(mid, o)[0] >= 0.06 * ppm for j, o in enumerate(sc.hairs) if j != c)
+            apart = all(to_shaft(mid, o)[0] >= 0.06 * ppm for j, o in enumerate(sc.hairs) if j != c)
             if 20 <= h.width_um < 45 and apart:
                 rel.append(found[r].width_um / h.width_um - 1.0)
     rel = np.array(rel)

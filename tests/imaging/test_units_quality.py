@@ -147,7 +147,7 @@ def test_red_circle_is_an_overlay():
     assert scan_field(sc.image).overlay.sum() > 200
 
 
-def _label_text(plain: np.ndarray, drawn: np.ndarray) -> np.ndarray:
+def _drawn_label_pixels(plain: np.ndarray, drawn: np.ndarray) -> np.ndarray:
     """The pixels of the circle's blue label text: where the drawn render differs from the plain one, and blue."""
     im = drawn.astype(int)
     return (plain != drawn).any(-1) & (im[..., 2] - np.maximum(im[..., 0], im[..., 1]) > 60)
@@ -164,7 +164,7 @@ def test_the_circles_label_text_is_overlay_and_not_taken_for_hairs():
     for seed in (1000, 1002, 1003):
         kw = dict(seed=seed, shape=(1024, 1280), px_per_mm=100.0, difficulty="easy")
         plain, drawn = render_scalp(**kw), render_scalp(**kw, red_circle=True)
-        text = _label_text(plain.image, drawn.image)
+        text = _drawn_label_pixels(plain.image, drawn.image)
         assert text.sum() > 1000
         assert scan_field(drawn.image).overlay[text].mean() > 0.85
         for h in analyze(drawn.image, 100.0).hairs:
@@ -184,7 +184,7 @@ def test_the_dev_photos_label_is_found_at_their_size_and_blue_that_is_no_text_is
         kw = dict(seed=2, shape=(1024, 1280), px_per_mm=ppm, difficulty="hard")
         plain, drawn = render_scalp(**kw), render_scalp(**kw, red_circle=True)
         drawing = (plain.image != drawn.image).any(-1)
-        text = _label_text(plain.image, drawn.image)
+        text = _drawn_label_pixels(plain.image, drawn.image)
         hair = (plain.image.max(axis=-1) < 90) & ~cv2.dilate(drawing.view(np.uint8), np.ones((9, 9), np.uint8)).view(bool)
         assert hair.sum() > 2000
         tinted = np.clip(plain.image * np.array([0.55, 0.7, 1.35]), 0, 255).astype(np.uint8)
@@ -203,7 +203,7 @@ def test_the_dev_photos_label_is_found_at_their_size_and_blue_that_is_no_text_is
     labelled[box] = (0.5 * labelled[box] + 0.5 * 215).astype(np.uint8)
     for k, line in enumerate(("RC0", "C=15.848 mm", "A=19.988 mm^2", "r=2.522 mm")):
         cv2.putText(labelled, line, (810, 350 + 52 * k), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (20, 20, 235), 3, cv2.LINE_AA)
-    text = _label_text(image, labelled)
+    text = _drawn_label_pixels(image, labelled)
     assert scan_field(labelled).overlay[text].mean() > 0.85 and not scan_field(image).overlay.any()
 
 
